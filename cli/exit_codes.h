@@ -1,0 +1,14 @@
+// The exit codes of the fanout command, documented in README.md. Scripts depend on them.
+#pragma once
+
+namespace fanout::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,      // a run-time failure not covered below
+  kExitUsage = 2,        // a bad flag, value or argument: nothing was done
+  kExitUnavailable = 3,  // a resource could not be had: a port in use, an unreadable file
+  kExitInterrupted = 130,
+};
+
+}  // namespace fanout::cli

@@ -1,0 +1,40 @@
+// fanout: the command line. It only parses; each subcommand's file does the work.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/exit_codes.h"
+#include "cli/serve_command.h"
+
+#ifndef FANOUT_VERSION
+#define FANOUT_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"fanout: a web crawler that shows, and measures, what async fan-out buys", "fanout"};
+  app.set_version_flag("--version", "fanout " FANOUT_VERSION);
+  app.require_subcommand(1);
+  fanout::cli::SetupServeCommand(app);
+  // CLI11 would call an unknown command a missing one; say what was typed instead.
+  auto known = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->check_name(name)) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: serve; see fanout --help)\n";
+    return fanout::cli::kExitUsage;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a subcommand ran and chose its exit code
+  } catch (const CLI::ParseError& e) {
+    // One line, the problem first; --help has the rest.
+    std::cerr << "fanout: " << e.what() << " (see fanout --help)\n";
+    return fanout::cli::kExitUsage;
+  }
+  return fanout::cli::kExitOk;
+}

@@ -1,0 +1,140 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/exit_codes.h"
+#include "testsite/server.h"
+
+namespace fanout::cli {
+namespace {
+
+struct ServeOptions {
+  testsite::ServerOptions server;
+  std::string root;
+  uint64_t synthetic_pages = 0;
+  testsite::SyntheticOptions synthetic;
+  std::vector<std::string> fault_specs;
+  std::vector<std::string> fault_files;
+  std::string robots_file;
+  std::string log_file;
+  double duration_s = 0;
+};
+
+int RunServe(ServeOptions& opt) {
+  testsite::ServerOptions& so = opt.server;
+  if (!opt.root.empty()) so.root = opt.root;
+  if (opt.synthetic_pages > 0) {
+    opt.synthetic.pages = opt.synthetic_pages;
+    so.synthetic = opt.synthetic;
+    so.seed = opt.synthetic.seed;
+  }
+  if (!opt.robots_file.empty()) so.robots_file = opt.robots_file;
+  if (!opt.log_file.empty()) so.log_file = opt.log_file;
+  for (const std::string& file : opt.fault_files) {
+    auto rules = testsite::LoadFaultRules(file);
+    if (!rules.ok()) {
+      std::cerr << "fanout serve: " << rules.status().message() << "\n";
+      return rules.status().code() == Status::Code::kIOError ? kExitUnavailable : kExitUsage;
+    }
+    so.faults.insert(so.faults.end(), rules->begin(), rules->end());
+  }
+  for (const std::string& spec : opt.fault_specs) {
+    auto rule = testsite::ParseFaultRule(spec);
+    if (!rule.ok()) {
+      std::cerr << "fanout serve: " << rule.status().message() << "\n";
+      return kExitUsage;
+    }
+    so.faults.push_back(std::move(rule.value()));
+  }
+
+  // Block the signals before any thread starts, so only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = testsite::SiteServer::Create(so);
+  if (!server.ok()) {
+    std::cerr << "fanout serve: " << server.status().message() << "\n";
+    return server.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitUnavailable;
+  }
+  // The first line of stdout is the URL, for scripts and tests; everything else goes to stderr.
+  std::cout << (*server)->url() << std::endl;
+  if (so.synthetic) {
+    std::cerr << "fanout serve: synthetic site of " << so.synthetic->pages << " pages (" << so.synthetic->links
+              << " links, ~" << so.synthetic->page_bytes << " bytes each, seed " << so.synthetic->seed << ")";
+  } else {
+    std::cerr << "fanout serve: serving " << *so.root;
+  }
+  std::cerr << ", latency " << so.latency_ms << " ms +/- " << so.jitter_ms << " ms, " << so.faults.size()
+            << " fault rule(s); Ctrl-C stops\n";
+  (*server)->Start();
+
+  int signal_number = 0;
+  if (opt.duration_s > 0) {
+    timespec limit{static_cast<time_t>(opt.duration_s),
+                   static_cast<long>((opt.duration_s - static_cast<double>(static_cast<time_t>(opt.duration_s))) * 1e9)};
+    signal_number = sigtimedwait(&signals, nullptr, &limit);
+  } else {
+    sigwait(&signals, &signal_number);
+  }
+  (*server)->Stop();
+  testsite::ServerStats stats = (*server)->stats();
+  std::cerr << "fanout serve: stopped after " << stats.requests << " requests, at most " << stats.max_in_flight
+            << " in flight at once\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void SetupServeCommand(CLI::App& app) {
+  auto opt = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve a directory or a synthetic site on loopback, for crawling");
+  cmd->footer(
+      "Fault rules (--fault, repeatable): KIND[:ARGS]@PATH, @PREFIX* or @RATE, KIND one of\n"
+      "  status:CODE[:RETRY_AFTER]  redirect:CODE:TARGET  chain:HOPS:TARGET  loop  slow:BYTES_PER_SEC\n"
+      "  reset  huge:BYTES[:chunked]  type:MIME  malformed  latin1[:meta]  delay:MS\n"
+      "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
+      "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults.");
+
+  auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
+  auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
+                        ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
+  root->excludes(synthetic);
+  synthetic->excludes(root);
+  cmd->add_option("--links", opt->synthetic.links, "Links per synthetic page")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
+  cmd->add_option("--page-bytes", opt->synthetic.page_bytes, "Approximate size of a synthetic page")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{64} << 20));
+  cmd->add_option("--seed", opt->synthetic.seed, "Seed of the synthetic site, jitter and random faults")
+      ->capture_default_str();
+  cmd->add_option("--host", opt->server.host, "Loopback address to bind: 127.0.0.1 or ::1")->capture_default_str();
+  cmd->add_option("--port", opt->server.port, "Port; 0 picks a free one (the URL is printed first)")
+      ->capture_default_str();
+  cmd->add_option("--latency", opt->server.latency_ms, "Delay every answer by MS milliseconds")
+      ->capture_default_str()->check(CLI::Range(0, 600'000));
+  cmd->add_option("--jitter", opt->server.jitter_ms, "Add a uniform +/- MS to each delay")
+      ->capture_default_str()->check(CLI::Range(0, 600'000));
+  cmd->add_option("--fault", opt->fault_specs, "A fault rule (see below); repeatable");
+  cmd->add_option("--fault-file", opt->fault_files, "A file of fault rules, one per line; repeatable")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--faults", opt->server.synthetic_fault_rate,
+                  "Give this share (0..1) of synthetic pages a fault of a random kind")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--robots", opt->robots_file, "Serve this file as /robots.txt (default: allow all)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--log", opt->log_file, "Append every request to this file as a JSON line");
+  cmd->add_option("--log-capacity", opt->server.log_capacity, "Requests kept in memory for GET /__log")
+      ->capture_default_str();
+  cmd->add_option("--duration", opt->duration_s, "Stop by itself after this many seconds (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([opt] { throw CLI::RuntimeError(RunServe(*opt)); });
+  // The exit code travels out of CLI11's parse() as a RuntimeError, which main() returns as is.
+}
+
+}  // namespace fanout::cli

@@ -1,0 +1,29 @@
+// URL resolution and normalisation: one page, one key.
+//
+// A crawler meets the same page written many ways (`p1.html`, `./p1.html`, `/d/../p1.html`,
+// `HTTP://Host:80/p1.html#top`). ResolveUrl turns an href found on a page into the absolute,
+// normalised URL the frontier deduplicates on. Parsing is libcurl's URL API (CURLU), RFC 3986;
+// the normalisation on top of it is RFC 3986 section 6.2.2: lower-case scheme and host, no
+// default port, no dot segments, upper-case percent-encoding hex, unreserved characters decoded,
+// empty path written "/", fragment dropped. The query is kept as it is.
+//
+// Thread-safe: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace fanout {
+
+// Returns the normalised form of an absolute http or https URL.
+// Fails with kInvalidArgument for a malformed URL, a relative one, or another scheme.
+Result<std::string> NormalizeUrl(std::string_view absolute_url);
+
+// Resolves `href` (as written in a page, surrounding whitespace allowed) against `base`, an
+// absolute http(s) URL, and normalises the result. Spaces and non-ASCII bytes in the href are
+// percent-encoded first, as browsers do. Fails for other schemes (mailto:, javascript:, ...).
+Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
+
+}  // namespace fanout

@@ -1,0 +1,37 @@
+# Shared by the quick-start scripts: install what is missing, then build. Sourced, not run.
+# Idempotent: with everything installed and built, it costs a dpkg query and a no-op ninja run.
+
+FANOUT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian 12 packages the build, the tests and the demo need.
+FANOUT_PACKAGES=(
+  g++ cmake ninja-build pkg-config curl
+  libcurl4-openssl-dev libgumbo-dev libsqlite3-dev libevent-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev
+)
+
+fanout_install_deps() {
+  local missing=()
+  for pkg in "${FANOUT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "fanout: missing Debian packages: ${missing[*]}; run this script as root, or: sudo apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+  echo "fanout: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# fanout_build [PRESET]: configure once, then build incrementally.
+fanout_build() {
+  local preset="${1:-default}"
+  cd "$FANOUT_ROOT"
+  local dir=build
+  [ "$preset" != default ] && dir="build-$preset"
+  [ -f "$dir/build.ninja" ] || cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+}

@@ -1,0 +1,98 @@
+// `fanout serve` as a user runs it: a child process, its first stdout line, its exit codes.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <regex>
+
+#include "tests/support/http_client.h"
+#include "tests/support/subprocess.h"
+
+namespace fanout {
+namespace {
+
+using test::RunProcess;
+using test::Subprocess;
+
+const std::string kFanout = FANOUT_BINARY;
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(ServeCommand, PrintsItsUrlFirstServesAndStopsOnSigterm) {
+  Subprocess serve({kFanout, "serve", "--synthetic", "30", "--port", "0"});
+  std::string url = serve.ReadStdoutLine(10000);
+  ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/)"))) << "first line: " << url;
+  test::HttpResponse home = test::HttpGet(url);
+  EXPECT_EQ(home.status, 200);
+  EXPECT_NE(home.body.find("<title>Page 0 of 30"), std::string::npos);
+  serve.Signal(SIGTERM);
+  test::ProcessResult done = serve.Wait(10000);
+  EXPECT_FALSE(done.timed_out);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.err.find("stopped after 1 requests"), std::string::npos) << done.err;
+}
+
+TEST(ServeCommand, ServesTheSampleSiteWithItsFaultFile) {
+  Subprocess serve({kFanout, "serve", "--root", std::string(FANOUT_SOURCE_DIR) + "/samples/site", "--fault-file",
+                    std::string(FANOUT_SOURCE_DIR) + "/samples/site.faults", "--port", "0"});
+  std::string url = serve.ReadStdoutLine(10000);
+  ASSERT_FALSE(url.empty());
+  test::HttpResponse old = test::HttpGet(url + "old-news.html");
+  EXPECT_EQ(old.status, 301);
+  EXPECT_EQ(old.headers["location"], "/news/index.html");
+  serve.Signal(SIGINT);
+  EXPECT_EQ(serve.Wait(10000).exit_code, 0);
+}
+
+TEST(ServeCommand, DurationStopsItByItself) {
+  test::ProcessResult r = RunProcess({kFanout, "serve", "--synthetic", "5", "--duration", "0.3"}, 10000);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Wrong input: exit code 2 and one line on stderr that names the problem.
+TEST(ServeCommand, BadInputIsOneClearLineAndExitCodeTwo) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"serve", "--synthetic", "5", "--host", "10.0.0.1"}, "not a loopback address"},
+      {{"serve", "--synthetic", "5", "--root", "/"}, "excludes"},
+      {{"serve"}, "exactly one of --root DIR and --synthetic N"},
+      {{"serve", "--synthetic", "5", "--fault", "explode@/x"}, "unknown kind 'explode'"},
+      {{"serve", "--synthetic", "-3"}, "--synthetic"},
+      {{"serve", "--synthetic", "5", "--latency", "soon"}, "--latency"},
+      {{"serve", "--root", "/no/such/dir"}, "--root"},
+      {{"serve", "--synthetic", "5", "--bogus"}, "--bogus"},
+      {{"fly"}, "fly"},
+  };
+  for (const auto& [args, words] : cases) {
+    std::vector<std::string> argv = {kFanout};
+    argv.insert(argv.end(), args.begin(), args.end());
+    test::ProcessResult r = RunProcess(argv, 10000);
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << cmd << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << cmd;
+  }
+}
+
+TEST(ServeCommand, PortInUseIsExitCodeThree) {
+  Subprocess first({kFanout, "serve", "--synthetic", "5", "--port", "0"});
+  std::string url = first.ReadStdoutLine(10000);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(url, m, std::regex(R"(:([0-9]+)/)")));
+  test::ProcessResult second = RunProcess({kFanout, "serve", "--synthetic", "5", "--port", m[1].str()}, 10000);
+  EXPECT_EQ(second.exit_code, 3) << second.err;
+  EXPECT_NE(second.err.find("cannot listen"), std::string::npos) << second.err;
+}
+
+TEST(ServeCommand, HelpListsEveryOption) {
+  test::ProcessResult r = RunProcess({kFanout, "serve", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* option : {"--root", "--synthetic", "--links", "--page-bytes", "--seed", "--port", "--latency",
+                             "--jitter", "--fault", "--fault-file", "--faults", "--robots", "--log", "--duration"}) {
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace fanout

@@ -1,0 +1,435 @@
+#include "testsite/server.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "crawler/url.h"
+#include "tests/support/http_client.h"
+#include "tests/support/links.h"
+
+namespace fanout::testsite {
+namespace {
+
+using test::HttpGet;
+using test::HttpRequest;
+using test::HttpResponse;
+namespace fs = std::filesystem;
+
+const std::string kSampleSite = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
+
+std::unique_ptr<SiteServer> StartServer(ServerOptions options) {
+  Result<std::unique_ptr<SiteServer>> server = SiteServer::Create(std::move(options));
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  if (!server.ok()) return nullptr;
+  (*server)->Start();
+  return std::move(server.value());
+}
+
+ServerOptions Synthetic(uint64_t pages, int links, size_t bytes = 2000) {
+  ServerOptions o;
+  o.synthetic = SyntheticOptions{.pages = pages, .links = links, .page_bytes = bytes, .seed = 7};
+  return o;
+}
+
+ServerOptions Directory(const std::string& root) {
+  ServerOptions o;
+  o.root = root;
+  return o;
+}
+
+FaultRule Rule(const std::string& spec) {
+  Result<FaultRule> r = ParseFaultRule(spec);
+  EXPECT_TRUE(r.ok()) << spec << ": " << r.status().ToString();
+  return r.ok() ? *r : FaultRule{};
+}
+
+// A temporary directory removed at the end of the test.
+struct TempDir {
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("fanout-site-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path path;
+};
+
+TEST(SiteServer, StartsOnAnEphemeralPortAndStopsCleanly) {
+  auto server = StartServer(Synthetic(10, 3));
+  ASSERT_TRUE(server);
+  EXPECT_NE(server->port(), 0);
+  EXPECT_EQ(server->url(), "http://127.0.0.1:" + std::to_string(server->port()) + "/");
+  EXPECT_EQ(HttpGet(server->url()).status, 200);
+  const std::string url = server->url();
+  server.reset();  // stops and frees everything
+  HttpResponse after = HttpGet(HttpRequest{.url = url, .timeout_ms = 2000});
+  EXPECT_EQ(after.status, 0);
+  EXPECT_NE(after.curl_code, 0);
+}
+
+TEST(SiteServer, ServesIpv6Loopback) {
+  ServerOptions o = Synthetic(5, 2);
+  o.host = "::1";
+  Result<std::unique_ptr<SiteServer>> server = SiteServer::Create(o);
+  if (!server.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << server.status().ToString();
+  (*server)->Start();
+  EXPECT_EQ((*server)->url().rfind("http://[::1]:", 0), 0u);
+  EXPECT_EQ(HttpGet((*server)->url()).status, 200);
+}
+
+TEST(SiteServer, RefusesToBindAnythingButLoopback) {
+  for (const char* host : {"0.0.0.0", "10.1.2.3", "192.168.0.1", "::", "example.com"}) {
+    ServerOptions o = Synthetic(5, 2);
+    o.host = host;
+    Result<std::unique_ptr<SiteServer>> server = SiteServer::Create(o);
+    ASSERT_FALSE(server.ok()) << host;
+    EXPECT_EQ(server.status().code(), Status::Code::kInvalidArgument) << host;
+  }
+}
+
+TEST(SiteServer, ServesADirectoryWithContentTypes) {
+  auto server = StartServer(Directory(kSampleSite));
+  ASSERT_TRUE(server);
+  HttpResponse home = HttpGet(server->url());
+  EXPECT_EQ(home.status, 200);
+  EXPECT_EQ(home.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(home.body.find("<title>"), std::string::npos);
+
+  const std::pair<const char*, const char*> files[] = {
+      {"style.css", "text/css; charset=utf-8"},
+      {"images/lighthouse.png", "image/png"},
+      {"files/opening-hours.pdf", "application/pdf"},
+      {"robots.txt", "text/plain; charset=utf-8"},
+  };
+  for (const auto& [path, type] : files) {
+    HttpResponse r = HttpGet(server->url() + path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.headers["content-type"], type) << path;
+    EXPECT_EQ(r.body.size(), fs::file_size(kSampleSite + "/" + path)) << path;
+  }
+
+  HttpResponse dir = HttpGet(server->url() + "news");
+  EXPECT_EQ(dir.status, 301);
+  EXPECT_EQ(dir.headers["location"], "/news/");
+  HttpResponse index = HttpGet(server->url() + "news/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, HttpGet(server->url() + "news/index.html").body);
+  EXPECT_EQ(HttpGet(server->url() + "catalogue/missing-book.html").status, 404);
+}
+
+TEST(SiteServer, NoPathEscapesTheRoot) {
+  TempDir tmp;
+  fs::create_directories(tmp.path / "root" / "sub");
+  std::ofstream(tmp.path / "root" / "sub" / "page.html") << "<title>inside</title>";
+  std::ofstream(tmp.path / "secret.txt") << "TOP SECRET";
+  fs::create_symlink(tmp.path / "secret.txt", tmp.path / "root" / "link-out.txt");
+  fs::create_directory_symlink(tmp.path, tmp.path / "root" / "dir-out");
+  fs::create_symlink(tmp.path / "root" / "sub" / "page.html", tmp.path / "root" / "link-in.html");
+
+  auto server = StartServer(Directory(tmp.path / "root"));
+  ASSERT_TRUE(server);
+  const std::string base = server->url();
+  for (const char* path : {"../secret.txt", "sub/../../secret.txt", "%2e%2e/secret.txt", "%2E%2E%2Fsecret.txt",
+                           "sub/..%2f..%2fsecret.txt", "link-out.txt", "dir-out/secret.txt", "sub/%00page.html"}) {
+    HttpResponse r = HttpGet(base + path);
+    EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 400) << path << " -> " << r.status;
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << path;
+  }
+  EXPECT_EQ(HttpGet(base + "sub/page.html").status, 200);
+  EXPECT_EQ(HttpGet(base + "link-in.html").status, 200);  // a symlink that stays inside is fine
+}
+
+// A breadth-first walk over HTTP, with its own link extraction and RFC 3986 resolution.
+TEST(SiteServer, SyntheticSiteIsFullyReachableOverHttp) {
+  constexpr uint64_t kPages = 300;
+  auto server = StartServer(Synthetic(kPages, 5));
+  ASSERT_TRUE(server);
+  std::set<std::string> seen = {server->url()};
+  std::deque<std::string> queue = {server->url()};
+  while (!queue.empty()) {
+    std::string url = queue.front();
+    queue.pop_front();
+    HttpResponse r = HttpGet(url);
+    ASSERT_EQ(r.status, 200) << url;
+    for (const std::string& href : test::ExtractHrefs(r.body)) {
+      Result<std::string> next = ResolveUrl(url, href);
+      ASSERT_TRUE(next.ok()) << href;
+      ASSERT_EQ(next->rfind(server->url(), 0), 0u) << "link leaves the site: " << *next;
+      if (seen.insert(*next).second) queue.push_back(*next);
+    }
+  }
+  EXPECT_EQ(seen.size(), kPages);
+  EXPECT_EQ(server->stats().requests, kPages);
+  EXPECT_EQ(server->stats().by_status[200], kPages);
+}
+
+// The latency is a timer, not a thread: a thousand delayed requests wait together.
+TEST(SiteServer, LatencyHoldsAThousandConcurrentRequests) {
+  constexpr int kRequests = 1000;
+  constexpr double kLatency = 0.100;
+  ServerOptions o = Synthetic(kRequests, 4, 1000);
+  o.latency_ms = 100;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  std::vector<HttpRequest> requests;
+  SyntheticSite site(*o.synthetic);
+  for (int i = 0; i < kRequests; ++i) {
+    requests.push_back(HttpRequest{.url = server->url() + site.PathOf(static_cast<uint64_t>(i)).substr(1),
+                                   .timeout_ms = 60000});
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<HttpResponse> responses = test::HttpGetParallel(requests);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  for (const HttpResponse& r : responses) {
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_GE(r.total_seconds, kLatency * 0.99);  // every answer was really delayed
+  }
+  const double serial = kRequests * kLatency;
+  EXPECT_LT(wall / serial, 0.1) << "wall " << wall << " s for " << kRequests << " requests";
+  ServerStats stats = server->stats();
+  EXPECT_EQ(stats.requests, static_cast<uint64_t>(kRequests));
+  EXPECT_GT(stats.max_in_flight, 100u) << "the requests did not overlap";
+  EXPECT_EQ(stats.in_flight, 0u);
+}
+
+TEST(SiteServer, JitterSpreadsTheLatency) {
+  ServerOptions o = Synthetic(50, 2, 500);
+  o.latency_ms = 60;
+  o.jitter_ms = 40;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  std::vector<HttpRequest> requests(40, HttpRequest{.url = server->url()});
+  double low = 1e9, high = 0;
+  for (const HttpResponse& r : test::HttpGetParallel(requests)) {
+    ASSERT_EQ(r.status, 200);
+    low = std::min(low, r.total_seconds);
+    high = std::max(high, r.total_seconds);
+  }
+  EXPECT_GE(low, 0.019);
+  EXPECT_GT(high - low, 0.02) << "40 answers all took about the same time";
+}
+
+class FaultInjection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o = Synthetic(100, 4, 5000);
+    for (const char* spec :
+         {"status:404@/gone", "status:500@/broken", "status:503@/busy", "status:429:2@/slow-down",
+          "redirect:301:/p3.html@/old", "redirect:302:/p3.html@/temp", "chain:3:/p3.html@/chain", "loop@/loop",
+          "slow:20000@/p3.html", "reset@/reset", "huge:3000000@/huge", "huge:3000000:chunked@/huge-chunked",
+          "type:application/pdf@/doc", "type:image/png@/img", "malformed@/s1/p4.html", "latin1@/p6.html",
+          "latin1:meta@/p9.html", "delay:300@/delayed/*"}) {
+      o.faults.push_back(Rule(spec));
+    }
+    server_ = StartServer(o);
+    ASSERT_TRUE(server_);
+  }
+  HttpResponse Get(const std::string& path, bool follow = false) {
+    return HttpGet(HttpRequest{.url = server_->url() + path, .follow_redirects = follow});
+  }
+  std::unique_ptr<SiteServer> server_;
+};
+
+TEST_F(FaultInjection, StatusCodesWithRetryAfter) {
+  EXPECT_EQ(Get("gone").status, 404);
+  EXPECT_EQ(Get("broken").status, 500);
+  HttpResponse busy = Get("busy");
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.headers["retry-after"], "1");
+  HttpResponse limited = Get("slow-down");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers["retry-after"], "2");
+}
+
+TEST_F(FaultInjection, RedirectsChainsAndLoops) {
+  HttpResponse moved = Get("old");
+  EXPECT_EQ(moved.status, 301);
+  EXPECT_EQ(moved.headers["location"], "/p3.html");
+  EXPECT_EQ(Get("temp").status, 302);
+
+  HttpResponse chain = Get("chain", true);
+  EXPECT_EQ(chain.status, 200);
+  EXPECT_EQ(chain.redirects, 4);  // /chain -> ?hop=1 -> ?hop=2 -> ?hop=3 -> /p3.html
+  EXPECT_EQ(chain.effective_url, server_->url() + "p3.html");
+
+  HttpResponse loop = Get("loop", true);
+  EXPECT_EQ(loop.curl_code, 47);  // CURLE_TOO_MANY_REDIRECTS
+}
+
+TEST_F(FaultInjection, SlowBodyIsDribbledButComplete) {
+  HttpResponse slow = Get("p3.html");  // ~5000 bytes at 20000 B/s
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_GE(slow.total_seconds, 0.15);
+  EXPECT_NE(slow.body.find("</html>"), std::string::npos);
+  EXPECT_EQ(slow.body.size(), std::stoul(slow.headers["content-length"]));
+}
+
+TEST_F(FaultInjection, ResetAbortsTheConnection) {
+  HttpResponse reset = Get("reset");
+  EXPECT_EQ(reset.status, 0);
+  EXPECT_EQ(reset.curl_code, 56) << reset.error;  // CURLE_RECV_ERROR: connection reset by peer
+  EXPECT_EQ(server_->stats().resets, 1u);
+  EXPECT_EQ(Get("").status, 200);  // the server carries on
+}
+
+TEST_F(FaultInjection, HugeBodiesWithAndWithoutLength) {
+  HttpResponse sized = Get("huge");
+  EXPECT_EQ(sized.body.size(), 3000000u);
+  EXPECT_EQ(sized.headers["content-length"], "3000000");
+  HttpResponse chunked = Get("huge-chunked");
+  EXPECT_EQ(chunked.body.size(), 3000000u);
+  EXPECT_EQ(chunked.headers.count("content-length"), 0u);
+  EXPECT_EQ(chunked.headers["transfer-encoding"], "chunked");
+}
+
+TEST_F(FaultInjection, NonHtmlMalformedAndLatin1Pages) {
+  HttpResponse pdf = Get("doc");
+  EXPECT_EQ(pdf.headers["content-type"], "application/pdf");
+  EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  EXPECT_EQ(Get("img").headers["content-type"], "image/png");
+
+  HttpResponse broken = Get("s1/p4.html");
+  EXPECT_EQ(broken.status, 200);
+  EXPECT_EQ(broken.body.find("</html>"), std::string::npos);
+  EXPECT_EQ(test::ExtractHrefs(broken.body).size(), 4u);
+
+  HttpResponse latin1 = Get("p6.html");
+  EXPECT_EQ(latin1.headers["content-type"], "text/html; charset=ISO-8859-1");
+  EXPECT_NE(latin1.body.find("caf\xE9"), std::string::npos);
+  HttpResponse meta = Get("p9.html");
+  EXPECT_EQ(meta.headers["content-type"], "text/html");
+  EXPECT_NE(meta.body.find("charset=\"iso-8859-1\""), std::string::npos);
+}
+
+TEST_F(FaultInjection, DelayAppliesToAPrefix) {
+  HttpResponse delayed = Get("delayed/anything");
+  EXPECT_EQ(delayed.status, 404);  // delayed, then answered as usual
+  EXPECT_GE(delayed.total_seconds, 0.29);
+}
+
+TEST(SiteServer, RateFaultsHitTheirShareOfRequests) {
+  ServerOptions o = Synthetic(10, 2);
+  o.faults.push_back(Rule("status:500@0.3"));
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  int failures = 0;
+  for (int i = 0; i < 200; ++i) failures += HttpGet(server->url()).status == 500;
+  EXPECT_GT(failures, 30);   // expected 60; these bounds are more than 4 standard deviations out
+  EXPECT_LT(failures, 90);
+}
+
+// --faults RATE mixes faults into a synthetic site; /__faults tells a test which pages have which.
+TEST(SiteServer, SyntheticFaultsAreListedAndServedAsListed) {
+  ServerOptions o = Synthetic(400, 4);
+  o.synthetic_fault_rate = 0.2;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  nlohmann::json faults = nlohmann::json::parse(HttpGet(server->url() + "__faults").body);
+  const auto& pages = faults["pages"];
+  EXPECT_GT(pages.size(), 40u);
+  EXPECT_LT(pages.size(), 120u);
+  int checked = 0;
+  for (const auto& [path, fault] : pages.items()) {
+    const std::string kind = fault.get<std::string>();
+    if (kind.rfind("status:", 0) != 0) continue;
+    EXPECT_EQ(HttpGet(server->url() + path.substr(1)).status, std::stoi(kind.substr(7, 3))) << path;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+  // The same seed puts the same faults on the same pages.
+  auto again = StartServer(o);
+  EXPECT_EQ(nlohmann::json::parse(HttpGet(again->url() + "__faults").body)["pages"], pages);
+}
+
+TEST(SiteServer, RobotsTxtIsAllowAllOrTheGivenFile) {
+  auto synthetic = StartServer(Synthetic(5, 2));
+  ASSERT_TRUE(synthetic);
+  HttpResponse robots = HttpGet(synthetic->url() + "robots.txt");
+  EXPECT_EQ(robots.status, 200);
+  EXPECT_EQ(robots.body, "User-agent: *\nDisallow:\n");
+
+  TempDir tmp;
+  std::ofstream(tmp.path / "robots.txt") << "User-agent: *\nDisallow: /private/\n";
+  ServerOptions o = Synthetic(5, 2);
+  o.robots_file = (tmp.path / "robots.txt").string();
+  auto custom = StartServer(o);
+  ASSERT_TRUE(custom);
+  EXPECT_EQ(HttpGet(custom->url() + "robots.txt").body, "User-agent: *\nDisallow: /private/\n");
+}
+
+TEST(SiteServer, StatsCountWhatWasServedAndReset) {
+  auto server = StartServer(Synthetic(20, 3));
+  ASSERT_TRUE(server);
+  for (int i = 0; i < 3; ++i) HttpGet(server->url());
+  HttpGet(server->url() + "missing.html");
+  HttpGet(HttpRequest{.url = server->url() + "p3.html", .user_agent = "probe/1.0"});
+
+  nlohmann::json stats = nlohmann::json::parse(HttpGet(server->url() + "__stats").body);
+  EXPECT_EQ(stats["requests"], 5);
+  EXPECT_EQ(stats["by_status"]["200"], 4);
+  EXPECT_EQ(stats["by_status"]["404"], 1);
+  EXPECT_EQ(stats["in_flight"], 0);
+  EXPECT_GE(stats["max_in_flight"], 1);
+
+  nlohmann::json log = nlohmann::json::parse(HttpGet(server->url() + "__log").body);
+  ASSERT_EQ(log.size(), 5u);  // /__stats itself is neither counted nor logged
+  EXPECT_EQ(log[3]["target"], "/missing.html");
+  EXPECT_EQ(log[3]["status"], 404);
+  EXPECT_EQ(log[4]["target"], "/p3.html");
+  EXPECT_EQ(log[4]["user_agent"], "probe/1.0");
+  EXPECT_LE(log[4]["received"].get<double>(), log[4]["answered"].get<double>());
+
+  HttpResponse reset = HttpGet(HttpRequest{.url = server->url() + "__stats/reset", .method = "POST"});
+  EXPECT_EQ(reset.status, 200);
+  stats = nlohmann::json::parse(HttpGet(server->url() + "__stats").body);
+  EXPECT_EQ(stats["requests"], 0);
+  EXPECT_TRUE(stats["by_status"].empty());
+  EXPECT_TRUE(nlohmann::json::parse(HttpGet(server->url() + "__log").body).empty());
+}
+
+TEST(SiteServer, LogFileGetsOneJsonLinePerRequest) {
+  TempDir tmp;
+  ServerOptions o = Synthetic(20, 3);
+  o.log_file = (tmp.path / "requests.jsonl").string();
+  o.log_capacity = 2;  // memory keeps the last two; the file keeps all
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  for (const char* path : {"", "p3.html", "nope"}) HttpGet(server->url() + path);
+  server.reset();
+  std::ifstream in(tmp.path / "requests.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["target"], "/");
+  EXPECT_EQ(lines[2]["status"], 404);
+}
+
+TEST(SiteServer, ConnectionsAreKeptAlive) {
+  ServerOptions o = Synthetic(20, 3);
+  o.latency_ms = 5;  // delayed answers must keep the connection open as well
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  std::vector<HttpRequest> requests;
+  for (const char* path : {"", "p3.html", "missing.html", "p6.html"}) {
+    requests.push_back(HttpRequest{.url = server->url() + path});
+  }
+  std::vector<HttpResponse> responses = test::HttpGetSequential(requests);
+  EXPECT_EQ(responses[0].new_connections, 1);
+  for (size_t i = 1; i < responses.size(); ++i) {
+    EXPECT_EQ(responses[i].new_connections, 0) << "request " << i << " needed a new connection";
+  }
+  EXPECT_EQ(responses[2].status, 404);
+}
+
+}  // namespace
+}  // namespace fanout::testsite

@@ -1,0 +1,62 @@
+// Fault rules: the ways `fanout serve` misbehaves on purpose, so crawlers can be tested on them.
+//
+// A rule is `KIND[:ARGS]@WHERE`. WHERE is a path ("/a.html", matched on the path alone, query
+// ignored), a path prefix ending in '*' ("/slow/*"), or a rate in [0, 1] ("0.05": that share of
+// all requests, drawn per request). KINDs:
+//   status:CODE[:RETRY_AFTER]   answer CODE (429 and 503 carry Retry-After, default 1 s)
+//   redirect:CODE:TARGET        a 301/302/303/307/308 to TARGET
+//   chain:N:TARGET              N hops of 302 (PATH?hop=1 .. ?hop=N), then TARGET
+//   loop                        302 PATH -> PATH?loop=1 -> PATH?loop=2 -> PATH -> ...
+//   slow:BYTES_PER_SEC          the body dribbled in small chunks at that rate
+//   reset                       the connection reset (RST) without an answer
+//   huge:BYTES[:chunked]        a body of BYTES (with Content-Length, or chunked: size unknown)
+//   type:MIME                   a non-HTML body of that content type
+//   malformed                   broken HTML (unclosed tags, unquoted attributes, cut short)
+//   latin1[:meta]               an ISO-8859-1 page, charset in the header (or only in <meta>)
+//   delay:MS                    MS more latency for this response
+// A file of rules has one per line; blank lines and '#' comments are skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace fanout::testsite {
+
+struct Fault {
+  enum class Kind { kStatus, kRedirect, kChain, kLoop, kSlow, kReset, kHuge, kType, kMalformed, kLatin1, kDelay };
+  Kind kind = Kind::kStatus;
+  int code = 0;             // status / redirect code
+  int64_t amount = 0;       // retry-after s, hops, bytes/s, bytes, delay ms
+  std::string text;         // redirect target, MIME type
+  bool variant = false;     // huge:...:chunked, latin1:meta
+
+  std::string ToString() const;  // back to rule syntax, e.g. "status:503:1"
+};
+
+struct FaultRule {
+  Fault fault;
+  std::string path;     // exact path, or prefix when `prefix`
+  bool prefix = false;
+  double rate = -1;     // >= 0: a share of requests instead of a path
+
+  bool MatchesPath(std::string_view request_path) const;
+};
+
+// Parses "KIND[:ARGS]@WHERE". Errors name the rule and what is wrong with it.
+Result<FaultRule> ParseFaultRule(std::string_view spec);
+
+// Parses "KIND[:ARGS]" alone.
+Result<Fault> ParseFault(std::string_view spec);
+
+// Reads a file of rules, one per line.
+Result<std::vector<FaultRule>> LoadFaultRules(const std::string& file);
+
+// The faults a synthetic site mixes in with --faults RATE, one drawn per faulted page.
+// `target` is a path on the site for the redirect kinds.
+Fault SyntheticFault(uint64_t draw, const std::string& target);
+
+}  // namespace fanout::testsite

@@ -1,0 +1,724 @@
+#include "testsite/server.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+#include "testsite/static_files.h"
+
+namespace fanout::testsite {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct EventBaseDeleter {
+  void operator()(event_base* b) const { event_base_free(b); }
+};
+struct EvhttpDeleter {
+  void operator()(evhttp* h) const { evhttp_free(h); }
+};
+struct EventDeleter {
+  void operator()(event* e) const { event_free(e); }
+};
+using EventPtr = std::unique_ptr<event, EventDeleter>;
+
+constexpr std::string_view kDefaultRobots = "User-agent: *\nDisallow:\n";
+
+// Loopback only: tests and benchmarks must never reach another machine.
+Result<sockaddr_storage> LoopbackAddress(const std::string& host, uint16_t port, socklen_t& len) {
+  sockaddr_storage ss{};
+  std::string h = host == "localhost" ? "127.0.0.1" : host;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) {
+      return Status::InvalidArgument("--host " + host + " is not a loopback address (use 127.0.0.1 or ::1)");
+    }
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+    return ss;
+  }
+  if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
+      return Status::InvalidArgument("--host " + host + " is not a loopback address (use 127.0.0.1 or ::1)");
+    }
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+    return ss;
+  }
+  return Status::InvalidArgument("--host '" + host + "' is not an IP address (use 127.0.0.1 or ::1)");
+}
+
+// Thousands of connections need thousands of descriptors; the soft limit is often 1024.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, 65536);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+std::string ReadFile(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string StatusPage(int code) {
+  const char* phrase = code == 404 ? "Not Found" : code == 403 ? "Forbidden" : code == 400 ? "Bad Request" : "";
+  std::string title = std::to_string(code) + (*phrase ? std::string(" ") + phrase : "");
+  return "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
+         "</h1><p>fanout serve</p></body></html>\n";
+}
+
+std::string HugeBody(uint64_t bytes) {
+  std::string body = "<!DOCTYPE html>\n<html><head><title>A huge page</title></head><body><p>";
+  const std::string_view tail = "</p></body></html>\n";
+  const std::string_view line = "This page is much larger than any sensible crawler should keep. ";
+  while (body.size() + tail.size() < bytes) {
+    body.append(line.substr(0, std::min<size_t>(line.size(), bytes - tail.size() - body.size())));
+  }
+  body += tail;
+  return body;
+}
+
+std::string_view QueryValue(std::string_view query, std::string_view key) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(pos, end - pos);
+    if (pair.size() > key.size() && pair.substr(0, key.size()) == key && pair[key.size()] == '=') {
+      return pair.substr(key.size() + 1);
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+// One request between arrival and answer. Owned by the server's pending set; freed on answer.
+struct PendingReply {
+  enum class Action { kSend, kSlow, kChunked, kReset };
+
+  SiteServer::Impl* server = nullptr;
+  evhttp_request* req = nullptr;
+  EventPtr timer;
+  Action action = Action::kSend;
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  size_t sent = 0;          // kSlow: body bytes written so far
+  int64_t bytes_per_sec = 0;
+  LogEntry entry;
+};
+
+class SiteServer::Impl {
+ public:
+  ServerOptions options;
+  std::optional<SyntheticSite> site;
+  std::string root_real;
+  std::optional<std::string> robots;  // explicit robots.txt content
+  std::string url;                     // with trailing '/'
+  std::string base;                    // without it, for absolute links
+  uint16_t port = 0;
+
+  std::unique_ptr<event_base, EventBaseDeleter> base_loop;
+  std::unique_ptr<evhttp, EvhttpDeleter> http;
+  std::thread thread;
+  Clock::time_point started = Clock::now();
+
+  // Loop thread only.
+  std::mt19937_64 rng;
+  std::unordered_set<PendingReply*> pending;
+
+  mutable std::mutex mu;
+  ServerStats stats;              // guarded by mu
+  std::deque<LogEntry> log;       // guarded by mu
+  std::ofstream log_out;          // guarded by mu
+
+  ~Impl() {
+    // Our timers first: evhttp_free below frees the requests they point at.
+    for (PendingReply* p : pending) delete p;
+    pending.clear();
+    http.reset();
+    base_loop.reset();
+  }
+
+  double Now() const { return std::chrono::duration<double>(Clock::now() - started).count(); }
+
+  static void OnRequest(evhttp_request* req, void* arg) { static_cast<Impl*>(arg)->Handle(req); }
+  static void OnTimer(evutil_socket_t, short, void* arg) {
+    auto* p = static_cast<PendingReply*>(arg);
+    p->server->Deliver(p);
+  }
+
+  void Handle(evhttp_request* req);
+  bool HandleAdmin(evhttp_request* req, std::string_view path);
+  void Respond(PendingReply* p, std::string_view path, std::string_view query);
+  void RespondStatic(PendingReply* p, std::string_view raw_path, std::string_view query);
+  bool ApplyFault(PendingReply* p, const Fault& f, std::string_view path, std::string_view query,
+                  std::optional<uint64_t> page);
+  void Schedule(PendingReply* p, int64_t delay_ms);
+  void Deliver(PendingReply* p);
+  void Finish(PendingReply* p, int status, uint64_t bytes);
+  std::optional<Fault> SyntheticPageFault(uint64_t page) const;
+  std::string FaultsJson() const;
+};
+
+std::optional<Fault> SiteServer::Impl::SyntheticPageFault(uint64_t page) const {
+  if (!site || page == 0 || options.synthetic_fault_rate <= 0) return std::nullopt;
+  uint64_t draw = Mix64(options.seed ^ Mix64(page * 0x5bd1e995ULL + 77));
+  double unit = static_cast<double>(draw >> 11) / static_cast<double>(1ULL << 53);
+  if (unit >= options.synthetic_fault_rate) return std::nullopt;
+  return SyntheticFault(Mix64(draw), site->PathOf((page + 1) % site->size()));
+}
+
+void SiteServer::Impl::Handle(evhttp_request* req) {
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* raw_path = uri ? evhttp_uri_get_path(uri) : nullptr;
+  const char* raw_query = uri ? evhttp_uri_get_query(uri) : nullptr;
+  std::string_view path = raw_path && *raw_path ? raw_path : "/";
+  std::string_view query = raw_query ? raw_query : "";
+
+  if (path.substr(0, 3) == "/__" && HandleAdmin(req, path)) return;
+
+  auto* p = new PendingReply;
+  p->server = this;
+  p->req = req;
+  p->entry.received = Now();
+  switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: p->entry.method = "GET"; break;
+    case EVHTTP_REQ_HEAD: p->entry.method = "HEAD"; break;
+    case EVHTTP_REQ_POST: p->entry.method = "POST"; break;
+    default: p->entry.method = "OTHER"; break;
+  }
+  p->entry.target = evhttp_request_get_uri(req);
+  const char* ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
+  p->entry.user_agent = ua ? ua : "";
+  pending.insert(p);
+  {
+    std::lock_guard lock(mu);
+    ++stats.requests;
+    stats.max_in_flight = std::max(stats.max_in_flight, ++stats.in_flight);
+  }
+  Respond(p, path, query);
+}
+
+void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::string_view query) {
+  int64_t delay = options.latency_ms;
+  if (options.jitter_ms > 0) {
+    delay += std::uniform_int_distribution<int64_t>(-options.jitter_ms, options.jitter_ms)(rng);
+    delay = std::max<int64_t>(delay, 0);
+  }
+
+  std::string decoded;
+  std::optional<uint64_t> page;
+  if (site && PercentDecode(path, decoded)) page = site->PageAt(decoded, query);
+
+  // Delay rules add up; the first other rule that applies decides the answer.
+  const Fault* fault = nullptr;
+  for (const FaultRule& rule : options.faults) {
+    bool applies = rule.rate >= 0 ? std::uniform_real_distribution<double>(0, 1)(rng) < rule.rate
+                                  : rule.MatchesPath(path);
+    if (!applies) continue;
+    if (rule.fault.kind == Fault::Kind::kDelay) {
+      delay += rule.fault.amount;
+    } else if (!fault) {
+      fault = &rule.fault;
+    }
+  }
+  std::optional<Fault> page_fault = page ? SyntheticPageFault(*page) : std::nullopt;
+  if (!fault && page_fault) fault = &*page_fault;
+
+  if (!fault || !ApplyFault(p, *fault, path, query, page)) {
+    if (path == "/robots.txt" && (robots || !site)) {
+      if (robots || root_real.empty()) {
+        p->body = robots ? *robots : std::string(kDefaultRobots);
+        p->headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+      } else {
+        RespondStatic(p, path, query);
+      }
+    } else if (path == "/robots.txt" && site) {
+      p->body = kDefaultRobots;
+      p->headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    } else if (site) {
+      if (page) {
+        p->body = site->Render(*page, base);
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      } else {
+        p->status = 404;
+        p->body = StatusPage(404);
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      }
+    } else {
+      RespondStatic(p, path, query);
+    }
+  }
+  Schedule(p, p->action == PendingReply::Action::kReset ? std::max<int64_t>(delay, 0) : delay);
+}
+
+void SiteServer::Impl::RespondStatic(PendingReply* p, std::string_view raw_path, std::string_view query) {
+  StaticLookup found = LookupStatic(root_real, raw_path);
+  using O = StaticLookup::Outcome;
+  switch (found.outcome) {
+    case O::kFile: {
+      bool ok = false;
+      p->body = ReadFile(found.file, ok);
+      if (!ok) {
+        p->status = 403;
+        p->body = StatusPage(403);
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+        return;
+      }
+      p->headers.emplace_back("Content-Type", found.content_type);
+      return;
+    }
+    case O::kAddSlash: {
+      std::string location = std::string(raw_path) + "/";
+      if (!query.empty()) location += "?" + std::string(query);
+      p->status = 301;
+      p->headers.emplace_back("Location", location);
+      p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      p->body = "<!DOCTYPE html><title>Moved</title><a href=\"" + location + "\">moved</a>\n";
+      return;
+    }
+    case O::kForbidden: p->status = 403; break;
+    case O::kBadRequest: p->status = 400; break;
+    case O::kNotFound: p->status = 404; break;
+  }
+  p->body = StatusPage(p->status);
+  p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+}
+
+// Fills `p` for the fault. Returns false when the fault only alters a normal answer that the caller
+// still has to produce (none do at present, but slow bodies reuse the page when there is one).
+bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_view path,
+                                  std::string_view query, std::optional<uint64_t> page) {
+  auto html = [p](std::string body) {
+    p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+    p->body = std::move(body);
+  };
+  auto redirect = [&](int code, std::string location) {
+    p->status = code;
+    p->headers.emplace_back("Location", location);
+    html("<!DOCTYPE html><title>Redirect</title><a href=\"" + location + "\">elsewhere</a>\n");
+  };
+  auto page_or_file = [&]() {
+    if (site && page) {
+      html(site->Render(*page, base));
+    } else if (site) {
+      p->status = 404;
+      html(StatusPage(404));
+    } else {
+      RespondStatic(p, path, query);
+    }
+  };
+  using K = Fault::Kind;
+  switch (f.kind) {
+    case K::kStatus:
+      p->status = f.code;
+      if (f.amount > 0) p->headers.emplace_back("Retry-After", std::to_string(f.amount));
+      html(StatusPage(f.code));
+      return true;
+    case K::kRedirect:
+      redirect(f.code, f.text);
+      return true;
+    case K::kChain: {
+      int hop = std::atoi(std::string(QueryValue(query, "hop")).c_str());
+      if (hop < f.amount) {
+        redirect(302, std::string(path) + "?hop=" + std::to_string(hop + 1));
+      } else {
+        redirect(302, f.text);
+      }
+      return true;
+    }
+    case K::kLoop: {
+      int step = std::atoi(std::string(QueryValue(query, "loop")).c_str());
+      int next = (step + 1) % 3;
+      redirect(302, next == 0 ? std::string(path) : std::string(path) + "?loop=" + std::to_string(next));
+      return true;
+    }
+    case K::kSlow:
+      page_or_file();
+      p->action = PendingReply::Action::kSlow;
+      p->bytes_per_sec = f.amount;
+      return true;
+    case K::kReset:
+      p->action = PendingReply::Action::kReset;
+      return true;
+    case K::kHuge:
+      html(HugeBody(static_cast<uint64_t>(f.amount)));
+      if (f.variant) p->action = PendingReply::Action::kChunked;
+      return true;
+    case K::kType:
+      p->headers.emplace_back("Content-Type", f.text);
+      p->body = f.text == "application/pdf"
+                    ? "%PDF-1.4\n% fanout serve: a non-HTML body\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+                    : "fanout serve: this body is " + f.text + ", not HTML.\n";
+      return true;
+    case K::kMalformed:
+      if (site && page) {
+        html(site->Render(*page, base, PageFlavor::kMalformed));
+      } else {
+        html("<html><head><title>Broken <b>page</title><body><div><p>Unclosed <a href=/>home<table><tr><td>"
+             "<a href='/'>again</td></p></div></span><!-- cut");
+      }
+      return true;
+    case K::kLatin1: {
+      PageFlavor flavor = f.variant ? PageFlavor::kLatin1Meta : PageFlavor::kLatin1;
+      p->headers.emplace_back("Content-Type",
+                              f.variant ? "text/html" : "text/html; charset=ISO-8859-1");
+      if (site && page) {
+        p->body = site->Render(*page, base, flavor);
+      } else {
+        p->body = std::string("<!DOCTYPE html><html><head>") +
+                  (f.variant ? "<meta charset=\"iso-8859-1\">" : "") +
+                  "<title>Caf\xE9 M\xFCller</title></head><body><p>Cr\xE8me br\xFBl\xE9" "e</p>"
+                  "<a href=\"/\">home</a></body></html>\n";
+      }
+      return true;
+    }
+    case K::kDelay:
+      return false;
+  }
+  return false;
+}
+
+void SiteServer::Impl::Schedule(PendingReply* p, int64_t delay_ms) {
+  if (delay_ms <= 0 && p->action != PendingReply::Action::kReset) {
+    Deliver(p);
+    return;
+  }
+  // A reset frees the connection, which must not happen inside evhttp's own request callback:
+  // it always goes through the timer, if only for 0 ms.
+  p->timer.reset(evtimer_new(base_loop.get(), &Impl::OnTimer, p));
+  timeval tv{static_cast<time_t>(delay_ms / 1000), static_cast<suseconds_t>((delay_ms % 1000) * 1000)};
+  evtimer_add(p->timer.get(), &tv);
+}
+
+void SiteServer::Impl::Deliver(PendingReply* p) {
+  evhttp_request* req = p->req;
+  evkeyvalq* out = evhttp_request_get_output_headers(req);
+  using A = PendingReply::Action;
+
+  if (p->action == A::kReset) {
+    evhttp_connection* conn = evhttp_request_get_connection(req);
+    if (conn) {
+      // connect(AF_UNSPEC) on a TCP socket aborts it with an RST (tcp_disconnect); a plain close
+      // would send FIN first and look like a clean end of the response.
+      int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+      sockaddr sa{};
+      sa.sa_family = AF_UNSPEC;
+      (void)connect(fd, &sa, sizeof sa);
+      evhttp_connection_free(conn);  // frees req too
+    } else {
+      evhttp_send_error(req, 500, nullptr);  // the client left first: this frees the request
+    }
+    Finish(p, 0, 0);
+    return;
+  }
+
+  if (p->action == A::kSlow && p->sent > 0) {
+    // A later tick of a dribbled body.
+    if (!evhttp_request_get_connection(req)) {  // the client gave up
+      evhttp_send_reply_end(req);
+      Finish(p, p->status, p->sent);
+      return;
+    }
+  } else {
+    for (const auto& [k, v] : p->headers) evhttp_add_header(out, k.c_str(), v.c_str());
+  }
+
+  if (p->action == A::kSend) {
+    evbuffer* buf = evhttp_request_get_output_buffer(req);
+    evbuffer_add(buf, p->body.data(), p->body.size());
+    evhttp_send_reply(req, p->status, nullptr, nullptr);
+    Finish(p, p->status, p->body.size());
+    return;
+  }
+
+  if (p->action == A::kChunked) {
+    evhttp_send_reply_start(req, p->status, nullptr);  // no Content-Length: chunked encoding
+    evbuffer* chunk = evbuffer_new();
+    constexpr size_t kChunk = 64 * 1024;
+    for (size_t at = 0; at < p->body.size(); at += kChunk) {
+      evbuffer_add(chunk, p->body.data() + at, std::min(kChunk, p->body.size() - at));
+      evhttp_send_reply_chunk(req, chunk);
+    }
+    evbuffer_free(chunk);
+    evhttp_send_reply_end(req);
+    Finish(p, p->status, p->body.size());
+    return;
+  }
+
+  // kSlow: 20 ticks a second, each with a twentieth of the rate (at least one byte).
+  if (p->sent == 0) {
+    evhttp_add_header(out, "Content-Length", std::to_string(p->body.size()).c_str());
+    evhttp_send_reply_start(req, p->status, nullptr);
+  }
+  size_t step = std::max<size_t>(1, static_cast<size_t>(p->bytes_per_sec / 20));
+  size_t n = std::min(step, p->body.size() - p->sent);
+  if (n > 0) {
+    evbuffer* chunk = evbuffer_new();
+    evbuffer_add(chunk, p->body.data() + p->sent, n);
+    evhttp_send_reply_chunk(req, chunk);
+    evbuffer_free(chunk);
+    p->sent += n;
+  }
+  if (p->sent >= p->body.size()) {
+    evhttp_send_reply_end(req);
+    Finish(p, p->status, p->sent);
+    return;
+  }
+  if (p->sent == n) p->timer.reset(evtimer_new(base_loop.get(), &Impl::OnTimer, p));
+  timeval tick{0, 50 * 1000};
+  evtimer_add(p->timer.get(), &tick);
+}
+
+void SiteServer::Impl::Finish(PendingReply* p, int status, uint64_t bytes) {
+  p->entry.answered = Now();
+  p->entry.status = status;
+  p->entry.bytes = bytes;
+  {
+    std::lock_guard lock(mu);
+    --stats.in_flight;
+    ++stats.by_status[status];
+    if (status == 0) ++stats.resets;
+    stats.bytes_sent += bytes;
+    if (log_out.is_open()) {
+      nlohmann::json j = {{"received", p->entry.received}, {"answered", p->entry.answered},
+                          {"method", p->entry.method},     {"target", p->entry.target},
+                          {"user_agent", p->entry.user_agent}, {"status", status},
+                          {"bytes", bytes}};
+      log_out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      log_out.flush();
+    }
+    if (options.log_capacity > 0) {
+      if (log.size() >= options.log_capacity) log.pop_front();
+      log.push_back(std::move(p->entry));
+    }
+  }
+  pending.erase(p);
+  delete p;
+}
+
+namespace {
+
+nlohmann::json ToJson(const ServerStats& s) {
+  nlohmann::json by_status = nlohmann::json::object();
+  for (const auto& [code, n] : s.by_status) by_status[code == 0 ? "reset" : std::to_string(code)] = n;
+  return {{"requests", s.requests}, {"in_flight", s.in_flight}, {"max_in_flight", s.max_in_flight},
+          {"resets", s.resets},     {"bytes_sent", s.bytes_sent}, {"by_status", by_status}};
+}
+
+nlohmann::json ToJson(const LogEntry& e) {
+  return {{"received", e.received}, {"answered", e.answered}, {"method", e.method}, {"target", e.target},
+          {"user_agent", e.user_agent}, {"status", e.status}, {"bytes", e.bytes}};
+}
+
+// Zeroes the counters; requests still in flight stay counted, as they will still be answered.
+void ResetCounters(ServerStats& stats) {
+  ServerStats fresh;
+  fresh.in_flight = stats.in_flight;
+  fresh.max_in_flight = stats.in_flight;
+  stats = fresh;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path) {
+  const auto cmd = evhttp_request_get_command(req);
+  std::string body;
+  if (path == "/__stats" && cmd == EVHTTP_REQ_GET) {
+    std::lock_guard lock(mu);
+    body = Dump(ToJson(stats));
+  } else if (path == "/__stats/reset" && cmd == EVHTTP_REQ_POST) {
+    std::lock_guard lock(mu);
+    ResetCounters(stats);
+    log.clear();
+    body = Dump(ToJson(stats));
+  } else if (path == "/__log" && cmd == EVHTTP_REQ_GET) {
+    nlohmann::json entries = nlohmann::json::array();
+    std::lock_guard lock(mu);
+    for (const LogEntry& e : log) entries.push_back(ToJson(e));
+    body = Dump(entries);
+  } else if (path == "/__faults" && cmd == EVHTTP_REQ_GET) {
+    body = FaultsJson();
+  } else {
+    return false;  // an ordinary (probably missing) page
+  }
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+  evbuffer_add(evhttp_request_get_output_buffer(req), body.data(), body.size());
+  evhttp_send_reply(req, 200, nullptr, nullptr);
+  return true;
+}
+
+std::string SiteServer::Impl::FaultsJson() const {
+  nlohmann::json rules = nlohmann::json::array();
+  for (const FaultRule& r : options.faults) {
+    nlohmann::json j = {{"fault", r.fault.ToString()}};
+    if (r.rate >= 0) {
+      j["rate"] = r.rate;
+    } else {
+      j["path"] = r.path + (r.prefix ? "*" : "");
+    }
+    rules.push_back(j);
+  }
+  nlohmann::json pages = nlohmann::json::object();
+  if (site && options.synthetic_fault_rate > 0) {
+    for (uint64_t i = 1; i < site->size(); ++i) {
+      if (auto f = SyntheticPageFault(i)) pages[site->PathOf(i)] = f->ToString();
+    }
+  }
+  return Dump({{"rules", rules}, {"pages", pages}});
+}
+
+// --- SiteServer ------------------------------------------------------------------------------
+
+SiteServer::SiteServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SiteServer::~SiteServer() { Stop(); }
+
+Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
+  static std::once_flag threads_enabled;
+  std::call_once(threads_enabled, [] { evthread_use_pthreads(); });  // lets Stop() come from any thread
+
+  if (options.root.has_value() == options.synthetic.has_value()) {
+    return Status::InvalidArgument("serve needs exactly one of --root DIR and --synthetic N");
+  }
+  if (options.latency_ms < 0 || options.jitter_ms < 0) {
+    return Status::InvalidArgument("--latency and --jitter must not be negative");
+  }
+  if (options.synthetic_fault_rate < 0 || options.synthetic_fault_rate > 1) {
+    return Status::InvalidArgument("--faults must be a rate between 0 and 1");
+  }
+  if (options.synthetic_fault_rate > 0 && !options.synthetic) {
+    return Status::InvalidArgument("--faults RATE applies to a --synthetic site; use --fault RULE with --root");
+  }
+  socklen_t len = 0;
+  Result<sockaddr_storage> addr = LoopbackAddress(options.host, options.port, len);
+  if (!addr.ok()) return addr.status();
+
+  auto impl = std::make_unique<Impl>();
+  if (options.root) {
+    std::unique_ptr<char, decltype(&std::free)> real(realpath(options.root->c_str(), nullptr), &std::free);
+    struct stat st {};
+    if (!real || stat(real.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return Status::InvalidArgument("--root '" + *options.root + "' is not a directory");
+    }
+    impl->root_real = real.get();
+  }
+  if (options.robots_file) {
+    bool ok = false;
+    impl->robots = ReadFile(*options.robots_file, ok);
+    if (!ok) return Status::IOError("cannot read --robots file '" + *options.robots_file + "'");
+  }
+  if (options.log_file) {
+    impl->log_out.open(*options.log_file, std::ios::app);
+    if (!impl->log_out) return Status::IOError("cannot write --log file '" + *options.log_file + "'");
+  }
+  impl->rng.seed(options.seed);
+
+  RaiseDescriptorLimit();
+  impl->base_loop.reset(event_base_new());
+  impl->http.reset(evhttp_new(impl->base_loop.get()));
+  if (!impl->base_loop || !impl->http) return Status::IOError("libevent could not start");
+  // A listener of our own for its backlog: libevent's default of 128 drops SYNs when thousands
+  // of clients connect at once, and a dropped SYN costs the client a whole second.
+  evconnlistener* listener = evconnlistener_new_bind(
+      impl->base_loop.get(), nullptr, nullptr, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+      4096, reinterpret_cast<sockaddr*>(&addr.value()), static_cast<int>(len));
+  if (!listener) {
+    return Status::Unavailable("cannot listen on " + options.host + " port " + std::to_string(options.port) +
+                               ": " + evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+  }
+  evhttp_bound_socket* bound = evhttp_bind_listener(impl->http.get(), listener);
+  sockaddr_storage actual{};
+  socklen_t actual_len = sizeof actual;
+  getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&actual), &actual_len);
+  impl->port = actual.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port)
+                                            : ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
+  std::string host = actual.ss_family == AF_INET6 ? "[" + options.host + "]" : options.host;
+  if (options.host == "localhost") host = "127.0.0.1";
+  impl->base = "http://" + host + ":" + std::to_string(impl->port);
+  impl->url = impl->base + "/";
+
+  evhttp_set_allowed_methods(impl->http.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+  evhttp_set_gencb(impl->http.get(), &Impl::OnRequest, impl.get());
+  if (options.synthetic) impl->site.emplace(*options.synthetic);
+  impl->options = std::move(options);
+  return std::unique_ptr<SiteServer>(new SiteServer(std::move(impl)));
+}
+
+const std::string& SiteServer::url() const { return impl_->url; }
+uint16_t SiteServer::port() const { return impl_->port; }
+
+void SiteServer::Run() { event_base_dispatch(impl_->base_loop.get()); }
+
+void SiteServer::Start() {
+  impl_->thread = std::thread([this] { Run(); });
+}
+
+void SiteServer::Stop() {
+  if (!impl_) return;
+  event_base_loopbreak(impl_->base_loop.get());
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+ServerStats SiteServer::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+std::vector<LogEntry> SiteServer::log() const {
+  std::lock_guard lock(impl_->mu);
+  return {impl_->log.begin(), impl_->log.end()};
+}
+
+void SiteServer::ResetStats() {
+  std::lock_guard lock(impl_->mu);
+  ResetCounters(impl_->stats);
+  impl_->log.clear();
+}
+
+std::string SiteServer::StatsJson() const {
+  std::lock_guard lock(impl_->mu);
+  return Dump(ToJson(impl_->stats));
+}
+
+std::string SiteServer::FaultsJson() const { return impl_->FaultsJson(); }
+
+}  // namespace fanout::testsite

@@ -1,0 +1,93 @@
+// SiteServer: the local HTTP server that every fanout test, demo, tutorial step and benchmark
+// crawls (`fanout serve`).
+//
+// It serves a directory or a SyntheticSite on a loopback address only, on libevent's evhttp.
+// Latency is a timer on the server's event loop, never a sleeping thread, so thousands of delayed
+// requests can be in flight at once on one thread. Faults (faults.h) make it misbehave on purpose.
+// It counts what it serves (requests, responses by status, requests in flight and the most at
+// once) and keeps a bounded request log; over HTTP, GET /__stats, POST /__stats/reset, GET /__log
+// and GET /__faults expose them. Requests to /__* are neither counted nor logged.
+//
+// Threads: the event loop runs on the thread that calls Run(), or on the server's own thread after
+// Start(). Stop(), stats(), log() and ResetStats() may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "testsite/faults.h"
+#include "testsite/synthetic.h"
+#include "util/result.h"
+
+namespace fanout::testsite {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";             // 127.0.0.0/8, ::1 or localhost; nothing else
+  uint16_t port = 0;                           // 0: the kernel picks a free port
+  std::optional<std::string> root;             // serve this directory ...
+  std::optional<SyntheticOptions> synthetic;   // ... or this generated site (exactly one of them)
+  int latency_ms = 0;                          // delay before each answer
+  int jitter_ms = 0;                           // +/- uniform random on top of latency_ms
+  std::vector<FaultRule> faults;
+  double synthetic_fault_rate = 0;             // share of synthetic pages given a fault
+  std::optional<std::string> robots_file;      // /robots.txt; default: a file in root, else allow all
+  std::optional<std::string> log_file;         // append each request as a JSON line
+  size_t log_capacity = 100000;                // entries kept in memory for GET /__log
+  uint64_t seed = 1;                           // for jitter, rate faults and synthetic faults
+};
+
+struct ServerStats {
+  uint64_t requests = 0;        // requests received (not /__*)
+  uint64_t in_flight = 0;       // received and not yet answered
+  uint64_t max_in_flight = 0;   // the most in flight at once since start or reset
+  uint64_t resets = 0;          // connections reset on purpose
+  uint64_t bytes_sent = 0;      // body bytes
+  std::map<int, uint64_t> by_status;
+};
+
+struct LogEntry {
+  double received = 0;     // seconds since the server started
+  double answered = 0;     // when the answer was handed to the socket (or the reset done)
+  std::string method;
+  std::string target;      // path and query as requested
+  std::string user_agent;
+  int status = 0;          // 0 for a reset connection
+  uint64_t bytes = 0;
+};
+
+class SiteServer {
+ public:
+  // Binds the listening socket. Fails with kInvalidArgument for bad options (a non-loopback host,
+  // a missing root) and kUnavailable when the address cannot be bound.
+  static Result<std::unique_ptr<SiteServer>> Create(ServerOptions options);
+  ~SiteServer();
+  SiteServer(const SiteServer&) = delete;
+  SiteServer& operator=(const SiteServer&) = delete;
+
+  // "http://127.0.0.1:PORT/" (or "http://[::1]:PORT/").
+  const std::string& url() const;
+  uint16_t port() const;
+
+  void Run();    // serves on this thread until Stop()
+  void Start();  // serves on a new thread
+  void Stop();   // any thread; after Start(), also waits for the thread. Idempotent.
+
+  ServerStats stats() const;
+  std::vector<LogEntry> log() const;
+  void ResetStats();  // zero the counters (in_flight stays true) and clear the log
+
+  std::string StatsJson() const;   // what GET /__stats answers
+  std::string FaultsJson() const;  // what GET /__faults answers: the rules and faulted pages
+
+  class Impl;
+
+ private:
+  explicit SiteServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fanout::testsite
