@@ -8,6 +8,7 @@ enum ExitCode : int {
   kExitFailure = 1,      // a run-time failure not covered below
   kExitUsage = 2,        // a bad flag, value or argument: nothing was done
   kExitUnavailable = 3,  // a resource could not be had: a port in use, an unreadable file
+  kExitDatabase = 4,     // the database cannot be used or written: not SQLite, newer schema, disk full
   kExitInterrupted = 130,
 };
 

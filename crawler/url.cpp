@@ -144,4 +144,19 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view href) {
   return Finish(u.get());
 }
 
+std::string_view AuthorityOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  return url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
+std::string_view HostOf(std::string_view url) {
+  std::string_view authority = AuthorityOf(url);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (!authority.empty() && authority.front() == '[') return authority.substr(0, authority.find(']') + 1);
+  return authority.substr(0, authority.find(':'));
+}
+
 }  // namespace fanout

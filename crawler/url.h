@@ -26,4 +26,11 @@ Result<std::string> NormalizeUrl(std::string_view absolute_url);
 // percent-encoded first, as browsers do. Fails for other schemes (mailto:, javascript:, ...).
 Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
 
+// "127.0.0.1:8080" from "http://127.0.0.1:8080/a": the server a URL talks to (host and port).
+// REQUIRES: a URL as NormalizeUrl/ResolveUrl return it.
+std::string_view AuthorityOf(std::string_view normalized_url);
+
+// "example.com" from "http://example.com:8080/a" ("[::1]" stays bracketed).
+std::string_view HostOf(std::string_view normalized_url);
+
 }  // namespace fanout

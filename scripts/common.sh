@@ -5,7 +5,7 @@ FANOUT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian 12 packages the build, the tests and the demo need.
 FANOUT_PACKAGES=(
-  g++ cmake ninja-build pkg-config curl
+  g++ cmake ninja-build pkg-config curl sqlite3
   libcurl4-openssl-dev libgumbo-dev libsqlite3-dev libevent-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
 )

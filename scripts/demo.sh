@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start (1): install what is missing, build, serve the bundled sample site on loopback and
-# run the main job against it. Until the crawl engine lands, the job is a fetch with curl.
+# crawl it into an SQLite file (demo.db), then show the summary and a few rows.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 fanout_install_deps
@@ -17,9 +17,13 @@ for _ in $(seq 100); do [ -s "$url_file" ] && break; sleep 0.05; done
 url="$(head -n 1 "$url_file")"
 [ -n "$url" ] || { echo "demo: fanout serve did not start" >&2; exit 1; }
 
-echo "== the sample site is at $url"
-curl -sS -o /dev/null -w "GET / -> %{http_code} %{content_type}, %{size_download} bytes in %{time_total}s\n" "$url"
-curl -sS -o /dev/null -w "GET /old-news.html -> %{http_code} to %{redirect_url}\n" "${url}old-news.html"
-curl -sS "$url" | grep -o '<title>[^<]*</title>'
-echo "== what the server counted (GET /__stats)"
-curl -sS "${url}__stats"
+echo "== fanout serve: the sample site is at $url"
+rm -f demo.db demo.db-wal demo.db-shm
+echo "== fanout crawl $url --db demo.db"
+"$FANOUT" crawl "$url" --db demo.db
+echo "== a few rows of demo.db (sqlite3 demo.db)"
+sqlite3 -header -column demo.db \
+  "SELECT status, depth, round(total*1000, 1) AS ms, substr(url, length('$url')) AS path, title
+   FROM pages ORDER BY depth, url LIMIT 12;"
+sqlite3 demo.db "SELECT 'links not followed: ' || group_concat(reason || ' ' || n, ', ')
+   FROM (SELECT reason, count(*) AS n FROM links WHERE followed = 0 GROUP BY reason);"

@@ -98,5 +98,7 @@ Result<SqliteStmt> SqliteDb::Prepare(std::string_view sql) {
 }
 
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
+bool SqliteDb::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+bool SqliteDb::IsReadOnly() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
 
 }  // namespace fanout

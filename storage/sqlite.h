@@ -68,6 +68,11 @@ class SqliteDb {
   Status Exec(std::string_view sql);
   Result<SqliteStmt> Prepare(std::string_view sql);
   int64_t LastInsertRowId() const;
+  // True between BEGIN and COMMIT/ROLLBACK. SQLite rolls some failed transactions back on its own
+  // (SQLITE_FULL, SQLITE_IOERR), so error paths check this before issuing ROLLBACK.
+  bool InTransaction() const;
+  // True when SQLite opened the file read-only (it does so silently when it lacks write permission).
+  bool IsReadOnly() const;
 
  private:
   struct Deleter {

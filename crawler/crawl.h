@@ -1,0 +1,88 @@
+// Crawl: the async crawl of a site, from seeds to rows in the store.
+//
+// One event loop runs everything that waits: a dispatcher takes a permit of --concurrency, pops
+// the next URL (breadth-first) and spawns a page task; the page task takes a permit of the URL's
+// host (--per-host), fetches (co_await), gives both permits back, then parses on the thread pool
+// and offers the page's links to the frontier, and hands the page to the store, again through the
+// pool (the loop thread never parses or touches SQLite). The crawl ends when the frontier is empty
+// and no page is in progress, or --max-pages pages have been fetched.
+//
+// Threads: Crawl() blocks the calling thread, which becomes the loop thread for its duration.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crawler/frontier.h"
+#include "storage/store.h"
+#include "util/result.h"
+
+namespace fanout {
+
+struct CrawlOptions {
+  std::vector<std::string> seeds = {};
+  size_t concurrency = 64;       // transfers in flight at most
+  size_t per_host = 8;           // transfers in flight to one host:port at most
+  size_t threads = 0;            // pool threads; 0: the number of cores
+  int64_t max_pages = 0;         // pages fetched at most; 0: no limit
+  int max_depth = -1;            // link depth from the seeds; -1: no limit
+  ScopeOptions scope = {};
+  std::string user_agent = {};      // "" means "fanout/VERSION"
+  long timeout_ms = 30000;
+  long connect_timeout_ms = 10000;
+  size_t max_bytes = 10 << 20;   // body cap
+  long max_redirects = 10;
+  bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
+  std::string mode = "async";
+};
+
+struct CrawlProgress {
+  int64_t pages = 0;
+  int64_t errors = 0;
+  size_t in_flight = 0;
+  size_t queued = 0;
+  double elapsed_seconds = 0;
+};
+
+struct CrawlSummary {
+  int64_t run_id = 0;
+  int64_t pages = 0;             // fetched (attempted), each a row in pages
+  int64_t ok_pages = 0;          // answered 2xx
+  int64_t parsed_pages = 0;      // HTML pages parsed for links
+  int64_t errors = 0;            // pages with an error kind
+  std::map<std::string, int64_t> errors_by_kind;
+  int64_t bytes = 0;             // body bytes received
+  int64_t links = 0;             // links found (rows in links)
+  std::map<std::string, int64_t> skipped_by_reason;  // links not followed, by reason
+  size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
+  double wall_seconds = 0;
+  double pages_per_second = 0;
+  size_t concurrency = 0;
+  size_t per_host = 0;
+  size_t max_in_flight = 0;      // the most transfers at once
+  double mean_in_flight = 0;     // time-weighted, over the whole crawl
+  double saturated_seconds = 0;  // time during which the frontier held at least --concurrency URLs
+  double saturated_mean_in_flight = 0;  // mean in flight during that time: ideally --concurrency
+  double mean_parse_seconds = 0; // per parsed page, on a pool thread
+  bool per_host_bound = false;   // the per-host limit, not --concurrency, capped the fan-out
+  double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall
+  double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)
+  size_t threads = 0;
+  uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
+
+  std::string ToJson() const;
+};
+
+// Crawls into `store` (a new run). Fails with kInvalidArgument for a bad seed or pattern, or with
+// the store's error if writing failed mid-crawl (what was committed stays).
+// `progress`, if set, is called on the loop thread about four times a second.
+Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
+                           std::function<void(const CrawlProgress&)> progress = {});
+
+// The default user agent, "fanout/VERSION".
+std::string DefaultUserAgent();
+
+}  // namespace fanout

@@ -1,0 +1,268 @@
+#include "crawler/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace fanout {
+namespace {
+
+void ArmTimer(int fd, std::chrono::nanoseconds delay) {
+  itimerspec its{};
+  if (delay.count() > 0) {
+    its.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
+    its.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+  } else if (delay.count() == 0) {
+    its.it_value.tv_nsec = 1;  // "now": an all-zero it_value would disarm the timer instead
+  }  // negative: disarm
+  timerfd_settime(fd, 0, &its, nullptr);
+}
+
+void DrainCounter(int fd) {
+  uint64_t count;
+  while (read(fd, &count, sizeof count) == sizeof count) {
+  }
+}
+
+}  // namespace
+
+void EnsureCurlGlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// The coroutine that owns a spawned Task. It starts suspended (Spawn schedules it), catches what
+// the task throws, and at the end unregisters and destroys its own frame.
+class EventLoop::RootTask {
+ public:
+  struct promise_type {
+    EventLoop* loop = nullptr;
+
+    RootTask get_return_object() { return RootTask{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    struct FinalAwaiter {
+      bool await_ready() const noexcept { return false; }
+      void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+        h.promise().loop->roots_.erase(h.address());
+        h.destroy();  // legal: the coroutine is suspended here, and nothing touches it afterwards
+      }
+      void await_resume() const noexcept {}
+    };
+    FinalAwaiter final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept {}  // RunRoot catches everything itself
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+
+EventLoop::RootTask EventLoop::RunRoot(EventLoop* loop, Task<void> task) {
+  try {
+    co_await std::move(task);
+  } catch (...) {
+    ++loop->stats_.task_errors;
+    if (loop->on_error_) loop->on_error_(std::current_exception());
+  }
+}
+
+Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
+  EnsureCurlGlobalInit();
+  std::unique_ptr<EventLoop> loop(new EventLoop());
+  loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  loop->curl_timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  loop->sleep_timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  loop->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop->multi_.reset(curl_multi_init());
+  if (loop->epoll_fd_ < 0 || loop->curl_timer_fd_ < 0 || loop->sleep_timer_fd_ < 0 || loop->wake_fd_ < 0 ||
+      !loop->multi_) {
+    return Status::IOError(std::string("cannot create the event loop: ") + std::strerror(errno));
+  }
+  for (int fd : {loop->curl_timer_fd_, loop->sleep_timer_fd_, loop->wake_fd_}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  CURLM* m = loop->multi_.get();
+  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &EventLoop::OnCurlSocket);
+  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, loop.get());
+  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &EventLoop::OnCurlTimer);
+  curl_multi_setopt(m, CURLMOPT_TIMERDATA, loop.get());
+  loop->on_error_ = [](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "fanout: a task failed: " << ex.what() << "\n";
+    } catch (...) {
+      std::cerr << "fanout: a task failed with an unknown exception\n";
+    }
+  };
+  return loop;
+}
+
+EventLoop::~EventLoop() {
+  // Unfinished tasks first: their awaiters unregister from curl and from sleepers_, which must
+  // still exist.
+  ready_.clear();
+  std::vector<void*> roots(roots_.begin(), roots_.end());
+  roots_.clear();
+  for (void* frame : roots) std::coroutine_handle<>::from_address(frame).destroy();
+  multi_.reset();
+  for (int fd : {wake_fd_, sleep_timer_fd_, curl_timer_fd_, epoll_fd_}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void EventLoop::Spawn(Task<void> task) {
+  RootTask root = RunRoot(this, std::move(task));
+  root.handle.promise().loop = this;
+  roots_.insert(root.handle.address());
+  Schedule(root.handle);
+}
+
+void EventLoop::Post(std::coroutine_handle<> h) {
+  {
+    std::lock_guard lock(remote_mu_);
+    remote_.push_back(h);
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::RunReady() {
+  // Resuming may schedule more; those run in this same pass.
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    std::coroutine_handle<> h = ready_[i];
+    h.resume();
+  }
+  ready_.clear();
+}
+
+void EventLoop::Run() {
+  stopping_ = false;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point busy_since = start;
+  epoll_event events[256];
+  while (!stopping_) {
+    RunReady();
+    if (roots_.empty() || stopping_) break;
+    stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
+    int n = epoll_wait(epoll_fd_, events, 256, -1);
+    busy_since = Clock::now();
+    ++stats_.wakeups;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::cerr << "fanout: epoll_wait failed: " << std::strerror(errno) << "\n";
+      break;
+    }
+    for (int i = 0; i < n; ++i) HandleEvent(events[i].data.fd, events[i].events);
+    DrainCurlMessages();
+  }
+  stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
+  stats_.total_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void EventLoop::HandleEvent(int fd, uint32_t events) {
+  int running = 0;
+  if (fd == curl_timer_fd_) {
+    DrainCounter(fd);
+    curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+  } else if (fd == sleep_timer_fd_) {
+    DrainCounter(fd);
+    FireSleepers();
+  } else if (fd == wake_fd_) {
+    DrainCounter(fd);
+    DrainRemote();
+  } else {
+    int action = ((events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                 ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+    curl_multi_socket_action(multi_.get(), fd, action, &running);
+  }
+}
+
+void EventLoop::DrainCurlMessages() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    // Copy before OnDone removes the handle: the message dies with it.
+    CURL* easy = msg->easy_handle;
+    CURLcode result = msg->data.result;
+    void* transfer = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &transfer);
+    static_cast<CurlTransfer*>(transfer)->OnDone(result);
+  }
+}
+
+void EventLoop::DrainRemote() {
+  std::vector<std::coroutine_handle<>> batch;
+  {
+    std::lock_guard lock(remote_mu_);
+    batch.swap(remote_);
+  }
+  ready_.insert(ready_.end(), batch.begin(), batch.end());
+}
+
+int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void* socket_data) {
+  auto* loop = static_cast<EventLoop*>(arg);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+    return 0;
+  }
+  epoll_event ev{};
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  ev.data.fd = s;
+  if (socket_data == nullptr) {
+    if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
+      epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+    }
+    curl_multi_assign(loop->multi_.get(), s, loop);  // any non-null marks "registered"
+  } else {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+  }
+  return 0;
+}
+
+int EventLoop::OnCurlTimer(CURLM*, long timeout_ms, void* arg) {
+  // Only arm the timer: calling back into curl from here would re-enter it.
+  auto* loop = static_cast<EventLoop*>(arg);
+  ArmTimer(loop->curl_timer_fd_, timeout_ms < 0 ? std::chrono::nanoseconds(-1)
+                                                : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms)));
+  return 0;
+}
+
+void EventLoop::FireSleepers() {
+  const Clock::time_point now = Clock::now();
+  while (!sleepers_.empty() && sleepers_.begin()->first <= now) {
+    SleepOp* op = sleepers_.begin()->second;
+    sleepers_.erase(sleepers_.begin());
+    op->pending_ = false;
+    Schedule(op->waiter_);
+  }
+  ArmSleepTimer();
+}
+
+void EventLoop::ArmSleepTimer() {
+  if (sleepers_.empty()) {
+    ArmTimer(sleep_timer_fd_, std::chrono::nanoseconds(-1));
+    return;
+  }
+  auto delay = sleepers_.begin()->first - Clock::now();
+  ArmTimer(sleep_timer_fd_, std::max(std::chrono::nanoseconds(0), std::chrono::duration_cast<std::chrono::nanoseconds>(delay)));
+}
+
+void EventLoop::SleepOp::await_suspend(std::coroutine_handle<> h) {
+  waiter_ = h;
+  pending_ = true;
+  entry_ = loop_.sleepers_.emplace(deadline_, this);
+  if (entry_ == loop_.sleepers_.begin()) loop_.ArmSleepTimer();
+}
+
+EventLoop::SleepOp::~SleepOp() {
+  if (pending_) loop_.sleepers_.erase(entry_);  // the sleeping task was destroyed
+}
+
+}  // namespace fanout

@@ -1,0 +1,137 @@
+// EventLoop: one thread, one epoll set, one libcurl multi handle, and the coroutines that use them.
+//
+// The loop is curl's `ephiperfifo` design: CURLMOPT_SOCKETFUNCTION adds and removes sockets in
+// epoll, CURLMOPT_TIMERFUNCTION arms a timerfd, and curl_multi_socket_action is called only for
+// the sockets epoll says are ready (so a wake-up costs what is ready, not what is open). A second
+// timerfd serves SleepFor; an eventfd wakes the loop when another thread Post()s a coroutine.
+// Coroutines are resumed only on the loop thread, from its ready queue, never inside a curl
+// callback.
+//
+// Top-level work is Spawn()ed; Run() returns when every spawned task has finished. A task that
+// throws is reported (OnTaskError) and counted, never terminates the program. Destroying the loop
+// destroys unfinished tasks, whose awaiters then unregister themselves.
+//
+// Threads: everything here is for the loop thread, except Post(), which any thread may call.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <coroutine>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "crawler/curl_handles.h"
+#include "crawler/task.h"
+#include "util/result.h"
+
+namespace fanout {
+
+// A transfer in the multi handle. The loop calls OnDone once curl reports it finished; OnDone must
+// remove the easy handle and Schedule() whoever waits, not resume it inline.
+class CurlTransfer {
+ public:
+  virtual void OnDone(CURLcode result) = 0;
+
+ protected:
+  ~CurlTransfer() = default;
+};
+
+struct LoopStats {
+  double busy_seconds = 0;   // time spent outside epoll_wait
+  double total_seconds = 0;  // time inside Run()
+  uint64_t wakeups = 0;      // epoll_wait returns
+  uint64_t task_errors = 0;  // spawned tasks that ended with an exception
+};
+
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  static Result<std::unique_ptr<EventLoop>> Create();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Starts `task` on the next turn of the loop; the loop owns it until it finishes.
+  void Spawn(Task<void> task);
+  // Runs until every spawned task has finished (or Stop()). REQUIRES: not already running.
+  void Run();
+  // Makes Run() return after the current turn, leaving unfinished tasks suspended.
+  void Stop() { stopping_ = true; }
+
+  // Resumes `h` on the loop thread soon. Schedule: loop thread only. Post: any thread.
+  void Schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
+  void Post(std::coroutine_handle<> h);
+
+  // co_await loop.SleepFor(d): resumes after at least d, without blocking the loop.
+  class SleepOp;
+  SleepOp SleepFor(Clock::duration d);
+
+  CURLM* multi() const { return multi_.get(); }
+  // Called when a spawned task throws; the default prints one line to stderr.
+  void OnTaskError(std::function<void(std::exception_ptr)> handler) { on_error_ = std::move(handler); }
+  LoopStats stats() const { return stats_; }
+  size_t tasks() const { return roots_.size(); }
+
+ private:
+  class RootTask;
+  EventLoop() = default;
+
+  static int OnCurlSocket(CURL* easy, curl_socket_t s, int what, void* loop, void* socket_data);
+  static int OnCurlTimer(CURLM* multi, long timeout_ms, void* loop);
+  static RootTask RunRoot(EventLoop* loop, Task<void> task);
+
+  void RunReady();
+  void HandleEvent(int fd, uint32_t events);
+  void DrainCurlMessages();
+  void FireSleepers();
+  void ArmSleepTimer();
+  void DrainRemote();
+
+  // Declared first, destroyed last: transfers still registered must be removable (and are, by
+  // their owners' destructors, which run when the tasks below are destroyed).
+  CurlMulti multi_;
+  int epoll_fd_ = -1;
+  int curl_timer_fd_ = -1;
+  int sleep_timer_fd_ = -1;
+  int wake_fd_ = -1;
+
+  std::vector<std::coroutine_handle<>> ready_;
+  std::unordered_set<void*> roots_;  // frame addresses of unfinished spawned tasks
+  std::multimap<Clock::time_point, SleepOp*> sleepers_;
+  std::function<void(std::exception_ptr)> on_error_;
+  LoopStats stats_;
+  bool stopping_ = false;
+
+  std::mutex remote_mu_;
+  std::vector<std::coroutine_handle<>> remote_;  // guarded by remote_mu_
+};
+
+class EventLoop::SleepOp {
+ public:
+  SleepOp(EventLoop& loop, Clock::time_point deadline) : loop_(loop), deadline_(deadline) {}
+  SleepOp(const SleepOp&) = delete;
+  SleepOp& operator=(const SleepOp&) = delete;
+  ~SleepOp();
+
+  bool await_ready() const { return deadline_ <= Clock::now(); }
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume() const {}
+
+ private:
+  friend class EventLoop;
+  EventLoop& loop_;
+  Clock::time_point deadline_;
+  std::coroutine_handle<> waiter_;
+  std::multimap<Clock::time_point, SleepOp*>::iterator entry_;
+  bool pending_ = false;
+};
+
+inline EventLoop::SleepOp EventLoop::SleepFor(Clock::duration d) { return SleepOp(*this, Clock::now() + d); }
+
+}  // namespace fanout

@@ -1,0 +1,202 @@
+#include "crawler/fetch.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace fanout {
+namespace {
+
+// Headers a crawler acts on; the rest are not kept, to keep a page's memory small.
+constexpr std::string_view kKeptHeaders[] = {
+    "content-type", "content-length", "content-encoding", "location",  "retry-after",
+    "last-modified", "etag",          "x-robots-tag",     "server",    "content-language",
+};
+
+double Seconds(CURL* easy, CURLINFO info) {
+  curl_off_t us = 0;
+  curl_easy_getinfo(easy, info, &us);
+  return static_cast<double>(us) / 1e6;
+}
+
+const char* HttpVersionName(long v) {
+  switch (v) {
+    case CURL_HTTP_VERSION_1_0: return "1.0";
+    case CURL_HTTP_VERSION_1_1: return "1.1";
+    case CURL_HTTP_VERSION_2_0: return "2";
+    case CURL_HTTP_VERSION_3: return "3";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+Fetcher::Fetcher(EventLoop& loop, FetcherOptions options) : loop_(loop), options_(std::move(options)) {
+  share_.reset(curl_share_init());
+  // One thread uses these handles, so the share needs no lock callbacks.
+  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
+Fetcher::~Fetcher() = default;
+
+CurlEasy Fetcher::TakeEasy() {
+  if (idle_.empty()) return CurlEasy(curl_easy_init());
+  CurlEasy easy = std::move(idle_.back());
+  idle_.pop_back();
+  return easy;
+}
+
+void Fetcher::ReturnEasy(CurlEasy easy) {
+  curl_easy_reset(easy.get());
+  idle_.push_back(std::move(easy));
+}
+
+void Fetcher::CountInFlight(int delta) {
+  auto now = EventLoop::Clock::now();
+  stats_.in_flight_seconds += static_cast<double>(stats_.in_flight) * std::chrono::duration<double>(now - last_change_).count();
+  last_change_ = now;
+  stats_.in_flight = static_cast<size_t>(static_cast<long>(stats_.in_flight) + delta);
+  stats_.max_in_flight = std::max(stats_.max_in_flight, stats_.in_flight);
+  if (delta > 0) ++stats_.transfers;
+}
+
+FetcherStats Fetcher::stats() const {
+  FetcherStats s = stats_;
+  s.in_flight_seconds += static_cast<double>(s.in_flight) *
+                         std::chrono::duration<double>(EventLoop::Clock::now() - last_change_).count();
+  return s;
+}
+
+void FetchOp::await_suspend(std::coroutine_handle<> h) {
+  waiter_ = h;
+  easy_ = fetcher_.TakeEasy();
+  CURL* e = easy_.get();
+  curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<CurlTransfer*>(this));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &FetchOp::OnBody);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &FetchOp::OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_SHARE, fetcher_.share_.get());
+  curl_easy_setopt(e, CURLOPT_USERAGENT, fetcher_.options_.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, request_.timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, request_.connect_timeout_ms);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, request_.max_redirects > 0 ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, request_.max_redirects);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  if (fetcher_.options_.http2) {
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    // Over TLS, wait to multiplex on a connection being set up rather than open another one;
+    // plain http cannot multiplex, and waiting there would only serialise connection set-up.
+    if (request_.url.rfind("https:", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  }
+  CURLMcode rc = curl_multi_add_handle(fetcher_.loop_.multi(), e);
+  if (rc != CURLM_OK) {
+    response_.curl_code = CURLE_FAILED_INIT;
+    response_.error = curl_multi_strerror(rc);
+    fetcher_.ReturnEasy(std::move(easy_));
+    fetcher_.loop_.Schedule(h);
+    return;
+  }
+  registered_ = true;
+  fetcher_.CountInFlight(+1);
+}
+
+void FetchOp::OnDone(CURLcode result) {
+  Collect(result);
+  curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
+  registered_ = false;
+  fetcher_.CountInFlight(-1);
+  fetcher_.ReturnEasy(std::move(easy_));
+  fetcher_.loop_.Schedule(waiter_);
+}
+
+FetchOp::~FetchOp() {
+  if (registered_) {  // the awaiting task was destroyed mid-transfer
+    curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
+    fetcher_.CountInFlight(-1);
+  }
+  if (easy_) fetcher_.ReturnEasy(std::move(easy_));
+}
+
+void FetchOp::Collect(CURLcode result) {
+  CURL* e = easy_.get();
+  FetchResponse& r = response_;
+  r.curl_code = result;
+  if (result == CURLE_WRITE_ERROR && r.truncated) r.curl_code = CURLE_OK;  // our cap, not a failure
+  if (r.curl_code != CURLE_OK) r.error = errbuf_[0] ? errbuf_ : curl_easy_strerror(result);
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
+  char* url = nullptr;
+  curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+  if (url) r.effective_url = url;
+  char* type = nullptr;
+  curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &type);
+  if (type) r.content_type = type;
+  curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r.redirects);
+  curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &r.new_connections);
+  long version = 0;
+  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+  r.http_version = HttpVersionName(version);
+
+  // curl's times are cumulative from the start of the final request (redirects apart).
+  const double lookup = Seconds(e, CURLINFO_NAMELOOKUP_TIME_T);
+  const double connect = Seconds(e, CURLINFO_CONNECT_TIME_T);
+  const double app = Seconds(e, CURLINFO_APPCONNECT_TIME_T);
+  const double start = Seconds(e, CURLINFO_STARTTRANSFER_TIME_T);
+  const double total = Seconds(e, CURLINFO_TOTAL_TIME_T);
+  FetchTimings& t = r.timings;
+  t.redirect = Seconds(e, CURLINFO_REDIRECT_TIME_T);
+  t.total = total;
+  t.dns = lookup;
+  t.connect = std::max(0.0, connect - lookup);
+  t.tls = app > 0 ? std::max(0.0, app - connect) : 0;
+  const double ready = std::max(connect, app);
+  t.first_byte = start > 0 ? std::max(0.0, start - ready) : 0;
+  t.transfer = start > 0 ? std::max(0.0, total - t.redirect - start) : 0;
+}
+
+size_t FetchOp::OnBody(char* data, size_t, size_t n, void* arg) {
+  auto* op = static_cast<FetchOp*>(arg);
+  std::string& body = op->response_.body;
+  try {
+    size_t room = op->request_.max_bytes - std::min(op->request_.max_bytes, body.size());
+    if (n > room) {
+      body.append(data, room);
+      op->response_.truncated = true;
+      return 0;  // aborts the transfer (CURLE_WRITE_ERROR), which Collect() reads as truncation
+    }
+    body.append(data, n);
+    return n;
+  } catch (...) {  // no exception may cross into curl
+    return CURL_WRITEFUNC_ERROR;
+  }
+}
+
+size_t FetchOp::OnHeader(char* data, size_t, size_t n, void* arg) {
+  auto* op = static_cast<FetchOp*>(arg);
+  try {
+    std::string_view line(data, n);
+    if (line.substr(0, 5) == "HTTP/") {  // a new response (after a redirect or a 100): start over
+      op->response_.headers.clear();
+      return n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (std::find(std::begin(kKeptHeaders), std::end(kKeptHeaders), name) == std::end(kKeptHeaders)) return n;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    op->response_.headers[name] = std::string(value);
+    return n;
+  } catch (...) {
+    return CURL_WRITEFUNC_ERROR;
+  }
+}
+
+}  // namespace fanout

@@ -1,0 +1,127 @@
+// Fetcher and FetchOp: `co_await fetcher.Fetch(request)` runs one HTTP transfer on the loop's
+// curl multi handle and resumes the coroutine, on the loop thread, when curl reports it done.
+//
+// The FetchOp awaiter lives in the awaiting coroutine's frame across the suspension, so its
+// address is stable: it is the transfer's CURLOPT_PRIVATE, its write callback's target and its
+// error buffer. The easy handle comes from the Fetcher's pool (reused, so are its connections,
+// which live in the multi handle's cache) and goes back after the transfer. If the awaiting task
+// is destroyed mid-transfer, ~FetchOp removes the handle from the multi handle first.
+//
+// Callers bound concurrency themselves (see AsyncSemaphore): Fetch() adds the transfer at once,
+// so curl's own pending queue stays empty and its timeouts measure the transfer, not a wait.
+//
+// Threads: loop thread only.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <coroutine>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crawler/curl_handles.h"
+#include "crawler/event_loop.h"
+
+namespace fanout {
+
+struct FetchRequest {
+  std::string url;
+  long timeout_ms = 30000;          // the whole transfer, redirects included
+  long connect_timeout_ms = 10000;
+  size_t max_bytes = 10 << 20;      // body cap: the transfer is aborted past it
+  long max_redirects = 10;          // 0: do not follow redirects
+};
+
+// Where a transfer's time went, in seconds (the final request's phases; redirects separately).
+struct FetchTimings {
+  double dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, redirect = 0, total = 0;
+};
+
+struct FetchResponse {
+  int curl_code = 0;            // CURLcode; 0 when the transfer completed
+  std::string error;            // curl's message when curl_code != 0
+  long status = 0;              // HTTP status of the final response, 0 if none
+  std::string effective_url;    // after redirects
+  std::string content_type;
+  std::map<std::string, std::string> headers;  // the final response's, names lower-cased; see kKeptHeaders
+  std::string body;
+  bool truncated = false;       // the body reached max_bytes and the transfer was cut there
+  long redirects = 0;
+  long new_connections = 0;     // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
+  std::string http_version;     // "1.0", "1.1", "2", "3"
+  FetchTimings timings;
+
+  // True when the transfer delivered a response (of any status); a truncated body counts.
+  bool ok() const { return curl_code == 0 || truncated; }
+};
+
+struct FetcherOptions {
+  std::string user_agent = "fanout";
+  bool http2 = true;  // negotiate HTTP/2 (and multiplex) where the server offers it
+};
+
+struct FetcherStats {
+  uint64_t transfers = 0;
+  size_t in_flight = 0;
+  size_t max_in_flight = 0;
+  double in_flight_seconds = 0;  // integral of in_flight over time: / wall time = mean in flight
+};
+
+class FetchOp;
+
+class Fetcher {
+ public:
+  Fetcher(EventLoop& loop, FetcherOptions options);
+  ~Fetcher();
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  FetchOp Fetch(FetchRequest request);
+  FetcherStats stats() const;
+
+ private:
+  friend class FetchOp;
+  CurlEasy TakeEasy();
+  void ReturnEasy(CurlEasy easy);
+  void CountInFlight(int delta);
+
+  EventLoop& loop_;
+  FetcherOptions options_;
+  CurlShare share_;
+  std::vector<CurlEasy> idle_;
+  FetcherStats stats_;
+  EventLoop::Clock::time_point last_change_ = EventLoop::Clock::now();
+};
+
+class FetchOp final : public CurlTransfer {
+ public:
+  FetchOp(Fetcher& fetcher, FetchRequest request) : fetcher_(fetcher), request_(std::move(request)) {}
+  FetchOp(const FetchOp&) = delete;
+  FetchOp& operator=(const FetchOp&) = delete;
+  ~FetchOp();
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h);
+  FetchResponse await_resume() { return std::move(response_); }
+
+  void OnDone(CURLcode result) override;
+
+ private:
+  static size_t OnBody(char* data, size_t size, size_t n, void* op);
+  static size_t OnHeader(char* data, size_t size, size_t n, void* op);
+  void Collect(CURLcode result);
+
+  Fetcher& fetcher_;
+  FetchRequest request_;
+  FetchResponse response_;
+  CurlEasy easy_;
+  std::coroutine_handle<> waiter_;
+  char errbuf_[CURL_ERROR_SIZE] = {};
+  bool registered_ = false;
+};
+
+inline FetchOp Fetcher::Fetch(FetchRequest request) { return FetchOp(*this, std::move(request)); }
+
+}  // namespace fanout

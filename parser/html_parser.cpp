@@ -1,0 +1,1261 @@
+#include "parser/html_parser.h"
+
+#include <gumbo.h>
+
+#include <algorithm>
+#include <array>
+#include <csetjmp>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <utility>
+
+// How a page is parsed, and why.
+//
+// gumbo 0.10.1 builds the whole tree, then gumbo_destroy_output frees it with one recursion per level:
+// 30,000 nested elements overflow a 1 MiB stack. Parsing itself keeps its open elements in vectors and
+// does not recurse (a 60,000-deep tree parses on a 64 KiB stack). So the tree is allocated in an Arena
+// and freed with it, and it is read with an explicit stack (Extractor).
+//
+// gumbo is quadratic on some inputs, from the tree-building algorithm rather than from bugs: every
+// start tag walks the stack of open elements for scope checks (100,000 nested <div>: ~20 s), every
+// formatting element is compared with the list of active ones (100,000 <b id=N>: ~60 s), and a <p> after
+// N formatting elements closed by </p> clones all N of them (1,000 <p>x after 10,000 <b id=N>: 15 s and
+// gigabytes). A pre-scan (Scanner + TreeModel) follows the page with a coarse copy of that algorithm and
+// adds up the walks, comparisons and clones gumbo will make. Past a budget that real pages stay far
+// below, the page is cut there: gumbo parses the start as a tree, and the rest is scanned flat, its link
+// tags parsed on their own (FlatDocument). Anything the model misses is caught by the arena, which
+// abandons the parse past a byte cap or a deadline, so that the whole page is scanned flat.
+
+namespace fanout {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------------
+// Text helpers (ASCII rules, as HTML defines them for attribute values and tokens)
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Whether `list`, split on whitespace (and commas if `commas`), has `token`, ignoring ASCII case.
+bool HasToken(std::string_view list, std::string_view token, bool commas) {
+  size_t i = 0;
+  while (i < list.size()) {
+    auto separator = [&](char c) { return IsSpace(c) || (commas && c == ','); };
+    while (i < list.size() && separator(list[i])) ++i;
+    size_t start = i;
+    while (i < list.size() && !separator(list[i])) ++i;
+    if (i > start && EqualsIgnoreCase(list.substr(start, i - start), token)) return true;
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string CollapseWhitespace(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool pending_space = false;
+  for (char c : s) {
+    if (IsSpace(c)) {
+      pending_space = !out.empty();
+    } else {
+      if (pending_space) out += ' ';
+      pending_space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Arena and GumboDoc
+
+// Arena: gumbo's allocator for one parse. Nothing is freed one by one (gumbo's deallocator is a no-op);
+// the chunks go when the arena does. gumbo grows vectors and strings by allocating anew and freeing the
+// old block, so an arena ends up holding 1.0-1.3x the peak that malloc would (measured on 4 MiB pages).
+//
+// It is also where a parse that runs away is stopped. gumbo has no way to be interrupted and does not
+// check allocations, so past max_bytes or the deadline Allocate longjmps back to RunGumbo, abandoning
+// gumbo's frames. That is sound here: gumbo's state lives only in its frames and in this arena, and no
+// frame between the setjmp and the longjmp has a destructor to skip.
+class Arena {
+ public:
+  Arena(size_t max_bytes, Clock::time_point deadline) : max_bytes_(max_bytes), deadline_(deadline) {}
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  void* Allocate(size_t size) {
+    size = std::max(kAlign, (size + kAlign - 1) & ~(kAlign - 1));
+    // The clock is read every 256 allocations: gumbo allocates for nearly every token, so a parse
+    // cannot run long between two checks, and a read costs ~20 ns.
+    if (size > max_bytes_ - std::min(bytes_, max_bytes_) ||
+        ((++allocations_ & 255) == 1 && Clock::now() > deadline_)) {
+      std::longjmp(*abandon, 1);
+    }
+    bytes_ += size;
+    if (size > kChunk / 4) {
+      // A big block gets a chunk of its own, so that the rest of the current chunk is not wasted.
+      chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(size));
+      return chunks_.back().get();
+    }
+    if (size > left_) {
+      chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(kChunk));
+      next_ = chunks_.back().get();
+      left_ = kChunk;
+    }
+    void* p = next_;
+    next_ += size;
+    left_ -= size;
+    return p;
+  }
+
+  // Where Allocate jumps when it gives up; set by RunGumbo for the duration of gumbo's parse.
+  std::jmp_buf* abandon = nullptr;
+
+ private:
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+  static constexpr size_t kChunk = 64 << 10;  // a 10 KB page takes 2-3 chunks
+
+  size_t max_bytes_;
+  Clock::time_point deadline_;
+  std::vector<std::unique_ptr<std::byte[]>> chunks_;
+  std::byte* next_ = nullptr;
+  size_t left_ = 0;
+  size_t bytes_ = 0;
+  size_t allocations_ = 0;
+};
+
+void* ArenaAllocate(void* arena, size_t size) { return static_cast<Arena*>(arena)->Allocate(size); }
+void ArenaDeallocate(void*, void*) {}
+
+// Runs gumbo; nullptr if the arena abandoned the parse. A function of its own, so that the frame
+// that calls setjmp holds nothing with a destructor and modifies no local after it.
+GumboOutput* RunGumbo(Arena& arena, const GumboOptions& options, std::string_view html) {
+  std::jmp_buf abandon;
+  if (setjmp(abandon) != 0) {
+    arena.abandon = nullptr;
+    return nullptr;
+  }
+  arena.abandon = &abandon;
+  GumboOutput* output = gumbo_parse_with_options(&options, html.data(), html.size());
+  arena.abandon = nullptr;
+  return output;
+}
+
+// GumboDoc: a gumbo tree and the arena that holds it, freed together. Move-only. There is no
+// release(): the tree cannot outlive its arena, and gumbo_destroy_output must never see it.
+class GumboDoc {
+ public:
+  // Parses `html`. The result is empty (false) when the tree would pass max_tree_bytes or the parse
+  // would run past `deadline`.
+  static GumboDoc Parse(std::string_view html, const ParseOptions& options, Clock::time_point deadline) {
+    GumboDoc doc;
+    doc.arena_ = std::make_unique<Arena>(options.max_tree_bytes, deadline);
+    GumboOptions gumbo_options = kGumboDefaultOptions;
+    gumbo_options.allocator = &ArenaAllocate;
+    gumbo_options.deallocator = &ArenaDeallocate;
+    gumbo_options.userdata = doc.arena_.get();  // on the heap: stays put when doc moves
+    gumbo_options.max_errors = options.max_errors;
+    doc.output_ = RunGumbo(*doc.arena_, gumbo_options, html);
+    return doc;
+  }
+
+  explicit operator bool() const { return output_ != nullptr; }
+  const GumboOutput* get() const { return output_; }
+  const GumboOutput* operator->() const { return output_; }
+
+ private:
+  GumboDoc() = default;
+
+  std::unique_ptr<Arena> arena_;
+  GumboOutput* output_ = nullptr;  // in arena_
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Extractor: reads a tree, in document order, with an explicit stack.
+
+class Extractor {
+ public:
+  Extractor(ParsedPage& page, size_t max_links) : page_(page), max_links_(max_links) {}
+
+  // Adds what `root` holds to the page. Called once per tree, in document order: the first title,
+  // base and canonical found in any of them win.
+  void Walk(const GumboNode* root) {
+    stack_.assign(1, root);
+    while (!stack_.empty()) {
+      const GumboNode* node = stack_.back();
+      stack_.pop_back();
+      const GumboVector* children = nullptr;
+      if (node->type == GUMBO_NODE_DOCUMENT) {
+        children = &node->v.document.children;
+      } else if (node->type == GUMBO_NODE_ELEMENT || node->type == GUMBO_NODE_TEMPLATE) {
+        Element(*node);
+        children = &node->v.element.children;
+      }
+      if (children == nullptr) continue;
+      for (unsigned i = children->length; i-- > 0;) {
+        stack_.push_back(static_cast<const GumboNode*>(children->data[i]));
+      }
+    }
+  }
+
+ private:
+  static const char* Attribute(const GumboElement& e, const char* name) {
+    const GumboAttribute* a = gumbo_get_attribute(&e.attributes, name);
+    return a != nullptr ? a->value : nullptr;
+  }
+
+  void Element(const GumboNode& node) {
+    const GumboElement& e = node.v.element;
+    if (e.tag_namespace != GUMBO_NAMESPACE_HTML) return;
+    switch (e.tag) {
+      case GUMBO_TAG_A:
+      case GUMBO_TAG_AREA: {
+        // A misnested <a> is cloned by the tree builder (`<a href=x><p>1</a>2` has two); the source
+        // has one tag, so the clones are not links of their own.
+        if (node.parse_flags & (GUMBO_INSERTION_ADOPTION_AGENCY_CLONED |
+                                GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT)) {
+          return;
+        }
+        const char* href = Attribute(e, "href");
+        if (href == nullptr || page_.links.size() >= max_links_) return;
+        const char* rel = Attribute(e, "rel");
+        page_.links.push_back(HtmlLink{href, e.tag == GUMBO_TAG_A ? "a" : "area",
+                                       rel != nullptr && HasToken(rel, "nofollow", false)});
+        return;
+      }
+      case GUMBO_TAG_TITLE: {
+        if (have_title_) return;
+        have_title_ = true;
+        std::string text;
+        for (unsigned i = 0; i < e.children.length; ++i) {
+          const auto* child = static_cast<const GumboNode*>(e.children.data[i]);
+          if (child->type == GUMBO_NODE_TEXT || child->type == GUMBO_NODE_WHITESPACE) text += child->v.text.text;
+        }
+        page_.title = CollapseWhitespace(text);
+        return;
+      }
+      case GUMBO_TAG_BASE: {
+        const char* href = Attribute(e, "href");
+        if (have_base_ || href == nullptr) return;
+        have_base_ = true;
+        page_.base_href = href;
+        return;
+      }
+      case GUMBO_TAG_LINK: {
+        const char* rel = Attribute(e, "rel");
+        const char* href = Attribute(e, "href");
+        if (have_canonical_ || rel == nullptr || href == nullptr || !HasToken(rel, "canonical", false)) return;
+        have_canonical_ = true;
+        page_.canonical = href;
+        return;
+      }
+      case GUMBO_TAG_META: {
+        const char* name = Attribute(e, "name");
+        const char* content = Attribute(e, "content");
+        if (name == nullptr || content == nullptr || !EqualsIgnoreCase(Trim(name), "robots")) return;
+        const bool none = HasToken(content, "none", true);
+        page_.meta_nofollow = page_.meta_nofollow || none || HasToken(content, "nofollow", true);
+        page_.meta_noindex = page_.meta_noindex || none || HasToken(content, "noindex", true);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  ParsedPage& page_;
+  size_t max_links_;
+  bool have_title_ = false;
+  bool have_base_ = false;
+  bool have_canonical_ = false;
+  std::vector<const GumboNode*> stack_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Scanner: the HTML tokenizer's states that decide where tags, comments and raw text begin and end,
+// without building anything. Linear in the input.
+
+enum class TokenKind { kStartTag, kEndTag, kText, kOther, kEnd };
+
+struct Token {
+  TokenKind kind = TokenKind::kEnd;
+  size_t begin = 0;  // offset of the token's first byte
+  GumboTag tag = GUMBO_TAG_UNKNOWN;
+  uint32_t name_hash = 0;  // of the lowercased name: tells unknown tags apart
+  std::string_view name;
+  std::string_view attributes;  // everything between the name and the closing '>'
+  uint32_t attribute_count = 0;
+  bool self_closing = false;
+  // The first occurrence (the one HTML keeps) of the attributes read here, each as written from its
+  // name to the end of its value, quotes included: `href="x"`.
+  std::string_view href, rel, name_attr, content;
+  bool font_breaks_out = false;  // has color, face or size: a <font> that leaves SVG and MathML
+  bool html_encoding = false;    // encoding is text/html or application/xhtml+xml (<annotation-xml>)
+};
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view html) : s_(html) {}
+
+  size_t position() const { return pos_; }
+  void Seek(size_t pos) { pos_ = pos; }
+
+  Token Next() {
+    Token t;
+    t.begin = pos_;
+    if (pos_ >= s_.size()) return t;
+    if (s_[pos_] == '<') {
+      if (Markup(t)) return t;
+      pos_ = t.begin + 1;  // a '<' that opens nothing is text
+    }
+    const void* lt = std::memchr(s_.data() + pos_, '<', s_.size() - pos_);
+    pos_ = lt != nullptr ? static_cast<size_t>(static_cast<const char*>(lt) - s_.data()) : s_.size();
+    t.kind = TokenKind::kText;
+    return t;
+  }
+
+  // After a start tag whose content is text (script, style, title...): skips to just past the end tag
+  // `</name`, or to the end of the input. Returns the content. Stops at the first such end tag, which
+  // is never later than where the HTML tokenizer stops (script's escape states only make that later).
+  std::string_view SkipRawText(std::string_view name) {
+    const size_t start = pos_;
+    size_t at = pos_;
+    for (;;) {
+      const void* lt = std::memchr(s_.data() + at, '<', s_.size() - at);
+      if (lt == nullptr) break;
+      at = static_cast<size_t>(static_cast<const char*>(lt) - s_.data());
+      const size_t after = at + 2 + name.size();
+      if (after <= s_.size() && s_[at + 1] == '/' && EqualsIgnoreCase(s_.substr(at + 2, name.size()), name) &&
+          (after == s_.size() || IsSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
+        Token end;
+        pos_ = after;
+        if (!TagBody(end)) pos_ = s_.size();
+        return s_.substr(start, at - start);
+      }
+      ++at;
+    }
+    pos_ = s_.size();
+    return s_.substr(start);
+  }
+
+  void SkipToEnd() { pos_ = s_.size(); }
+
+ private:
+  // At a '<': reads a tag, comment or doctype into t. False if the '<' is just text.
+  bool Markup(Token& t) {
+    const size_t n = s_.size();
+    const size_t at = pos_;
+    if (at + 1 >= n) return false;
+    const char c = s_[at + 1];
+    if (IsAlpha(c)) return Tag(t, at + 1, TokenKind::kStartTag);
+    if (c == '/') {
+      if (at + 2 >= n) return false;
+      if (IsAlpha(s_[at + 2])) return Tag(t, at + 2, TokenKind::kEndTag);
+      if (s_[at + 2] == '>') {
+        pos_ = at + 3;  // "</>" is dropped
+      } else {
+        SkipBogusComment(at + 2);
+      }
+      t.kind = TokenKind::kOther;
+      return true;
+    }
+    if (c == '!') {
+      if (s_.compare(at + 2, 2, "--") == 0) {
+        SkipComment(at + 4);
+      } else {
+        SkipBogusComment(at + 2);  // doctype, <![CDATA[ outside foreign content
+      }
+      t.kind = TokenKind::kOther;
+      return true;
+    }
+    if (c == '?') {
+      SkipBogusComment(at + 2);
+      t.kind = TokenKind::kOther;
+      return true;
+    }
+    return false;
+  }
+
+  void SkipBogusComment(size_t from) {
+    const size_t gt = s_.find('>', from);
+    pos_ = gt == std::string_view::npos ? s_.size() : gt + 1;
+  }
+
+  // A comment ends at "-->" or "--!>", or right away as "<!-->" or "<!--->", whichever comes first.
+  void SkipComment(size_t from) {
+    if (s_.compare(from, 1, ">") == 0) {
+      pos_ = from + 1;
+      return;
+    }
+    if (s_.compare(from, 2, "->") == 0) {
+      pos_ = from + 2;
+      return;
+    }
+    for (size_t at = from;;) {
+      at = s_.find("--", at);
+      if (at == std::string_view::npos) break;
+      if (s_.compare(at + 2, 1, ">") == 0) {
+        pos_ = at + 3;
+        return;
+      }
+      if (s_.compare(at + 2, 2, "!>") == 0) {
+        pos_ = at + 4;
+        return;
+      }
+      ++at;
+    }
+    pos_ = s_.size();
+  }
+
+  bool Tag(Token& t, size_t name_start, TokenKind kind) {
+    size_t i = name_start;
+    uint32_t hash = 2166136261u;  // FNV-1a of the lowercased name
+    while (i < s_.size() && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') {
+      hash = (hash ^ static_cast<unsigned char>(Lower(s_[i]))) * 16777619u;
+      ++i;
+    }
+    t.name = s_.substr(name_start, i - name_start);
+    t.name_hash = hash;
+    t.tag = gumbo_tagn_enum(t.name.data(), static_cast<unsigned>(t.name.size()));
+    pos_ = i;
+    if (!TagBody(t)) {
+      pos_ = s_.size();  // a tag cut by the end of the input is dropped, as the tokenizer does
+      t.kind = TokenKind::kEnd;
+      return true;
+    }
+    t.kind = kind;
+    return true;
+  }
+
+  void Capture(Token& t, std::string_view name, std::string_view whole, std::string_view value) {
+    auto first = [&](std::string_view& slot, std::string_view wanted) {
+      if (slot.empty() && EqualsIgnoreCase(name, wanted)) slot = whole;
+    };
+    first(t.href, "href");
+    first(t.rel, "rel");
+    first(t.name_attr, "name");
+    first(t.content, "content");
+    if (EqualsIgnoreCase(name, "color") || EqualsIgnoreCase(name, "face") || EqualsIgnoreCase(name, "size")) {
+      t.font_breaks_out = true;
+    }
+    if (EqualsIgnoreCase(name, "encoding")) {
+      if (!value.empty() && (value.front() == '"' || value.front() == '\'')) value = value.substr(1, value.size() - 2);
+      t.html_encoding = EqualsIgnoreCase(value, "text/html") || EqualsIgnoreCase(value, "application/xhtml+xml");
+    }
+  }
+
+  // The attribute states, from just after the tag name to just past '>'. False at the end of input.
+  bool TagBody(Token& t) {
+    const size_t n = s_.size();
+    const size_t body = pos_;
+    size_t i = pos_;
+    for (;;) {
+      while (i < n && IsSpace(s_[i])) ++i;
+      if (i >= n) return false;
+      if (s_[i] == '>') break;
+      if (s_[i] == '/') {
+        ++i;
+        if (i < n && s_[i] == '>') {
+          t.self_closing = true;
+          break;
+        }
+        continue;
+      }
+      const size_t name_begin = i++;  // the first character may be '=', as the tokenizer allows
+      while (i < n && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
+      const size_t name_end = i;
+      while (i < n && IsSpace(s_[i])) ++i;
+      size_t value_begin = i;
+      if (i < n && s_[i] == '=') {
+        ++i;
+        while (i < n && IsSpace(s_[i])) ++i;
+        if (i >= n) return false;
+        value_begin = i;
+        if (s_[i] == '"' || s_[i] == '\'') {
+          const size_t close = s_.find(s_[i], i + 1);
+          if (close == std::string_view::npos) return false;
+          i = close + 1;
+        } else {
+          while (i < n && !IsSpace(s_[i]) && s_[i] != '>') ++i;
+        }
+      } else {
+        i = name_end;  // no value: what follows is read again as the next attribute
+      }
+      ++t.attribute_count;
+      Capture(t, s_.substr(name_begin, name_end - name_begin), s_.substr(name_begin, i - name_begin),
+              s_.substr(value_begin, i - value_begin));
+    }
+    t.attributes = s_.substr(body, i - body);
+    pos_ = i + 1;
+    return true;
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// TreeModel: gumbo's tree construction, reduced to what makes it slow.
+//
+// It keeps a stack of open elements and a list of active formatting elements much as gumbo does, and
+// counts in `work` the steps gumbo takes on them: a walk of the stack per token (scope checks, finding
+// an element), a walk of the list per formatting element (Noah's Ark compares attributes), clones when
+// formatting elements are reconstructed (~1 us each), attribute pairs compared for duplicates. It
+// follows the insertion modes that matter for cost (in body, in table, in select, foreign content);
+// where it cannot be exact it errs towards more open elements and longer lists, so more work. The one
+// thing it must get right both ways is whether a tag is in SVG/MathML, since that decides what is raw
+// text and whether "/>" closes; it follows the spec's breakout rules for that.
+
+enum class Ns : uint8_t { kHtml, kSvg, kMath };
+
+// What the scanner must do after a start tag.
+enum class Content { kMarkup, kRawText, kPlainText };
+
+// Classes of HTML tags in tree construction, as gumbo 0.10.1 knows them.
+enum TagClass : uint16_t {
+  kSpecial = 1 << 0,     // the spec's "special" elements: they stop "any other end tag" and the li search
+  kFormatting = 1 << 1,  // go on the list of active formatting elements
+  kBreakout = 1 << 2,    // a start tag that leaves SVG/MathML (<font> only with color, face or size)
+  kClosesP = 1 << 3,     // a start tag that closes an open <p> first
+  kVoid = 1 << 4,        // never on the stack
+  kInline = 1 << 5,      // a void start tag that reconstructs formatting elements first
+  kRawText = 1 << 6,     // content is text up to its end tag
+  kTablePart = 1 << 7,   // tbody, thead, tfoot, tr, td, th, caption, colgroup, col
+  kMarker = 1 << 8,      // pushes a marker on the list; popping it clears the list to that marker
+};
+
+constexpr std::array<uint16_t, GUMBO_TAG_LAST + 1> MakeTagClasses() {
+  std::array<uint16_t, GUMBO_TAG_LAST + 1> classes{};
+  auto add = [&](uint16_t c, std::initializer_list<GumboTag> tags) {
+    for (GumboTag tag : tags) classes[tag] |= c;
+  };
+  add(kSpecial, {GUMBO_TAG_ADDRESS, GUMBO_TAG_APPLET, GUMBO_TAG_AREA, GUMBO_TAG_ARTICLE, GUMBO_TAG_ASIDE,
+                 GUMBO_TAG_BASE, GUMBO_TAG_BASEFONT, GUMBO_TAG_BGSOUND, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_BODY,
+                 GUMBO_TAG_BR, GUMBO_TAG_BUTTON, GUMBO_TAG_CAPTION, GUMBO_TAG_CENTER, GUMBO_TAG_COL,
+                 GUMBO_TAG_COLGROUP, GUMBO_TAG_MENUITEM, GUMBO_TAG_DD, GUMBO_TAG_DETAILS, GUMBO_TAG_DIR,
+                 GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_DT, GUMBO_TAG_EMBED, GUMBO_TAG_FIELDSET,
+                 GUMBO_TAG_FIGCAPTION, GUMBO_TAG_FIGURE, GUMBO_TAG_FOOTER, GUMBO_TAG_FORM, GUMBO_TAG_FRAME,
+                 GUMBO_TAG_FRAMESET, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3, GUMBO_TAG_H4, GUMBO_TAG_H5,
+                 GUMBO_TAG_H6, GUMBO_TAG_HEAD, GUMBO_TAG_HEADER, GUMBO_TAG_HGROUP, GUMBO_TAG_HR, GUMBO_TAG_HTML,
+                 GUMBO_TAG_IFRAME, GUMBO_TAG_IMG, GUMBO_TAG_INPUT, GUMBO_TAG_ISINDEX, GUMBO_TAG_LI,
+                 GUMBO_TAG_LINK, GUMBO_TAG_LISTING, GUMBO_TAG_MARQUEE, GUMBO_TAG_MENU, GUMBO_TAG_META,
+                 GUMBO_TAG_NAV, GUMBO_TAG_NOEMBED, GUMBO_TAG_NOFRAMES, GUMBO_TAG_NOSCRIPT, GUMBO_TAG_OBJECT,
+                 GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_PARAM, GUMBO_TAG_PLAINTEXT, GUMBO_TAG_PRE,
+                 GUMBO_TAG_SCRIPT, GUMBO_TAG_SECTION, GUMBO_TAG_SELECT, GUMBO_TAG_STYLE, GUMBO_TAG_SUMMARY,
+                 GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_TD, GUMBO_TAG_TEMPLATE, GUMBO_TAG_TEXTAREA,
+                 GUMBO_TAG_TFOOT, GUMBO_TAG_TH, GUMBO_TAG_THEAD, GUMBO_TAG_TITLE, GUMBO_TAG_TR, GUMBO_TAG_UL,
+                 GUMBO_TAG_WBR, GUMBO_TAG_XMP, GUMBO_TAG_MAIN});
+  add(kFormatting, {GUMBO_TAG_A, GUMBO_TAG_B, GUMBO_TAG_BIG, GUMBO_TAG_CODE, GUMBO_TAG_EM, GUMBO_TAG_FONT,
+                    GUMBO_TAG_I, GUMBO_TAG_NOBR, GUMBO_TAG_S, GUMBO_TAG_SMALL, GUMBO_TAG_STRIKE,
+                    GUMBO_TAG_STRONG, GUMBO_TAG_TT, GUMBO_TAG_U});
+  add(kBreakout, {GUMBO_TAG_B, GUMBO_TAG_BIG, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_BODY, GUMBO_TAG_BR,
+                  GUMBO_TAG_CENTER, GUMBO_TAG_CODE, GUMBO_TAG_DD, GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_DT,
+                  GUMBO_TAG_EM, GUMBO_TAG_EMBED, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3, GUMBO_TAG_H4,
+                  GUMBO_TAG_H5, GUMBO_TAG_H6, GUMBO_TAG_HEAD, GUMBO_TAG_HR, GUMBO_TAG_I, GUMBO_TAG_IMG,
+                  GUMBO_TAG_LI, GUMBO_TAG_LISTING, GUMBO_TAG_MENU, GUMBO_TAG_META, GUMBO_TAG_NOBR,
+                  GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_PRE, GUMBO_TAG_RUBY, GUMBO_TAG_S, GUMBO_TAG_SMALL,
+                  GUMBO_TAG_SPAN, GUMBO_TAG_STRONG, GUMBO_TAG_STRIKE, GUMBO_TAG_SUB, GUMBO_TAG_SUP,
+                  GUMBO_TAG_TABLE, GUMBO_TAG_TT, GUMBO_TAG_U, GUMBO_TAG_UL, GUMBO_TAG_VAR});
+  add(kClosesP, {GUMBO_TAG_ADDRESS, GUMBO_TAG_ARTICLE, GUMBO_TAG_ASIDE, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_CENTER,
+                 GUMBO_TAG_DETAILS, GUMBO_TAG_DIR, GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_FIELDSET,
+                 GUMBO_TAG_FIGCAPTION, GUMBO_TAG_FIGURE, GUMBO_TAG_FOOTER, GUMBO_TAG_HEADER, GUMBO_TAG_HGROUP,
+                 GUMBO_TAG_MENU, GUMBO_TAG_NAV, GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_SECTION,
+                 GUMBO_TAG_SUMMARY, GUMBO_TAG_UL, GUMBO_TAG_PRE, GUMBO_TAG_LISTING, GUMBO_TAG_FORM,
+                 GUMBO_TAG_MAIN, GUMBO_TAG_TABLE, GUMBO_TAG_HR, GUMBO_TAG_XMP, GUMBO_TAG_PLAINTEXT,
+                 GUMBO_TAG_ISINDEX, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3, GUMBO_TAG_H4, GUMBO_TAG_H5,
+                 GUMBO_TAG_H6, GUMBO_TAG_LI, GUMBO_TAG_DD, GUMBO_TAG_DT});
+  add(kVoid, {GUMBO_TAG_AREA, GUMBO_TAG_BASE, GUMBO_TAG_BASEFONT, GUMBO_TAG_BGSOUND, GUMBO_TAG_BR,
+              GUMBO_TAG_COL, GUMBO_TAG_EMBED, GUMBO_TAG_FRAME, GUMBO_TAG_HR, GUMBO_TAG_IMAGE, GUMBO_TAG_IMG,
+              GUMBO_TAG_INPUT, GUMBO_TAG_ISINDEX, GUMBO_TAG_KEYGEN, GUMBO_TAG_LINK, GUMBO_TAG_META,
+              GUMBO_TAG_PARAM, GUMBO_TAG_SOURCE, GUMBO_TAG_TRACK, GUMBO_TAG_WBR});
+  add(kInline, {GUMBO_TAG_AREA, GUMBO_TAG_BR, GUMBO_TAG_EMBED, GUMBO_TAG_IMAGE, GUMBO_TAG_IMG,
+                GUMBO_TAG_INPUT, GUMBO_TAG_KEYGEN, GUMBO_TAG_WBR, GUMBO_TAG_ISINDEX});
+  add(kRawText, {GUMBO_TAG_TITLE, GUMBO_TAG_TEXTAREA, GUMBO_TAG_STYLE, GUMBO_TAG_SCRIPT, GUMBO_TAG_NOFRAMES,
+                 GUMBO_TAG_IFRAME, GUMBO_TAG_NOEMBED, GUMBO_TAG_XMP});
+  add(kTablePart, {GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT, GUMBO_TAG_TR, GUMBO_TAG_TD,
+                   GUMBO_TAG_TH, GUMBO_TAG_CAPTION, GUMBO_TAG_COLGROUP, GUMBO_TAG_COL});
+  add(kMarker, {GUMBO_TAG_APPLET, GUMBO_TAG_MARQUEE, GUMBO_TAG_OBJECT, GUMBO_TAG_TEMPLATE, GUMBO_TAG_TD,
+                GUMBO_TAG_TH, GUMBO_TAG_CAPTION});
+  return classes;
+}
+
+constexpr std::array<uint16_t, GUMBO_TAG_LAST + 1> kTagClasses = MakeTagClasses();
+
+bool Has(GumboTag tag, uint16_t tag_class) { return (kTagClasses[tag] & tag_class) != 0; }
+
+class TreeModel {
+ public:
+  uint64_t work() const { return work_; }
+
+  Content StartTag(const Token& t) {
+    Charge();
+    work_ += uint64_t{t.attribute_count} * t.attribute_count / 2;  // gumbo's duplicate-attribute check
+    if (!HtmlContext(t)) {
+      if (!(Has(t.tag, kBreakout) && (t.tag != GUMBO_TAG_FONT || t.font_breaks_out))) {
+        foster_ = InTableMode();
+        if (!t.self_closing) Push(t, Current().ns);
+        return Content::kMarkup;
+      }
+      // A breakout tag leaves foreign content, then is processed as HTML.
+      while (!open_.empty() && !HtmlContext(t)) Pop();
+    }
+    return HtmlStartTag(t);
+  }
+
+  void EndTag(const Token& t) {
+    Charge();
+    foster_ = InTableMode();
+    // In foreign content: close the nearest element of that name, unless an HTML element comes first.
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      if (open_[i].ns == Ns::kHtml) break;
+      if (Same(open_[i], t)) {
+        PopTo(i);
+        return;
+      }
+    }
+    HtmlEndTag(t);
+  }
+
+  void Text() {
+    Charge();
+    if (!open_.empty() && open_.back().ns != Ns::kHtml && !open_.back().integration_point) return;
+    foster_ = InTableMode();
+    if (!InSelect()) Reconstruct();
+  }
+
+ private:
+  struct El {
+    GumboTag tag;
+    uint32_t hash;
+    Ns ns;
+    bool integration_point;  // children are HTML: foreignObject/desc/title, mi..mtext, annotation-xml
+    bool foster;             // pushed "in table" mode without leaving it (foster-parented)
+    uint32_t id;
+  };
+  struct Entry {  // of the list of active formatting elements
+    GumboTag tag;
+    uint32_t hash;
+    uint32_t id;        // of the element, or of its latest clone
+    uint32_t attribute_count;
+    uint64_t attrs;     // hash of the attributes as written: equal attributes, equal hash
+    bool open;          // its element is on the stack
+    bool marker;
+  };
+
+  // A clone costs gumbo ~0.6-1.7 us (node, attributes, insertion), ~250 steps of a stack walk.
+  static constexpr uint64_t kCloneWork = 250;
+  static constexpr uint64_t kCloneAttributeWork = 40;
+
+  static bool IsHeading(GumboTag tag) { return tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6; }
+  static bool Same(const El& e, const Token& t) { return e.tag == t.tag && e.hash == t.name_hash; }
+  static bool Is(const El& e, GumboTag tag) { return e.tag == tag && e.ns == Ns::kHtml; }
+  static bool IsSpecial(const El& e) { return e.ns == Ns::kHtml ? Has(e.tag, kSpecial) : e.integration_point; }
+
+  const El& Current() const { return open_.back(); }
+
+  // What every token costs gumbo at most besides what is counted where it happens: a walk of the
+  // stack (scope checks, looking up an entry of the list on the stack) and of the list.
+  void Charge() { work_ += 1 + open_.size() + list_.size(); }
+
+  // Whether a start tag is processed by the HTML rules rather than as foreign content.
+  bool HtmlContext(const Token& t) const {
+    if (open_.empty()) return true;
+    const El& cur = Current();
+    if (cur.ns == Ns::kHtml) return true;
+    if (cur.ns == Ns::kMath && cur.tag == GUMBO_TAG_ANNOTATION_XML) {
+      return t.tag == GUMBO_TAG_SVG || cur.integration_point;
+    }
+    if (cur.ns == Ns::kMath && cur.integration_point) {
+      return t.tag != GUMBO_TAG_MGLYPH && t.tag != GUMBO_TAG_MALIGNMARK;
+    }
+    return cur.integration_point;
+  }
+
+  enum class Scope { kDefault, kButton, kListItem, kTable, kSelect };
+
+  static bool Bounds(const El& e, Scope scope) {
+    if (scope == Scope::kSelect) return !Is(e, GUMBO_TAG_OPTION) && !Is(e, GUMBO_TAG_OPTGROUP);
+    if (e.ns != Ns::kHtml) return scope != Scope::kTable && e.integration_point;
+    switch (e.tag) {
+      case GUMBO_TAG_HTML: case GUMBO_TAG_TABLE: case GUMBO_TAG_TEMPLATE:
+        return true;
+      case GUMBO_TAG_APPLET: case GUMBO_TAG_CAPTION: case GUMBO_TAG_TD: case GUMBO_TAG_TH:
+      case GUMBO_TAG_MARQUEE: case GUMBO_TAG_OBJECT:
+        return scope != Scope::kTable;
+      case GUMBO_TAG_BUTTON:
+        return scope == Scope::kButton;
+      case GUMBO_TAG_OL: case GUMBO_TAG_UL:
+        return scope == Scope::kListItem;
+      default:
+        return false;
+    }
+  }
+
+  // Index of the topmost open HTML element `tag` in scope, or -1.
+  ptrdiff_t InScope(GumboTag tag, Scope scope) {
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      if (Is(open_[i], tag)) return static_cast<ptrdiff_t>(i);
+      if (Bounds(open_[i], scope)) return -1;
+    }
+    return -1;
+  }
+
+  // gumbo is "in select" while a select is the current node or the parent of the current option(s).
+  bool InSelect() {
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      if (Is(open_[i], GUMBO_TAG_SELECT)) return true;
+      if (!Is(open_[i], GUMBO_TAG_OPTION) && !Is(open_[i], GUMBO_TAG_OPTGROUP)) return false;
+    }
+    return false;
+  }
+
+  // gumbo is "in table" (or in table body, in row) when the nearest element that was not foster-parented
+  // is a table, a section or a row. Foster-parenting does not change the insertion mode: a <table> after
+  // `<table><em>` still closes the first table (and pops the em).
+  bool InTableMode() {
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      const El& e = open_[i];
+      if (e.foster) continue;
+      return Is(e, GUMBO_TAG_TABLE) || Is(e, GUMBO_TAG_TBODY) || Is(e, GUMBO_TAG_THEAD) ||
+             Is(e, GUMBO_TAG_TFOOT) || Is(e, GUMBO_TAG_TR);
+    }
+    return false;
+  }
+
+  void Push(const Token& t, Ns ns) { Push(t.tag, t.name_hash, ns, t.html_encoding); }
+
+  void Push(GumboTag tag, uint32_t hash, Ns ns, bool html_encoding = false) {
+    bool integration_point = false;
+    if (ns == Ns::kSvg) {
+      integration_point = tag == GUMBO_TAG_FOREIGNOBJECT || tag == GUMBO_TAG_DESC || tag == GUMBO_TAG_TITLE;
+    } else if (ns == Ns::kMath) {
+      integration_point = tag == GUMBO_TAG_MI || tag == GUMBO_TAG_MO || tag == GUMBO_TAG_MN ||
+                          tag == GUMBO_TAG_MS || tag == GUMBO_TAG_MTEXT ||
+                          (tag == GUMBO_TAG_ANNOTATION_XML && html_encoding);
+    }
+    const bool table = ns == Ns::kHtml && (tag == GUMBO_TAG_TABLE || Has(tag, kTablePart) ||
+                                           tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_SELECT);
+    open_.push_back(El{tag, hash, ns, integration_point, foster_ && !table, next_id_++});
+  }
+
+  void PushHtml(const Token& t) {
+    Push(t, Ns::kHtml);
+    if (Has(t.tag, kMarker)) list_.push_back(Entry{GUMBO_TAG_UNKNOWN, 0, 0, 0, 0, false, true});
+  }
+
+  void Pop() {
+    const El e = open_.back();
+    open_.pop_back();
+    if (e.ns != Ns::kHtml) return;
+    if (Has(e.tag, kFormatting)) {
+      for (size_t i = list_.size(); i-- > 0;) {
+        ++work_;
+        if (!list_[i].marker && list_[i].id == e.id) {
+          list_[i].open = false;
+          break;
+        }
+      }
+    }
+    if (Has(e.tag, kMarker)) {
+      while (!list_.empty()) {
+        ++work_;
+        const bool marker = list_.back().marker;
+        list_.pop_back();
+        if (marker) break;
+      }
+    }
+  }
+
+  void PopTo(size_t index) {
+    while (open_.size() > index) Pop();
+  }
+
+  void ClosePInButtonScope() {
+    const ptrdiff_t p = InScope(GUMBO_TAG_P, Scope::kButton);
+    if (p >= 0) PopTo(static_cast<size_t>(p));
+  }
+
+  // "Reconstruct the active formatting elements": formatting elements closed by something other than
+  // their end tag are cloned back onto the stack before the next text or inline element.
+  void Reconstruct() {
+    if (list_.empty() || list_.back().marker || list_.back().open) return;
+    size_t first = list_.size() - 1;
+    while (first > 0 && !list_[first - 1].marker && !list_[first - 1].open) {
+      --first;
+      work_ += open_.size();  // gumbo looks each entry up in the stack
+    }
+    for (size_t i = first; i < list_.size(); ++i) {
+      Entry& e = list_[i];
+      work_ += kCloneWork + kCloneAttributeWork * e.attribute_count + open_.size();
+      Push(e.tag, e.hash, Ns::kHtml);
+      e.id = open_.back().id;
+      e.open = true;
+    }
+  }
+
+  // Adds the element just pushed to the list. Noah's Ark: at most three entries with the same tag and
+  // attributes after the last marker; gumbo compares the attributes of every entry with the same tag.
+  // Attributes written differently count as different here: more entries.
+  void AddFormatting(const Token& t) {
+    const uint64_t attrs = std::hash<std::string_view>{}(t.attributes);
+    size_t same = 0;
+    size_t earliest = 0;
+    for (size_t i = list_.size(); i-- > 0;) {
+      ++work_;
+      const Entry& e = list_[i];
+      if (e.marker) break;
+      if (e.tag != t.tag) continue;
+      work_ += 2 * (1 + t.attribute_count);
+      if (e.attrs == attrs) {
+        ++same;
+        earliest = i;
+      }
+    }
+    if (same >= 3) list_.erase(list_.begin() + static_cast<ptrdiff_t>(earliest));
+    list_.push_back(Entry{t.tag, t.name_hash, open_.back().id, t.attribute_count, attrs, true, false});
+  }
+
+  // Index in list_ of the last entry for `tag` after the last marker, or -1.
+  ptrdiff_t LastFormatting(GumboTag tag) {
+    for (size_t i = list_.size(); i-- > 0;) {
+      ++work_;
+      if (list_[i].marker) return -1;
+      if (list_[i].tag == tag) return static_cast<ptrdiff_t>(i);
+    }
+    return -1;
+  }
+
+  // The adoption agency, for the end tag of a formatting element (or an <a>/<nobr> that closes one).
+  // Without a "furthest block" it pops to the element; with one, gumbo moves and clones nodes in up to
+  // 8 rounds, which the model charges and otherwise ignores (the element stays open: more work).
+  void AdoptionAgency(const Token& t) {
+    const ptrdiff_t entry = LastFormatting(t.tag);
+    if (entry < 0) {
+      AnyOtherEndTag(t);
+      return;
+    }
+    if (!list_[static_cast<size_t>(entry)].open) {
+      list_.erase(list_.begin() + entry);
+      return;
+    }
+    size_t at = open_.size();
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      if (open_[i].id == list_[static_cast<size_t>(entry)].id) {
+        at = i;
+        break;
+      }
+      if (Bounds(open_[i], Scope::kDefault)) return;  // not in scope: ignored
+    }
+    if (at == open_.size()) return;
+    for (size_t i = at + 1; i < open_.size(); ++i) {
+      ++work_;
+      if (IsSpecial(open_[i])) {
+        work_ += 8 * (kCloneWork + open_.size() + list_.size());
+        return;
+      }
+    }
+    PopTo(at);
+    const ptrdiff_t closed = LastFormatting(t.tag);  // Pop marked it closed; drop it
+    if (closed >= 0 && !list_[static_cast<size_t>(closed)].open) list_.erase(list_.begin() + closed);
+  }
+
+  void AnyOtherEndTag(const Token& t) {
+    for (size_t i = open_.size(); i-- > 0;) {
+      ++work_;
+      if (Same(open_[i], t) && open_[i].ns == Ns::kHtml) {
+        PopTo(i);
+        return;
+      }
+      if (IsSpecial(open_[i])) return;
+    }
+  }
+
+  // Pops down to the nearest of `tags` (or html, template), as "clear the stack back to a table context".
+  void ClearBackTo(std::initializer_list<GumboTag> tags) {
+    while (!open_.empty()) {
+      ++work_;
+      const El& e = Current();
+      if (e.ns == Ns::kHtml && (e.tag == GUMBO_TAG_HTML || e.tag == GUMBO_TAG_TEMPLATE ||
+                                std::find(tags.begin(), tags.end(), e.tag) != tags.end())) {
+        return;
+      }
+      Pop();
+    }
+  }
+
+  Content HtmlStartTag(const Token& t) {
+    if (InSelect()) return SelectStartTag(t);
+    if (!open_.empty() && Is(Current(), GUMBO_TAG_COLGROUP) && t.tag != GUMBO_TAG_COL &&
+        t.tag != GUMBO_TAG_TEMPLATE) {
+      Pop();  // "in column group", anything else closes the colgroup
+    }
+    foster_ = InTableMode();
+    return foster_ ? TableStartTag(t) : BodyStartTag(t);
+  }
+
+  // "in table", "in table body" and "in row".
+  Content TableStartTag(const Token& t) {
+    switch (t.tag) {
+      case GUMBO_TAG_TABLE: {
+        const ptrdiff_t table = InScope(GUMBO_TAG_TABLE, Scope::kTable);
+        if (table < 0) return Content::kMarkup;
+        PopTo(static_cast<size_t>(table));  // closes the table, then starts the new one
+        return HtmlStartTag(t);
+      }
+      case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP: case GUMBO_TAG_COL:
+      case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT:
+        ClearBackTo({GUMBO_TAG_TABLE});
+        if (t.tag != GUMBO_TAG_COL) PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_TR:
+        ClearBackTo({GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT});
+        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) Push(GUMBO_TAG_TBODY, 0, Ns::kHtml);
+        PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_TD: case GUMBO_TAG_TH:
+        ClearBackTo({GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT, GUMBO_TAG_TR});
+        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) Push(GUMBO_TAG_TBODY, 0, Ns::kHtml);
+        if (!open_.empty() && !Is(Current(), GUMBO_TAG_TR)) Push(GUMBO_TAG_TR, 0, Ns::kHtml);
+        PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_INPUT: case GUMBO_TAG_FORM:
+        return Content::kMarkup;  // inserted and popped at once
+      case GUMBO_TAG_STYLE: case GUMBO_TAG_SCRIPT: case GUMBO_TAG_TEMPLATE:
+        return BodyStartTag(t);  // the "in head" rules, same as in body
+      default:
+        return BodyStartTag(t);  // foster-parented: pushed elements are marked so
+    }
+  }
+
+  // "in body" (also "in cell", "in caption", and what "in table" foster-parents).
+  Content BodyStartTag(const Token& t) {
+    const GumboTag tag = t.tag;
+    switch (tag) {
+      case GUMBO_TAG_HTML: case GUMBO_TAG_BODY: case GUMBO_TAG_HEAD:
+        return Content::kMarkup;  // merged into the existing element, or ignored
+      case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP: case GUMBO_TAG_COL: case GUMBO_TAG_TBODY:
+      case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH: {
+        // In a cell or caption these close it and start again "in row" or "in table"; in a template
+        // they are inserted; anywhere else, ignored.
+        for (size_t i = open_.size(); i-- > 0;) {
+          ++work_;
+          const El& e = open_[i];
+          if (Is(e, GUMBO_TAG_TD) || Is(e, GUMBO_TAG_TH) || Is(e, GUMBO_TAG_CAPTION)) {
+            PopTo(i);
+            return HtmlStartTag(t);
+          }
+          if (Is(e, GUMBO_TAG_TEMPLATE)) {
+            if (tag != GUMBO_TAG_COL) PushHtml(t);
+            return Content::kMarkup;
+          }
+          if (Bounds(e, Scope::kTable)) return Content::kMarkup;
+        }
+        return Content::kMarkup;
+      }
+      case GUMBO_TAG_XMP:
+        ClosePInButtonScope();
+        Reconstruct();
+        return Content::kRawText;
+      case GUMBO_TAG_PLAINTEXT:
+        ClosePInButtonScope();
+        return Content::kPlainText;
+      case GUMBO_TAG_LI: case GUMBO_TAG_DD: case GUMBO_TAG_DT: {
+        // Close the nearest li (dd, dt), unless a special element other than address, div, p comes first.
+        for (size_t i = open_.size(); i-- > 0;) {
+          ++work_;
+          const El& e = open_[i];
+          if (tag == GUMBO_TAG_LI ? Is(e, GUMBO_TAG_LI) : (Is(e, GUMBO_TAG_DD) || Is(e, GUMBO_TAG_DT))) {
+            PopTo(i);
+            break;
+          }
+          if (IsSpecial(e) && !Is(e, GUMBO_TAG_ADDRESS) && !Is(e, GUMBO_TAG_DIV) && !Is(e, GUMBO_TAG_P)) break;
+        }
+        break;
+      }
+      case GUMBO_TAG_BUTTON: {
+        const ptrdiff_t button = InScope(GUMBO_TAG_BUTTON, Scope::kDefault);
+        if (button >= 0) PopTo(static_cast<size_t>(button));
+        break;
+      }
+      case GUMBO_TAG_A: {
+        if (LastFormatting(GUMBO_TAG_A) >= 0) AdoptionAgency(t);  // an open <a> is closed first
+        break;
+      }
+      case GUMBO_TAG_NOBR:
+        Reconstruct();
+        if (InScope(GUMBO_TAG_NOBR, Scope::kDefault) >= 0) AdoptionAgency(t);
+        break;
+      case GUMBO_TAG_OPTION: case GUMBO_TAG_OPTGROUP:
+        if (!open_.empty() && Is(Current(), GUMBO_TAG_OPTION)) Pop();
+        break;
+      default:
+        break;
+    }
+    if (Has(tag, kClosesP)) ClosePInButtonScope();
+    if (IsHeading(tag) && !open_.empty() && Current().ns == Ns::kHtml && IsHeading(Current().tag)) Pop();
+    if (Has(tag, kVoid)) {
+      if (Has(tag, kInline)) Reconstruct();
+      return Content::kMarkup;
+    }
+    if (Has(tag, kRawText)) return Content::kRawText;
+    const bool block = Has(tag, kClosesP) || tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_FRAMESET ||
+                       tag == GUMBO_TAG_RB || tag == GUMBO_TAG_RP || tag == GUMBO_TAG_RT ||
+                       tag == GUMBO_TAG_RTC;
+    if (!block) Reconstruct();
+    if (tag == GUMBO_TAG_SVG || tag == GUMBO_TAG_MATH) {
+      if (!t.self_closing) Push(t, tag == GUMBO_TAG_SVG ? Ns::kSvg : Ns::kMath);
+      return Content::kMarkup;
+    }
+    PushHtml(t);
+    if (Has(tag, kFormatting)) AddFormatting(t);
+    return Content::kMarkup;
+  }
+
+  Content SelectStartTag(const Token& t) {
+    switch (t.tag) {
+      case GUMBO_TAG_OPTION:
+        if (Is(Current(), GUMBO_TAG_OPTION)) Pop();
+        PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_OPTGROUP:
+        if (Is(Current(), GUMBO_TAG_OPTION)) Pop();
+        if (Is(Current(), GUMBO_TAG_OPTGROUP)) Pop();
+        PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_SCRIPT:
+        return Content::kRawText;
+      case GUMBO_TAG_TEMPLATE:
+        PushHtml(t);
+        return Content::kMarkup;
+      case GUMBO_TAG_SELECT: case GUMBO_TAG_INPUT: case GUMBO_TAG_KEYGEN: case GUMBO_TAG_TEXTAREA:
+      case GUMBO_TAG_CAPTION: case GUMBO_TAG_TABLE: case GUMBO_TAG_TBODY: case GUMBO_TAG_TFOOT:
+      case GUMBO_TAG_THEAD: case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH: {
+        const ptrdiff_t select = InScope(GUMBO_TAG_SELECT, Scope::kSelect);
+        if (select < 0) return Content::kMarkup;
+        if (t.tag == GUMBO_TAG_TABLE || Has(t.tag, kTablePart)) {
+          // Only "in select in table" do table parts close the select.
+          bool in_table = false;
+          for (size_t i = static_cast<size_t>(select); i-- > 0;) {
+            ++work_;
+            if (Is(open_[i], GUMBO_TAG_TEMPLATE)) break;
+            if (Is(open_[i], GUMBO_TAG_TABLE)) {
+              in_table = true;
+              break;
+            }
+          }
+          if (!in_table) return Content::kMarkup;
+        }
+        PopTo(static_cast<size_t>(select));
+        if (t.tag == GUMBO_TAG_SELECT) return Content::kMarkup;
+        return HtmlStartTag(t);
+      }
+      default:
+        return Content::kMarkup;  // ignored
+    }
+  }
+
+  void HtmlEndTag(const Token& t) {
+    if (Has(t.tag, kFormatting)) {
+      AdoptionAgency(t);
+      return;
+    }
+    Scope scope = Scope::kDefault;
+    switch (t.tag) {
+      case GUMBO_TAG_HTML: case GUMBO_TAG_BODY: case GUMBO_TAG_HEAD:
+        return;
+      case GUMBO_TAG_BR:
+        Reconstruct();  // </br> is a <br>
+        return;
+      case GUMBO_TAG_P:
+        scope = Scope::kButton;
+        break;
+      case GUMBO_TAG_LI:
+        scope = Scope::kListItem;
+        break;
+      case GUMBO_TAG_TABLE: case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT:
+      case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH: case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP:
+        scope = Scope::kTable;
+        break;
+      case GUMBO_TAG_SELECT:
+        scope = Scope::kSelect;
+        break;
+      case GUMBO_TAG_OPTION: case GUMBO_TAG_OPTGROUP:
+        if (!open_.empty() && Is(Current(), t.tag)) Pop();
+        return;
+      case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5:
+      case GUMBO_TAG_H6:
+        for (size_t i = open_.size(); i-- > 0;) {
+          ++work_;
+          const El& e = open_[i];
+          if (e.ns == Ns::kHtml && IsHeading(e.tag)) {
+            PopTo(i);
+            return;
+          }
+          if (Bounds(e, Scope::kDefault)) return;
+        }
+        return;
+      default:
+        if (!Has(t.tag, kSpecial)) {
+          AnyOtherEndTag(t);
+          return;
+        }
+        break;
+    }
+    const ptrdiff_t at = InScope(t.tag, scope);
+    if (at >= 0) PopTo(static_cast<size_t>(at));
+  }
+
+  std::vector<El> open_;
+  std::vector<Entry> list_;
+  bool foster_ = false;  // the token at hand is processed "in table": what it pushes is foster-parented
+  uint32_t next_id_ = 1;
+  uint64_t work_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Pre-scan and flat scan
+
+// Work the model may count before the rest of the page is scanned flat. Real pages count 1-6 per byte;
+// gumbo spends 1-5 ns per step, so a page cut at the budget costs at most ~20 ms + ~120 ns/byte more
+// than a benign page of its size (which takes ~70 ns/byte).
+uint64_t WorkBudget(size_t bytes) { return 4'000'000 + 24 * uint64_t{bytes}; }
+
+// Where gumbo's tree should stop: the offset of the first token past the work budget, or the size.
+size_t FindCut(std::string_view html) {
+  Scanner scanner(html);
+  TreeModel model;
+  const uint64_t budget = WorkBudget(html.size());
+  for (;;) {
+    const Token t = scanner.Next();
+    switch (t.kind) {
+      case TokenKind::kEnd:
+        return html.size();
+      case TokenKind::kStartTag: {
+        const Content content = model.StartTag(t);
+        if (content == Content::kRawText) scanner.SkipRawText(t.name);
+        if (content == Content::kPlainText) scanner.SkipToEnd();
+        break;
+      }
+      case TokenKind::kEndTag:
+        model.EndTag(t);
+        break;
+      case TokenKind::kText:
+        model.Text();
+        break;
+      case TokenKind::kOther:
+        break;
+    }
+    if (model.work() > budget) return t.begin;
+  }
+}
+
+// The tags of html[from, end) that the extractor reads, each standing alone, in order: a and area with
+// an href (closed at once), base, link and meta with their attributes, and the first title. Only the
+// attributes read are kept, so a tag cannot carry thousands of them into gumbo. gumbo parses this flat
+// document in linear time and decodes the entities, so links come out as they would from the tree.
+std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
+  std::string out;
+  Scanner scanner(html);
+  scanner.Seek(from);
+  size_t links = 0;
+  bool have_title = false;
+  auto attribute = [&](std::string_view a) {
+    if (a.empty()) return;
+    out += ' ';
+    out += a;
+  };
+  for (Token t = scanner.Next(); t.kind != TokenKind::kEnd; t = scanner.Next()) {
+    if (t.kind != TokenKind::kStartTag) continue;
+    switch (t.tag) {
+      case GUMBO_TAG_A:
+      case GUMBO_TAG_AREA:
+        if (t.href.empty() || links >= max_links) break;
+        ++links;
+        out += t.tag == GUMBO_TAG_A ? "<a" : "<area";
+        attribute(t.href);
+        attribute(t.rel);
+        out += t.tag == GUMBO_TAG_A ? " ></a>" : " >";
+        break;
+      case GUMBO_TAG_BASE:
+      case GUMBO_TAG_LINK:
+      case GUMBO_TAG_META:
+        out += t.tag == GUMBO_TAG_BASE ? "<base" : t.tag == GUMBO_TAG_LINK ? "<link" : "<meta";
+        attribute(t.href);
+        attribute(t.rel);
+        attribute(t.name_attr);
+        attribute(t.content);
+        out += " >";
+        break;
+      case GUMBO_TAG_PLAINTEXT:
+        scanner.SkipToEnd();
+        break;
+      default: {
+        if (!Has(t.tag, kRawText)) break;
+        const std::string_view text = scanner.SkipRawText(t.name);
+        if (t.tag == GUMBO_TAG_TITLE && !have_title) {
+          have_title = true;
+          out += "<title>";
+          out += text;
+          out += "</title>";
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
+  ParsedPage page;
+  if (html.size() > options.max_bytes) {
+    html = html.substr(0, options.max_bytes);
+    page.truncated = true;
+  }
+  Extractor extractor(page, options.max_links);
+
+  size_t cut = FindCut(html);
+  {
+    const GumboDoc tree = GumboDoc::Parse(html.substr(0, cut), options, Clock::now() + options.max_tree_time);
+    if (tree) {
+      extractor.Walk(tree->document);
+      page.errors = tree->errors.length;
+    } else {
+      cut = 0;  // a backstop gave up on the tree: the whole page is scanned flat
+    }
+  }
+  if (cut < html.size()) {
+    page.flattened = true;
+    const std::string flat = FlatDocument(html, cut, options.max_links);
+    // Flat documents have no nesting and few attributes per tag: gumbo is linear on them.
+    const GumboDoc tree = GumboDoc::Parse(flat, options, Clock::time_point::max());
+    if (tree) extractor.Walk(tree->document);
+  }
+  return page;
+}
+
+}  // namespace fanout

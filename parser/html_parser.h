@@ -1,0 +1,57 @@
+// ParseHtml: the links, title and robots metadata of an HTML page, parsed with gumbo.
+//
+// ParseHtml is a pure function with no shared state: any thread may call it at any time (the
+// crawler calls it on pool threads). It never fails: every byte string is an HTML document (invalid
+// UTF-8 and NUL bytes become U+FFFD), and what could not be parsed as a tree is said in the result.
+//
+// Hostile pages are bounded in time and memory. gumbo 0.10.1 is quadratic on deep nesting and on
+// long lists of formatting elements, and its tree can take ~90x the input's size. A linear pre-scan
+// estimates gumbo's work: past a budget that real pages stay far below, only the start of the page
+// is parsed as a tree, and the rest is scanned flat (see ParsedPage::flattened). The tree lives in
+// an arena, so freeing it is not a recursion that a deep tree could overflow.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fanout {
+
+struct HtmlLink {
+  std::string href;       // the attribute as written, entities decoded (no trimming, no resolution)
+  std::string tag;        // "a" or "area"
+  bool nofollow = false;  // its rel attribute has the token "nofollow" (ASCII case-insensitive)
+};
+
+struct ParsedPage {
+  std::string title;            // text of the first <title>, whitespace runs collapsed to one space, trimmed
+  std::string base_href;        // href of the first <base> that has one, "" if none
+  std::string canonical;        // href of the first <link rel=canonical> that has one, "" if none
+  bool meta_nofollow = false;   // some <meta name=robots> has "nofollow" or "none" in its content
+  bool meta_noindex = false;    // ... has "noindex" or "none" (names and tokens ASCII case-insensitive)
+  std::vector<HtmlLink> links;  // HTML <a href> and <area href> in document order (no href: skipped)
+  bool truncated = false;       // the input was longer than max_bytes and only its start was parsed
+  // Part of the page was too costly to parse as a tree (nesting or formatting elements that make gumbo
+  // quadratic, or a tree past max_tree_bytes or max_tree_time). Its a, area, base, link and meta tags
+  // and its first title were then parsed on their own, in order, without the elements around them:
+  // links are still all there, but tags inside <svg> or <math> count as HTML in that part.
+  bool flattened = false;
+  size_t errors = 0;            // parse errors gumbo reported (it counts at most max_errors)
+};
+
+struct ParseOptions {
+  size_t max_bytes = 4 << 20;   // parse at most this many bytes of the document
+  int max_errors = 100;         // gumbo stops recording errors past this (GumboOptions.max_errors)
+  size_t max_links = 100000;    // links beyond this are dropped
+  // Backstops for what the pre-scan could not foresee, since gumbo cannot be interrupted: past either,
+  // the tree is abandoned and the whole page is scanned flat. The time is checked as gumbo allocates.
+  size_t max_tree_bytes = 256 << 20;
+  std::chrono::milliseconds max_tree_time{2000};
+};
+
+// Parses an HTML document (UTF-8 expected; other bytes never crash it).
+ParsedPage ParseHtml(std::string_view html, const ParseOptions& options = {});
+
+}  // namespace fanout

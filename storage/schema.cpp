@@ -1,0 +1,171 @@
+#include "storage/schema.h"
+
+#include <charconv>
+#include <string>
+
+namespace fanout {
+namespace {
+
+// kMigrations[v] takes a database from version v to v + 1; kMigrations[0] creates it. Steps are
+// append-only: a released step is never edited, since databases out there were built by it.
+// SCHEMA.md describes the result; keep the two in step.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: the first schema.
+    R"sql(
+CREATE TABLE runs (
+  id               INTEGER PRIMARY KEY,
+  started_at       REAL NOT NULL,
+  finished_at      REAL,
+  mode             TEXT NOT NULL,
+  seeds            TEXT NOT NULL,
+  options          TEXT NOT NULL,
+  pages            INTEGER,
+  errors           INTEGER,
+  bytes            INTEGER,
+  wall_seconds     REAL,
+  pages_per_second REAL,
+  summary          TEXT
+);
+
+CREATE TABLE pages (
+  id              INTEGER PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  url             TEXT NOT NULL,
+  final_url       TEXT,
+  depth           INTEGER NOT NULL,
+  status          INTEGER NOT NULL,
+  content_type    TEXT,
+  bytes           INTEGER NOT NULL,
+  truncated       INTEGER NOT NULL,
+  title           TEXT,
+  canonical       TEXT,
+  noindex         INTEGER NOT NULL,
+  error_kind      TEXT,
+  error           TEXT,
+  http_version    TEXT,
+  new_connections INTEGER NOT NULL,
+  redirects       INTEGER NOT NULL,
+  fetched_at      REAL NOT NULL,
+  queue_wait      REAL NOT NULL,
+  dns             REAL NOT NULL,
+  connect         REAL NOT NULL,
+  tls             REAL NOT NULL,
+  first_byte      REAL NOT NULL,
+  transfer        REAL NOT NULL,
+  total           REAL NOT NULL,
+  parse           REAL NOT NULL,
+  UNIQUE (run_id, url)
+);
+CREATE INDEX pages_run_status ON pages(run_id, status);
+
+CREATE TABLE links (
+  page_id  INTEGER NOT NULL REFERENCES pages(id),
+  to_url   TEXT NOT NULL,
+  followed INTEGER NOT NULL,
+  reason   TEXT
+);
+CREATE INDEX links_page ON links(page_id);
+CREATE INDEX links_to_url ON links(to_url);
+
+CREATE TABLE errors (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL REFERENCES runs(id),
+  page_id INTEGER REFERENCES pages(id),
+  url     TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at      REAL NOT NULL
+);
+CREATE INDEX errors_run_kind ON errors(run_id, kind);
+
+-- Links a run decided to follow but never fetched: what was still queued when it ended or was
+-- interrupted. A view, so the writer pays nothing for it.
+CREATE VIEW frontier AS
+  SELECT p.run_id AS run_id, l.to_url AS url, min(p.depth) + 1 AS depth
+  FROM links l JOIN pages p ON p.id = l.page_id
+  WHERE l.followed = 1
+    AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = l.to_url)
+  GROUP BY p.run_id, l.to_url;
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
+
+Result<int64_t> QueryInt(SqliteDb& db, const char* sql) {
+  Result<SqliteStmt> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return *row ? stmt->ColumnInt(0) : int64_t{0};
+}
+
+// Rolls back the transaction MigrateSchema opened and returns why.
+Status Abandon(SqliteDb& db, Status why) {
+  if (db.InTransaction()) (void)db.Exec("ROLLBACK");
+  return why;
+}
+
+}  // namespace
+
+Result<int> ReadSchemaVersion(SqliteDb& db) {
+  Result<int64_t> has_meta =
+      QueryInt(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'");
+  if (!has_meta.ok()) return has_meta.status();
+  if (*has_meta == 0) return 0;
+
+  Result<SqliteStmt> stmt = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return 0;
+  const std::string text = stmt->ColumnText(0);
+  int version = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
+    return Status::Corruption("meta.schema_version is '" + text + "', not a version number");
+  }
+  return version;
+}
+
+Status MigrateSchema(SqliteDb& db) {
+  // Look before taking the write lock, so a database we must refuse is not written to at all: not
+  // even a journal file.
+  Result<int> seen = ReadSchemaVersion(db);
+  if (!seen.ok()) return seen.status();
+  if (*seen == kSchemaVersion) return Status::Ok();
+
+  FANOUT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  // Read again under the lock: another process may have migrated in between.
+  Result<int> version = ReadSchemaVersion(db);
+  if (!version.ok()) return Abandon(db, version.status());
+  if (*version > kSchemaVersion) {
+    return Abandon(db, Status::InvalidArgument("database schema version " + std::to_string(*version) +
+                                               " is newer than this fanout (" + std::to_string(kSchemaVersion) +
+                                               "); upgrade fanout"));
+  }
+  if (*version == 0) {
+    Result<int64_t> objects = QueryInt(db, "SELECT count(*) FROM sqlite_schema");
+    if (!objects.ok()) return Abandon(db, objects.status());
+    if (*objects != 0) {
+      return Abandon(db, Status::InvalidArgument(
+                             "not a fanout database: it has tables but no fanout schema_version; use a new file"));
+    }
+    Status meta = db.Exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    if (!meta.ok()) return Abandon(db, meta);
+  }
+  for (int from = *version; from < kSchemaVersion; ++from) {
+    Status step = db.Exec(kMigrations[from]);
+    if (!step.ok()) return Abandon(db, step);
+  }
+  Result<SqliteStmt> set = db.Prepare(
+      "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  if (!set.ok()) return Abandon(db, set.status());
+  set->Bind(1, std::to_string(kSchemaVersion));
+  Status written = set->Run();
+  if (!written.ok()) return Abandon(db, written);
+  Status committed = db.Exec("COMMIT");
+  if (!committed.ok()) return Abandon(db, committed);
+  return Status::Ok();
+}
+
+}  // namespace fanout

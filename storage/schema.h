@@ -1,0 +1,34 @@
+// The crawl database's schema: its tables, and the migration that brings a database up to date.
+//
+// The version lives in meta(key, value) under 'schema_version'. kSchemaVersion is the version this
+// build writes. Opening an older database migrates it in place, in one transaction; a newer one is
+// refused, so an old fanout never writes into a layout it does not know. storage/SCHEMA.md documents
+// every table and column; change it together with the DDL in schema.cpp.
+//
+// Thread rules: these functions use the connection they are given, on the caller's thread, like any
+// SqliteDb call. MigrateSchema takes the write lock for its check-and-create, so two processes
+// opening the same new file at once do not both create the tables.
+#pragma once
+
+#include "storage/sqlite.h"
+#include "util/result.h"
+#include "util/status.h"
+
+namespace fanout {
+
+// The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
+// for any change to a table, column, index or view.
+inline constexpr int kSchemaVersion = 1;
+
+// Returns the version recorded in db: 0 for a database fanout has never written to.
+// Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.
+Result<int> ReadSchemaVersion(SqliteDb& db);
+
+// Brings db to kSchemaVersion: creates the tables in an empty database and runs the migration steps
+// on an older one. A database already at kSchemaVersion is not written to.
+// Errors: kInvalidArgument for a database whose version is newer than kSchemaVersion ("upgrade
+// fanout") or that holds another program's tables (it has tables but no fanout version); nothing is
+// written in either case. kCorruption as for ReadSchemaVersion; SQLite errors otherwise.
+Status MigrateSchema(SqliteDb& db);
+
+}  // namespace fanout

@@ -1,0 +1,579 @@
+#include "storage/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+
+namespace fanout {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The same failure, with what we were doing in front of its message.
+Status Annotate(const Status& s, const std::string& context) {
+  std::string msg = context + ": " + s.message();
+  switch (s.code()) {
+    case Status::Code::kOk: return s;
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(msg));
+    case Status::Code::kIOError: return Status::IOError(std::move(msg));
+    case Status::Code::kCorruption: return Status::Corruption(std::move(msg));
+    case Status::Code::kUnavailable: return Status::Unavailable(std::move(msg));
+  }
+  return Status::IOError(std::move(msg));
+}
+
+Status Closed() { return Status::Unavailable("the store is closed"); }
+
+// Optional text: "" is stored as NULL, so SQL can say `error_kind IS NOT NULL`.
+void BindText(SqliteStmt& stmt, int index, const std::string& text) {
+  if (text.empty()) {
+    stmt.BindNull(index);
+  } else {
+    stmt.Bind(index, text);
+  }
+}
+
+// Runs a statement that returns no rows and readies it for its next use.
+Status RunOnce(SqliteStmt& stmt) {
+  Status s = stmt.Run();
+  stmt.Reset();
+  return s;
+}
+
+Status CheckJson(const std::string& text, const char* what) {
+  if (text.empty() || nlohmann::json::accept(text)) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " is not valid JSON");
+}
+
+// The writer's connection and its statements, prepared once. Members are destroyed in reverse
+// order, so the statements are finalized before the connection closes.
+struct Connection {
+  explicit Connection(SqliteDb opened) : db(std::move(opened)) {}
+  SqliteDb db;
+  SqliteStmt begin, commit, rollback;
+  SqliteStmt insert_page, insert_link, insert_error;
+  SqliteStmt insert_run, finish_run;
+};
+
+Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
+  Result<SqliteStmt> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  out = std::move(stmt).value();
+  return Status::Ok();
+}
+
+Status PrepareAll(Connection& c) {
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.begin, "BEGIN IMMEDIATE"));
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.commit, "COMMIT"));
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.rollback, "ROLLBACK"));
+  // DO NOTHING + RETURNING: a duplicate (run_id, url) returns no row instead of failing the batch.
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_page, R"sql(
+    INSERT INTO pages (run_id, url, final_url, depth, status, content_type, bytes, truncated, title,
+                       canonical, noindex, error_kind, error, http_version, new_connections, redirects,
+                       fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+            ?21, ?22, ?23, ?24, ?25)
+    ON CONFLICT (run_id, url) DO NOTHING
+    RETURNING id)sql"));
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_link,
+                                 "INSERT INTO links (page_id, to_url, followed, reason) VALUES (?1, ?2, ?3, ?4)"));
+  FANOUT_RETURN_IF_ERROR(Prepare(
+      c.db, c.insert_error,
+      "INSERT INTO errors (run_id, page_id, url, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  FANOUT_RETURN_IF_ERROR(Prepare(
+      c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options) VALUES (?1, ?2, ?3, ?4)"));
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
+    UPDATE runs SET finished_at = ?2, pages = ?3, errors = ?4, bytes = ?5, wall_seconds = ?6,
+                    pages_per_second = ?7, summary = ?8
+    WHERE id = ?1)sql"));
+  return Status::Ok();
+}
+
+// Applies a connection setting given as a pragma that reports the value it ended up with.
+Result<std::string> Pragma(SqliteDb& db, std::string_view sql) {
+  Result<SqliteStmt> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return *row ? stmt->ColumnText(0) : std::string();
+}
+
+// Opens path and readies it for the writer: schema current, WAL on, statements prepared.
+Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, const StoreOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return Status::IOError("'" + path + "' is a directory");
+  Result<SqliteDb> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  auto conn = std::make_unique<Connection>(std::move(db).value());
+  Connection& c = *conn;
+  // SQLite opens a file it may not write read-only without a word; every write would then fail.
+  if (c.db.IsReadOnly()) return Status::IOError("'" + path + "' is read-only");
+  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms)));
+  // Before WAL: a database we refuse (newer, foreign) is then not touched at all.
+  FANOUT_RETURN_IF_ERROR(Annotate(MigrateSchema(c.db), "'" + path + "'"));
+  Result<std::string> mode = Pragma(c.db, "PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return Annotate(mode.status(), "'" + path + "': cannot switch to WAL");
+  if (*mode != "wal") {
+    return Status::IOError("'" + path + "': cannot switch to WAL (journal mode stays '" + *mode +
+                           "'; is it on a network file system?)");
+  }
+  // In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash may lose the last
+  // batches but cannot corrupt the database.
+  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA synchronous = NORMAL"));
+  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA foreign_keys = ON"));
+  if (options.max_db_pages > 0) {
+    Result<std::string> cap = Pragma(c.db, "PRAGMA max_page_count = " + std::to_string(options.max_db_pages));
+    if (!cap.ok()) return cap.status();
+  }
+  FANOUT_RETURN_IF_ERROR(PrepareAll(c));
+  return conn;
+}
+
+// One unit of the writer's work: a page with its links, or a task (BeginRun, FinishRun).
+struct Item {
+  uint64_t seq = 0;
+  int64_t run_id = 0;
+  PageRecord page;
+  std::vector<LinkRecord> links;
+  std::function<Status()> task;  // set for a task; runs on the writer in its own transaction
+};
+
+}  // namespace
+
+class Store::Impl {
+ public:
+  Impl(std::unique_ptr<Connection> conn, StoreOptions options) : options_(options), conn_(std::move(conn)) {}
+  ~Impl() { (void)Close(); }
+
+  Status Start();
+  Result<int64_t> BeginRun(const RunInfo& info);
+  Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+  Status Flush();
+  Status FinishRun(const RunSummary& summary);
+  Status Close();
+  StoreStats stats() const {
+    std::lock_guard lock(mu_);
+    StoreStats stats = stats_;
+    stats.queued = static_cast<int64_t>(queued_pages_);
+    return stats;
+  }
+
+ private:
+  // What one batch has written so far: writer thread only.
+  struct Batch {
+    bool open = false;  // BEGIN issued, COMMIT not yet
+    size_t items = 0;   // pages taken into it, duplicates included
+    StoreStats counts;  // rows written in it; merged into stats_ when it commits
+    Clock::time_point deadline;
+  };
+
+  Status RunOnWriter(std::function<Status()> fn);
+  Status WaitDone(uint64_t seq, std::unique_lock<std::mutex>& lock);
+
+  // Writer thread.
+  void WriterMain();
+  void WriterLoop();
+  Status WritePage(const Item& item);
+  Status InsertPage(const Item& item);
+  Status RunTask(const Item& item);
+  Status CommitBatch();
+  Status AbortBatch(Status why);
+  void LatchLocked(Status error);  // REQUIRES: mu_ held
+
+  const StoreOptions options_;
+
+  // Writer thread only: handed over before the thread starts, released by it when it exits.
+  std::unique_ptr<Connection> conn_;
+  Batch batch_;
+  uint64_t applied_seq_ = 0;  // the last item written, committed or not
+
+  mutable std::mutex mu_;
+  // Everything below up to close_mu_ is guarded by mu_.
+  std::condition_variable work_cv_;      // to the writer: an item was queued, a flush is wanted, or Close
+  std::condition_variable not_full_cv_;  // to producers: the queue has room, the writer failed, or Close
+  std::condition_variable done_cv_;      // to Flush and RunOnWriter: done_seq_ advanced
+  std::deque<Item> queue_;
+  size_t queued_pages_ = 0;
+  uint64_t last_seq_ = 0;    // the last item queued; items are numbered from 1
+  uint64_t flush_seq_ = 0;   // a Flush wants everything up to here committed without waiting
+  uint64_t done_seq_ = 0;    // every item up to here is committed, or dropped after an error
+  int64_t run_id_ = 0;       // the run AddPage files pages under; 0 when no run is open
+  bool stopping_ = false;    // Close was called: accept nothing, drain the queue, exit
+  bool writer_exited_ = false;
+  Status error_;             // the writer's first failure, latched
+  StoreStats stats_;         // counts of committed batches, and the in_batch gauge
+
+  std::mutex close_mu_;      // serialises Close, held across the join
+  bool closed_ = false;      // guarded by close_mu_
+  std::thread writer_;       // started by Start, joined by Close
+};
+
+// ---- Caller side ----
+
+Status Store::Impl::Start() {
+  try {
+    writer_ = std::thread([this] { WriterMain(); });
+  } catch (const std::system_error& e) {
+    return Status::IOError(std::string("cannot start the store's writer thread: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
+  std::unique_lock lock(mu_);
+  if (run_id_ == 0 && error_.ok() && !stopping_) {
+    return Status::InvalidArgument("AddPage without a run: call BeginRun first");
+  }
+  // Backpressure: the pool thread waits here while the writer is queue_pages behind.
+  not_full_cv_.wait(lock, [&] { return queued_pages_ < options_.queue_pages || !error_.ok() || stopping_; });
+  if (!error_.ok()) return error_;
+  if (stopping_) return Closed();
+  if (run_id_ == 0) return Status::InvalidArgument("AddPage without a run: call BeginRun first");
+  const bool was_empty = queue_.empty();
+  queue_.push_back(Item{++last_seq_, run_id_, std::move(page), std::move(links), {}});
+  ++queued_pages_;
+  // The writer only sleeps on an empty queue, so only the first item needs to wake it.
+  if (was_empty) work_cv_.notify_one();
+  return Status::Ok();
+}
+
+Status Store::Impl::Flush() {
+  std::unique_lock lock(mu_);
+  if (stopping_) return Closed();
+  const uint64_t target = last_seq_;
+  if (done_seq_ >= target) return error_;
+  flush_seq_ = std::max(flush_seq_, target);
+  work_cv_.notify_one();
+  return WaitDone(target, lock);
+}
+
+Status Store::Impl::WaitDone(uint64_t seq, std::unique_lock<std::mutex>& lock) {
+  done_cv_.wait(lock, [&] { return done_seq_ >= seq || writer_exited_; });
+  return error_;
+}
+
+Status Store::Impl::RunOnWriter(std::function<Status()> fn) {
+  std::unique_lock lock(mu_);
+  if (!error_.ok()) return error_;
+  if (stopping_) return Closed();
+  // Tasks do not count against queue_pages: they are few, and the control thread must not wait
+  // behind the pool for room.
+  queue_.push_back(Item{++last_seq_, 0, {}, {}, std::move(fn)});
+  const uint64_t seq = last_seq_;
+  work_cv_.notify_one();
+  // A task that fails latches its error, so error_ tells whether it ran and succeeded.
+  return WaitDone(seq, lock);
+}
+
+Result<int64_t> Store::Impl::BeginRun(const RunInfo& info) {
+  FANOUT_RETURN_IF_ERROR(CheckJson(info.options_json, "RunInfo.options_json"));
+  const std::string seeds =
+      nlohmann::json(info.seeds).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string options = info.options_json.empty() ? "{}" : info.options_json;
+  const double started_at = UnixNow();
+  int64_t id = 0;
+  // The task runs on the writer while this thread waits in RunOnWriter, so references are safe.
+  FANOUT_RETURN_IF_ERROR(RunOnWriter([&]() -> Status {
+    SqliteStmt& s = conn_->insert_run;
+    s.Bind(1, started_at).Bind(2, info.mode).Bind(3, seeds).Bind(4, options);
+    FANOUT_RETURN_IF_ERROR(Annotate(RunOnce(s), "recording the run"));
+    id = conn_->db.LastInsertRowId();
+    return Status::Ok();
+  }));
+  std::lock_guard lock(mu_);
+  run_id_ = id;
+  return id;
+}
+
+Status Store::Impl::FinishRun(const RunSummary& summary) {
+  FANOUT_RETURN_IF_ERROR(CheckJson(summary.summary_json, "RunSummary.summary_json"));
+  int64_t run = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!error_.ok()) return error_;
+    if (stopping_) return Closed();
+    if (run_id_ == 0) return Status::InvalidArgument("FinishRun without a run: call BeginRun first");
+    run = run_id_;
+    run_id_ = 0;
+  }
+  const double finished_at = UnixNow();
+  return RunOnWriter([&]() -> Status {
+    SqliteStmt& s = conn_->finish_run;
+    s.Bind(1, run).Bind(2, finished_at).Bind(3, summary.pages).Bind(4, summary.errors).Bind(5, summary.bytes);
+    s.Bind(6, summary.wall_seconds).Bind(7, summary.pages_per_second);
+    BindText(s, 8, summary.summary_json);
+    return Annotate(RunOnce(s), "recording the run's summary");
+  });
+}
+
+Status Store::Impl::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (!closed_) {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    not_full_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    closed_ = true;
+  }
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+// ---- Writer thread ----
+
+void Store::Impl::WriterMain() {
+  try {
+    WriterLoop();
+  } catch (const std::exception& e) {  // bad_alloc, most likely: report it, never terminate
+    (void)AbortBatch(Status::Ok());
+    std::lock_guard lock(mu_);
+    LatchLocked(Status::IOError(std::string("store writer failed: ") + e.what()));
+  } catch (...) {
+    (void)AbortBatch(Status::Ok());
+    std::lock_guard lock(mu_);
+    LatchLocked(Status::IOError("store writer failed"));
+  }
+  // The connection belongs to this thread: close it here. Closing also checkpoints the WAL.
+  conn_.reset();
+  std::lock_guard lock(mu_);
+  writer_exited_ = true;
+  done_cv_.notify_all();
+  not_full_cv_.notify_all();
+}
+
+void Store::Impl::WriterLoop() {
+  std::vector<Item> work;
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (!error_.ok()) {
+      // LatchLocked dropped the queue and nothing more is accepted: wait for Close.
+      work_cv_.wait(lock, [&] { return stopping_; });
+      return;
+    }
+    const bool task_next = !queue_.empty() && static_cast<bool>(queue_.front().task);
+
+    if (batch_.open) {
+      const bool due = batch_.items >= options_.batch_pages  // full
+                       || Clock::now() >= batch_.deadline     // old enough
+                       || (flush_seq_ > done_seq_ && applied_seq_ >= flush_seq_)  // a Flush waits
+                       || task_next                           // tasks follow committed pages
+                       || (stopping_ && queue_.empty());      // Close
+      if (due) {
+        lock.unlock();
+        Status s = CommitBatch();
+        const StoreStats counts = batch_.counts;
+        batch_ = Batch{};
+        lock.lock();
+        if (!s.ok()) {
+          LatchLocked(s);
+          continue;
+        }
+        stats_.pages += counts.pages;
+        stats_.links += counts.links;
+        stats_.errors += counts.errors;
+        stats_.duplicates += counts.duplicates;
+        stats_.batches += 1;
+        stats_.commit_seconds += counts.commit_seconds;
+        stats_.write_seconds += counts.write_seconds;
+        stats_.in_batch = 0;
+        done_seq_ = applied_seq_;
+        done_cv_.notify_all();
+        continue;
+      }
+    }
+
+    if (!queue_.empty()) {
+      // Take a task alone, or as many pages as the batch has room for, and write them unlocked so
+      // producers can keep queueing meanwhile.
+      if (task_next) {
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      } else {
+        for (size_t room = options_.batch_pages - batch_.items;
+             room > 0 && !queue_.empty() && !queue_.front().task; --room) {
+          work.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+          --queued_pages_;
+        }
+        not_full_cv_.notify_all();
+      }
+      lock.unlock();
+      Status s;
+      for (const Item& item : work) {
+        s = item.task ? RunTask(item) : WritePage(item);
+        if (!s.ok()) break;
+        applied_seq_ = item.seq;
+      }
+      work.clear();  // frees the pages' memory outside the lock
+      lock.lock();
+      if (!s.ok()) {
+        LatchLocked(s);
+        continue;
+      }
+      if (task_next) {
+        done_seq_ = applied_seq_;
+        done_cv_.notify_all();
+      }
+      stats_.in_batch = static_cast<int64_t>(batch_.items);
+      continue;
+    }
+
+    if (stopping_) return;  // drained, and no batch is open (it would have been due)
+    if (batch_.open) {
+      work_cv_.wait_until(lock, batch_.deadline,
+                          [&] { return !queue_.empty() || stopping_ || flush_seq_ > done_seq_; });
+    } else {
+      work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    }
+  }
+}
+
+Status Store::Impl::WritePage(const Item& item) {
+  const Clock::time_point start = Clock::now();
+  if (!batch_.open) {
+    Status begun = RunOnce(conn_->begin);
+    if (!begun.ok()) return AbortBatch(Annotate(begun, "starting a batch"));
+    batch_.open = true;
+    batch_.deadline = start + std::chrono::milliseconds(options_.batch_ms);
+  }
+  ++batch_.items;
+  Status s = InsertPage(item);
+  batch_.counts.write_seconds += Seconds(Clock::now() - start);
+  if (!s.ok()) return AbortBatch(Annotate(s, "writing page '" + item.page.url + "'"));
+  return Status::Ok();
+}
+
+Status Store::Impl::InsertPage(const Item& item) {
+  const PageRecord& page = item.page;
+  SqliteStmt& p = conn_->insert_page;
+  p.Bind(1, item.run_id).Bind(2, page.url);
+  BindText(p, 3, page.final_url);
+  p.Bind(4, int64_t{page.depth}).Bind(5, int64_t{page.status});
+  BindText(p, 6, page.content_type);
+  p.Bind(7, page.bytes).Bind(8, int64_t{page.truncated});
+  BindText(p, 9, page.title);
+  BindText(p, 10, page.canonical);
+  p.Bind(11, int64_t{page.noindex});
+  BindText(p, 12, page.error_kind);
+  BindText(p, 13, page.error);
+  BindText(p, 14, page.http_version);
+  p.Bind(15, page.new_connections).Bind(16, int64_t{page.redirects}).Bind(17, page.fetched_at);
+  p.Bind(18, page.queue_wait).Bind(19, page.dns).Bind(20, page.connect).Bind(21, page.tls);
+  p.Bind(22, page.first_byte).Bind(23, page.transfer).Bind(24, page.total).Bind(25, page.parse);
+  Result<bool> inserted = p.Step();
+  if (!inserted.ok()) {
+    p.Reset();
+    return inserted.status();
+  }
+  if (!*inserted) {  // the run already has this URL: keep the first, count this one
+    p.Reset();
+    ++batch_.counts.duplicates;
+    return Status::Ok();
+  }
+  const int64_t page_id = p.ColumnInt(0);
+  FANOUT_RETURN_IF_ERROR(RunOnce(p));
+  ++batch_.counts.pages;
+
+  SqliteStmt& l = conn_->insert_link;
+  for (const LinkRecord& link : item.links) {
+    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, int64_t{link.followed});
+    BindText(l, 4, link.reason);
+    FANOUT_RETURN_IF_ERROR(RunOnce(l));
+  }
+  batch_.counts.links += static_cast<int64_t>(item.links.size());
+
+  if (!page.error_kind.empty()) {
+    SqliteStmt& e = conn_->insert_error;
+    e.Bind(1, item.run_id).Bind(2, page_id).Bind(3, page.url).Bind(4, page.error_kind).Bind(5, page.error);
+    e.Bind(6, page.fetched_at != 0 ? page.fetched_at : UnixNow());
+    FANOUT_RETURN_IF_ERROR(RunOnce(e));
+    ++batch_.counts.errors;
+  }
+  return Status::Ok();
+}
+
+Status Store::Impl::RunTask(const Item& item) {
+  Status s = RunOnce(conn_->begin);
+  if (s.ok()) s = item.task();
+  if (s.ok()) s = RunOnce(conn_->commit);
+  return s.ok() ? s : AbortBatch(s);
+}
+
+Status Store::Impl::CommitBatch() {
+  const Clock::time_point start = Clock::now();
+  Status s = RunOnce(conn_->commit);
+  const double took = Seconds(Clock::now() - start);
+  batch_.counts.commit_seconds += took;
+  batch_.counts.write_seconds += took;
+  if (!s.ok()) return AbortBatch(Annotate(s, "committing " + std::to_string(batch_.items) + " pages"));
+  return Status::Ok();
+}
+
+Status Store::Impl::AbortBatch(Status why) {
+  // SQLite may already have rolled back (it does for SQLITE_FULL and some I/O errors).
+  if (conn_ && conn_->db.InTransaction()) (void)RunOnce(conn_->rollback);
+  batch_ = Batch{};
+  return why;
+}
+
+void Store::Impl::LatchLocked(Status error) {
+  if (error_.ok()) error_ = std::move(error);
+  queue_.clear();
+  queued_pages_ = 0;
+  stats_.in_batch = 0;
+  done_seq_ = last_seq_;
+  done_cv_.notify_all();
+  not_full_cv_.notify_all();
+}
+
+// ---- Store ----
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
+  if (options.batch_pages == 0 || options.queue_pages == 0 || options.batch_ms < 0 || options.busy_timeout_ms < 0 ||
+      options.max_db_pages < 0) {
+    return Status::InvalidArgument("store options: batch_pages and queue_pages must be at least 1; "
+                                   "batch_ms, busy_timeout_ms and max_db_pages at least 0");
+  }
+  Result<std::unique_ptr<Connection>> conn = OpenConnection(path, options);
+  if (!conn.ok()) return conn.status();
+  auto impl = std::make_unique<Impl>(std::move(conn).value(), options);
+  FANOUT_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;  // ~Impl closes
+
+Result<int64_t> Store::BeginRun(const RunInfo& info) { return impl_->BeginRun(info); }
+Status Store::AddPage(PageRecord page, std::vector<LinkRecord> links) {
+  return impl_->AddPage(std::move(page), std::move(links));
+}
+Status Store::Flush() { return impl_->Flush(); }
+Status Store::FinishRun(const RunSummary& summary) { return impl_->FinishRun(summary); }
+Status Store::Close() { return impl_->Close(); }
+StoreStats Store::stats() const { return impl_->stats(); }
+
+}  // namespace fanout

@@ -1,0 +1,150 @@
+// Store: the crawl's SQLite database (runs, pages, links, errors), written by one thread.
+//
+// Pool threads hand each finished page to AddPage, which only enqueues it. One writer thread owns
+// the sqlite3 connection and its prepared statements, drains a bounded queue and commits many pages
+// per transaction: a batch is committed once it holds batch_pages pages, or batch_ms after its first
+// page was written, whichever comes first, and at once by Flush, FinishRun and Close. The database
+// runs in WAL mode with synchronous=NORMAL, so other processes can read it while a crawl writes; a
+// power cut can lose the last batches but never corrupts the file.
+//
+// Backpressure: when queue_pages pages are waiting, AddPage blocks its caller until the writer has
+// taken some. A pool that outruns the disk slows down instead of filling memory.
+//
+// Errors: a write that fails inside the writer (disk full, read-only file, I/O error) rolls back the
+// batch it was writing and is latched. From then on AddPage, Flush, BeginRun, FinishRun and Close
+// return that error, and pages still queued are dropped; everything committed before stays intact
+// and readable. Reopen the file to write again. Flush and Close always return, error or not.
+//
+// Thread rules: AddPage, Flush and stats() may be called from any threads at once. BeginRun and
+// FinishRun belong to the crawl's control thread; pages added while one of them runs may land on
+// either side of it. Close may be called from any thread, any number of times; the destructor
+// requires that no other call is in progress.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+#include "util/status.h"
+
+namespace fanout {
+
+// What a crawl was asked to do; one row in runs.
+struct RunInfo {
+  std::string mode;                // how the crawl ran, e.g. "async", "threads"
+  std::vector<std::string> seeds;  // the start URLs, stored as a JSON array
+  std::string options_json;        // the crawl's options as a JSON object; "" stores {}
+};
+
+// One fetched (or failed) URL; one row in pages. Strings left "" are stored as NULL.
+struct PageRecord {
+  std::string url;            // normalised URL that was requested (unique per run)
+  std::string final_url;      // after redirects ("" = same as url)
+  int depth = 0;              // link hops from a seed
+  int status = 0;             // HTTP status, 0 when no response
+  std::string content_type;
+  int64_t bytes = 0;          // body bytes received
+  bool truncated = false;     // body cut at the size cap
+  std::string title, canonical;
+  bool noindex = false;
+  std::string error_kind;     // "" when fine; else e.g. "http", "timeout", "connect", "dns", "too_large", "network", "redirect_duplicate"
+  std::string error;          // human-readable error message
+  std::string http_version;   // "1.1", "2"
+  int64_t new_connections = 0;  // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
+  int redirects = 0;
+  double fetched_at = 0;      // unix time, seconds
+  // Where the time went, seconds:
+  double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
+};
+
+// One link found on a page; one row in links.
+struct LinkRecord {
+  std::string to_url;
+  bool followed = false;  // queued for fetching
+  std::string reason;     // "" when followed, else why not: "duplicate", "out_of_scope", "depth", "max_pages",
+                          // "nofollow", "not_http", "bad_url", "excluded"
+};
+
+// How a run ended, as the crawl measured it; stored on the run's row by FinishRun.
+struct RunSummary {
+  int64_t pages = 0, errors = 0, bytes = 0;
+  double wall_seconds = 0, pages_per_second = 0;
+  std::string summary_json;  // the full report as a JSON object; "" stores NULL
+};
+
+struct StoreOptions {
+  size_t batch_pages = 256;  // commit once a batch holds this many pages (>= 1)
+  int batch_ms = 50;         // ...or this long after the batch's first page was written (>= 0)
+  size_t queue_pages = 1024; // AddPage blocks while this many pages wait for the writer (>= 1)
+  // How long a write waits for a lock another connection holds (a user's sqlite3 shell in a
+  // transaction, another crawl into the same file) before it fails with kUnavailable (>= 0).
+  int busy_timeout_ms = 5000;
+  // Caps the database at this many SQLite pages (PRAGMA max_page_count); 0 = no cap. Writing past
+  // it fails like a full disk, which is how the tests make one.
+  int64_t max_db_pages = 0;
+};
+
+// Counters since Open of what the writer has committed, and two gauges of what it has not yet.
+struct StoreStats {
+  int64_t pages = 0;       // pages rows written (duplicates not included)
+  int64_t links = 0;       // links rows written
+  int64_t errors = 0;      // errors rows written
+  int64_t duplicates = 0;  // pages dropped because their (run, url) was already stored
+  int64_t batches = 0;     // page transactions committed
+  double commit_seconds = 0;  // time spent in COMMIT
+  double write_seconds = 0;   // time spent writing batches, COMMIT included: the writer's busy time
+  int64_t queued = 0;         // now: pages waiting for the writer (at queue_pages, AddPage blocks)
+  int64_t in_batch = 0;       // now: pages written into the open transaction, not yet committed
+};
+
+class Store {
+ public:
+  // Opens or creates the database at path, sets WAL and synchronous=NORMAL, creates or migrates the
+  // schema (see schema.h) and starts the writer thread. An existing crawl database keeps its rows.
+  // Errors: kCorruption for a file that is not an SQLite database (left unchanged); kIOError for a
+  // directory, an unwritable path or a read-only file; kInvalidArgument for bad options, for a
+  // database whose schema_version is newer than this build knows, or for another program's database.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();  // Close()s, ignoring its Status.
+
+  // Commits what was queued before, then inserts a runs row and returns its id. Pages added
+  // afterwards belong to this run. A run left unfinished (no FinishRun) keeps finished_at NULL.
+  // Errors: kInvalidArgument when options_json is not JSON; the latched writer error.
+  Result<int64_t> BeginRun(const RunInfo& info);
+
+  // Queues a page and the links found on it, taking both. Blocks while the queue is full (see
+  // above). A page whose URL the run already stored is dropped and counted in stats().duplicates.
+  // Errors: the latched writer error, so a caller can stop crawling; kInvalidArgument with no run
+  // begun; kUnavailable after Close.
+  Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+
+  // Blocks until every page queued before the call is committed. Returns the latched writer error,
+  // if any, or Ok.
+  Status Flush();
+
+  // Commits what was queued, then records finished_at and the summary on the current run, which
+  // ends: AddPage needs a new BeginRun. Errors: kInvalidArgument for no run begun or a summary_json
+  // that is not JSON; the latched writer error.
+  Status FinishRun(const RunSummary& summary);
+
+  // Commits what was queued, stops the writer and closes the database. Returns the latched writer
+  // error, or Ok; every later call returns the same. Other calls after Close return kUnavailable.
+  Status Close();
+
+  // Thread-safe; a consistent snapshot.
+  StoreStats stats() const;
+
+ private:
+  class Impl;  // the queue and the writer thread, in store.cpp
+  explicit Store(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fanout

@@ -1,0 +1,114 @@
+// `fanout crawl` as a user runs it: a child process crawling a site this test serves on loopback.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/subprocess.h"
+#include "testsite/server.h"
+
+namespace fanout {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kFanout = FANOUT_BINARY;
+
+class CrawlCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("fanout-cli-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    testsite::ServerOptions o;
+    o.synthetic = testsite::SyntheticOptions{.pages = 120, .links = 5, .page_bytes = 2000, .seed = 5};
+    o.faults.push_back(*testsite::ParseFaultRule("status:500@/p3.html"));
+    auto server = testsite::SiteServer::Create(o);
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(server.value());
+    server_->Start();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  test::ProcessResult Fanout(std::vector<std::string> args) {
+    args.insert(args.begin(), kFanout);
+    return test::RunProcess(args, 60000);
+  }
+  static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+  fs::path dir_;
+  std::unique_ptr<testsite::SiteServer> server_;
+};
+
+TEST_F(CrawlCommand, CrawlsASiteAndPrintsTheSummary) {
+  const std::string db = dir_ / "out.db";
+  test::ProcessResult r = Fanout({"crawl", server_->url(), "--db", db, "--concurrency", "8", "--report",
+                                  dir_ / "report.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("crawled 120 pages"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("errors: http 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--concurrency 8"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << "no progress line when stderr is not a terminal: " << r.err;
+  std::ifstream report(dir_ / "report.json");
+  std::stringstream json;
+  json << report.rdbuf();
+  EXPECT_NE(json.str().find("\"pages\":120"), std::string::npos) << json.str();
+  EXPECT_EQ(server_->stats().requests, 120u);
+
+  // A second crawl into the same file adds a run and keeps the first.
+  test::ProcessResult again = Fanout({"crawl", server_->url(), "--db", db, "--quiet", "--max-pages", "10"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(again.out.empty());
+  EXPECT_EQ(server_->stats().requests, 130u);
+}
+
+TEST_F(CrawlCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
+  std::ofstream(dir_ / "notes.txt") << "not a database, just some notes that are long enough for a header\n";
+  const std::string notes = dir_ / "notes.txt";
+  const std::string db = dir_ / "ok.db";
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string words;
+  };
+  const Case cases[] = {
+      {{"crawl", "not a url", "--db", db}, 2, "seed 'not a url'"},
+      {{"crawl", "ftp://127.0.0.1/x", "--db", db}, 2, "unsupported scheme"},
+      {{"crawl", server_->url(), "--db", db, "--concurrency", "-4"}, 2, "--concurrency"},
+      {{"crawl", server_->url(), "--db", db, "--include", "(oops"}, 2, "--include '(oops'"},
+      {{"crawl", server_->url(), "--db", db, "--bogus"}, 2, "--bogus"},
+      {{"crawl", "--db", db}, 2, "seeds"},
+      {{"crawl", server_->url(), "--db", dir_.string()}, 4, dir_.string()},
+      {{"crawl", server_->url(), "--db", notes}, 4, "not"},
+  };
+  for (const Case& c : cases) {
+    test::ProcessResult r = Fanout(c.args);
+    std::string cmd;
+    for (const auto& a : c.args) cmd += a + " ";
+    EXPECT_EQ(r.exit_code, c.code) << cmd << "\n" << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.words), std::string::npos) << cmd << "\n" << r.err;
+  }
+  // The file that was not a database is untouched.
+  std::ifstream in(notes);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "not a database, just some notes that are long enough for a header");
+  EXPECT_EQ(server_->stats().requests, 0u);  // nothing was fetched for bad input
+}
+
+TEST_F(CrawlCommand, HelpListsEveryOption) {
+  test::ProcessResult r = Fanout({"crawl", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* option : {"--db", "--concurrency", "--per-host", "--threads", "--max-pages", "--max-depth",
+                             "--allow-domain", "--include", "--exclude", "--user-agent", "--timeout",
+                             "--connect-timeout", "--max-bytes", "--max-redirects", "--follow-nofollow", "--quiet",
+                             "--report"}) {
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace fanout

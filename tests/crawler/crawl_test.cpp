@@ -1,0 +1,172 @@
+// The async crawl end to end, against `fanout serve` sites started in the test, on loopback.
+#include "crawler/crawl.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "storage/sqlite.h"
+#include "testsite/server.h"
+
+namespace fanout {
+namespace {
+
+namespace fs = std::filesystem;
+using testsite::ServerOptions;
+using testsite::SiteServer;
+
+class CrawlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("fanout-crawl-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<SiteServer> Serve(ServerOptions o) {
+    auto server = SiteServer::Create(std::move(o));
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    (*server)->Start();
+    return std::move(server.value());
+  }
+  static ServerOptions Synthetic(uint64_t pages, int links, int latency_ms = 0) {
+    ServerOptions o;
+    o.synthetic = testsite::SyntheticOptions{.pages = pages, .links = links, .page_bytes = 3000, .seed = 11};
+    o.latency_ms = latency_ms;
+    return o;
+  }
+
+  CrawlSummary CrawlInto(CrawlOptions options) {
+    auto store = Store::Open(db());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    Result<CrawlSummary> summary = Crawl(options, **store);
+    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_TRUE((*store)->Close().ok());
+    return summary.ok() ? *summary : CrawlSummary{};
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto db_handle = SqliteDb::Open(db());
+    auto stmt = db_handle->Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << sql;
+    EXPECT_TRUE(*stmt->Step());
+    return stmt->ColumnInt(0);
+  }
+
+  std::string db() const { return (dir_ / "crawl.db").string(); }
+  fs::path dir_;
+};
+
+TEST_F(CrawlTest, ASyntheticSiteIsCrawledExactlyOncePerPage) {
+  constexpr uint64_t kPages = 300;
+  constexpr int kLinks = 6;
+  auto site = Serve(Synthetic(kPages, kLinks));
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 16});
+  EXPECT_EQ(s.pages, static_cast<int64_t>(kPages));
+  EXPECT_EQ(s.ok_pages, static_cast<int64_t>(kPages));
+  EXPECT_EQ(s.errors, 0);
+  EXPECT_EQ(s.task_errors, 0u);
+
+  // Each page asked for once, counted at the server.
+  std::map<std::string, int> asked;
+  for (const auto& entry : site->log()) ++asked[entry.target];
+  EXPECT_EQ(asked.size(), kPages);
+  for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << target;
+
+  EXPECT_EQ(Count("SELECT count(*) FROM pages"), static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE status = 200 AND title LIKE 'Page % of 300%'"),
+            static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(*) FROM links"), static_cast<int64_t>(kPages * kLinks));
+  EXPECT_EQ(Count("SELECT count(*) FROM links WHERE followed = 1"), static_cast<int64_t>(kPages - 1));
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
+}
+
+TEST_F(CrawlTest, LatencyIsOverlappedNotAddedUp) {
+  constexpr uint64_t kPages = 400;
+  auto site = Serve(Synthetic(kPages, 8, 50));
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 64, .per_host = 64});
+  EXPECT_EQ(s.pages, static_cast<int64_t>(kPages));
+  const double serial = kPages * 0.050;
+  EXPECT_LT(s.wall_seconds / serial, 0.2) << s.wall_seconds << " s for " << kPages << " pages at 50 ms";
+}
+
+// With more parallel work than the limit, the server sees exactly the limit at once: the cap
+// holds, and the fan-out reached it.
+TEST_F(CrawlTest, ConcurrencyLimitIsReachedAndNeverExceeded) {
+  auto site = Serve(Synthetic(600, 10, 50));
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 16, .per_host = 64});
+  EXPECT_EQ(s.pages, 600);
+  EXPECT_EQ(site->stats().max_in_flight, 16u);
+  EXPECT_EQ(s.max_in_flight, 16u);
+  EXPECT_FALSE(s.per_host_bound);
+}
+
+TEST_F(CrawlTest, PerHostLimitIsReachedAndNeverExceeded) {
+  auto site = Serve(Synthetic(300, 10, 30));
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 64, .per_host = 5});
+  EXPECT_EQ(s.pages, 300);
+  EXPECT_EQ(site->stats().max_in_flight, 5u);
+  EXPECT_TRUE(s.per_host_bound);
+}
+
+TEST_F(CrawlTest, MaxPagesAndMaxDepthStopTheCrawl) {
+  auto site = Serve(Synthetic(500, 5));
+  CrawlSummary limited = CrawlInto({.seeds = {site->url()}, .max_pages = 25});
+  EXPECT_EQ(limited.pages, 25);
+  EXPECT_GT(limited.queued_left, 0u);
+
+  CrawlSummary shallow = CrawlInto({.seeds = {site->url()}, .max_depth = 1});
+  testsite::SyntheticSite pages({.pages = 500, .links = 5, .page_bytes = 3000, .seed = 11});
+  const std::vector<uint64_t> links_of_root = pages.LinksOf(0);
+  std::set<uint64_t> depth_one(links_of_root.begin(), links_of_root.end());
+  depth_one.erase(0);
+  EXPECT_EQ(shallow.pages, static_cast<int64_t>(1 + depth_one.size()));
+  EXPECT_GT(shallow.skipped_by_reason["depth"], 0);
+}
+
+TEST_F(CrawlTest, TheSampleSiteYieldsItsKnownPagesAndItsBrokenLink) {
+  ServerOptions o;
+  o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
+  o.faults.push_back(*testsite::ParseFaultRule("redirect:301:/news/index.html@/old-news.html"));
+  auto site = Serve(o);
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}});
+  // samples/SITE.md lists 38 URLs; /news and /old-news.html redirect to /news/ and
+  // /news/index.html, so they hold 36 distinct pages. (Without robots.txt support yet, the
+  // robots-refused page is among them.) Whether /news/ also gets a row of its own depends on
+  // whether it was fetched before /news redirected to it; the pages are the same either way.
+  EXPECT_GE(s.pages, 37);
+  EXPECT_LE(s.pages, 38);
+  EXPECT_EQ(Count("SELECT count(DISTINCT coalesce(final_url, url)) FROM pages"), 36);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE url LIKE '%/private/staff.html'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE status = 404 AND url LIKE '%/catalogue/missing-book.html'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM links WHERE to_url LIKE '%/catalogue/missing-book.html'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE url LIKE '%/hidden/%'"), 0);  // behind meta nofollow
+  // The meta-nofollow page's links (and the one rel=nofollow link) are recorded, not followed.
+  EXPECT_GE(Count("SELECT count(*) FROM links WHERE reason = 'nofollow'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM links WHERE reason = 'nofollow' AND to_url LIKE '%/hidden/only-via-nofollow.html'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE url LIKE '%/old-news.html' AND status = 200 "
+                  "AND final_url LIKE '%/news/index.html'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM links WHERE reason = 'not_http'"), 4);  // mailto, tel, javascript, data
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE title = 'Harbor Town Library'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE content_type = 'application/pdf'"), 1);
+  EXPECT_EQ(s.errors_by_kind["http"], 1);
+}
+
+TEST_F(CrawlTest, BadSeedIsAnInvalidArgument) {
+  auto store = Store::Open(db());
+  for (const char* seed : {"not a url", "ftp://127.0.0.1/", "mailto:x@y"}) {
+    Result<CrawlSummary> s = Crawl({.seeds = {seed}}, **store);
+    ASSERT_FALSE(s.ok()) << seed;
+    EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(s.status().message().find(seed), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace fanout

@@ -1,0 +1,83 @@
+#include "crawler/frontier.h"
+
+#include <gtest/gtest.h>
+
+namespace fanout {
+namespace {
+
+Frontier Make(ScopeOptions scope = {}, int max_depth = -1) {
+  Result<Frontier> f = Frontier::Create(std::move(scope), max_depth);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  return std::move(f.value());
+}
+
+TEST(Frontier, PopsBreadthFirstByDepth) {
+  Frontier f = Make();
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/deep", 3), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/b", 2), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/c", 1), Frontier::Verdict::kQueued);
+  std::vector<std::string> order;
+  while (auto item = f.Pop()) order.push_back(item->url);
+  EXPECT_EQ(order, (std::vector<std::string>{"http://h/", "http://h/a", "http://h/c", "http://h/b", "http://h/deep"}));
+  EXPECT_TRUE(f.empty());
+}
+
+TEST(Frontier, OffersEachUrlOnce) {
+  Frontier f = Make();
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/", 1), Frontier::Verdict::kDuplicate);
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/a", 2), Frontier::Verdict::kDuplicate);
+  EXPECT_TRUE(f.ClaimRedirectTarget("http://h/redirected"));
+  EXPECT_EQ(f.Offer("http://h/redirected", 1), Frontier::Verdict::kDuplicate);
+  EXPECT_EQ(f.queued(), 2u);
+}
+
+// A redirect landing on a URL still queued fetches it: the queued copy is not fetched again.
+TEST(Frontier, ARedirectTargetIsFetchedOnce) {
+  Frontier f = Make();
+  f.AddSeed("http://h/");
+  f.Offer("http://h/a", 1);
+  f.Offer("http://h/b", 1);
+  EXPECT_EQ(f.Pop()->url, "http://h/");
+  EXPECT_TRUE(f.ClaimRedirectTarget("http://h/b"));   // "/" redirected to /b, still queued
+  EXPECT_FALSE(f.ClaimRedirectTarget("http://h/"));   // and nothing may claim "/" again
+  EXPECT_EQ(f.Pop()->url, "http://h/a");
+  EXPECT_FALSE(f.Pop().has_value());                  // /b was skipped
+}
+
+TEST(Frontier, StaysOnTheSeedsHostAndPortByDefault) {
+  Frontier f = Make();
+  f.AddSeed("http://127.0.0.1:8080/");
+  EXPECT_EQ(f.Offer("http://127.0.0.1:8080/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://127.0.0.1:9090/a", 1), Frontier::Verdict::kOutOfScope);
+  EXPECT_EQ(f.Offer("http://example.com/a", 1), Frontier::Verdict::kOutOfScope);
+}
+
+TEST(Frontier, AllowedDomainsIncludeSubdomains) {
+  Frontier f = Make({.allowed_domains = {"Example.com"}});
+  f.AddSeed("http://example.com/");
+  EXPECT_EQ(f.Offer("https://www.example.com/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://example.com:8080/b", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://badexample.com/", 1), Frontier::Verdict::kOutOfScope);
+}
+
+TEST(Frontier, IncludeExcludeAndDepth) {
+  Frontier f = Make({.include = {"/docs/"}, .exclude = {"\\.pdf$"}}, 2);
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/docs/a.html", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/blog/a.html", 1), Frontier::Verdict::kExcluded);
+  EXPECT_EQ(f.Offer("http://h/docs/a.pdf", 1), Frontier::Verdict::kExcluded);
+  EXPECT_EQ(f.Offer("http://h/docs/deep.html", 3), Frontier::Verdict::kTooDeep);
+}
+
+TEST(Frontier, BadPatternIsAnError) {
+  Result<Frontier> f = Frontier::Create({.include = {"(unclosed"}}, -1);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("--include '(unclosed'"), std::string::npos) << f.status().message();
+}
+
+}  // namespace
+}  // namespace fanout

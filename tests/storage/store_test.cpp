@@ -1,0 +1,614 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+
+namespace fanout {
+namespace {
+
+inline Status StatusOf(const Status& s) { return s; }
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+#define ASSERT_OK(expr)                                \
+  do {                                                 \
+    const ::fanout::Status _s = StatusOf(expr);        \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+  } while (0)
+
+using namespace std::chrono_literals;
+
+PageRecord Page(const std::string& url) {
+  PageRecord p;
+  p.url = url;
+  p.status = 200;
+  p.content_type = "text/html";
+  p.bytes = 1234;
+  p.title = "Title of " + url;
+  p.http_version = "1.1";
+  p.fetched_at = 1700000000.5;
+  p.total = 0.01;
+  return p;
+}
+
+std::vector<LinkRecord> Links(const std::string& from, int n) {
+  std::vector<LinkRecord> links;
+  for (int i = 0; i < n; ++i) {
+    links.push_back({from + "/link" + std::to_string(i), i % 2 == 0, i % 2 == 0 ? "" : "out_of_scope"});
+  }
+  return links;
+}
+
+std::string ReadBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Opens a second, independent connection, as a user's sqlite3 shell would.
+SqliteDb Reader(const std::string& path) {
+  Result<SqliteDb> db = SqliteDb::Open(path);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return std::move(db).value();
+}
+
+int64_t QueryInt(SqliteDb& db, const std::string& sql) {
+  Result<SqliteStmt> q = db.Prepare(sql);
+  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
+  if (!q.ok()) return -1;
+  Result<bool> row = q->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return row.ok() && *row ? q->ColumnInt(0) : -1;
+}
+
+std::string QueryText(SqliteDb& db, const std::string& sql) {
+  Result<SqliteStmt> q = db.Prepare(sql);
+  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
+  if (!q.ok()) return "<error>";
+  Result<bool> row = q->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  if (!row.ok() || !*row) return "<no row>";
+  return q->ColumnIsNull(0) ? "<null>" : q->ColumnText(0);
+}
+
+// Polls cond until it holds or 10 s pass; for conditions no call can wait on.
+template <typename Cond>
+bool WaitFor(Cond cond) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("fanout-store-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = dir_ / "crawl.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> OpenStore(StoreOptions options = {}) {
+    Result<std::unique_ptr<Store>> store = Store::Open(path_, options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  Result<int64_t> run = store->BeginRun({"async", {"http://example.test/"}, R"({"concurrency":8})"});
+  ASSERT_OK(run);
+
+  PageRecord home = Page("http://example.test/");
+  home.final_url = "http://example.test/index.html";
+  home.depth = 0;
+  home.truncated = true;
+  home.canonical = "http://example.test/canonical";
+  home.noindex = true;
+  home.http_version = "2";
+  home.new_connections = 1;
+  home.redirects = 1;
+  home.queue_wait = 0.5, home.dns = 0.25, home.connect = 0.125, home.tls = 0.0625;
+  home.first_byte = 1.5, home.transfer = 2.5, home.total = 4.75, home.parse = 0.03125;
+  std::vector<LinkRecord> links = {{"http://example.test/a", true, ""},
+                                   {"http://example.test/", false, "duplicate"},
+                                   {"http://other.test/", false, "out_of_scope"}};
+  ASSERT_OK(store->AddPage(home, links));
+
+  PageRecord failed = Page("http://example.test/slow");
+  failed.depth = 1;
+  failed.status = 0;
+  failed.title = "";
+  failed.error_kind = "timeout";
+  failed.error = "Operation timed out after 10000 milliseconds";
+  failed.fetched_at = 1700000001.25;
+  ASSERT_OK(store->AddPage(failed, {}));
+
+  ASSERT_OK(store->FinishRun({2, 1, 1234, 3.5, 0.5714, R"({"pages":2})"}));
+  StoreStats stats = store->stats();
+  EXPECT_EQ(stats.pages, 2);
+  EXPECT_EQ(stats.links, 3);
+  EXPECT_EQ(stats.errors, 1);
+  ASSERT_OK(store->Close());
+  store.reset();
+
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM runs"), 1);
+  EXPECT_EQ(QueryText(db, "SELECT mode || ' ' || seeds || ' ' || options FROM runs"),
+            R"(async ["http://example.test/"] {"concurrency":8})");
+  EXPECT_EQ(QueryInt(db, "SELECT finished_at >= started_at AND started_at > 1.6e9 FROM runs"), 1);
+  EXPECT_EQ(QueryText(db, "SELECT pages || ' ' || errors || ' ' || bytes || ' ' || wall_seconds || ' ' || "
+                          "pages_per_second || ' ' || summary FROM runs"),
+            R"(2 1 1234 3.5 0.5714 {"pages":2})");
+
+  Result<SqliteStmt> q = db.Prepare(
+      "SELECT run_id, final_url, depth, status, content_type, bytes, truncated, title, canonical, noindex, "
+      "error_kind, error, http_version, new_connections, redirects, fetched_at, queue_wait, dns, connect, tls, "
+      "first_byte, transfer, total, parse FROM pages WHERE url = 'http://example.test/'");
+  ASSERT_OK(q);
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->ColumnInt(0), *run);
+  EXPECT_EQ(q->ColumnText(1), "http://example.test/index.html");
+  EXPECT_EQ(q->ColumnInt(2), 0);
+  EXPECT_EQ(q->ColumnInt(3), 200);
+  EXPECT_EQ(q->ColumnText(4), "text/html");
+  EXPECT_EQ(q->ColumnInt(5), 1234);
+  EXPECT_EQ(q->ColumnInt(6), 1);
+  EXPECT_EQ(q->ColumnText(7), "Title of http://example.test/");
+  EXPECT_EQ(q->ColumnText(8), "http://example.test/canonical");
+  EXPECT_EQ(q->ColumnInt(9), 1);
+  EXPECT_TRUE(q->ColumnIsNull(10));
+  EXPECT_TRUE(q->ColumnIsNull(11));
+  EXPECT_EQ(q->ColumnText(12), "2");
+  EXPECT_EQ(q->ColumnInt(13), 1);
+  EXPECT_EQ(q->ColumnInt(14), 1);
+  EXPECT_EQ(q->ColumnDouble(15), 1700000000.5);
+  const double timings[] = {0.5, 0.25, 0.125, 0.0625, 1.5, 2.5, 4.75, 0.03125};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(q->ColumnDouble(16 + i), timings[i]) << "timing column " << 16 + i;
+
+  EXPECT_EQ(QueryText(db, "SELECT coalesce(title, '-') || ' ' || error_kind || ' ' || error FROM pages "
+                          "WHERE url = 'http://example.test/slow'"),
+            "- timeout Operation timed out after 10000 milliseconds");
+
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id "
+                         "WHERE p.url = 'http://example.test/'"),
+            3);
+  EXPECT_EQ(QueryText(db, "SELECT group_concat(to_url || ':' || followed || ':' || coalesce(reason, '-'), ' ') "
+                          "FROM (SELECT * FROM links ORDER BY rowid)"),
+            "http://example.test/a:1:- http://example.test/:0:duplicate http://other.test/:0:out_of_scope");
+
+  EXPECT_EQ(QueryText(db, "SELECT e.url || ' ' || e.kind || ' ' || e.message || ' ' || e.at FROM errors e "
+                          "JOIN pages p ON p.id = e.page_id AND p.run_id = e.run_id"),
+            "http://example.test/slow timeout Operation timed out after 10000 milliseconds 1700000001.25");
+
+  // /a was followed but never fetched: it is what the run left in its frontier.
+  EXPECT_EQ(QueryText(db, "SELECT url || ' ' || depth FROM frontier"), "http://example.test/a 1");
+}
+
+TEST_F(StoreTest, PagesAddedQuicklyAreCommittedInFewTransactions) {
+  // With a minute-long window only a full batch or Flush commits, so the count is exact.
+  auto store = OpenStore({.batch_pages = 100, .batch_ms = 60'000});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), Links("x", 2)));
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(store->stats().pages, 1000);
+  EXPECT_EQ(store->stats().links, 2000);
+  EXPECT_EQ(store->stats().batches, 10);
+}
+
+TEST_F(StoreTest, DefaultBatchingCommitsFarFewerTransactionsThanPages) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 3000; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), Links("x", 2)));
+  ASSERT_OK(store->Flush());
+  const StoreStats stats = store->stats();
+  EXPECT_EQ(stats.pages, 3000);
+  EXPECT_LT(stats.batches, 3000 / 20) << "pages are being committed nearly one by one";
+  EXPECT_GT(stats.write_seconds, 0);
+}
+
+TEST_F(StoreTest, ASinglePageIsCommittedWithinTheBatchWindowWithoutFurtherAdds) {
+  auto store = OpenStore({.batch_pages = 256, .batch_ms = 20});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  ASSERT_OK(store->AddPage(Page("http://h/only"), {}));
+  // Nothing else happens: the writer's timer alone must commit the batch.
+  ASSERT_TRUE(WaitFor([&] { return store->stats().batches == 1; }))
+      << "the page was not committed within 10 s of a 20 ms window";
+  SqliteDb reader = Reader(path_);  // visible to other connections too
+  EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM pages"), 1);
+  ASSERT_OK(store->Flush());        // nothing pending: no empty transaction
+  EXPECT_EQ(store->stats().batches, 1);
+}
+
+TEST_F(StoreTest, FlushCommitsAPartialBatchWithoutWaitingForItsWindow) {
+  auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {}));
+  // The writer publishes in_batch under the lock it then sleeps on, so once all three show as
+  // written it is asleep on its minute-long window, and only Flush can wake it.
+  ASSERT_TRUE(WaitFor([&] { return store->stats().queued == 0 && store->stats().in_batch == 3; }));
+  EXPECT_EQ(store->stats().batches, 0);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_OK(store->Flush());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "Flush waited for the batch window";
+  EXPECT_EQ(store->stats().in_batch, 0);
+  EXPECT_EQ(store->stats().batches, 1);
+  SqliteDb reader = Reader(path_);
+  EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM pages"), 3);
+}
+
+TEST_F(StoreTest, CloseCommitsWhatIsQueuedAndAnUnfinishedRunKeepsNoFinishTime) {
+  auto store = OpenStore({.batch_pages = 256, .batch_ms = 10 * 60'000});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), Links("x", 1)));
+  ASSERT_OK(store->Close());
+  SqliteDb reader = Reader(path_);
+  EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM pages"), 3);
+  EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM links"), 3);
+  EXPECT_EQ(QueryInt(reader, "SELECT finished_at IS NULL FROM runs"), 1);
+}
+
+TEST_F(StoreTest, ReopeningAnExistingDatabaseAddsASecondRunAndKeepsTheFirst) {
+  int64_t first = 0;
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store);
+    Result<int64_t> run = store->BeginRun({"async", {"http://h/"}, ""});
+    ASSERT_OK(run);
+    first = *run;
+    for (int i = 0; i < 5; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), Links("x", 2)));
+    ASSERT_OK(store->FinishRun({5, 0, 0, 1, 5, ""}));
+    ASSERT_OK(store->Close());
+  }
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  Result<int64_t> second = store->BeginRun({"threads", {"http://h/"}, ""});
+  ASSERT_OK(second);
+  EXPECT_NE(*second, first);
+  // The same URLs again: unique per run, not across runs.
+  for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {}));
+  ASSERT_OK(store->FinishRun({3, 0, 0, 1, 3, ""}));
+  ASSERT_OK(store->Close());
+
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM runs"), 2);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pages WHERE run_id = " + std::to_string(first)), 5);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pages WHERE run_id = " + std::to_string(*second)), 3);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links"), 10);
+  EXPECT_EQ(QueryText(db, "SELECT mode || ' ' || pages FROM runs WHERE id = " + std::to_string(first)), "async 5");
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(StoreTest, AFileThatIsNotADatabaseIsRefusedAsCorruptionAndLeftUnchanged) {
+  const std::string notes = "These are my notes, not a database. They are long enough to have a header.\n";
+  std::ofstream(path_) << notes;
+  Result<std::unique_ptr<Store>> store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kCorruption) << store.status().ToString();
+  EXPECT_EQ(ReadBytes(path_), notes);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1) << "no -wal, -shm or -journal left";
+}
+
+TEST_F(StoreTest, ADirectoryOrAMissingParentIsAnIOError) {
+  Result<std::unique_ptr<Store>> store = Store::Open(dir_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kIOError) << store.status().ToString();
+
+  store = Store::Open(dir_ / "missing" / "crawl.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kIOError) << store.status().ToString();
+}
+
+TEST_F(StoreTest, AReadOnlyFileIsAnIOError) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes read-only files anyway";
+  ASSERT_OK(OpenStore()->Close());
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_read);
+  Result<std::unique_ptr<Store>> store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kIOError) << store.status().ToString();
+}
+
+TEST_F(StoreTest, ADatabaseFromANewerFanoutIsRefusedAndLeftUnchanged) {
+  ASSERT_OK(OpenStore()->Close());
+  {
+    SqliteDb db = Reader(path_);
+    ASSERT_OK(db.Exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'"));
+  }
+  const std::string before = ReadBytes(path_);
+  Result<std::unique_ptr<Store>> store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("database schema version 7 is newer than this fanout (1); upgrade fanout"),
+            std::string::npos)
+      << store.status().message();
+  EXPECT_EQ(ReadBytes(path_), before);
+}
+
+TEST_F(StoreTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
+  {
+    SqliteDb db = Reader(path_);
+    ASSERT_OK(db.Exec("CREATE TABLE pages(recipe TEXT); INSERT INTO pages VALUES ('soup')"));
+  }
+  Result<std::unique_ptr<Store>> store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument) << store.status().ToString();
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_schema"), 1);
+  EXPECT_EQ(QueryText(db, "SELECT recipe FROM pages"), "soup");
+}
+
+TEST_F(StoreTest, MigratingCreatesTheCurrentVersionOnceAndThenWritesNothing) {
+  SqliteDb db = Reader(path_);
+  Result<int> before = ReadSchemaVersion(db);
+  ASSERT_OK(before);
+  EXPECT_EQ(*before, 0);
+  ASSERT_OK(MigrateSchema(db));
+  Result<int> after = ReadSchemaVersion(db);
+  ASSERT_OK(after);
+  EXPECT_EQ(*after, kSchemaVersion);
+  const int64_t changes = QueryInt(db, "SELECT total_changes()");
+  ASSERT_OK(MigrateSchema(db));
+  EXPECT_EQ(QueryInt(db, "SELECT total_changes()"), changes);
+  for (const char* table : {"meta", "runs", "pages", "links", "errors"}) {
+    EXPECT_EQ(QueryInt(db, std::string("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '") +
+                               table + "'"),
+              1)
+        << table;
+  }
+}
+
+TEST_F(StoreTest, ConcurrentAddPageFromFourThreadsLosesNothing) {
+  // A small queue, so the threads also block on it and are released by the writer.
+  auto store = OpenStore({.batch_pages = 64, .batch_ms = 5, .queue_pages = 16});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"threads", {}, ""}));
+  constexpr int kThreads = 4, kPages = 500;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPages; ++i) {
+        const std::string url = "http://h/t" + std::to_string(t) + "/" + std::to_string(i);
+        if (!store->AddPage(Page(url), Links(url, 3)).ok()) ++failures;
+        if (i % 100 == 0) (void)store->stats();  // readable from any thread
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(store->stats().pages, kThreads * kPages);
+  EXPECT_EQ(store->stats().links, kThreads * kPages * 3);
+  ASSERT_OK(store->Close());
+
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(DISTINCT url) FROM pages"), kThreads * kPages);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pages WHERE url LIKE 'http://h/t" + std::to_string(t) + "/%'"),
+              kPages);
+  }
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links"), kThreads * kPages * 3);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id "
+                         "WHERE l.to_url NOT LIKE p.url || '/link%'"),
+            0)
+      << "a link is filed under the wrong page";
+}
+
+TEST_F(StoreTest, ADuplicateUrlWithinARunIsKeptOnceAndCounted) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  PageRecord first = Page("http://h/same");
+  first.title = "first";
+  PageRecord second = first;
+  second.title = "second";
+  second.error_kind = "http";
+  ASSERT_OK(store->AddPage(first, Links("http://h/first", 1)));
+  ASSERT_OK(store->AddPage(second, Links("http://h/second", 4)));
+  ASSERT_OK(store->AddPage(Page("http://h/after"), {}));  // the batch goes on
+  ASSERT_OK(store->Flush());
+  const StoreStats stats = store->stats();
+  EXPECT_EQ(stats.pages, 2);
+  EXPECT_EQ(stats.duplicates, 1);
+  EXPECT_EQ(stats.links, 1);
+  EXPECT_EQ(stats.errors, 0);
+  ASSERT_OK(store->Close());
+
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryText(db, "SELECT group_concat(title, ',') FROM pages WHERE url = 'http://h/same'"), "first");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pages"), 2);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM errors"), 0);
+}
+
+// Adds pages until the store refuses one; returns how many pages Flush confirmed before that.
+struct FillResult {
+  Status error;
+  int confirmed = 0;  // pages a successful Flush covered
+  int added = 0;      // pages AddPage accepted
+};
+FillResult FillUntilFull(Store& store, int first_index) {
+  FillResult r;
+  for (int i = first_index; i < first_index + 100'000; ++i) {
+    PageRecord page = Page("http://h/fill/" + std::to_string(i));
+    page.title = std::string(300, 't');
+    r.error = store.AddPage(page, Links(page.url, 10));
+    if (!r.error.ok()) return r;
+    ++r.added;
+    if (r.added % 16 == 0) {
+      r.error = store.Flush();
+      if (!r.error.ok()) return r;
+      r.confirmed = r.added;
+    }
+  }
+  r.error = store.Flush();
+  return r;
+}
+
+TEST_F(StoreTest, DiskFullMidRunIsReportedAndEarlierRowsSurviveIntact) {
+  // A 48-page cap (192 KiB) stands in for a full disk.
+  auto store = OpenStore({.batch_pages = 8, .batch_ms = 60'000, .max_db_pages = 48});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 5; ++i) ASSERT_OK(store->AddPage(Page("http://h/early/" + std::to_string(i)), Links("x", 2)));
+  ASSERT_OK(store->Flush());
+
+  FillResult fill = FillUntilFull(*store, 0);
+  ASSERT_FALSE(fill.error.ok()) << "100000 pages fit in 48 database pages?";
+  EXPECT_EQ(fill.error.code(), Status::Code::kIOError) << fill.error.ToString();
+  EXPECT_NE(fill.error.message().find("full"), std::string::npos) << fill.error.message();
+
+  // The failed batch was rolled back: the store holds no write lock while it waits to be closed.
+  {
+    SqliteDb other = Reader(path_);
+    ASSERT_OK(other.Exec("BEGIN IMMEDIATE"));
+    ASSERT_OK(other.Exec("ROLLBACK"));
+  }
+
+  // Latched: every later call reports it, none hangs.
+  EXPECT_EQ(store->AddPage(Page("http://h/late"), {}).ToString(), fill.error.ToString());
+  EXPECT_EQ(store->Flush().ToString(), fill.error.ToString());
+  EXPECT_EQ(store->FinishRun({}).ToString(), fill.error.ToString());
+  EXPECT_EQ(StatusOf(store->BeginRun({"async", {}, ""})).ToString(), fill.error.ToString());
+  EXPECT_EQ(store->Close().ToString(), fill.error.ToString());
+  EXPECT_EQ(store->Close().ToString(), fill.error.ToString());
+  store.reset();
+
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pages WHERE url LIKE 'http://h/early/%'"), 5);
+  const int64_t filled = QueryInt(db, "SELECT count(*) FROM pages WHERE url LIKE 'http://h/fill/%'");
+  EXPECT_GE(filled, fill.confirmed);
+  EXPECT_LT(filled, fill.added + 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links"), 5 * 2 + filled * 10) << "a page lost its links";
+
+  // And the file takes new runs once there is room again.
+  auto reopened = OpenStore();
+  ASSERT_TRUE(reopened);
+  ASSERT_OK(reopened->BeginRun({"async", {}, ""}));
+  ASSERT_OK(reopened->AddPage(Page("http://h/next"), {}));
+  ASSERT_OK(reopened->Close());
+}
+
+TEST_F(StoreTest, ProducersBlockedOnAFullQueueAreReleasedWhenTheWriterFails) {
+  auto store = OpenStore({.batch_pages = 4, .batch_ms = 60'000, .queue_pages = 2, .max_db_pages = 40});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  std::vector<Status> seen(4);
+  std::atomic<int> finished{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100'000 && seen[t].ok(); ++i) {
+        PageRecord page = Page("http://h/" + std::to_string(t) + "/" + std::to_string(i));
+        page.title = std::string(300, 't');
+        seen[t] = store->AddPage(page, Links(page.url, 10));
+      }
+      ++finished;
+    });
+  }
+  EXPECT_TRUE(WaitFor([&] { return finished == 4; }))
+      << "producers blocked on the full queue were not released by the writer's failure";
+  EXPECT_FALSE(store->Close().ok());  // also releases any producer still blocked, so the joins return
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < 4; ++t) EXPECT_FALSE(seen[t].ok()) << "thread " << t;
+}
+
+TEST_F(StoreTest, AddPageBlocksWhileTheQueueIsFull) {
+  auto store = OpenStore({.batch_pages = 1, .queue_pages = 4, .busy_timeout_ms = 2000});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  // Another connection holds the write lock, so the writer stalls on its first page until its busy
+  // timeout fails it with kUnavailable.
+  SqliteDb other = Reader(path_);
+  ASSERT_OK(other.Exec("BEGIN IMMEDIATE"));
+  ASSERT_OK(store->AddPage(Page("http://h/taken"), {}));
+  ASSERT_TRUE(WaitFor([&] { return store->stats().queued == 0; }));  // the writer has it
+  for (int i = 0; i < 4; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {}));
+  EXPECT_EQ(store->stats().queued, 4);
+  // The queue is full: this call can only return once the stalled writer fails, with its error. A
+  // queue without a bound would take the page and return Ok at once.
+  Status blocked = store->AddPage(Page("http://h/blocked"), {});
+  EXPECT_EQ(blocked.code(), Status::Code::kUnavailable) << blocked.ToString();
+  EXPECT_EQ(store->Close().code(), Status::Code::kUnavailable);
+  ASSERT_OK(other.Exec("ROLLBACK"));
+  EXPECT_EQ(QueryInt(other, "SELECT count(*) FROM pages"), 0);
+}
+
+TEST_F(StoreTest, CloseIsIdempotentAndLaterCallsAreRefused) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  ASSERT_OK(store->AddPage(Page("http://h/"), {}));
+  ASSERT_OK(store->Close());
+  ASSERT_OK(store->Close());
+  EXPECT_EQ(store->AddPage(Page("http://h/2"), {}).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(store->Flush().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(store->FinishRun({}).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(StatusOf(store->BeginRun({"async", {}, ""})).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(store->stats().pages, 1);
+}
+
+TEST_F(StoreTest, AddPageOutsideARunIsRefused) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->AddPage(Page("http://h/"), {}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store->FinishRun({}).code(), Status::Code::kInvalidArgument);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  ASSERT_OK(store->AddPage(Page("http://h/"), {}));
+  ASSERT_OK(store->FinishRun({}));
+  EXPECT_EQ(store->AddPage(Page("http://h/2"), {}).code(), Status::Code::kInvalidArgument);
+  ASSERT_OK(store->Close());
+}
+
+TEST_F(StoreTest, JsonThatDoesNotParseIsRefusedBeforeAnythingIsWritten) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(StatusOf(store->BeginRun({"async", {}, "{concurrency: 8"})).code(), Status::Code::kInvalidArgument);
+  ASSERT_OK(store->BeginRun({"async", {}, "{}"}));
+  RunSummary summary;
+  summary.summary_json = "not json";
+  EXPECT_EQ(store->FinishRun(summary).code(), Status::Code::kInvalidArgument);
+  ASSERT_OK(store->Close());
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM runs"), 1);
+}
+
+TEST_F(StoreTest, BadOptionsAreRefused) {
+  Result<std::unique_ptr<Store>> store = Store::Open(path_, {.batch_pages = 0});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+}  // namespace
+}  // namespace fanout
