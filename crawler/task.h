@@ -10,6 +10,9 @@
 // Thread rule: a Task is created, awaited, resumed and destroyed on one thread (the event loop's).
 // Top-level tasks are started with EventLoop::Spawn.
 //
+// GCC 12 turns symmetric transfer into a real tail call only in optimised builds without
+// sanitizers; elsewhere a long chain of synchronous completions still uses stack per link.
+//
 // GCC 12 caveat (a compiler bug, checked with ASan): a brace-initialised aggregate temporary made
 // inside a co_await operand, as in `co_await fetcher.Fetch(FetchRequest{.url = u})` or
 // `co_await f.Fetch({.url = u})`, is destroyed twice. Name such arguments first:

@@ -6,10 +6,12 @@
 #include <array>
 #include <csetjmp>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <new>
 #include <utility>
 
 // How a page is parsed, and why.
@@ -47,6 +49,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (Lower(a[i]) != Lower(b[i])) return false;
   }
   return true;
+}
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
 }
 
 // Whether `list`, split on whitespace (and commas if `commas`), has `token`, ignoring ASCII case.
@@ -88,37 +97,57 @@ std::string CollapseWhitespace(std::string_view s) {
 // Arena and GumboDoc
 
 // Arena: gumbo's allocator for one parse. Nothing is freed one by one (gumbo's deallocator is a no-op);
-// the chunks go when the arena does. gumbo grows vectors and strings by allocating anew and freeing the
-// old block, so an arena ends up holding 1.0-1.3x the peak that malloc would (measured on 4 MiB pages).
+// the chunks go when the arena does, in a loop. gumbo grows vectors and strings by allocating anew and
+// freeing the old block, so an arena ends up holding 1.0-1.3x the peak that malloc would (measured on
+// 4 MiB pages: 58 MiB against 47 MiB).
 //
-// It is also where a parse that runs away is stopped. gumbo has no way to be interrupted and does not
-// check allocations, so past max_bytes or the deadline Allocate longjmps back to RunGumbo, abandoning
-// gumbo's frames. That is sound here: gumbo's state lives only in its frames and in this arena, and no
-// frame between the setjmp and the longjmp has a destructor to skip.
+// It is also where a parse that runs away is stopped. gumbo cannot be interrupted and does not check
+// what its allocator returns, so past max_bytes, at the deadline or when malloc fails, Allocate
+// longjmps back to Run, abandoning gumbo's frames. That is sound here: gumbo's state lives only in
+// its frames and in this arena, and no frame between the setjmp and the longjmp has a destructor to
+// skip (which is also why chunks are malloc'd: nothing in Allocate may throw).
 class Arena {
  public:
   Arena(size_t max_bytes, Clock::time_point deadline) : max_bytes_(max_bytes), deadline_(deadline) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
+  ~Arena() {
+    while (chunks_ != nullptr) std::free(std::exchange(chunks_, chunks_->previous));
+  }
 
-  void* Allocate(size_t size) {
+  // Runs gumbo with this arena as its allocator (options.allocator, deallocator and userdata are set
+  // here). Returns nullptr if the parse was abandoned; what it had allocated stays until ~Arena.
+  GumboOutput* Run(GumboOptions options, std::string_view html) {
+    options.allocator = &Allocate;
+    options.deallocator = &Deallocate;
+    options.userdata = this;
+    if (setjmp(abandon_) != 0) return nullptr;
+    return gumbo_parse_with_options(&options, html.data(), html.size());
+  }
+
+ private:
+  struct alignas(std::max_align_t) Chunk {
+    Chunk* previous;  // the bytes follow the header
+  };
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+  static constexpr size_t kChunkSize = 64 << 10;  // a 10 KB page takes 2-3 chunks
+
+  static void* Allocate(void* arena, size_t size) { return static_cast<Arena*>(arena)->Bump(size); }
+  static void Deallocate(void*, void*) {}
+
+  void* Bump(size_t size) {
     size = std::max(kAlign, (size + kAlign - 1) & ~(kAlign - 1));
     // The clock is read every 256 allocations: gumbo allocates for nearly every token, so a parse
-    // cannot run long between two checks, and a read costs ~20 ns.
+    // cannot run long between two reads, and a read costs ~20 ns.
     if (size > max_bytes_ - std::min(bytes_, max_bytes_) ||
-        ((++allocations_ & 255) == 1 && Clock::now() > deadline_)) {
-      std::longjmp(*abandon, 1);
+        ((++allocations_ & 255) == 1 && Clock::now() >= deadline_)) {
+      std::longjmp(abandon_, 1);
     }
     bytes_ += size;
-    if (size > kChunk / 4) {
-      // A big block gets a chunk of its own, so that the rest of the current chunk is not wasted.
-      chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(size));
-      return chunks_.back().get();
-    }
+    if (size > kChunkSize / 4) return NewChunk(size);  // its own chunk: the current one keeps going
     if (size > left_) {
-      chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(kChunk));
-      next_ = chunks_.back().get();
-      left_ = kChunk;
+      next_ = static_cast<std::byte*>(NewChunk(kChunkSize));
+      left_ = kChunkSize;
     }
     void* p = next_;
     next_ += size;
@@ -126,38 +155,22 @@ class Arena {
     return p;
   }
 
-  // Where Allocate jumps when it gives up; set by RunGumbo for the duration of gumbo's parse.
-  std::jmp_buf* abandon = nullptr;
-
- private:
-  static constexpr size_t kAlign = alignof(std::max_align_t);
-  static constexpr size_t kChunk = 64 << 10;  // a 10 KB page takes 2-3 chunks
+  void* NewChunk(size_t size) {
+    void* memory = std::malloc(sizeof(Chunk) + size);
+    if (memory == nullptr) std::longjmp(abandon_, 1);
+    chunks_ = new (memory) Chunk{chunks_};
+    return chunks_ + 1;
+  }
 
   size_t max_bytes_;
   Clock::time_point deadline_;
-  std::vector<std::unique_ptr<std::byte[]>> chunks_;
+  std::jmp_buf abandon_;  // set by Run for the duration of gumbo's parse
+  Chunk* chunks_ = nullptr;
   std::byte* next_ = nullptr;
   size_t left_ = 0;
   size_t bytes_ = 0;
   size_t allocations_ = 0;
 };
-
-void* ArenaAllocate(void* arena, size_t size) { return static_cast<Arena*>(arena)->Allocate(size); }
-void ArenaDeallocate(void*, void*) {}
-
-// Runs gumbo; nullptr if the arena abandoned the parse. A function of its own, so that the frame
-// that calls setjmp holds nothing with a destructor and modifies no local after it.
-GumboOutput* RunGumbo(Arena& arena, const GumboOptions& options, std::string_view html) {
-  std::jmp_buf abandon;
-  if (setjmp(abandon) != 0) {
-    arena.abandon = nullptr;
-    return nullptr;
-  }
-  arena.abandon = &abandon;
-  GumboOutput* output = gumbo_parse_with_options(&options, html.data(), html.size());
-  arena.abandon = nullptr;
-  return output;
-}
 
 // GumboDoc: a gumbo tree and the arena that holds it, freed together. Move-only. There is no
 // release(): the tree cannot outlive its arena, and gumbo_destroy_output must never see it.
@@ -167,13 +180,10 @@ class GumboDoc {
   // would run past `deadline`.
   static GumboDoc Parse(std::string_view html, const ParseOptions& options, Clock::time_point deadline) {
     GumboDoc doc;
-    doc.arena_ = std::make_unique<Arena>(options.max_tree_bytes, deadline);
+    doc.arena_ = std::make_unique<Arena>(options.max_tree_bytes, deadline);  // gumbo keeps its address
     GumboOptions gumbo_options = kGumboDefaultOptions;
-    gumbo_options.allocator = &ArenaAllocate;
-    gumbo_options.deallocator = &ArenaDeallocate;
-    gumbo_options.userdata = doc.arena_.get();  // on the heap: stays put when doc moves
     gumbo_options.max_errors = options.max_errors;
-    doc.output_ = RunGumbo(*doc.arena_, gumbo_options, html);
+    doc.output_ = doc.arena_->Run(gumbo_options, html);
     return doc;
   }
 
@@ -624,8 +634,9 @@ class TreeModel {
     Charge();
     foster_ = InTableMode();
     // In foreign content: close the nearest element of that name, unless an HTML element comes first.
+    // gumbo re-reads each element's name from its source text here: ~20 ns a step.
     for (size_t i = open_.size(); i-- > 0;) {
-      ++work_;
+      work_ += 4;
       if (open_[i].ns == Ns::kHtml) break;
       if (Same(open_[i], t)) {
         PopTo(i);
@@ -635,11 +646,17 @@ class TreeModel {
     HtmlEndTag(t);
   }
 
-  void Text() {
+  // `length` bytes of text (in markup, not in raw text elements).
+  void Text(size_t length) {
     Charge();
+    work_ += length;
     if (!open_.empty() && open_.back().ns != Ns::kHtml && !open_.back().integration_point) return;
     foster_ = InTableMode();
-    if (!InSelect()) Reconstruct();
+    if (InSelect()) return;
+    Reconstruct();
+    // gumbo handles text one character at a time, and for each it checks whether the last formatting
+    // element is open by looking for it in the stack: a quick walk (~1 ns a step) for every byte.
+    if (!list_.empty() && !list_.back().marker) work_ += length * open_.size() / 4;
   }
 
  private:
@@ -661,9 +678,9 @@ class TreeModel {
     bool marker;
   };
 
-  // A clone costs gumbo ~0.6-1.7 us (node, attributes, insertion), ~250 steps of a stack walk.
-  static constexpr uint64_t kCloneWork = 250;
-  static constexpr uint64_t kCloneAttributeWork = 40;
+  // A clone costs gumbo ~180 ns plus ~175 ns per attribute (measured), at ~5 ns a step.
+  static constexpr uint64_t kCloneWork = 40;
+  static constexpr uint64_t kCloneAttributeWork = 35;
 
   static bool IsHeading(GumboTag tag) { return tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6; }
   static bool Same(const El& e, const Token& t) { return e.tag == t.tag && e.hash == t.name_hash; }
@@ -1138,10 +1155,11 @@ class TreeModel {
 // ---------------------------------------------------------------------------------------------------
 // Pre-scan and flat scan
 
-// Work the model may count before the rest of the page is scanned flat. Real pages count 1-6 per byte;
-// gumbo spends 1-5 ns per step, so a page cut at the budget costs at most ~20 ms + ~120 ns/byte more
-// than a benign page of its size (which takes ~70 ns/byte).
-uint64_t WorkBudget(size_t bytes) { return 4'000'000 + 24 * uint64_t{bytes}; }
+// Work the model may count before the rest of the page is scanned flat. Well-formed pages count 1-7
+// per byte, sloppy ones (unclosed <font> in every paragraph) up to ~30; pages that make gumbo
+// quadratic count thousands. A step is ~5 ns of gumbo's time, so a page cut at the budget costs at
+// most ~20 ms + ~160 ns/byte more than a benign page of its size (which takes ~70 ns/byte).
+uint64_t WorkBudget(size_t bytes) { return 4'000'000 + 32 * uint64_t{bytes}; }
 
 // Where gumbo's tree should stop: the offset of the first token past the work budget, or the size.
 size_t FindCut(std::string_view html) {
@@ -1156,14 +1174,18 @@ size_t FindCut(std::string_view html) {
       case TokenKind::kStartTag: {
         const Content content = model.StartTag(t);
         if (content == Content::kRawText) scanner.SkipRawText(t.name);
-        if (content == Content::kPlainText) scanner.SkipToEnd();
+        if (content == Content::kPlainText) {
+          const size_t from = scanner.position();
+          scanner.SkipToEnd();
+          model.Text(scanner.position() - from);
+        }
         break;
       }
       case TokenKind::kEndTag:
         model.EndTag(t);
         break;
       case TokenKind::kText:
-        model.Text();
+        model.Text(scanner.position() - t.begin);
         break;
       case TokenKind::kOther:
         break;
@@ -1173,15 +1195,20 @@ size_t FindCut(std::string_view html) {
 }
 
 // The tags of html[from, end) that the extractor reads, each standing alone, in order: a and area with
-// an href (closed at once), base, link and meta with their attributes, and the first title. Only the
-// attributes read are kept, so a tag cannot carry thousands of them into gumbo. gumbo parses this flat
-// document in linear time and decodes the entities, so links come out as they would from the tree.
+// an href (closed at once, at most max_links), the first base with an href, the first canonical link,
+// a few robots metas and the first title. Only the attributes read are kept, so a tag cannot carry
+// thousands of them into gumbo. gumbo parses this flat document in linear time and little memory, and
+// decodes the entities, so what comes out is what a tree would give.
 std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
   std::string out;
   Scanner scanner(html);
   scanner.Seek(from);
   size_t links = 0;
   bool have_title = false;
+  bool have_base = false;
+  bool have_canonical = false;
+  size_t robots = 0;
+  constexpr size_t kMaxRobots = 16;
   auto attribute = [&](std::string_view a) {
     if (a.empty()) return;
     out += ' ';
@@ -1200,11 +1227,24 @@ std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
         out += t.tag == GUMBO_TAG_A ? " ></a>" : " >";
         break;
       case GUMBO_TAG_BASE:
-      case GUMBO_TAG_LINK:
-      case GUMBO_TAG_META:
-        out += t.tag == GUMBO_TAG_BASE ? "<base" : t.tag == GUMBO_TAG_LINK ? "<link" : "<meta";
+        if (t.href.empty() || have_base) break;
+        have_base = true;
+        out += "<base";
         attribute(t.href);
+        out += " >";
+        break;
+      case GUMBO_TAG_LINK:
+        if (t.href.empty() || have_canonical || !ContainsIgnoreCase(t.rel, "canonical")) break;
+        have_canonical = true;
+        out += "<link";
         attribute(t.rel);
+        attribute(t.href);
+        out += " >";
+        break;
+      case GUMBO_TAG_META:
+        if (t.content.empty() || robots >= kMaxRobots || !ContainsIgnoreCase(t.name_attr, "robots")) break;
+        ++robots;
+        out += "<meta";
         attribute(t.name_attr);
         attribute(t.content);
         out += " >";
@@ -1228,6 +1268,15 @@ std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
   return out;
 }
 
+// now + budget, saturating instead of overflowing for a huge budget.
+Clock::time_point Deadline(std::chrono::milliseconds budget) {
+  const Clock::time_point now = Clock::now();
+  if (budget >= std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now)) {
+    return Clock::time_point::max();
+  }
+  return now + budget;
+}
+
 }  // namespace
 
 ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
@@ -1240,7 +1289,7 @@ ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
 
   size_t cut = FindCut(html);
   {
-    const GumboDoc tree = GumboDoc::Parse(html.substr(0, cut), options, Clock::now() + options.max_tree_time);
+    const GumboDoc tree = GumboDoc::Parse(html.substr(0, cut), options, Deadline(options.max_tree_time));
     if (tree) {
       extractor.Walk(tree->document);
       page.errors = tree->errors.length;
@@ -1251,8 +1300,11 @@ ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
   if (cut < html.size()) {
     page.flattened = true;
     const std::string flat = FlatDocument(html, cut, options.max_links);
-    // Flat documents have no nesting and few attributes per tag: gumbo is linear on them.
-    const GumboDoc tree = GumboDoc::Parse(flat, options, Clock::time_point::max());
+    // A flat document has no nesting and few attributes per tag: gumbo is linear on it, and its tree
+    // takes ~25x its size. It gets room for that whatever max_tree_bytes is, and no deadline.
+    ParseOptions flat_options = options;
+    flat_options.max_tree_bytes = std::max(options.max_tree_bytes, 64 * flat.size() + (1 << 20));
+    const GumboDoc tree = GumboDoc::Parse(flat, flat_options, Clock::time_point::max());
     if (tree) extractor.Walk(tree->document);
   }
   return page;

@@ -26,19 +26,22 @@ struct HtmlLink {
 };
 
 struct ParsedPage {
-  std::string title;            // text of the first <title>, whitespace runs collapsed to one space, trimmed
+  std::string title;            // text of the first HTML <title>, whitespace runs collapsed to one space, trimmed
   std::string base_href;        // href of the first <base> that has one, "" if none
   std::string canonical;        // href of the first <link rel=canonical> that has one, "" if none
   bool meta_nofollow = false;   // some <meta name=robots> has "nofollow" or "none" in its content
   bool meta_noindex = false;    // ... has "noindex" or "none" (names and tokens ASCII case-insensitive)
-  std::vector<HtmlLink> links;  // HTML <a href> and <area href> in document order (no href: skipped)
+  // HTML <a href> and <area href>, one per tag, in document order: the tree's, where a link that a table
+  // moves out ("foster-parents") comes before the table. The copies the tree builder makes of a
+  // misnested <a> are not links of their own.
+  std::vector<HtmlLink> links;
   bool truncated = false;       // the input was longer than max_bytes and only its start was parsed
   // Part of the page was too costly to parse as a tree (nesting or formatting elements that make gumbo
   // quadratic, or a tree past max_tree_bytes or max_tree_time). Its a, area, base, link and meta tags
-  // and its first title were then parsed on their own, in order, without the elements around them:
-  // links are still all there, but tags inside <svg> or <math> count as HTML in that part.
+  // and its first title were then parsed on their own, in source order, without the elements around
+  // them: links are still all there, but tags inside <svg> or <math> count as HTML in that part.
   bool flattened = false;
-  size_t errors = 0;            // parse errors gumbo reported (it counts at most max_errors)
+  size_t errors = 0;            // parse errors gumbo reported in what it parsed as a tree (at most max_errors)
 };
 
 struct ParseOptions {

@@ -430,6 +430,8 @@ void SiteServer::Impl::Deliver(PendingReply* p) {
   using A = PendingReply::Action;
 
   if (p->action == A::kReset) {
+    // Counted before the reset: a client that sees the RST may read /__stats at once.
+    Finish(p, 0, 0);
     evhttp_connection* conn = evhttp_request_get_connection(req);
     if (conn) {
       // connect(AF_UNSPEC) on a TCP socket aborts it with an RST (tcp_disconnect); a plain close
@@ -442,7 +444,6 @@ void SiteServer::Impl::Deliver(PendingReply* p) {
     } else {
       evhttp_send_error(req, 500, nullptr);  // the client left first: this frees the request
     }
-    Finish(p, 0, 0);
     return;
   }
 

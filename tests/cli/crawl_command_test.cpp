@@ -1,27 +1,21 @@
 // `fanout crawl` as a user runs it: a child process crawling a site this test serves on loopback.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
 namespace fanout {
 namespace {
 
-namespace fs = std::filesystem;
 const std::string kFanout = FANOUT_BINARY;
 
 class CrawlCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fanout-cli-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     testsite::ServerOptions o;
     o.synthetic = testsite::SyntheticOptions{.pages = 120, .links = 5, .page_bytes = 2000, .seed = 5};
     o.faults.push_back(*testsite::ParseFaultRule("status:500@/p3.html"));
@@ -30,7 +24,6 @@ class CrawlCommand : public ::testing::Test {
     server_ = std::move(server.value());
     server_->Start();
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   test::ProcessResult Fanout(std::vector<std::string> args) {
     args.insert(args.begin(), kFanout);
@@ -38,20 +31,20 @@ class CrawlCommand : public ::testing::Test {
   }
   static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
-  fs::path dir_;
+  test::TempDir dir_;
   std::unique_ptr<testsite::SiteServer> server_;
 };
 
 TEST_F(CrawlCommand, CrawlsASiteAndPrintsTheSummary) {
-  const std::string db = dir_ / "out.db";
+  const std::string db = dir_.File("out.db");
   test::ProcessResult r = Fanout({"crawl", server_->url(), "--db", db, "--concurrency", "8", "--report",
-                                  dir_ / "report.json"});
+                                  dir_.File("report.json")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("crawled 120 pages"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("errors: http 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--concurrency 8"), std::string::npos) << r.out;
   EXPECT_TRUE(r.err.empty()) << "no progress line when stderr is not a terminal: " << r.err;
-  std::ifstream report(dir_ / "report.json");
+  std::ifstream report(dir_.File("report.json"));
   std::stringstream json;
   json << report.rdbuf();
   EXPECT_NE(json.str().find("\"pages\":120"), std::string::npos) << json.str();
@@ -65,9 +58,9 @@ TEST_F(CrawlCommand, CrawlsASiteAndPrintsTheSummary) {
 }
 
 TEST_F(CrawlCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
-  std::ofstream(dir_ / "notes.txt") << "not a database, just some notes that are long enough for a header\n";
-  const std::string notes = dir_ / "notes.txt";
-  const std::string db = dir_ / "ok.db";
+  std::ofstream(dir_.File("notes.txt")) << "not a database, just some notes that are long enough for a header\n";
+  const std::string notes = dir_.File("notes.txt");
+  const std::string db = dir_.File("ok.db");
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -80,7 +73,7 @@ TEST_F(CrawlCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
       {{"crawl", server_->url(), "--db", db, "--include", "(oops"}, 2, "--include '(oops'"},
       {{"crawl", server_->url(), "--db", db, "--bogus"}, 2, "--bogus"},
       {{"crawl", "--db", db}, 2, "seeds"},
-      {{"crawl", server_->url(), "--db", dir_.string()}, 4, dir_.string()},
+      {{"crawl", server_->url(), "--db", dir_.path().string()}, 4, dir_.path().string()},
       {{"crawl", server_->url(), "--db", notes}, 4, "not"},
   };
   for (const Case& c : cases) {

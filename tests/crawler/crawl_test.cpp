@@ -2,32 +2,22 @@
 #include "crawler/crawl.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include "storage/sqlite.h"
+#include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
 namespace fanout {
 namespace {
 
-namespace fs = std::filesystem;
 using testsite::ServerOptions;
 using testsite::SiteServer;
 
 class CrawlTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fanout-crawl-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<SiteServer> Serve(ServerOptions o) {
     auto server = SiteServer::Create(std::move(o));
     EXPECT_TRUE(server.ok()) << server.status().ToString();
@@ -58,8 +48,8 @@ class CrawlTest : public ::testing::Test {
     return stmt->ColumnInt(0);
   }
 
-  std::string db() const { return (dir_ / "crawl.db").string(); }
-  fs::path dir_;
+  std::string db() const { return dir_.File("crawl.db"); }
+  test::TempDir dir_;
 };
 
 TEST_F(CrawlTest, ASyntheticSiteIsCrawledExactlyOncePerPage) {

@@ -4,16 +4,14 @@
 
 #include <thread>
 
+#include "tests/support/event_loop.h"
+
 namespace fanout {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<EventLoop> MakeLoop() {
-  auto loop = EventLoop::Create();
-  EXPECT_TRUE(loop.ok());
-  return std::move(loop.value());
-}
+using test::MakeLoop;
 
 Task<void> SleepThenLog(EventLoop& loop, std::chrono::milliseconds d, int id, std::vector<int>& log) {
   co_await loop.SleepFor(d);

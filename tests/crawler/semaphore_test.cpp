@@ -5,15 +5,12 @@
 #include <vector>
 
 #include "crawler/event_loop.h"
+#include "tests/support/event_loop.h"
 
 namespace fanout {
 namespace {
 
-std::unique_ptr<EventLoop> MakeLoop() {
-  auto loop = EventLoop::Create();
-  EXPECT_TRUE(loop.ok());
-  return std::move(loop.value());
-}
+using test::MakeLoop;
 
 // Each worker takes a permit, notes the order it got it, holds it across `hold` loop turns.
 Task<void> Worker(EventLoop& loop, AsyncSemaphore& sem, int id, std::vector<int>& order, int& holding,

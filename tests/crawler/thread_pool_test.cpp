@@ -6,14 +6,12 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/event_loop.h"
+
 namespace fanout {
 namespace {
 
-std::unique_ptr<EventLoop> MakeLoop() {
-  auto loop = EventLoop::Create();
-  EXPECT_TRUE(loop.ok());
-  return std::move(loop.value());
-}
+using test::MakeLoop;
 
 Task<void> HandOff(ThreadPool& pool, std::thread::id loop_thread, std::set<std::thread::id>& workers,
                    int& resumed_on_loop, int n) {

@@ -1,27 +1,21 @@
 #include "storage/sqlite.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace fanout {
 namespace {
 
 class SqliteTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("fanout-sqlite-" + std::to_string(getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(SqliteTest, RowsWrittenAreReadBackAfterReopening) {
-  const std::string path = dir_ / "t.db";
+  const std::string path = dir_.File("t.db");
   {
     Result<SqliteDb> db = SqliteDb::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -44,7 +38,7 @@ TEST_F(SqliteTest, RowsWrittenAreReadBackAfterReopening) {
 }
 
 TEST_F(SqliteTest, DuplicateKeyIsAnErrorNotACrash) {
-  Result<SqliteDb> db = SqliteDb::Open(dir_ / "t.db");
+  Result<SqliteDb> db = SqliteDb::Open(dir_.File("t.db"));
   ASSERT_TRUE(db->Exec("CREATE TABLE t(k TEXT PRIMARY KEY); INSERT INTO t VALUES('a')").ok());
   Status s = db->Exec("INSERT INTO t VALUES('a')");
   EXPECT_FALSE(s.ok());
@@ -52,7 +46,7 @@ TEST_F(SqliteTest, DuplicateKeyIsAnErrorNotACrash) {
 }
 
 TEST_F(SqliteTest, FileThatIsNotADatabaseIsReportedAsCorruption) {
-  const std::string path = dir_ / "notes.txt";
+  const std::string path = dir_.File("notes.txt");
   std::ofstream(path) << "These are my notes, not a database. They are long enough to have a header.\n";
   Result<SqliteDb> db = SqliteDb::Open(path);
   ASSERT_FALSE(db.ok());

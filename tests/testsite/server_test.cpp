@@ -1,7 +1,6 @@
 #include "testsite/server.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <deque>
@@ -13,6 +12,7 @@
 #include "crawler/url.h"
 #include "tests/support/http_client.h"
 #include "tests/support/links.h"
+#include "tests/support/temp_dir.h"
 
 namespace fanout::testsite {
 namespace {
@@ -50,18 +50,7 @@ FaultRule Rule(const std::string& spec) {
   return r.ok() ? *r : FaultRule{};
 }
 
-// A temporary directory removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("fanout-site-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using test::TempDir;
 
 TEST(SiteServer, StartsOnAnEphemeralPortAndStopsCleanly) {
   auto server = StartServer(Synthetic(10, 3));
@@ -128,14 +117,14 @@ TEST(SiteServer, ServesADirectoryWithContentTypes) {
 
 TEST(SiteServer, NoPathEscapesTheRoot) {
   TempDir tmp;
-  fs::create_directories(tmp.path / "root" / "sub");
-  std::ofstream(tmp.path / "root" / "sub" / "page.html") << "<title>inside</title>";
-  std::ofstream(tmp.path / "secret.txt") << "TOP SECRET";
-  fs::create_symlink(tmp.path / "secret.txt", tmp.path / "root" / "link-out.txt");
-  fs::create_directory_symlink(tmp.path, tmp.path / "root" / "dir-out");
-  fs::create_symlink(tmp.path / "root" / "sub" / "page.html", tmp.path / "root" / "link-in.html");
+  fs::create_directories(tmp.path() / "root" / "sub");
+  std::ofstream(tmp.path() / "root" / "sub" / "page.html") << "<title>inside</title>";
+  std::ofstream(tmp.path() / "secret.txt") << "TOP SECRET";
+  fs::create_symlink(tmp.path() / "secret.txt", tmp.path() / "root" / "link-out.txt");
+  fs::create_directory_symlink(tmp.path(), tmp.path() / "root" / "dir-out");
+  fs::create_symlink(tmp.path() / "root" / "sub" / "page.html", tmp.path() / "root" / "link-in.html");
 
-  auto server = StartServer(Directory(tmp.path / "root"));
+  auto server = StartServer(Directory(tmp.path() / "root"));
   ASSERT_TRUE(server);
   const std::string base = server->url();
   for (const char* path : {"../secret.txt", "sub/../../secret.txt", "%2e%2e/secret.txt", "%2E%2E%2Fsecret.txt",
@@ -359,9 +348,9 @@ TEST(SiteServer, RobotsTxtIsAllowAllOrTheGivenFile) {
   EXPECT_EQ(robots.body, "User-agent: *\nDisallow:\n");
 
   TempDir tmp;
-  std::ofstream(tmp.path / "robots.txt") << "User-agent: *\nDisallow: /private/\n";
+  std::ofstream(tmp.path() / "robots.txt") << "User-agent: *\nDisallow: /private/\n";
   ServerOptions o = Synthetic(5, 2);
-  o.robots_file = (tmp.path / "robots.txt").string();
+  o.robots_file = (tmp.path() / "robots.txt").string();
   auto custom = StartServer(o);
   ASSERT_TRUE(custom);
   EXPECT_EQ(HttpGet(custom->url() + "robots.txt").body, "User-agent: *\nDisallow: /private/\n");
@@ -400,13 +389,13 @@ TEST(SiteServer, StatsCountWhatWasServedAndReset) {
 TEST(SiteServer, LogFileGetsOneJsonLinePerRequest) {
   TempDir tmp;
   ServerOptions o = Synthetic(20, 3);
-  o.log_file = (tmp.path / "requests.jsonl").string();
+  o.log_file = (tmp.path() / "requests.jsonl").string();
   o.log_capacity = 2;  // memory keeps the last two; the file keeps all
   auto server = StartServer(o);
   ASSERT_TRUE(server);
   for (const char* path : {"", "p3.html", "nope"}) HttpGet(server->url() + path);
   server.reset();
-  std::ifstream in(tmp.path / "requests.jsonl");
+  std::ifstream in(tmp.path() / "requests.jsonl");
   std::vector<nlohmann::json> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(lines.size(), 3u);
