@@ -61,7 +61,7 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
         << " s): " << Fixed(s.saturated_mean_in_flight, 1) << " transfers in flight on average\n";
   }
   if (s.parsed_pages > 0) {
-    out << "  parse: " << Fixed(1e6 * s.mean_parse_seconds, 0) << " us per page on a pool thread\n";
+    out << "  parse: " << Fixed(1e6 * s.mean_parse_seconds, 0) << " us of CPU per page on a pool thread\n";
   }
   out << "  loop thread busy " << Fixed(100 * s.loop_busy_fraction, 0) << "%, " << s.threads << " pool threads busy "
       << Fixed(100 * s.pool_busy_fraction, 0) << "%\n";

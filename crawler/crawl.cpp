@@ -1,5 +1,7 @@
 #include "crawler/crawl.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,6 +25,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -127,6 +135,7 @@ class Crawler {
         fetcher_(loop, FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent}),
         pool_(loop, threads),
         transfers_(loop, options.concurrency),
+        pages_(loop, options.concurrency + std::max<size_t>(16, 4 * threads)),
         wakeup_(loop) {}
 
   Task<void> Dispatch();
@@ -138,7 +147,7 @@ class Crawler {
   }
 
  private:
-  Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit transfer);
+  Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, AsyncSemaphore::Permit transfer);
   AsyncSemaphore& HostLimit(std::string_view authority);
   // Integrates transfers in flight over the time the frontier could have kept every permit busy:
   // how well the loop keeps the limit fed, free of the ramp-up and the tail of a crawl.
@@ -162,12 +171,16 @@ class Crawler {
   Store& store_;
   Fetcher fetcher_;
   ThreadPool pool_;
-  AsyncSemaphore transfers_;
+  AsyncSemaphore transfers_;  // transfers in flight: --concurrency
+  // Pages between dispatch and the store: the transfers plus a short backlog waiting for the pool.
+  // Without it a crawl that parses slower than it fetches would hold every fetched body in memory.
+  AsyncSemaphore pages_;
   std::unordered_map<std::string, std::unique_ptr<AsyncSemaphore>> hosts_;
   Wakeup wakeup_;
   Clock::time_point started_ = Clock::now();
 
   size_t active_ = 0;          // page tasks spawned and not finished
+  size_t max_active_ = 0;
   int64_t dispatched_ = 0;
   bool dispatch_done_ = false;
   bool stopping_ = false;
@@ -190,6 +203,7 @@ AsyncSemaphore& Crawler::HostLimit(std::string_view authority) {
 
 Task<void> Crawler::Dispatch() {
   while (true) {
+    AsyncSemaphore::Permit page = co_await pages_.Acquire();
     AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
     while (frontier_.empty() && active_ > 0 && !stopping_) co_await wakeup_.Wait();
     if (options_.max_pages > 0 && dispatched_ >= options_.max_pages) break;
@@ -201,13 +215,14 @@ Task<void> Crawler::Dispatch() {
     FrontierItem item = std::move(*next);
     ++active_;
     ++dispatched_;
-    loop_.Spawn(CrawlPage(std::move(item), std::move(transfer)));
+    max_active_ = std::max(max_active_, active_);
+    loop_.Spawn(CrawlPage(std::move(item), std::move(page), std::move(transfer)));
   }
   dispatch_done_ = true;
   MaybeFinish();
 }
 
-Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit transfer) {
+Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, AsyncSemaphore::Permit transfer) {
   PageRecord record;
   record.url = item.url;
   record.depth = item.depth;
@@ -270,9 +285,10 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit transfer
   std::vector<LinkCandidate> candidates;
   if (parse) {
     candidates = co_await pool_.Run([&] {
-      const Clock::time_point parse_start = Clock::now();  // on the worker: parsing only, no queueing
+      // The worker's CPU time: what parsing costs, not how long the thread waited for a core.
+      const double parse_start = ThreadCpuSeconds();
       std::vector<LinkCandidate> found = ExtractLinks(page_url, response.body, options_.follow_nofollow, record);
-      record.parse = SecondsSince(parse_start);
+      record.parse = ThreadCpuSeconds() - parse_start;
       return found;
     });
     parse_seconds_ += record.parse;
@@ -305,6 +321,7 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit transfer
     store_error_ = stored;
     stopping_ = true;  // nothing more can be kept: stop fetching
   }
+  page.Release();
   --active_;
   wakeup_.Notify();
   MaybeFinish();
@@ -328,6 +345,8 @@ void Crawler::Summarise(CrawlSummary& s, double wall) const {
   s.concurrency = options_.concurrency;
   s.per_host = options_.per_host;
   s.max_in_flight = fetch.max_in_flight;
+  s.max_pages_in_progress = max_active_;
+  s.page_slots = pages_.capacity();
   s.mean_in_flight = wall > 0 ? fetch.in_flight_seconds / wall : 0;
   s.saturated_seconds = saturated_seconds_;
   s.saturated_mean_in_flight = saturated_seconds_ > 0 ? saturated_in_flight_seconds_ / saturated_seconds_ : 0;
@@ -360,6 +379,8 @@ std::string CrawlSummary::ToJson() const {
       {"concurrency", concurrency},
       {"per_host", per_host},
       {"max_in_flight", max_in_flight},
+      {"max_pages_in_progress", max_pages_in_progress},
+      {"page_slots", page_slots},
       {"mean_in_flight", mean_in_flight},
       {"saturated_seconds", saturated_seconds},
       {"saturated_mean_in_flight", saturated_mean_in_flight},

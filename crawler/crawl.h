@@ -1,6 +1,7 @@
 // Crawl: the async crawl of a site, from seeds to rows in the store.
 //
-// One event loop runs everything that waits: a dispatcher takes a permit of --concurrency, pops
+// One event loop runs everything that waits: a dispatcher takes a page slot (bounding the pages in
+// memory: the transfers plus a short backlog for the parser) and a permit of --concurrency, pops
 // the next URL (breadth-first) and spawns a page task; the page task takes a permit of the URL's
 // host (--per-host), fetches (co_await), gives both permits back, then parses on the thread pool
 // and offers the page's links to the frontier, and hands the page to the store, again through the
@@ -63,10 +64,12 @@ struct CrawlSummary {
   size_t concurrency = 0;
   size_t per_host = 0;
   size_t max_in_flight = 0;      // the most transfers at once
+  size_t max_pages_in_progress = 0;  // the most pages between dispatch and the store (bodies held)
+  size_t page_slots = 0;         // the bound on that: --concurrency plus the parser's backlog
   double mean_in_flight = 0;     // time-weighted, over the whole crawl
   double saturated_seconds = 0;  // time during which the frontier held at least --concurrency URLs
   double saturated_mean_in_flight = 0;  // mean in flight during that time: ideally --concurrency
-  double mean_parse_seconds = 0; // per parsed page, on a pool thread
+  double mean_parse_seconds = 0; // CPU time per parsed page, on a pool thread
   bool per_host_bound = false;   // the per-host limit, not --concurrency, capped the fan-out
   double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall
   double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)

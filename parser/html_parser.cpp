@@ -16,20 +16,23 @@
 
 // How a page is parsed, and why.
 //
-// gumbo 0.10.1 builds the whole tree, then gumbo_destroy_output frees it with one recursion per level:
-// 30,000 nested elements overflow a 1 MiB stack. Parsing itself keeps its open elements in vectors and
-// does not recurse (a 60,000-deep tree parses on a 64 KiB stack). So the tree is allocated in an Arena
-// and freed with it, and it is read with an explicit stack (Extractor).
+// gumbo 0.10.1 builds the whole tree, then gumbo_destroy_output frees it with one recursion per level
+// (~30 bytes of stack each): 40,000 nested elements overflow a 1 MiB stack. Parsing itself keeps its
+// open elements in vectors and does not recurse (a 60,000-deep tree parses on a 64 KiB stack). So the
+// tree is allocated in an Arena and freed with it, and read with an explicit stack (Extractor).
 //
-// gumbo is quadratic on some inputs, from the tree-building algorithm rather than from bugs: every
-// start tag walks the stack of open elements for scope checks (100,000 nested <div>: ~20 s), every
-// formatting element is compared with the list of active ones (100,000 <b id=N>: ~60 s), and a <p> after
-// N formatting elements closed by </p> clones all N of them (1,000 <p>x after 10,000 <b id=N>: 15 s and
-// gigabytes). A pre-scan (Scanner + TreeModel) follows the page with a coarse copy of that algorithm and
-// adds up the walks, comparisons and clones gumbo will make. Past a budget that real pages stay far
-// below, the page is cut there: gumbo parses the start as a tree, and the rest is scanned flat, its link
-// tags parsed on their own (FlatDocument). Anything the model misses is caught by the arena, which
-// abandons the parse past a byte cap or a deadline, so that the whole page is scanned flat.
+// gumbo is quadratic on some inputs, by the tree-building algorithm rather than by bugs. Tags look
+// through the stack of open elements (scope checks, is this element open?): 100,000 nested <div> take
+// it 29 s. Each formatting element is compared with the list of active ones (Noah's Ark): 100,000
+// <b id=N>, 134 s. A formatting element closed by something else than its end tag is cloned back
+// before the next text: 2,000 paragraphs after 10,000 <b id=N> closed by </p>, 18 s and 7 GB. A tag's
+// attributes are compared pairwise: 100,000 of them, 66 s.
+//
+// So a pre-scan (Scanner + TreeModel) follows the page with a coarse copy of that algorithm and adds
+// up the walks, comparisons and clones gumbo will make. Past a budget that real pages stay far below,
+// the page is cut there: gumbo parses the start as a tree, and the rest is scanned flat, its link tags
+// parsed on their own (FlatDocument). What the model misses is caught by the arena, which abandons the
+// parse past a byte cap or a deadline, so that the whole page is scanned flat.
 
 namespace fanout {
 namespace {
@@ -342,10 +345,15 @@ class Scanner {
     return t;
   }
 
+  struct RawText {
+    std::string_view text;
+    Token end_tag;  // can have attributes, which gumbo reads all the same
+  };
+
   // After a start tag whose content is text (script, style, title...): skips to just past the end tag
-  // `</name`, or to the end of the input. Returns the content. Stops at the first such end tag, which
-  // is never later than where the HTML tokenizer stops (script's escape states only make that later).
-  std::string_view SkipRawText(std::string_view name) {
+  // `</name`, or to the end of the input. Stops at the first such end tag, which is never later than
+  // where the HTML tokenizer stops (script's escape states only make that later).
+  RawText SkipRawText(std::string_view name) {
     const size_t start = pos_;
     size_t at = pos_;
     for (;;) {
@@ -355,15 +363,17 @@ class Scanner {
       const size_t after = at + 2 + name.size();
       if (after <= s_.size() && s_[at + 1] == '/' && EqualsIgnoreCase(s_.substr(at + 2, name.size()), name) &&
           (after == s_.size() || IsSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
-        Token end;
+        RawText raw{s_.substr(start, at - start), Token{}};
+        raw.end_tag.kind = TokenKind::kEndTag;
+        raw.end_tag.begin = at;
         pos_ = after;
-        if (!TagBody(end)) pos_ = s_.size();
-        return s_.substr(start, at - start);
+        if (!TagBody(raw.end_tag)) pos_ = s_.size();
+        return raw;
       }
       ++at;
     }
     pos_ = s_.size();
-    return s_.substr(start);
+    return {s_.substr(start), Token{}};
   }
 
   void SkipToEnd() { pos_ = s_.size(); }
@@ -447,8 +457,10 @@ class Scanner {
     t.tag = gumbo_tagn_enum(t.name.data(), static_cast<unsigned>(t.name.size()));
     pos_ = i;
     if (!TagBody(t)) {
-      pos_ = s_.size();  // a tag cut by the end of the input is dropped, as the tokenizer does
-      t.kind = TokenKind::kEnd;
+      // A tag cut by the end of the input is dropped, as the tokenizer does, but only once it has
+      // read (and compared) its attributes.
+      pos_ = s_.size();
+      t.kind = TokenKind::kOther;
       return true;
     }
     t.kind = kind;
@@ -578,12 +590,12 @@ constexpr std::array<uint16_t, GUMBO_TAG_LAST + 1> MakeTagClasses() {
                     GUMBO_TAG_STRONG, GUMBO_TAG_TT, GUMBO_TAG_U});
   add(kBreakout, {GUMBO_TAG_B, GUMBO_TAG_BIG, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_BODY, GUMBO_TAG_BR,
                   GUMBO_TAG_CENTER, GUMBO_TAG_CODE, GUMBO_TAG_DD, GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_DT,
-                  GUMBO_TAG_EM, GUMBO_TAG_EMBED, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3, GUMBO_TAG_H4,
-                  GUMBO_TAG_H5, GUMBO_TAG_H6, GUMBO_TAG_HEAD, GUMBO_TAG_HR, GUMBO_TAG_I, GUMBO_TAG_IMG,
-                  GUMBO_TAG_LI, GUMBO_TAG_LISTING, GUMBO_TAG_MENU, GUMBO_TAG_META, GUMBO_TAG_NOBR,
-                  GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_PRE, GUMBO_TAG_RUBY, GUMBO_TAG_S, GUMBO_TAG_SMALL,
-                  GUMBO_TAG_SPAN, GUMBO_TAG_STRONG, GUMBO_TAG_STRIKE, GUMBO_TAG_SUB, GUMBO_TAG_SUP,
-                  GUMBO_TAG_TABLE, GUMBO_TAG_TT, GUMBO_TAG_U, GUMBO_TAG_UL, GUMBO_TAG_VAR});
+                  GUMBO_TAG_EM, GUMBO_TAG_EMBED, GUMBO_TAG_FONT, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3,
+                  GUMBO_TAG_H4, GUMBO_TAG_H5, GUMBO_TAG_H6, GUMBO_TAG_HEAD, GUMBO_TAG_HR, GUMBO_TAG_I,
+                  GUMBO_TAG_IMG, GUMBO_TAG_LI, GUMBO_TAG_LISTING, GUMBO_TAG_MENU, GUMBO_TAG_META,
+                  GUMBO_TAG_NOBR, GUMBO_TAG_OL, GUMBO_TAG_P, GUMBO_TAG_PRE, GUMBO_TAG_RUBY, GUMBO_TAG_S,
+                  GUMBO_TAG_SMALL, GUMBO_TAG_SPAN, GUMBO_TAG_STRONG, GUMBO_TAG_STRIKE, GUMBO_TAG_SUB,
+                  GUMBO_TAG_SUP, GUMBO_TAG_TABLE, GUMBO_TAG_TT, GUMBO_TAG_U, GUMBO_TAG_UL, GUMBO_TAG_VAR});
   add(kClosesP, {GUMBO_TAG_ADDRESS, GUMBO_TAG_ARTICLE, GUMBO_TAG_ASIDE, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_CENTER,
                  GUMBO_TAG_DETAILS, GUMBO_TAG_DIR, GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_FIELDSET,
                  GUMBO_TAG_FIGCAPTION, GUMBO_TAG_FIGURE, GUMBO_TAG_FOOTER, GUMBO_TAG_HEADER, GUMBO_TAG_HGROUP,
@@ -614,10 +626,22 @@ bool Has(GumboTag tag, uint16_t tag_class) { return (kTagClasses[tag] & tag_clas
 class TreeModel {
  public:
   uint64_t work() const { return work_; }
+  uint64_t tree_bytes() const { return tree_bytes_; }
+
+  // The attributes of any tag (start or end, complete or cut off by the end of the input). gumbo's
+  // tokenizer compares each with the ones before it, looking for duplicates, and copies it.
+  void Attributes(const Token& t) {
+    work_ += uint64_t{t.attribute_count} * t.attribute_count / 2;
+    tree_bytes_ += kAttributeBytes * t.attribute_count + 4 * t.attributes.size();
+  }
+
+  // A text or comment node of `length` bytes (also raw text: script, style). gumbo grows a buffer
+  // for the text by doubling, then copies it.
+  void TextNode(size_t length) { tree_bytes_ += kNodeBytes + 4 * length; }
 
   Content StartTag(const Token& t) {
     Charge();
-    work_ += uint64_t{t.attribute_count} * t.attribute_count / 2;  // gumbo's duplicate-attribute check
+    tree_bytes_ += kNodeBytes;  // even when the tag is ignored: more, never less
     if (!HtmlContext(t)) {
       if (!(Has(t.tag, kBreakout) && (t.tag != GUMBO_TAG_FONT || t.font_breaks_out))) {
         foster_ = InTableMode();
@@ -631,12 +655,15 @@ class TreeModel {
   }
 
   void EndTag(const Token& t) {
+    // End tags cost gumbo 3-20 ns per open element (scope checks that compare each element with a list
+    // of tags), where start tags cost under 3: four steps each.
     Charge();
+    work_ += 3 * open_.size();
     foster_ = InTableMode();
     // In foreign content: close the nearest element of that name, unless an HTML element comes first.
-    // gumbo re-reads each element's name from its source text here: ~20 ns a step.
+    // gumbo re-reads each element's name from its source text here: 15-50 ns a step.
     for (size_t i = open_.size(); i-- > 0;) {
-      work_ += 4;
+      work_ += 8;
       if (open_[i].ns == Ns::kHtml) break;
       if (Same(open_[i], t)) {
         PopTo(i);
@@ -649,6 +676,7 @@ class TreeModel {
   // `length` bytes of text (in markup, not in raw text elements).
   void Text(size_t length) {
     Charge();
+    TextNode(length);
     work_ += length;
     if (!open_.empty() && open_.back().ns != Ns::kHtml && !open_.back().integration_point) return;
     foster_ = InTableMode();
@@ -681,6 +709,11 @@ class TreeModel {
   // A clone costs gumbo ~180 ns plus ~175 ns per attribute (measured), at ~5 ns a step.
   static constexpr uint64_t kCloneWork = 40;
   static constexpr uint64_t kCloneAttributeWork = 35;
+  // Arena bytes of a node and of an attribute (measured: 4 MiB of <p>x take 352 MiB, of <a href=x>
+  // 155 MiB, of <i a=1 b=2 c=3 d=4></i> 175 MiB, of real pages 50-60 MiB). With these, estimates are
+  // 1.0-1.5x what gumbo takes.
+  static constexpr uint64_t kNodeBytes = 200;
+  static constexpr uint64_t kAttributeBytes = 200;
 
   static bool IsHeading(GumboTag tag) { return tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6; }
   static bool Same(const El& e, const Token& t) { return e.tag == t.tag && e.hash == t.name_hash; }
@@ -777,6 +810,11 @@ class TreeModel {
     open_.push_back(El{tag, hash, ns, integration_point, foster_ && !table, next_id_++});
   }
 
+  void PushImplied(GumboTag tag) {
+    tree_bytes_ += kNodeBytes;
+    Push(tag, 0, Ns::kHtml);
+  }
+
   void PushHtml(const Token& t) {
     Push(t, Ns::kHtml);
     if (Has(t.tag, kMarker)) list_.push_back(Entry{GUMBO_TAG_UNKNOWN, 0, 0, 0, 0, false, true});
@@ -826,6 +864,7 @@ class TreeModel {
     for (size_t i = first; i < list_.size(); ++i) {
       Entry& e = list_[i];
       work_ += kCloneWork + kCloneAttributeWork * e.attribute_count + open_.size();
+      tree_bytes_ += kNodeBytes + kAttributeBytes * e.attribute_count;
       Push(e.tag, e.hash, Ns::kHtml);
       e.id = open_.back().id;
       e.open = true;
@@ -891,6 +930,7 @@ class TreeModel {
       ++work_;
       if (IsSpecial(open_[i])) {
         work_ += 8 * (kCloneWork + open_.size() + list_.size());
+        tree_bytes_ += 8 * kNodeBytes;
         return;
       }
     }
@@ -949,13 +989,13 @@ class TreeModel {
         return Content::kMarkup;
       case GUMBO_TAG_TR:
         ClearBackTo({GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT});
-        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) Push(GUMBO_TAG_TBODY, 0, Ns::kHtml);
+        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) PushImplied(GUMBO_TAG_TBODY);
         PushHtml(t);
         return Content::kMarkup;
       case GUMBO_TAG_TD: case GUMBO_TAG_TH:
         ClearBackTo({GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT, GUMBO_TAG_TR});
-        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) Push(GUMBO_TAG_TBODY, 0, Ns::kHtml);
-        if (!open_.empty() && !Is(Current(), GUMBO_TAG_TR)) Push(GUMBO_TAG_TR, 0, Ns::kHtml);
+        if (!open_.empty() && Is(Current(), GUMBO_TAG_TABLE)) PushImplied(GUMBO_TAG_TBODY);
+        if (!open_.empty() && !Is(Current(), GUMBO_TAG_TR)) PushImplied(GUMBO_TAG_TR);
         PushHtml(t);
         return Content::kMarkup;
       case GUMBO_TAG_INPUT: case GUMBO_TAG_FORM:
@@ -1150,30 +1190,38 @@ class TreeModel {
   bool foster_ = false;  // the token at hand is processed "in table": what it pushes is foster-parented
   uint32_t next_id_ = 1;
   uint64_t work_ = 0;
+  uint64_t tree_bytes_ = 0;  // estimated arena bytes of gumbo's tree
 };
 
 // ---------------------------------------------------------------------------------------------------
 // Pre-scan and flat scan
 
-// Work the model may count before the rest of the page is scanned flat. Well-formed pages count 1-7
+// Work the model may count before the rest of the page is scanned flat. Well-formed pages count 1-10
 // per byte, sloppy ones (unclosed <font> in every paragraph) up to ~30; pages that make gumbo
 // quadratic count thousands. A step is ~5 ns of gumbo's time, so a page cut at the budget costs at
-// most ~20 ms + ~160 ns/byte more than a benign page of its size (which takes ~70 ns/byte).
-uint64_t WorkBudget(size_t bytes) { return 4'000'000 + 32 * uint64_t{bytes}; }
+// most ~5 ms + ~160 ns/byte more than a benign page of its size (which takes ~70 ns/byte).
+uint64_t WorkBudget(size_t bytes) { return 1'000'000 + 32 * uint64_t{bytes}; }
 
-// Where gumbo's tree should stop: the offset of the first token past the work budget, or the size.
-size_t FindCut(std::string_view html) {
+// Where gumbo's tree should stop: the start of the first token past the work budget, or past half
+// of max_tree_bytes (so that the arena's cap is a backstop, not the rule), or the end.
+size_t FindCut(std::string_view html, size_t max_tree_bytes) {
   Scanner scanner(html);
   TreeModel model;
-  const uint64_t budget = WorkBudget(html.size());
+  const uint64_t work_budget = WorkBudget(html.size());
+  const uint64_t bytes_budget = max_tree_bytes / 2;
   for (;;) {
     const Token t = scanner.Next();
+    model.Attributes(t);
     switch (t.kind) {
       case TokenKind::kEnd:
         return html.size();
       case TokenKind::kStartTag: {
         const Content content = model.StartTag(t);
-        if (content == Content::kRawText) scanner.SkipRawText(t.name);
+        if (content == Content::kRawText) {
+          const Scanner::RawText raw = scanner.SkipRawText(t.name);
+          model.TextNode(raw.text.size());
+          model.Attributes(raw.end_tag);
+        }
         if (content == Content::kPlainText) {
           const size_t from = scanner.position();
           scanner.SkipToEnd();
@@ -1187,10 +1235,11 @@ size_t FindCut(std::string_view html) {
       case TokenKind::kText:
         model.Text(scanner.position() - t.begin);
         break;
-      case TokenKind::kOther:
+      case TokenKind::kOther:  // a comment, a doctype, a tag cut off by the end
+        model.TextNode(scanner.position() - t.begin);
         break;
     }
-    if (model.work() > budget) return t.begin;
+    if (model.work() > work_budget || model.tree_bytes() > bytes_budget) return t.begin;
   }
 }
 
@@ -1254,7 +1303,7 @@ std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
         break;
       default: {
         if (!Has(t.tag, kRawText)) break;
-        const std::string_view text = scanner.SkipRawText(t.name);
+        const std::string_view text = scanner.SkipRawText(t.name).text;
         if (t.tag == GUMBO_TAG_TITLE && !have_title) {
           have_title = true;
           out += "<title>";
@@ -1287,7 +1336,7 @@ ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
   }
   Extractor extractor(page, options.max_links);
 
-  size_t cut = FindCut(html);
+  size_t cut = FindCut(html, options.max_tree_bytes);
   {
     const GumboDoc tree = GumboDoc::Parse(html.substr(0, cut), options, Deadline(options.max_tree_time));
     if (tree) {

@@ -105,6 +105,19 @@ TEST_F(CrawlTest, PerHostLimitIsReachedAndNeverExceeded) {
   EXPECT_TRUE(s.per_host_bound);
 }
 
+// When parsing is slower than fetching, fetched pages wait for the pool; their number (and so the
+// bodies held in memory) stays bounded instead of growing with the site.
+TEST_F(CrawlTest, PagesWaitingForTheParserAreBounded) {
+  ServerOptions o = Synthetic(400, 10);
+  o.synthetic->page_bytes = 40000;  // slow to parse, instant to fetch
+  auto site = Serve(o);
+  CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .per_host = 8, .threads = 1});
+  EXPECT_EQ(s.pages, 400);
+  EXPECT_EQ(s.page_slots, 8u + 16u);
+  EXPECT_LE(s.max_pages_in_progress, s.page_slots);
+  EXPECT_GT(s.max_pages_in_progress, 8u) << "the backlog for the parser was never used";
+}
+
 TEST_F(CrawlTest, MaxPagesAndMaxDepthStopTheCrawl) {
   auto site = Serve(Synthetic(500, 5));
   CrawlSummary limited = CrawlInto({.seeds = {site->url()}, .max_pages = 25});
