@@ -41,7 +41,7 @@ std::string Fixed(double v, int digits) {
 }
 
 void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& out) {
-  out << "crawled " << s.pages << " pages in " << Fixed(s.wall_seconds, 2) << " s (" << Fixed(s.pages_per_second, 1)
+  out << "crawled " << s.pages << " pages (" << s.mode << ") in " << Fixed(s.wall_seconds, 2) << " s (" << Fixed(s.pages_per_second, 1)
       << " pages/s), " << s.ok_pages << " ok, " << s.errors << " errors, " << Fixed(static_cast<double>(s.bytes) / 1e6, 2)
       << " MB\n";
   if (!s.errors_by_kind.empty()) {
@@ -64,7 +64,8 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
     out << "  parse: " << Fixed(1e6 * s.mean_parse_seconds, 0) << " us of CPU per page on a pool thread\n";
   }
   out << "  loop thread busy " << Fixed(100 * s.loop_busy_fraction, 0) << "%, " << s.threads << " pool threads busy "
-      << Fixed(100 * s.pool_busy_fraction, 0) << "%\n";
+      << Fixed(100 * s.pool_busy_fraction, 0) << "%, store writer busy " << Fixed(100 * s.store_busy_fraction, 0)
+      << "% (" << s.store_batches << " transactions)\n";
   if (s.queued_left > 0) out << "  " << s.queued_left << " URLs left in the queue (--max-pages reached)\n";
   out << "  run " << s.run_id << " in " << db << "\n";
 }
@@ -119,6 +120,10 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("seeds", c.seeds, "Start URLs (http or https)")->required();
   cmd->add_option("--db", opt->db, "SQLite database to write (created if missing; a new run is added)")
       ->capture_default_str();
+  cmd->add_option("--mode", c.mode,
+                  "How fetches are scheduled: async (event loop), threads (one blocking transfer per thread, "
+                  "--concurrency threads) or sync (one at a time)")
+      ->capture_default_str()->check(CLI::IsMember({"async", "threads", "sync"}));
   cmd->add_option("--concurrency,-c", c.concurrency, "Transfers in flight at most")
       ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--per-host", c.per_host, "Transfers in flight to one host at most")

@@ -37,7 +37,7 @@ struct CrawlOptions {
   size_t max_bytes = 10 << 20;   // body cap
   long max_redirects = 10;
   bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
-  std::string mode = "async";
+  std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
 };
 
 struct CrawlProgress {
@@ -50,6 +50,7 @@ struct CrawlProgress {
 
 struct CrawlSummary {
   int64_t run_id = 0;
+  std::string mode;
   int64_t pages = 0;             // fetched (attempted), each a row in pages
   int64_t ok_pages = 0;          // answered 2xx
   int64_t parsed_pages = 0;      // HTML pages parsed for links
@@ -74,6 +75,8 @@ struct CrawlSummary {
   double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall
   double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)
   size_t threads = 0;
+  double store_busy_fraction = 0;  // the store's writer thread: time writing batches / wall
+  int64_t store_batches = 0;       // transactions committed for this run's pages
   uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
 
   std::string ToJson() const;

@@ -28,6 +28,46 @@ const char* HttpVersionName(long v) {
   }
 }
 
+size_t OnBody(char* data, size_t, size_t n, void* arg) {
+  auto* state = static_cast<TransferState*>(arg);
+  std::string& body = state->response.body;
+  try {
+    size_t room = state->request.max_bytes - std::min(state->request.max_bytes, body.size());
+    if (n > room) {
+      body.append(data, room);
+      state->response.truncated = true;
+      return 0;  // aborts the transfer (CURLE_WRITE_ERROR), which CollectTransfer reads as truncation
+    }
+    body.append(data, n);
+    return n;
+  } catch (...) {  // no exception may cross into curl
+    return CURL_WRITEFUNC_ERROR;
+  }
+}
+
+size_t OnHeader(char* data, size_t, size_t n, void* arg) {
+  auto* state = static_cast<TransferState*>(arg);
+  try {
+    std::string_view line(data, n);
+    if (line.substr(0, 5) == "HTTP/") {  // a new response (after a redirect or a 100): start over
+      state->response.headers.clear();
+      return n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (std::find(std::begin(kKeptHeaders), std::end(kKeptHeaders), name) == std::end(kKeptHeaders)) return n;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    state->response.headers[name] = std::string(value);
+    return n;
+  } catch (...) {
+    return CURL_WRITEFUNC_ERROR;
+  }
+}
+
 }  // namespace
 
 Fetcher::Fetcher(EventLoop& loop, FetcherOptions options) : loop_(loop), options_(std::move(options)) {
@@ -67,68 +107,37 @@ FetcherStats Fetcher::stats() const {
   return s;
 }
 
-void FetchOp::await_suspend(std::coroutine_handle<> h) {
-  waiter_ = h;
-  easy_ = fetcher_.TakeEasy();
-  CURL* e = easy_.get();
-  curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str());
-  curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<CurlTransfer*>(this));
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &FetchOp::OnBody);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &FetchOp::OnHeader);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
+void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& options, CURLSH* share) {
+  const FetchRequest& request = state.request;
+  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &state);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, state.errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_SHARE, fetcher_.share_.get());
-  curl_easy_setopt(e, CURLOPT_USERAGENT, fetcher_.options_.user_agent.c_str());
+  if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, request_.timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, request_.connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, request_.max_redirects > 0 ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, request_.max_redirects);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, request.timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, request.max_redirects);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  if (fetcher_.options_.http2) {
+  if (options.http2) {
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
     // Over TLS, wait to multiplex on a connection being set up rather than open another one;
     // plain http cannot multiplex, and waiting there would only serialise connection set-up.
-    if (request_.url.rfind("https:", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (request.url.rfind("https:", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   }
-  CURLMcode rc = curl_multi_add_handle(fetcher_.loop_.multi(), e);
-  if (rc != CURLM_OK) {
-    response_.curl_code = CURLE_FAILED_INIT;
-    response_.error = curl_multi_strerror(rc);
-    fetcher_.ReturnEasy(std::move(easy_));
-    fetcher_.loop_.Schedule(h);
-    return;
-  }
-  registered_ = true;
-  fetcher_.CountInFlight(+1);
 }
 
-void FetchOp::OnDone(CURLcode result) {
-  Collect(result);
-  curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
-  registered_ = false;
-  fetcher_.CountInFlight(-1);
-  fetcher_.ReturnEasy(std::move(easy_));
-  fetcher_.loop_.Schedule(waiter_);
-}
-
-FetchOp::~FetchOp() {
-  if (registered_) {  // the awaiting task was destroyed mid-transfer
-    curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
-    fetcher_.CountInFlight(-1);
-  }
-  if (easy_) fetcher_.ReturnEasy(std::move(easy_));
-}
-
-void FetchOp::Collect(CURLcode result) {
-  CURL* e = easy_.get();
-  FetchResponse& r = response_;
+void CollectTransfer(CURL* e, CURLcode result, TransferState& state) {
+  FetchResponse& r = state.response;
   r.curl_code = result;
   if (result == CURLE_WRITE_ERROR && r.truncated) r.curl_code = CURLE_OK;  // our cap, not a failure
-  if (r.curl_code != CURLE_OK) r.error = errbuf_[0] ? errbuf_ : curl_easy_strerror(result);
+  if (r.curl_code != CURLE_OK) r.error = state.errbuf[0] ? state.errbuf : curl_easy_strerror(result);
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
   char* url = nullptr;
   curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
@@ -159,44 +168,72 @@ void FetchOp::Collect(CURLcode result) {
   t.transfer = start > 0 ? std::max(0.0, total - t.redirect - start) : 0;
 }
 
-size_t FetchOp::OnBody(char* data, size_t, size_t n, void* arg) {
-  auto* op = static_cast<FetchOp*>(arg);
-  std::string& body = op->response_.body;
-  try {
-    size_t room = op->request_.max_bytes - std::min(op->request_.max_bytes, body.size());
-    if (n > room) {
-      body.append(data, room);
-      op->response_.truncated = true;
-      return 0;  // aborts the transfer (CURLE_WRITE_ERROR), which Collect() reads as truncation
-    }
-    body.append(data, n);
-    return n;
-  } catch (...) {  // no exception may cross into curl
-    return CURL_WRITEFUNC_ERROR;
+void FetchOp::await_suspend(std::coroutine_handle<> h) {
+  waiter_ = h;
+  easy_ = fetcher_.TakeEasy();
+  ConfigureTransfer(easy_.get(), state_, fetcher_.options_, fetcher_.share_.get());
+  curl_easy_setopt(easy_.get(), CURLOPT_PRIVATE, static_cast<CurlTransfer*>(this));
+  CURLMcode rc = curl_multi_add_handle(fetcher_.loop_.multi(), easy_.get());
+  if (rc != CURLM_OK) {
+    state_.response.curl_code = CURLE_FAILED_INIT;
+    state_.response.error = curl_multi_strerror(rc);
+    fetcher_.ReturnEasy(std::move(easy_));
+    fetcher_.loop_.Schedule(h);
+    return;
   }
+  registered_ = true;
+  fetcher_.CountInFlight(+1);
 }
 
-size_t FetchOp::OnHeader(char* data, size_t, size_t n, void* arg) {
-  auto* op = static_cast<FetchOp*>(arg);
-  try {
-    std::string_view line(data, n);
-    if (line.substr(0, 5) == "HTTP/") {  // a new response (after a redirect or a 100): start over
-      op->response_.headers.clear();
-      return n;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return n;
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (std::find(std::begin(kKeptHeaders), std::end(kKeptHeaders), name) == std::end(kKeptHeaders)) return n;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
-    op->response_.headers[name] = std::string(value);
-    return n;
-  } catch (...) {
-    return CURL_WRITEFUNC_ERROR;
+void FetchOp::OnDone(CURLcode result) {
+  CollectTransfer(easy_.get(), result, state_);
+  curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
+  registered_ = false;
+  fetcher_.CountInFlight(-1);
+  fetcher_.ReturnEasy(std::move(easy_));
+  fetcher_.loop_.Schedule(waiter_);
+}
+
+FetchOp::~FetchOp() {
+  if (registered_) {  // the awaiting task was destroyed mid-transfer
+    curl_multi_remove_handle(fetcher_.loop_.multi(), easy_.get());
+    fetcher_.CountInFlight(-1);
   }
+  if (easy_) fetcher_.ReturnEasy(std::move(easy_));
+}
+
+SharedCurlCache::SharedCurlCache() : share_(curl_share_init()) {
+  curl_share_setopt(share_.get(), CURLSHOPT_LOCKFUNC, &SharedCurlCache::Lock);
+  curl_share_setopt(share_.get(), CURLSHOPT_UNLOCKFUNC, &SharedCurlCache::Unlock);
+  curl_share_setopt(share_.get(), CURLSHOPT_USERDATA, this);
+  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+}
+
+SharedCurlCache::~SharedCurlCache() = default;
+
+void SharedCurlCache::Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+  static_cast<SharedCurlCache*>(self)->locks_[data].lock();
+}
+
+void SharedCurlCache::Unlock(CURL*, curl_lock_data data, void* self) {
+  static_cast<SharedCurlCache*>(self)->locks_[data].unlock();
+}
+
+BlockingFetcher::BlockingFetcher(FetcherOptions options, CURLSH* share)
+    : options_(std::move(options)), share_(share), easy_(curl_easy_init()) {
+  EnsureCurlGlobalInit();
+}
+
+FetchResponse BlockingFetcher::Fetch(FetchRequest request) {
+  TransferState state;
+  state.request = std::move(request);
+  curl_easy_reset(easy_.get());  // options go; the connection (in the handle or the share) stays
+  ConfigureTransfer(easy_.get(), state, options_, share_);
+  CURLcode result = curl_easy_perform(easy_.get());
+  CollectTransfer(easy_.get(), result, state);
+  return std::move(state.response);
 }
 
 }  // namespace fanout

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <coroutine>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,49 @@ struct FetcherStats {
 
 class FetchOp;
 
+// What one transfer reads and writes, whichever way it is driven (multi handle or blocking).
+struct TransferState {
+  FetchRequest request;
+  FetchResponse response;
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+// Sets every option of a fanout transfer on `easy`: the one place they are chosen, so that all
+// crawl modes fetch alike. `share` may be null.
+void ConfigureTransfer(CURL* easy, TransferState& state, const FetcherOptions& options, CURLSH* share);
+// Fills state.response from `easy` once the transfer has ended with `result`.
+void CollectTransfer(CURL* easy, CURLcode result, TransferState& state);
+
+// A curl share handle for easy handles used from several threads at once (the threads mode):
+// DNS cache, TLS sessions and the connection cache, each under its own mutex.
+class SharedCurlCache {
+ public:
+  SharedCurlCache();
+  ~SharedCurlCache();
+  SharedCurlCache(const SharedCurlCache&) = delete;
+  SharedCurlCache& operator=(const SharedCurlCache&) = delete;
+  CURLSH* get() const { return share_.get(); }
+
+ private:
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self);
+  static void Unlock(CURL*, curl_lock_data data, void* self);
+  std::mutex locks_[CURL_LOCK_DATA_LAST];
+  CurlShare share_;
+};
+
+// One blocking transfer at a time on the calling thread, with its own easy handle (kept, so its
+// connection is reused): the sync and threads crawl modes.
+class BlockingFetcher {
+ public:
+  BlockingFetcher(FetcherOptions options, CURLSH* share);
+  FetchResponse Fetch(FetchRequest request);
+
+ private:
+  FetcherOptions options_;
+  CURLSH* share_;
+  CurlEasy easy_;
+};
+
 class Fetcher {
  public:
   Fetcher(EventLoop& loop, FetcherOptions options);
@@ -97,28 +141,22 @@ class Fetcher {
 
 class FetchOp final : public CurlTransfer {
  public:
-  FetchOp(Fetcher& fetcher, FetchRequest request) : fetcher_(fetcher), request_(std::move(request)) {}
+  FetchOp(Fetcher& fetcher, FetchRequest request) : fetcher_(fetcher) { state_.request = std::move(request); }
   FetchOp(const FetchOp&) = delete;
   FetchOp& operator=(const FetchOp&) = delete;
   ~FetchOp();
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
-  FetchResponse await_resume() { return std::move(response_); }
+  FetchResponse await_resume() { return std::move(state_.response); }
 
   void OnDone(CURLcode result) override;
 
  private:
-  static size_t OnBody(char* data, size_t size, size_t n, void* op);
-  static size_t OnHeader(char* data, size_t size, size_t n, void* op);
-  void Collect(CURLcode result);
-
   Fetcher& fetcher_;
-  FetchRequest request_;
-  FetchResponse response_;
+  TransferState state_;
   CurlEasy easy_;
   std::coroutine_handle<> waiter_;
-  char errbuf_[CURL_ERROR_SIZE] = {};
   bool registered_ = false;
 };
 

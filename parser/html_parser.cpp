@@ -1135,6 +1135,10 @@ class TreeModel {
   }
 
   void HtmlEndTag(const Token& t) {
+    // "in select" ignores every end tag but these.
+    const bool select_end = t.tag == GUMBO_TAG_SELECT || t.tag == GUMBO_TAG_OPTION ||
+                            t.tag == GUMBO_TAG_OPTGROUP || t.tag == GUMBO_TAG_TEMPLATE;
+    if (!select_end && InSelect()) return;
     if (Has(t.tag, kFormatting)) {
       AdoptionAgency(t);
       return;

@@ -1,0 +1,24 @@
+// The sync and threads crawl modes: the naive crawler and the classic thread-per-transfer one, for
+// comparison with the async engine. Same frontier, parser, store, limits and records as async
+// (page_work.h); only the scheduling differs:
+//   sync:    one thread, one blocking curl_easy_perform at a time, parse and store inline;
+//   threads: `workers` threads, each with its own blocking easy handle, sharing the frontier under
+//            one lock and DNS, TLS sessions and connections through a locked curl share handle;
+//            each parses inline; the store's writer thread as usual.
+#pragma once
+
+#include <functional>
+
+#include "crawler/crawl.h"
+#include "crawler/frontier.h"
+#include "storage/store.h"
+
+namespace fanout {
+
+// Crawls until the frontier is exhausted or max_pages is reached; fills `summary`. Returns the
+// store's error if writing failed (the crawl stops then). `progress` is called on the calling
+// thread about four times a second.
+Status RunBlockingCrawl(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
+                        CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
+
+}  // namespace fanout

@@ -1,0 +1,185 @@
+#include "crawler/page_work.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "crawler/url.h"
+#include "parser/html_parser.h"
+
+namespace fanout {
+namespace {
+
+const char* ErrorKindOf(int curl_code) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST: return "dns";
+    case CURLE_COULDNT_CONNECT: return "connect";
+    case CURLE_TOO_MANY_REDIRECTS: return "redirect_loop";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION: return "tls";
+    case CURLE_UNSUPPORTED_PROTOCOL: return "unsupported";
+    default: return "network";
+  }
+}
+
+bool IsHtml(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == "text/html" || type == "application/xhtml+xml";
+}
+
+// Does the href start with a scheme ("mailto:", "javascript:")? Then it is not a relative path.
+bool HasScheme(std::string_view href) {
+  while (!href.empty() && (href.front() == ' ' || href.front() == '\t' || href.front() == '\n')) href.remove_prefix(1);
+  size_t colon = href.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = href[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return false;
+  }
+  return std::isalpha(static_cast<unsigned char>(href[0]));
+}
+
+}  // namespace
+
+double SecondsSince(CrawlClock::time_point t) { return std::chrono::duration<double>(CrawlClock::now() - t).count(); }
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+FetchRequest RequestFor(const CrawlOptions& options, const std::string& url) {
+  return FetchRequest{.url = url,
+                      .timeout_ms = options.timeout_ms,
+                      .connect_timeout_ms = options.connect_timeout_ms,
+                      .max_bytes = options.max_bytes,
+                      .max_redirects = options.max_redirects};
+}
+
+void FillRecord(const FetchResponse& response, PageRecord& record) {
+  record.status = static_cast<int>(response.status);
+  record.content_type = response.content_type;
+  record.bytes = static_cast<int64_t>(response.body.size());
+  record.truncated = response.truncated;
+  record.http_version = response.http_version;
+  record.new_connections = response.new_connections;
+  record.redirects = static_cast<int>(response.redirects);
+  record.dns = response.timings.dns;
+  record.connect = response.timings.connect;
+  record.tls = response.timings.tls;
+  record.first_byte = response.timings.first_byte;
+  record.transfer = response.timings.transfer;
+  record.total = response.timings.total;
+  if (!response.ok()) {
+    record.error_kind = ErrorKindOf(response.curl_code);
+    record.error = response.error;
+  } else if (response.status >= 400) {
+    record.error_kind = "http";
+    record.error = "HTTP " + std::to_string(response.status);
+  }
+}
+
+bool ShouldParse(const FetchResponse& response) {
+  return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
+}
+
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const std::string& body, bool follow_nofollow,
+                                     PageRecord& record) {
+  const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
+  ParsedPage parsed = ParseHtml(body);
+  record.title = parsed.title;
+  record.noindex = parsed.meta_noindex;
+  std::string base = page_url;
+  if (!parsed.base_href.empty()) {
+    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href); b.ok()) base = *b;
+  }
+  if (!parsed.canonical.empty()) {
+    if (Result<std::string> c = ResolveUrl(base, parsed.canonical); c.ok()) record.canonical = *c;
+  }
+  std::vector<LinkCandidate> out;
+  out.reserve(parsed.links.size());
+  for (const HtmlLink& link : parsed.links) {
+    Result<std::string> url = ResolveUrl(base, link.href);
+    if (!url.ok()) {
+      out.push_back({link.href, HasScheme(link.href) ? "not_http" : "bad_url"});
+    } else if ((link.nofollow || parsed.meta_nofollow) && !follow_nofollow) {
+      out.push_back({*url, "nofollow"});
+    } else {
+      out.push_back({*url, ""});
+    }
+  }
+  record.parse = ThreadCpuSeconds() - start;
+  return out;
+}
+
+std::string ClaimFinalUrl(const std::string& requested, const FetchResponse& response, Frontier& frontier,
+                          PageRecord& record, bool& parse) {
+  if (response.effective_url.empty()) return requested;
+  Result<std::string> final_url = NormalizeUrl(response.effective_url);
+  if (!final_url.ok() || *final_url == requested) return requested;
+  record.final_url = *final_url;
+  // One page, one fetch: a redirect to a URL already fetched (or being fetched) is not parsed again.
+  if (!frontier.ClaimRedirectTarget(*final_url)) {
+    parse = false;
+    record.error = "redirected to " + *final_url + ", which this run already has";
+  }
+  return *final_url;
+}
+
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int page_depth, Frontier& frontier,
+                                    std::map<std::string, int64_t>& skipped_by_reason) {
+  std::vector<LinkRecord> links;
+  links.reserve(candidates.size());
+  for (LinkCandidate& c : candidates) {
+    if (c.reason.empty()) c.reason = Frontier::ReasonFor(frontier.Offer(c.url, page_depth + 1));
+    if (!c.reason.empty()) ++skipped_by_reason[c.reason];
+    links.push_back(LinkRecord{.to_url = std::move(c.url), .followed = c.reason.empty(), .reason = std::move(c.reason)});
+  }
+  return links;
+}
+
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary) {
+  ++summary.pages;
+  summary.bytes += record.bytes;
+  summary.links += static_cast<int64_t>(links);
+  if (record.status >= 200 && record.status < 300) ++summary.ok_pages;
+  if (!record.error_kind.empty()) {
+    ++summary.errors;
+    ++summary.errors_by_kind[record.error_kind];
+  }
+}
+
+void InFlightMeter::Integrate(CrawlClock::time_point now) {
+  const double dt = std::chrono::duration<double>(now - mark_).count();
+  in_flight_seconds_ += dt * static_cast<double>(in_flight_);
+  if (saturated_) {
+    saturated_seconds_ += dt;
+    saturated_in_flight_seconds_ += dt * static_cast<double>(in_flight_);
+  }
+  mark_ = now;
+}
+
+void InFlightMeter::Change(int delta, size_t queued) {
+  Integrate(CrawlClock::now());
+  in_flight_ = static_cast<size_t>(static_cast<long>(in_flight_) + delta);
+  max_ = std::max(max_, in_flight_);
+  saturated_ = queued >= concurrency_;
+}
+
+void InFlightMeter::Report(double wall, CrawlSummary& s) const {
+  s.max_in_flight = max_;
+  s.mean_in_flight = wall > 0 ? in_flight_seconds_ / wall : 0;
+  s.saturated_seconds = saturated_seconds_;
+  s.saturated_mean_in_flight = saturated_seconds_ > 0 ? saturated_in_flight_seconds_ / saturated_seconds_ : 0;
+}
+
+}  // namespace fanout

@@ -1,0 +1,79 @@
+// What every crawl mode does to one page, whatever schedules it: turn a fetch into a PageRecord,
+// decide whether to parse, parse and resolve links, and take the frontier's verdicts. The modes
+// (crawl.cpp: async; crawl_blocking.cpp: sync and threads) differ only in how they schedule these
+// steps, which is what makes their comparison honest.
+//
+// Thread rules: the functions are pure unless they take a Frontier, whose caller must own it (the
+// loop thread, or the holder of the blocking crawl's lock).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crawler/crawl.h"
+#include "crawler/fetch.h"
+#include "crawler/frontier.h"
+#include "storage/store.h"
+
+namespace fanout {
+
+using CrawlClock = std::chrono::steady_clock;
+
+double SecondsSince(CrawlClock::time_point t);
+double ThreadCpuSeconds();  // CPU time of the calling thread
+double UnixNow();
+
+// The request every mode sends for a URL.
+FetchRequest RequestFor(const CrawlOptions& options, const std::string& url);
+
+// Copies status, type, size, timings and the error kind of a finished fetch into `record`.
+void FillRecord(const FetchResponse& response, PageRecord& record);
+
+// Whether the response is HTML worth parsing (2xx, text/html or application/xhtml+xml).
+bool ShouldParse(const FetchResponse& response);
+
+// A link as the parser and URL resolution leave it, before the frontier's verdict.
+struct LinkCandidate {
+  std::string url;     // resolved and normalised, or the raw href when it could not be
+  std::string reason;  // "" when it may be followed
+};
+
+// Parses `body` (fetched from `page_url`) and resolves its links against its base; sets the
+// record's title, noindex, canonical and parse (CPU seconds). Pure: runs on any thread.
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const std::string& body, bool follow_nofollow,
+                                     PageRecord& record);
+
+// Handles a redirect: records the final URL and claims it in the frontier. Returns the URL the
+// page's links are relative to, and clears `parse` if another fetch already has the final URL.
+std::string ClaimFinalUrl(const std::string& requested, const FetchResponse& response, Frontier& frontier,
+                          PageRecord& record, bool& parse);
+
+// Offers the followable candidates to the frontier and turns all of them into link rows.
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int page_depth, Frontier& frontier,
+                                    std::map<std::string, int64_t>& skipped_by_reason);
+
+// Adds one stored page to the run's counters.
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary);
+
+// Transfers in flight, integrated over time: the whole run, and the part of it during which the
+// frontier held at least `concurrency` URLs (when the mode could have kept every permit busy).
+class InFlightMeter {
+ public:
+  explicit InFlightMeter(size_t concurrency) : concurrency_(concurrency) {}
+  // Call just before in-flight changes by `delta`, with the frontier's current size.
+  void Change(int delta, size_t queued);
+  void Report(double wall, CrawlSummary& s) const;
+
+ private:
+  void Integrate(CrawlClock::time_point now);
+  size_t concurrency_;
+  size_t in_flight_ = 0, max_ = 0;
+  bool saturated_ = false;
+  CrawlClock::time_point mark_ = CrawlClock::now();
+  double in_flight_seconds_ = 0, saturated_seconds_ = 0, saturated_in_flight_seconds_ = 0;
+};
+
+}  // namespace fanout
