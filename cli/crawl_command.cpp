@@ -63,9 +63,26 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
   if (s.parsed_pages > 0) {
     out << "  parse: " << Fixed(1e6 * s.mean_parse_seconds, 0) << " us of CPU per page on a pool thread\n";
   }
-  out << "  loop thread busy " << Fixed(100 * s.loop_busy_fraction, 0) << "%, " << s.threads << " pool threads busy "
-      << Fixed(100 * s.pool_busy_fraction, 0) << "%, store writer busy " << Fixed(100 * s.store_busy_fraction, 0)
-      << "% (" << s.store_batches << " transactions)\n";
+  if (s.mode == "async") {
+    out << "  loop thread busy " << Fixed(100 * s.loop_busy_fraction, 0) << "%, " << s.threads << " pool threads busy "
+        << Fixed(100 * s.pool_busy_fraction, 0) << "%";
+  } else {
+    out << "  " << s.threads << " worker thread" << (s.threads == 1 ? "" : "s") << " (blocking transfers)";
+  }
+  out << ", store writer busy " << Fixed(100 * s.store_busy_fraction, 0) << "% (" << s.store_batches
+      << " transactions)\n";
+  const PhaseSeconds& t = s.phases;
+  const double fetch_sum = t.dns + t.connect + t.tls + t.first_byte + t.transfer;
+  out << "  where the time went, summed over pages: queue wait " << Fixed(t.queue_wait, 2) << " s, dns "
+      << Fixed(t.dns, 2) << ", connect " << Fixed(t.connect, 2) << ", tls " << Fixed(t.tls, 2) << ", first byte "
+      << Fixed(t.first_byte, 2) << ", transfer " << Fixed(t.transfer, 2) << " (fetching " << Fixed(fetch_sum, 2)
+      << " s), parse " << Fixed(t.parse, 2) << " s CPU\n";
+  out << "  fetch p50/p90/p99 " << Fixed(1e3 * s.fetch_seconds.p50, 1) << "/" << Fixed(1e3 * s.fetch_seconds.p90, 1)
+      << "/" << Fixed(1e3 * s.fetch_seconds.p99, 1) << " ms; parse " << Fixed(1e3 * s.parse_seconds.p50, 2) << "/"
+      << Fixed(1e3 * s.parse_seconds.p90, 2) << "/" << Fixed(1e3 * s.parse_seconds.p99, 2) << " ms\n";
+  out << "  process: " << Fixed(s.cpu_user_seconds, 2) << " s user, " << Fixed(s.cpu_system_seconds, 2)
+      << " s system, peak RSS " << s.peak_rss_kb / 1024 << " MB, context switches " << s.voluntary_switches
+      << " voluntary, " << s.involuntary_switches << " involuntary\n";
   if (s.queued_left > 0) out << "  " << s.queued_left << " URLs left in the queue (--max-pages reached)\n";
   out << "  run " << s.run_id << " in " << db << "\n";
 }

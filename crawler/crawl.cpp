@@ -60,7 +60,7 @@ class Crawler {
 
   Task<void> Dispatch();
   Task<void> ReportProgress(std::function<void(const CrawlProgress&)> progress);
-  void Summarise(CrawlSummary& s, double wall) const;
+  void Summarise(CrawlSummary& s, double wall);
   const Status& store_error() const { return store_error_; }
   CrawlProgress Progress() const {
     return {summary_.pages, summary_.errors, fetcher_.stats().in_flight, frontier_.queued(), SecondsSince(started_)};
@@ -94,6 +94,7 @@ class Crawler {
   bool stopping_ = false;
   uint64_t host_waits_ = 0;    // page tasks that found their host's limit reached
   InFlightMeter meter_;
+  PageSamples samples_;
   double parse_seconds_ = 0;
   Status store_error_;
   CrawlSummary summary_;
@@ -160,7 +161,7 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, As
 
   std::vector<LinkRecord> links = DecideLinks(std::move(candidates), item.depth, frontier_, summary_.skipped_by_reason);
   wakeup_.Notify();
-  CountPage(record, links.size(), summary_);
+  CountPage(record, links.size(), summary_, samples_);
 
   // AddPage only queues, but may wait for room in the store's queue: not on the loop thread.
   Status stored = co_await pool_.Run([&] { return store_.AddPage(std::move(record), std::move(links)); });
@@ -181,8 +182,9 @@ Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> pro
   }
 }
 
-void Crawler::Summarise(CrawlSummary& s, double wall) const {
+void Crawler::Summarise(CrawlSummary& s, double wall) {
   s = summary_;
+  SummariseSamples(samples_, s);
   PoolStats pool = pool_.stats();
   LoopStats loop = loop_.stats();
   s.queued_left = frontier_.queued();
@@ -235,6 +237,16 @@ std::string CrawlSummary::ToJson() const {
       {"threads", threads},
       {"store_busy_fraction", store_busy_fraction},
       {"store_batches", store_batches},
+      {"phase_seconds", {{"queue_wait", phases.queue_wait}, {"dns", phases.dns}, {"connect", phases.connect},
+                         {"tls", phases.tls}, {"first_byte", phases.first_byte}, {"transfer", phases.transfer},
+                         {"parse", phases.parse}}},
+      {"fetch_seconds", {{"p50", fetch_seconds.p50}, {"p90", fetch_seconds.p90}, {"p99", fetch_seconds.p99}}},
+      {"parse_seconds", {{"p50", parse_seconds.p50}, {"p90", parse_seconds.p90}, {"p99", parse_seconds.p99}}},
+      {"cpu_user_seconds", cpu_user_seconds},
+      {"cpu_system_seconds", cpu_system_seconds},
+      {"peak_rss_kb", peak_rss_kb},
+      {"voluntary_switches", voluntary_switches},
+      {"involuntary_switches", involuntary_switches},
   };
   return j.dump();
 }
@@ -270,6 +282,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (!run.ok()) return run.status();
 
   const StoreStats store_before = store.stats();
+  const ResourceUse resources_before = ResourceUse::Now();
   const size_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   CrawlSummary summary;
   if (options.mode != "async") {
@@ -288,6 +301,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     loop->reset();  // unfinished helpers (the progress reporter) go before the crawler they point at
     if (!crawler.store_error().ok()) return crawler.store_error();
   }
+  SummariseResources(resources_before, ResourceUse::Now(), summary);
   const StoreStats after = store.stats();
   summary.store_batches = after.batches - store_before.batches;
   summary.store_busy_fraction =

@@ -48,6 +48,15 @@ struct CrawlProgress {
   double elapsed_seconds = 0;
 };
 
+// Seconds summed over the run's pages, phase by phase: where the time went.
+struct PhaseSeconds {
+  double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, parse = 0;
+};
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0;
+};
+
 struct CrawlSummary {
   int64_t run_id = 0;
   std::string mode;
@@ -78,6 +87,14 @@ struct CrawlSummary {
   double store_busy_fraction = 0;  // the store's writer thread: time writing batches / wall
   int64_t store_batches = 0;       // transactions committed for this run's pages
   uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
+
+  PhaseSeconds phases;           // summed over pages (parse: CPU seconds)
+  Percentiles fetch_seconds;     // per page, the whole transfer
+  Percentiles parse_seconds;     // per parsed page, CPU
+  double cpu_user_seconds = 0;   // the process, during the crawl (getrusage)
+  double cpu_system_seconds = 0;
+  int64_t peak_rss_kb = 0;       // the process's peak resident set so far
+  int64_t voluntary_switches = 0, involuntary_switches = 0;
 
   std::string ToJson() const;
 };

@@ -44,6 +44,7 @@ class BlockingCrawler {
   double parse_seconds_ = 0;          // guarded by mu_
   InFlightMeter meter_;               // guarded by mu_
   CrawlSummary summary_;              // guarded by mu_
+  PageSamples samples_;               // guarded by mu_
   Status store_error_;                // guarded by mu_
 };
 
@@ -103,7 +104,7 @@ void BlockingCrawler::Worker(CURLSH* share) {
     }
     std::vector<LinkRecord> links =
         DecideLinks(std::move(candidates), item.depth, frontier_, summary_.skipped_by_reason);
-    CountPage(record, links.size(), summary_);
+    CountPage(record, links.size(), summary_, samples_);
     changed_.notify_all();
     lock.unlock();
 
@@ -141,6 +142,7 @@ Status BlockingCrawler::Run(CrawlSummary& summary, const std::function<void(cons
   const double wall = SecondsSince(started_);
   std::lock_guard lock(mu_);
   summary = summary_;
+  SummariseSamples(samples_, summary);
   meter_.Report(wall, summary);
   summary.queued_left = frontier_.queued();
   summary.wall_seconds = wall;

@@ -163,7 +163,9 @@ void CollectTransfer(CURL* e, CURLcode result, TransferState& state) {
   t.dns = lookup;
   t.connect = std::max(0.0, connect - lookup);
   t.tls = app > 0 ? std::max(0.0, app - connect) : 0;
-  const double ready = std::max(connect, app);
+  // On a reused connection curl reports connect (and TLS) as 0 but still a lookup time: the
+  // request starts after whichever of them came last.
+  const double ready = std::max({lookup, connect, app});
   t.first_byte = start > 0 ? std::max(0.0, start - ready) : 0;
   t.transfer = start > 0 ? std::max(0.0, total - t.redirect - start) : 0;
 }

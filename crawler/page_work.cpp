@@ -1,5 +1,6 @@
 #include "crawler/page_work.h"
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -147,7 +148,17 @@ std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int p
   return links;
 }
 
-void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary) {
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples) {
+  PhaseSeconds& t = summary.phases;
+  t.queue_wait += record.queue_wait;
+  t.dns += record.dns;
+  t.connect += record.connect;
+  t.tls += record.tls;
+  t.first_byte += record.first_byte;
+  t.transfer += record.transfer;
+  t.parse += record.parse;
+  samples.fetch.push_back(record.total);
+  if (record.parse > 0) samples.parse.push_back(record.parse);
   ++summary.pages;
   summary.bytes += record.bytes;
   summary.links += static_cast<int64_t>(links);
@@ -156,6 +167,41 @@ void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary) {
     ++summary.errors;
     ++summary.errors_by_kind[record.error_kind];
   }
+}
+
+namespace {
+
+Percentiles PercentilesOf(std::vector<double>& v) {
+  if (v.empty()) return {};
+  auto at = [&v](double q) {
+    size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+    return v[i];
+  };
+  return {at(0.50), at(0.90), at(0.99)};
+}
+
+double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+
+}  // namespace
+
+void SummariseSamples(PageSamples& samples, CrawlSummary& summary) {
+  summary.fetch_seconds = PercentilesOf(samples.fetch);
+  summary.parse_seconds = PercentilesOf(samples.parse);
+}
+
+ResourceUse ResourceUse::Now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return {Seconds(ru.ru_utime), Seconds(ru.ru_stime), ru.ru_maxrss, ru.ru_nvcsw, ru.ru_nivcsw};
+}
+
+void SummariseResources(const ResourceUse& before, const ResourceUse& after, CrawlSummary& s) {
+  s.cpu_user_seconds = after.user - before.user;
+  s.cpu_system_seconds = after.system - before.system;
+  s.peak_rss_kb = after.max_rss_kb;
+  s.voluntary_switches = after.voluntary - before.voluntary;
+  s.involuntary_switches = after.involuntary - before.involuntary;
 }
 
 void InFlightMeter::Integrate(CrawlClock::time_point now) {

@@ -55,8 +55,24 @@ std::string ClaimFinalUrl(const std::string& requested, const FetchResponse& res
 std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int page_depth, Frontier& frontier,
                                     std::map<std::string, int64_t>& skipped_by_reason);
 
-// Adds one stored page to the run's counters.
-void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary);
+// Per-page samples a run keeps for its percentiles.
+struct PageSamples {
+  std::vector<double> fetch, parse;
+};
+
+// Adds one stored page to the run's counters and samples.
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples);
+
+// Fills the summary's percentiles from the samples.
+void SummariseSamples(PageSamples& samples, CrawlSummary& summary);
+
+// The process's resource use (getrusage), for the difference over a run.
+struct ResourceUse {
+  double user = 0, system = 0;
+  int64_t max_rss_kb = 0, voluntary = 0, involuntary = 0;
+  static ResourceUse Now();
+};
+void SummariseResources(const ResourceUse& before, const ResourceUse& after, CrawlSummary& summary);
 
 // Transfers in flight, integrated over time: the whole run, and the part of it during which the
 // frontier held at least `concurrency` URLs (when the mode could have kept every permit busy).

@@ -214,6 +214,27 @@ TEST_F(CrawlTest, ThreadsModeReachesItsConcurrencyAndSyncFetchesOneAtATime) {
   EXPECT_GE(sync.wall_seconds, 30 * 0.020);  // one latency after another
 }
 
+TEST_F(CrawlTest, TimingsArePresentNonNegativeAndAddUp) {
+  auto site = Serve(Synthetic(150, 8, 20));
+  CrawlSummary wide = CrawlInto({.seeds = {site->url()}, .concurrency = 16, .per_host = 16});
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE total > 0 AND dns >= 0 AND connect >= 0 AND tls >= 0 "
+                  "AND first_byte > 0 AND transfer >= 0 AND queue_wait >= 0 AND parse > 0"), 150);
+  // Phases of a fetch never add up to more than the fetch (1 us of rounding allowed).
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE dns + connect + tls + first_byte + transfer > total + 1e-6"), 0);
+  EXPECT_GT(wide.phases.first_byte, 150 * 0.020 * 0.9);  // the server's 20 ms latency is time to first byte
+  EXPECT_GT(wide.fetch_seconds.p50, 0.019);
+  EXPECT_GE(wide.fetch_seconds.p99, wide.fetch_seconds.p90);
+  EXPECT_GE(wide.fetch_seconds.p90, wide.fetch_seconds.p50);
+  EXPECT_GT(wide.parse_seconds.p50, 0);
+  EXPECT_GT(wide.cpu_user_seconds + wide.cpu_system_seconds, 0);
+  EXPECT_GT(wide.peak_rss_kb, 0);
+
+  // The same site through a narrower per-host limit: pages wait for their host's permit.
+  CrawlSummary narrow = CrawlInto({.seeds = {site->url()}, .concurrency = 16, .per_host = 2});
+  EXPECT_GT(narrow.phases.queue_wait, 5 * wide.phases.queue_wait + 0.1)
+      << "narrow " << narrow.phases.queue_wait << " s, wide " << wide.phases.queue_wait << " s";
+}
+
 TEST_F(CrawlTest, BadSeedIsAnInvalidArgument) {
   auto store = Store::Open(db());
   for (const char* seed : {"not a url", "ftp://127.0.0.1/", "mailto:x@y"}) {
