@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.h"
+#include "cli/bench_command.h"
 #include "cli/crawl_command.h"
 #include "cli/serve_command.h"
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"fanout: a web crawler that shows, and measures, what async fan-out buys", "fanout"};
   app.set_version_flag("--version", "fanout " FANOUT_VERSION);
   app.require_subcommand(1);
+  fanout::cli::SetupBenchCommand(app);
   fanout::cli::SetupCrawlCommand(app);
   fanout::cli::SetupServeCommand(app);
   // CLI11 would call an unknown command a missing one; say what was typed instead.
@@ -24,7 +26,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: crawl, serve; see fanout --help)\n";
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, serve; see fanout --help)\n";
     return fanout::cli::kExitUsage;
   }
   try {

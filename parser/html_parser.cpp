@@ -538,13 +538,16 @@ class Scanner {
 // TreeModel: gumbo's tree construction, reduced to what makes it slow.
 //
 // It keeps a stack of open elements and a list of active formatting elements much as gumbo does, and
-// counts in `work` the steps gumbo takes on them: a walk of the stack per token (scope checks, finding
-// an element), a walk of the list per formatting element (Noah's Ark compares attributes), clones when
-// formatting elements are reconstructed (~1 us each), attribute pairs compared for duplicates. It
-// follows the insertion modes that matter for cost (in body, in table, in select, foreign content);
-// where it cannot be exact it errs towards more open elements and longer lists, so more work. The one
-// thing it must get right both ways is whether a tag is in SVG/MathML, since that decides what is raw
-// text and whether "/>" closes; it follows the spec's breakout rules for that.
+// counts in `work` the steps gumbo takes on them (a step is ~5 ns of gumbo's time): walks of the stack
+// per token (scope checks, finding an element), a walk of the list per formatting element (Noah's Ark
+// compares attributes), a walk of the stack per character of text while a formatting element is open,
+// clones when formatting elements are reconstructed, attribute pairs compared for duplicates. It also
+// estimates the bytes of the tree. It follows the insertion modes that matter for cost (in body, in
+// table, in select, foreign content); where it cannot be exact it errs towards more open elements and
+// longer lists, so more work. What it must get right both ways is whether a tag is in SVG/MathML,
+// since that decides what is raw text and whether "/>" closes; it follows the spec's breakout rules.
+// Its weights come from measuring gumbo 0.10.1, and fuzzing (random tag soups, repeated) checks that
+// what it lets through grows linearly.
 
 enum class Ns : uint8_t { kHtml, kSvg, kMath };
 
