@@ -565,6 +565,7 @@ enum TagClass : uint16_t {
   kRawText = 1 << 6,     // content is text up to its end tag
   kTablePart = 1 << 7,   // tbody, thead, tfoot, tr, td, th, caption, colgroup, col
   kMarker = 1 << 8,      // pushes a marker on the list; popping it clears the list to that marker
+  kKeepsFramesetOk = 1 << 9,  // a start tag after which a <frameset> can still replace the body
 };
 
 constexpr std::array<uint16_t, GUMBO_TAG_LAST + 1> MakeTagClasses() {
@@ -619,6 +620,10 @@ constexpr std::array<uint16_t, GUMBO_TAG_LAST + 1> MakeTagClasses() {
                    GUMBO_TAG_TH, GUMBO_TAG_CAPTION, GUMBO_TAG_COLGROUP, GUMBO_TAG_COL});
   add(kMarker, {GUMBO_TAG_APPLET, GUMBO_TAG_MARQUEE, GUMBO_TAG_OBJECT, GUMBO_TAG_TEMPLATE, GUMBO_TAG_TD,
                 GUMBO_TAG_TH, GUMBO_TAG_CAPTION});
+  add(kKeepsFramesetOk, {GUMBO_TAG_HTML, GUMBO_TAG_HEAD, GUMBO_TAG_BODY, GUMBO_TAG_BASE, GUMBO_TAG_BASEFONT,
+                         GUMBO_TAG_BGSOUND, GUMBO_TAG_LINK, GUMBO_TAG_META, GUMBO_TAG_TITLE, GUMBO_TAG_STYLE,
+                         GUMBO_TAG_SCRIPT, GUMBO_TAG_NOSCRIPT, GUMBO_TAG_NOFRAMES, GUMBO_TAG_FRAMESET,
+                         GUMBO_TAG_FRAME});
   return classes;
 }
 
@@ -645,6 +650,12 @@ class TreeModel {
   Content StartTag(const Token& t) {
     Charge();
     tree_bytes_ += kNodeBytes;  // even when the tag is ignored: more, never less
+    if (InFrameset()) {
+      // "in frameset" and "after frameset" ignore all but these (title, for one, is not raw text).
+      if (t.tag == GUMBO_TAG_FRAMESET && !after_frameset_) PushHtml(t);
+      return t.tag == GUMBO_TAG_NOFRAMES ? Content::kRawText : Content::kMarkup;
+    }
+    if (!Has(t.tag, kKeepsFramesetOk)) frameset_ok_ = false;
     if (!HtmlContext(t)) {
       if (!(Has(t.tag, kBreakout) && (t.tag != GUMBO_TAG_FONT || t.font_breaks_out))) {
         foster_ = InTableMode();
@@ -662,6 +673,13 @@ class TreeModel {
     // of tags), where start tags cost under 3: four steps each.
     Charge();
     work_ += 3 * open_.size();
+    if (InFrameset()) {
+      if (t.tag == GUMBO_TAG_FRAMESET && !after_frameset_) {
+        Pop();
+        after_frameset_ = open_.empty();
+      }
+      return;
+    }
     foster_ = InTableMode();
     // In foreign content: close the nearest element of that name, unless an HTML element comes first.
     // gumbo re-reads each element's name from its source text here: 15-50 ns a step.
@@ -676,11 +694,14 @@ class TreeModel {
     HtmlEndTag(t);
   }
 
-  // `length` bytes of text (in markup, not in raw text elements).
-  void Text(size_t length) {
+  // Text in markup (not in raw text elements).
+  void Text(std::string_view text) {
+    const size_t length = text.size();
     Charge();
     TextNode(length);
     work_ += length;
+    if (frameset_ok_ && !std::all_of(text.begin(), text.end(), IsSpace)) frameset_ok_ = false;
+    if (InFrameset()) return;  // ignored
     if (!open_.empty() && open_.back().ns != Ns::kHtml && !open_.back().integration_point) return;
     foster_ = InTableMode();
     if (InSelect()) return;
@@ -724,6 +745,9 @@ class TreeModel {
   static bool IsSpecial(const El& e) { return e.ns == Ns::kHtml ? Has(e.tag, kSpecial) : e.integration_point; }
 
   const El& Current() const { return open_.back(); }
+
+  // A <frameset> replaced the body: gumbo ignores nearly everything from there on.
+  bool InFrameset() const { return after_frameset_ || (!open_.empty() && Is(Current(), GUMBO_TAG_FRAMESET)); }
 
   // What every token costs gumbo at most besides what is counted where it happens: a walk of the
   // stack (scope checks, looking up an entry of the list on the stack) and of the list.
@@ -1016,6 +1040,11 @@ class TreeModel {
     switch (tag) {
       case GUMBO_TAG_HTML: case GUMBO_TAG_BODY: case GUMBO_TAG_HEAD:
         return Content::kMarkup;  // merged into the existing element, or ignored
+      case GUMBO_TAG_FRAMESET:
+        if (!frameset_ok_) return Content::kMarkup;  // ignored
+        PopTo(0);  // it replaces the body
+        PushHtml(t);
+        return Content::kMarkup;
       case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP: case GUMBO_TAG_COL: case GUMBO_TAG_TBODY:
       case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH: {
         // In a cell or caption these close it and start again "in row" or "in table"; in a template
@@ -1081,7 +1110,7 @@ class TreeModel {
       return Content::kMarkup;
     }
     if (Has(tag, kRawText)) return Content::kRawText;
-    const bool block = Has(tag, kClosesP) || tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_FRAMESET ||
+    const bool block = Has(tag, kClosesP) || tag == GUMBO_TAG_TEMPLATE ||
                        tag == GUMBO_TAG_RB || tag == GUMBO_TAG_RP || tag == GUMBO_TAG_RT ||
                        tag == GUMBO_TAG_RTC;
     if (!block) Reconstruct();
@@ -1195,6 +1224,10 @@ class TreeModel {
   std::vector<El> open_;
   std::vector<Entry> list_;
   bool foster_ = false;  // the token at hand is processed "in table": what it pushes is foster-parented
+  // Whether a <frameset> would still replace the body. gumbo's flag turns false on fewer tags than
+  // this one does: when this one says yes, so does gumbo's.
+  bool frameset_ok_ = true;
+  bool after_frameset_ = false;  // the frameset that replaced the body was closed
   uint32_t next_id_ = 1;
   uint64_t work_ = 0;
   uint64_t tree_bytes_ = 0;  // estimated arena bytes of gumbo's tree
@@ -1232,7 +1265,7 @@ size_t FindCut(std::string_view html, size_t max_tree_bytes) {
         if (content == Content::kPlainText) {
           const size_t from = scanner.position();
           scanner.SkipToEnd();
-          model.Text(scanner.position() - from);
+          model.Text(html.substr(from));
         }
         break;
       }
@@ -1240,7 +1273,7 @@ size_t FindCut(std::string_view html, size_t max_tree_bytes) {
         model.EndTag(t);
         break;
       case TokenKind::kText:
-        model.Text(scanner.position() - t.begin);
+        model.Text(html.substr(t.begin, scanner.position() - t.begin));
         break;
       case TokenKind::kOther:  // a comment, a doctype, a tag cut off by the end
         model.TextNode(scanner.position() - t.begin);

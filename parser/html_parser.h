@@ -6,9 +6,9 @@
 //
 // Hostile pages are bounded in time and memory. gumbo 0.10.1 is quadratic on deep nesting and on
 // long lists of formatting elements, and its tree can take ~90x the input's size. A linear pre-scan
-// estimates gumbo's work: past a budget that real pages stay far below, only the start of the page
-// is parsed as a tree, and the rest is scanned flat (see ParsedPage::flattened). The tree lives in
-// an arena, so freeing it is not a recursion that a deep tree could overflow.
+// estimates gumbo's work and the size of its tree: past budgets that real pages stay far below, only
+// the start of the page is parsed as a tree, and the rest is scanned flat (see ParsedPage::flattened).
+// The tree lives in an arena, so freeing it is not a recursion that a deep tree could overflow.
 #pragma once
 
 #include <chrono>
@@ -48,9 +48,12 @@ struct ParseOptions {
   size_t max_bytes = 4 << 20;   // parse at most this many bytes of the document
   int max_errors = 100;         // gumbo stops recording errors past this (GumboOptions.max_errors)
   size_t max_links = 100000;    // links beyond this are dropped
-  // Backstops for what the pre-scan could not foresee, since gumbo cannot be interrupted: past either,
-  // the tree is abandoned and the whole page is scanned flat. The time is checked as gumbo allocates.
+  // The tree may take this much memory. The pre-scan cuts the page where the tree would pass half of
+  // it; past all of it (a backstop) the tree is abandoned and the whole page is scanned flat. Real
+  // pages take 10-20x their size (60 MiB for 4 MiB).
   size_t max_tree_bytes = 256 << 20;
+  // A backstop for what the pre-scan could not foresee, since gumbo cannot be interrupted: past this,
+  // checked as gumbo allocates, the tree is abandoned and the whole page is scanned flat.
   std::chrono::milliseconds max_tree_time{2000};
 };
 
