@@ -302,6 +302,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     if (!crawler.store_error().ok()) return crawler.store_error();
   }
   SummariseResources(resources_before, ResourceUse::Now(), summary);
+  FANOUT_RETURN_IF_ERROR(store.Flush());  // so the store's figures include this run's last batch
   const StoreStats after = store.stats();
   summary.store_batches = after.batches - store_before.batches;
   summary.store_busy_fraction =
