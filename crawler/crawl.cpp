@@ -95,7 +95,6 @@ class Crawler {
   uint64_t host_waits_ = 0;    // page tasks that found their host's limit reached
   InFlightMeter meter_;
   PageSamples samples_;
-  double parse_seconds_ = 0;
   Status store_error_;
   CrawlSummary summary_;
 };
@@ -154,7 +153,6 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, As
   std::vector<LinkCandidate> candidates;
   if (parse) {
     candidates = co_await pool_.Run([&] { return ParsePage(page_url, response.body, options_.follow_nofollow, record); });
-    parse_seconds_ += record.parse;
     ++summary_.parsed_pages;
   }
   std::string().swap(response.body);  // the body is done with: free it before waiting on the store
@@ -184,18 +182,11 @@ Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> pro
 
 void Crawler::Summarise(CrawlSummary& s, double wall) {
   s = summary_;
-  SummariseSamples(samples_, s);
+  SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, s);
   PoolStats pool = pool_.stats();
   LoopStats loop = loop_.stats();
-  s.queued_left = frontier_.queued();
-  s.wall_seconds = wall;
-  s.pages_per_second = wall > 0 ? static_cast<double>(s.pages) / wall : 0;
-  s.concurrency = options_.concurrency;
-  s.per_host = options_.per_host;
-  meter_.Report(wall, s);
   s.max_pages_in_progress = max_active_;
   s.page_slots = pages_.capacity();
-  s.mean_parse_seconds = s.parsed_pages > 0 ? parse_seconds_ / static_cast<double>(s.parsed_pages) : 0;
   s.per_host_bound = host_waits_ > 0 && options_.per_host < options_.concurrency;
   s.loop_busy_fraction = wall > 0 ? loop.busy_seconds / wall : 0;
   s.threads = pool.threads;

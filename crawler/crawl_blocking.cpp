@@ -41,7 +41,6 @@ class BlockingCrawler {
   int64_t dispatched_ = 0;            // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
   uint64_t host_waits_ = 0;           // guarded by mu_
-  double parse_seconds_ = 0;          // guarded by mu_
   InFlightMeter meter_;               // guarded by mu_
   CrawlSummary summary_;              // guarded by mu_
   PageSamples samples_;               // guarded by mu_
@@ -98,10 +97,7 @@ void BlockingCrawler::Worker(CURLSH* share) {
     std::string().swap(response.body);
 
     lock.lock();
-    if (parse) {
-      parse_seconds_ += record.parse;
-      ++summary_.parsed_pages;
-    }
+    if (parse) ++summary_.parsed_pages;
     std::vector<LinkRecord> links =
         DecideLinks(std::move(candidates), item.depth, frontier_, summary_.skipped_by_reason);
     CountPage(record, links.size(), summary_, samples_);
@@ -142,19 +138,11 @@ Status BlockingCrawler::Run(CrawlSummary& summary, const std::function<void(cons
   const double wall = SecondsSince(started_);
   std::lock_guard lock(mu_);
   summary = summary_;
-  SummariseSamples(samples_, summary);
-  meter_.Report(wall, summary);
-  summary.queued_left = frontier_.queued();
-  summary.wall_seconds = wall;
-  summary.pages_per_second = wall > 0 ? static_cast<double>(summary.pages) / wall : 0;
-  summary.concurrency = options_.concurrency;
-  summary.per_host = options_.per_host;
+  SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, summary);
   summary.per_host_bound = host_waits_ > 0 && options_.per_host < workers_;
   summary.threads = workers_;
   summary.max_pages_in_progress = workers_;
   summary.page_slots = workers_;
-  summary.mean_parse_seconds =
-      summary.parsed_pages > 0 ? parse_seconds_ / static_cast<double>(summary.parsed_pages) : 0;
   return store_error_;
 }
 

@@ -92,20 +92,12 @@ void Fetcher::ReturnEasy(CurlEasy easy) {
 }
 
 void Fetcher::CountInFlight(int delta) {
-  auto now = EventLoop::Clock::now();
-  stats_.in_flight_seconds += static_cast<double>(stats_.in_flight) * std::chrono::duration<double>(now - last_change_).count();
-  last_change_ = now;
   stats_.in_flight = static_cast<size_t>(static_cast<long>(stats_.in_flight) + delta);
   stats_.max_in_flight = std::max(stats_.max_in_flight, stats_.in_flight);
   if (delta > 0) ++stats_.transfers;
 }
 
-FetcherStats Fetcher::stats() const {
-  FetcherStats s = stats_;
-  s.in_flight_seconds += static_cast<double>(s.in_flight) *
-                         std::chrono::duration<double>(EventLoop::Clock::now() - last_change_).count();
-  return s;
-}
+FetcherStats Fetcher::stats() const { return stats_; }
 
 void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& options, CURLSH* share) {
   const FetchRequest& request = state.request;

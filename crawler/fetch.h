@@ -67,7 +67,6 @@ struct FetcherStats {
   uint64_t transfers = 0;
   size_t in_flight = 0;
   size_t max_in_flight = 0;
-  double in_flight_seconds = 0;  // integral of in_flight over time: / wall time = mean in flight
 };
 
 class FetchOp;
@@ -136,7 +135,6 @@ class Fetcher {
   CurlShare share_;
   std::vector<CurlEasy> idle_;
   FetcherStats stats_;
-  EventLoop::Clock::time_point last_change_ = EventLoop::Clock::now();
 };
 
 class FetchOp final : public CurlTransfer {

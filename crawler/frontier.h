@@ -50,7 +50,6 @@ class Frontier {
   // A transfer was redirected to `url`. True if no other transfer has fetched or is fetching it:
   // then it counts as fetched, and Pop() will skip it if it is queued. False: it is a duplicate.
   bool ClaimRedirectTarget(const std::string& url);
-  bool Seen(const std::string& url) const { return seen_.count(url) > 0; }
 
   std::optional<FrontierItem> Pop();
   bool empty() const { return queued_ == 0; }

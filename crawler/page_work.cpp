@@ -185,9 +185,17 @@ double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + stat
 
 }  // namespace
 
-void SummariseSamples(PageSamples& samples, CrawlSummary& summary) {
-  summary.fetch_seconds = PercentilesOf(samples.fetch);
-  summary.parse_seconds = PercentilesOf(samples.parse);
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, size_t queued_left,
+                  double wall, CrawlSummary& s) {
+  s.fetch_seconds = PercentilesOf(samples.fetch);
+  s.parse_seconds = PercentilesOf(samples.parse);
+  meter.Report(wall, s);
+  s.queued_left = queued_left;
+  s.wall_seconds = wall;
+  s.pages_per_second = wall > 0 ? static_cast<double>(s.pages) / wall : 0;
+  s.concurrency = options.concurrency;
+  s.per_host = options.per_host;
+  s.mean_parse_seconds = s.parsed_pages > 0 ? s.phases.parse / static_cast<double>(s.parsed_pages) : 0;
 }
 
 ResourceUse ResourceUse::Now() {

@@ -63,8 +63,6 @@ struct PageSamples {
 // Adds one stored page to the run's counters and samples.
 void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples);
 
-// Fills the summary's percentiles from the samples.
-void SummariseSamples(PageSamples& samples, CrawlSummary& summary);
 
 // The process's resource use (getrusage), for the difference over a run.
 struct ResourceUse {
@@ -91,5 +89,10 @@ class InFlightMeter {
   CrawlClock::time_point mark_ = CrawlClock::now();
   double in_flight_seconds_ = 0, saturated_seconds_ = 0, saturated_in_flight_seconds_ = 0;
 };
+
+// Fills the summary's figures that every mode computes alike: percentiles, fan-out, throughput,
+// the limits asked for, queue left and mean parse time.
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, size_t queued_left,
+                  double wall, CrawlSummary& summary);
 
 }  // namespace fanout
