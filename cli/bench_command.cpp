@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/text_table.h"
 #include "testsite/server.h"
 
 extern char** environ;
@@ -73,12 +74,6 @@ Result<json> RunCrawl(const std::string& self, const std::string& url, const std
   return j;
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 double CpuPerThousand(const json& r) {
   double pages = r.value("pages", 0.0);
   return pages > 0 ? 1000 * (r.value("cpu_user_seconds", 0.0) + r.value("cpu_system_seconds", 0.0)) / pages : 0;
@@ -87,18 +82,17 @@ double CpuPerThousand(const json& r) {
 void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostream& out) {
   out << "fanout bench: " << o.pages << " pages, " << o.links << " links, ~" << o.page_bytes << " bytes, latency "
       << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
-  out << "mode     conc   pages   wall s   pages/s  speed-up  efficiency  CPU s/1k pages  peak RSS MB  ctx switches\n";
+  TextTable table({"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency", "CPU s/1k pages",
+                   "peak RSS MB", "ctx switches"});
   for (const Cell& c : cells) {
     const json& r = c.report;
-    char line[256];
-    std::snprintf(line, sizeof line, "%-8s %4zu %7lld %8.2f %9.1f %8.1fx %10s %15.2f %12.1f %13lld\n", c.mode.c_str(),
-                  c.concurrency, static_cast<long long>(r.value("pages", 0)), r.value("wall_seconds", 0.0),
-                  r.value("pages_per_second", 0.0), c.speedup,
-                  c.efficiency > 0 ? (Fixed(100 * c.efficiency, 0) + "%").c_str() : "-", CpuPerThousand(r),
-                  r.value("peak_rss_kb", 0) / 1024.0,
-                  static_cast<long long>(r.value("voluntary_switches", 0) + r.value("involuntary_switches", 0)));
-    out << line;
+    table.AddRow({c.mode, std::to_string(c.concurrency), std::to_string(r.value("pages", int64_t{0})),
+                  Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1),
+                  Fixed(c.speedup, 1) + "x", c.efficiency > 0 ? Fixed(100 * c.efficiency, 0) + "%" : "-",
+                  Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
+                  std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))});
   }
+  table.Print(out);
   out << "speed-up: pages/s over sync. efficiency: pages/s against the latency-bound ideal, concurrency / latency.\n";
 }
 
@@ -129,8 +123,9 @@ std::string BarChart(const std::string& title, const std::vector<std::pair<std::
 
 // Stacked bars: per cell, the mean seconds per page in each phase.
 std::string BreakdownChart(const std::vector<Cell>& cells) {
-  static const char* kPhases[] = {"queue_wait", "dns", "connect", "tls", "first_byte", "transfer", "parse"};
-  static const char* kColours[] = {"#999999", "#e0a040", "#d06030", "#a040a0", "#3b7dd8", "#40a070", "#202020"};
+  static const char* kPhases[] = {"queue_wait", "dns", "connect", "tls", "first_byte", "transfer", "parse", "store"};
+  static const char* kColours[] = {"#999999", "#e0a040", "#d06030", "#a040a0", "#3b7dd8", "#40a070", "#202020", "#70b0e0"};
+  static_assert(std::size(kPhases) == std::size(kColours), "a colour per phase");
   double max = 1e-9;
   std::vector<std::vector<double>> per_page;
   for (const Cell& c : cells) {
@@ -163,8 +158,8 @@ std::string BreakdownChart(const std::vector<Cell>& cells) {
   }
   const int legend_y = static_cast<int>(cells.size()) * row + 18;
   for (size_t k = 0; k < std::size(kPhases); ++k) {
-    svg << "<rect x=\"" << k * 80 << "\" y=\"" << legend_y - 10 << "\" width=\"10\" height=\"10\" fill=\""
-        << kColours[k] << "\"/><text x=\"" << k * 80 + 14 << "\" y=\"" << legend_y << "\">" << kPhases[k]
+    svg << "<rect x=\"" << k * 72 << "\" y=\"" << legend_y - 10 << "\" width=\"10\" height=\"10\" fill=\""
+        << kColours[k] << "\"/><text x=\"" << k * 72 + 14 << "\" y=\"" << legend_y << "\">" << kPhases[k]
         << "</text>";
   }
   svg << "</svg></figure>";

@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/text_table.h"
 #include "crawler/crawl.h"
 #include "storage/store.h"
 
@@ -32,59 +34,92 @@ int ExitCodeFor(const Status& s) {
   }
 }
 
-std::string Fixed(double v, int digits) {
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(digits);
-  out << v;
-  return out.str();
+std::string Count(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string Millis(double seconds, int digits = 1) { return Fixed(1e3 * seconds, digits); }
+
+// "kind n, kind n" from a count per key.
+std::string ByKey(const std::map<std::string, int64_t>& counts) {
+  std::string text;
+  for (const auto& [key, n] : counts) text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + key;
+  return text;
+}
+
+void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& out) {
+  TextTable run({"run " + std::to_string(s.run_id) + " (" + s.mode + ")", ""}, "ll");
+  std::string pages = Count(s.pages, "page", "pages") + " fetched, " + std::to_string(s.ok_pages) + " ok, " +
+                      std::to_string(s.parsed_pages) + " parsed, " + Count(s.errors, "error", "errors");
+  if (!s.errors_by_kind.empty()) pages += " (" + ByKey(s.errors_by_kind) + ")";
+  run.AddRow({"pages", pages});
+  run.AddRow({"wall time", Fixed(s.wall_seconds, s.wall_seconds < 1 ? 3 : 2) + " s"});
+  run.AddRow({"throughput", Fixed(s.pages_per_second, 1) + " pages/s, " + Fixed(s.bytes_per_second / 1e6, 2) +
+                                " MB/s (" + Fixed(static_cast<double>(s.bytes) / 1e6, 2) + " MB of bodies)"});
+  std::string links = std::to_string(s.links) + " found";
+  if (!s.skipped_by_reason.empty()) links += "; not followed: " + ByKey(s.skipped_by_reason);
+  run.AddRow({"links", links});
+  std::string fan_out = "at most " + std::to_string(s.max_in_flight) + " transfers at once, " +
+                        Fixed(s.mean_in_flight, 1) + " on average (--concurrency " + std::to_string(s.concurrency) +
+                        ", --per-host " + std::to_string(s.per_host) + ")";
+  if (s.per_host_bound) fan_out += "; the per-host limit bounded it";
+  run.AddRow({"fan-out", fan_out});
+  if (s.saturated_seconds > 0) {
+    run.AddRow({"  with a full queue", Fixed(s.saturated_mean_in_flight, 1) + " in flight on average over " +
+                                           Fixed(s.saturated_seconds, 2) + " s with >= " +
+                                           std::to_string(s.concurrency) + " URLs queued"});
+  }
+  if (s.mode == "async") {
+    run.AddRow({"threads", "loop busy " + Fixed(100 * s.loop_busy_fraction, 0) + "%, " + std::to_string(s.threads) +
+                               " pool threads busy " + Fixed(100 * s.pool_busy_fraction, 0) + "%"});
+  } else {
+    run.AddRow({"threads", Count(static_cast<int64_t>(s.threads), "worker thread", "worker threads") +
+                               " with blocking transfers"});
+  }
+  run.AddRow({"store", "writer busy " + Fixed(100 * s.store_busy_fraction, 0) + "%, " +
+                           Count(s.store_batches, "transaction", "transactions")});
+  run.AddRow({"process", Fixed(s.cpu_user_seconds, 2) + " s user, " + Fixed(s.cpu_system_seconds, 2) +
+                             " s system, peak RSS " + std::to_string(s.peak_rss_kb / 1024) + " MB"});
+  run.AddRow({"context switches", std::to_string(s.voluntary_switches) + " voluntary, " +
+                                      std::to_string(s.involuntary_switches) + " involuntary"});
+  if (s.queued_left > 0) run.AddRow({"left", std::to_string(s.queued_left) + " URLs queued (--max-pages reached)"});
+  run.AddRow({"database", db});
+  run.Print(out);
+}
+
+// Each phase summed over pages, per page, as a share of the pages' time, and percentiles where
+// the run kept samples.
+void PrintTimeTable(const CrawlSummary& s, std::ostream& out) {
+  const PhaseSeconds& t = s.phases;
+  const double fetch = t.dns + t.connect + t.tls + t.first_byte + t.transfer;
+  const double all = t.queue_wait + fetch + t.parse + t.store;
+  TextTable time({"where the time went", "summed s", "ms/page", "share", "p50 ms", "p90 ms", "p99 ms"});
+  auto row = [&](const std::string& name, double seconds, int64_t pages, const Percentiles* p = nullptr) {
+    std::vector<std::string> cells = {name, Fixed(seconds, 3),
+                                      pages > 0 ? Millis(seconds / static_cast<double>(pages), 3) : "-",
+                                      all > 0 ? Fixed(100 * seconds / all, 1) + "%" : "-"};
+    if (p != nullptr) {
+      const int digits = p->p99 < 0.01 ? 3 : 1;
+      cells.insert(cells.end(), {Millis(p->p50, digits), Millis(p->p90, digits), Millis(p->p99, digits)});
+    }
+    time.AddRow(std::move(cells));
+  };
+  row("queue wait", t.queue_wait, s.pages);
+  row("dns", t.dns, s.pages);
+  row("connect", t.connect, s.pages);
+  row("tls", t.tls, s.pages);
+  row("first byte", t.first_byte, s.pages);
+  row("transfer", t.transfer, s.pages);
+  row("  fetch, all phases", fetch, s.pages, &s.fetch_seconds);
+  row("parse (CPU)", t.parse, s.parsed_pages, &s.parse_seconds);
+  row("store", t.store, s.pages);
+  time.Print(out);
 }
 
 void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& out) {
-  out << "crawled " << s.pages << " pages (" << s.mode << ") in " << Fixed(s.wall_seconds, 2) << " s (" << Fixed(s.pages_per_second, 1)
-      << " pages/s), " << s.ok_pages << " ok, " << s.errors << " errors, " << Fixed(static_cast<double>(s.bytes) / 1e6, 2)
-      << " MB\n";
-  if (!s.errors_by_kind.empty()) {
-    out << "  errors:";
-    for (const auto& [kind, n] : s.errors_by_kind) out << " " << kind << " " << n;
-    out << "\n";
-  }
-  out << "  links: " << s.links << " found";
-  for (const auto& [reason, n] : s.skipped_by_reason) out << ", " << n << " " << reason;
+  PrintRunTable(s, db, out);
   out << "\n";
-  out << "  fan-out: at most " << s.max_in_flight << " transfers at once, " << Fixed(s.mean_in_flight, 1)
-      << " on average (--concurrency " << s.concurrency << ", --per-host " << s.per_host << ")";
-  if (s.per_host_bound) out << "; the per-host limit, not --concurrency, bounded the fan-out";
-  out << "\n";
-  if (s.saturated_seconds > 0) {
-    out << "  while the queue held at least " << s.concurrency << " URLs (" << Fixed(s.saturated_seconds, 2)
-        << " s): " << Fixed(s.saturated_mean_in_flight, 1) << " transfers in flight on average\n";
-  }
-  if (s.parsed_pages > 0) {
-    out << "  parse: " << Fixed(1e6 * s.mean_parse_seconds, 0) << " us of CPU per page on a pool thread\n";
-  }
-  if (s.mode == "async") {
-    out << "  loop thread busy " << Fixed(100 * s.loop_busy_fraction, 0) << "%, " << s.threads << " pool threads busy "
-        << Fixed(100 * s.pool_busy_fraction, 0) << "%";
-  } else {
-    out << "  " << s.threads << " worker thread" << (s.threads == 1 ? "" : "s") << " (blocking transfers)";
-  }
-  out << ", store writer busy " << Fixed(100 * s.store_busy_fraction, 0) << "% (" << s.store_batches
-      << " transactions)\n";
-  const PhaseSeconds& t = s.phases;
-  const double fetch_sum = t.dns + t.connect + t.tls + t.first_byte + t.transfer;
-  out << "  where the time went, summed over pages: queue wait " << Fixed(t.queue_wait, 2) << " s, dns "
-      << Fixed(t.dns, 2) << ", connect " << Fixed(t.connect, 2) << ", tls " << Fixed(t.tls, 2) << ", first byte "
-      << Fixed(t.first_byte, 2) << ", transfer " << Fixed(t.transfer, 2) << " (fetching " << Fixed(fetch_sum, 2)
-      << " s), parse " << Fixed(t.parse, 2) << " s CPU\n";
-  out << "  fetch p50/p90/p99 " << Fixed(1e3 * s.fetch_seconds.p50, 1) << "/" << Fixed(1e3 * s.fetch_seconds.p90, 1)
-      << "/" << Fixed(1e3 * s.fetch_seconds.p99, 1) << " ms; parse " << Fixed(1e3 * s.parse_seconds.p50, 2) << "/"
-      << Fixed(1e3 * s.parse_seconds.p90, 2) << "/" << Fixed(1e3 * s.parse_seconds.p99, 2) << " ms\n";
-  out << "  process: " << Fixed(s.cpu_user_seconds, 2) << " s user, " << Fixed(s.cpu_system_seconds, 2)
-      << " s system, peak RSS " << s.peak_rss_kb / 1024 << " MB, context switches " << s.voluntary_switches
-      << " voluntary, " << s.involuntary_switches << " involuntary\n";
-  if (s.queued_left > 0) out << "  " << s.queued_left << " URLs left in the queue (--max-pages reached)\n";
-  out << "  run " << s.run_id << " in " << db << "\n";
+  PrintTimeTable(s, out);
 }
 
 int RunCrawl(CrawlCommandOptions& opt) {

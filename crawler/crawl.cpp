@@ -213,6 +213,7 @@ std::string CrawlSummary::ToJson() const {
       {"queued_left", queued_left},
       {"wall_seconds", wall_seconds},
       {"pages_per_second", pages_per_second},
+      {"bytes_per_second", bytes_per_second},
       {"concurrency", concurrency},
       {"per_host", per_host},
       {"max_in_flight", max_in_flight},
@@ -230,7 +231,7 @@ std::string CrawlSummary::ToJson() const {
       {"store_batches", store_batches},
       {"phase_seconds", {{"queue_wait", phases.queue_wait}, {"dns", phases.dns}, {"connect", phases.connect},
                          {"tls", phases.tls}, {"first_byte", phases.first_byte}, {"transfer", phases.transfer},
-                         {"parse", phases.parse}}},
+                         {"parse", phases.parse}, {"store", phases.store}}},
       {"fetch_seconds", {{"p50", fetch_seconds.p50}, {"p90", fetch_seconds.p90}, {"p99", fetch_seconds.p99}}},
       {"parse_seconds", {{"p50", parse_seconds.p50}, {"p90", parse_seconds.p90}, {"p99", parse_seconds.p99}}},
       {"cpu_user_seconds", cpu_user_seconds},
@@ -296,6 +297,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   FANOUT_RETURN_IF_ERROR(store.Flush());  // so the store's figures include this run's last batch
   const StoreStats after = store.stats();
   summary.store_batches = after.batches - store_before.batches;
+  summary.phases.store = after.store_seconds - store_before.store_seconds;
   summary.store_busy_fraction =
       summary.wall_seconds > 0 ? (after.write_seconds - store_before.write_seconds) / summary.wall_seconds : 0;
   summary.run_id = *run;

@@ -48,9 +48,10 @@ struct CrawlProgress {
   double elapsed_seconds = 0;
 };
 
-// Seconds summed over the run's pages, phase by phase: where the time went.
+// Seconds summed over the run's pages, phase by phase: where the time went. parse is CPU time;
+// store is each page's wait for room in the store's queue plus the writer's time inserting it.
 struct PhaseSeconds {
-  double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, parse = 0;
+  double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, parse = 0, store = 0;
 };
 
 struct Percentiles {
@@ -71,6 +72,7 @@ struct CrawlSummary {
   size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
   double wall_seconds = 0;
   double pages_per_second = 0;
+  double bytes_per_second = 0;   // body bytes received / wall
   size_t concurrency = 0;
   size_t per_host = 0;
   size_t max_in_flight = 0;      // the most transfers at once
@@ -88,7 +90,7 @@ struct CrawlSummary {
   int64_t store_batches = 0;       // transactions committed for this run's pages
   uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
 
-  PhaseSeconds phases;           // summed over pages (parse: CPU seconds)
+  PhaseSeconds phases;           // summed over pages
   Percentiles fetch_seconds;     // per page, the whole transfer
   Percentiles parse_seconds;     // per parsed page, CPU
   double cpu_user_seconds = 0;   // the process, during the crawl (getrusage)

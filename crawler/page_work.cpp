@@ -193,6 +193,7 @@ void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlO
   s.queued_left = queued_left;
   s.wall_seconds = wall;
   s.pages_per_second = wall > 0 ? static_cast<double>(s.pages) / wall : 0;
+  s.bytes_per_second = wall > 0 ? static_cast<double>(s.bytes) / wall : 0;
   s.concurrency = options.concurrency;
   s.per_host = options.per_host;
   s.mean_parse_seconds = s.parsed_pages > 0 ? s.phases.parse / static_cast<double>(s.parsed_pages) : 0;

@@ -8,7 +8,7 @@ namespace {
 
 // kMigrations[v] takes a database from version v to v + 1; kMigrations[0] creates it. Steps are
 // append-only: a released step is never edited, since databases out there were built by it.
-// SCHEMA.md describes the result; keep the two in step.
+// README.md ("The crawl database") describes the result; keep the two in step.
 constexpr const char* kMigrations[] = {
     // 0 -> 1: the first schema.
     R"sql(
@@ -86,6 +86,10 @@ CREATE VIEW frontier AS
   WHERE l.followed = 1
     AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = l.to_url)
   GROUP BY p.run_id, l.to_url;
+)sql",
+    // 1 -> 2: the time each page spent being stored. Rows written before it read 0.
+    R"sql(
+ALTER TABLE pages ADD COLUMN store REAL NOT NULL DEFAULT 0;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");

@@ -2,8 +2,8 @@
 //
 // The version lives in meta(key, value) under 'schema_version'. kSchemaVersion is the version this
 // build writes. Opening an older database migrates it in place, in one transaction; a newer one is
-// refused, so an old fanout never writes into a layout it does not know. storage/SCHEMA.md documents
-// every table and column; change it together with the DDL in schema.cpp.
+// refused, so an old fanout never writes into a layout it does not know. README.md documents every
+// table and column; change it together with the DDL in schema.cpp.
 //
 // Thread rules: these functions use the connection they are given, on the caller's thread, like any
 // SqliteDb call. MigrateSchema takes the write lock for its check-and-create, so two processes
@@ -18,7 +18,7 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.

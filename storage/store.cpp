@@ -72,7 +72,7 @@ struct Connection {
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
   SqliteStmt insert_page, insert_link, insert_error;
-  SqliteStmt insert_run, finish_run;
+  SqliteStmt insert_run, finish_run, set_store_time;
 };
 
 Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
@@ -100,6 +100,8 @@ Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_error,
       "INSERT INTO errors (run_id, page_id, url, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  // The page's own insert time is only known once its links are in: written back by rowid.
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.set_store_time, "UPDATE pages SET store = ?2 WHERE id = ?1"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options) VALUES (?1, ?2, ?3, ?4)"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
@@ -155,6 +157,7 @@ struct Item {
   int64_t run_id = 0;
   PageRecord page;
   std::vector<LinkRecord> links;
+  double backpressure_seconds = 0;  // how long AddPage waited for room
   std::function<Status()> task;  // set for a task; runs on the writer in its own transaction
 };
 
@@ -194,7 +197,7 @@ class Store::Impl {
   void WriterMain();
   void WriterLoop();
   Status WritePage(const Item& item);
-  Status InsertPage(const Item& item);
+  Status InsertPage(const Item& item, Clock::time_point start);
   Status RunTask(const Item& item);
   Status CommitBatch();
   Status AbortBatch(Status why);
@@ -245,12 +248,18 @@ Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
     return Status::InvalidArgument("AddPage without a run: call BeginRun first");
   }
   // Backpressure: the pool thread waits here while the writer is queue_pages behind.
-  not_full_cv_.wait(lock, [&] { return queued_pages_ < options_.queue_pages || !error_.ok() || stopping_; });
+  double waited = 0;
+  auto has_room = [&] { return queued_pages_ < options_.queue_pages || !error_.ok() || stopping_; };
+  if (!has_room()) {
+    const Clock::time_point start = Clock::now();
+    not_full_cv_.wait(lock, has_room);
+    waited = Seconds(Clock::now() - start);
+  }
   if (!error_.ok()) return error_;
   if (stopping_) return Closed();
   if (run_id_ == 0) return Status::InvalidArgument("AddPage without a run: call BeginRun first");
   const bool was_empty = queue_.empty();
-  queue_.push_back(Item{++last_seq_, run_id_, std::move(page), std::move(links), {}});
+  queue_.push_back(Item{++last_seq_, run_id_, std::move(page), std::move(links), waited, {}});
   ++queued_pages_;
   // The writer only sleeps on an empty queue, so only the first item needs to wake it.
   if (was_empty) work_cv_.notify_one();
@@ -278,7 +287,7 @@ Status Store::Impl::RunOnWriter(std::function<Status()> fn) {
   if (stopping_) return Closed();
   // Tasks do not count against queue_pages: they are few, and the control thread must not wait
   // behind the pool for room.
-  queue_.push_back(Item{++last_seq_, 0, {}, {}, std::move(fn)});
+  queue_.push_back(Item{++last_seq_, 0, {}, {}, 0, std::move(fn)});
   const uint64_t seq = last_seq_;
   work_cv_.notify_one();
   // A task that fails latches its error, so error_ tells whether it ran and succeeded.
@@ -398,6 +407,7 @@ void Store::Impl::WriterLoop() {
         stats_.batches += 1;
         stats_.commit_seconds += counts.commit_seconds;
         stats_.write_seconds += counts.write_seconds;
+        stats_.store_seconds += counts.store_seconds;
         stats_.in_batch = 0;
         done_seq_ = applied_seq_;
         done_cv_.notify_all();
@@ -460,13 +470,13 @@ Status Store::Impl::WritePage(const Item& item) {
     batch_.deadline = start + std::chrono::milliseconds(options_.batch_ms);
   }
   ++batch_.items;
-  Status s = InsertPage(item);
+  Status s = InsertPage(item, start);
   batch_.counts.write_seconds += Seconds(Clock::now() - start);
   if (!s.ok()) return AbortBatch(Annotate(s, "writing page '" + item.page.url + "'"));
   return Status::Ok();
 }
 
-Status Store::Impl::InsertPage(const Item& item) {
+Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   const PageRecord& page = item.page;
   SqliteStmt& p = conn_->insert_page;
   p.Bind(1, item.run_id).Bind(2, page.url);
@@ -512,6 +522,12 @@ Status Store::Impl::InsertPage(const Item& item) {
     FANOUT_RETURN_IF_ERROR(RunOnce(e));
     ++batch_.counts.errors;
   }
+
+  const double store_seconds = item.backpressure_seconds + Seconds(Clock::now() - start);
+  SqliteStmt& t = conn_->set_store_time;
+  t.Bind(1, page_id).Bind(2, store_seconds);
+  FANOUT_RETURN_IF_ERROR(RunOnce(t));
+  batch_.counts.store_seconds += store_seconds;
   return Status::Ok();
 }
 

@@ -39,7 +39,8 @@ struct RunInfo {
   std::string options_json;        // the crawl's options as a JSON object; "" stores {}
 };
 
-// One fetched (or failed) URL; one row in pages. Strings left "" are stored as NULL.
+// One fetched (or failed) URL; one row in pages. Strings left "" are stored as NULL. The row's
+// `store` column is not here: the store measures it (see StoreStats::store_seconds).
 struct PageRecord {
   std::string url;            // normalised URL that was requested (unique per run)
   std::string final_url;      // after redirects ("" = same as url)
@@ -96,6 +97,9 @@ struct StoreStats {
   int64_t batches = 0;     // page transactions committed
   double commit_seconds = 0;  // time spent in COMMIT
   double write_seconds = 0;   // time spent writing batches, COMMIT included: the writer's busy time
+  // The pages' `store` column summed: per page, the time its caller waited in AddPage for room in
+  // the queue plus the writer's time inserting its rows (the batch's COMMIT is not split per page).
+  double store_seconds = 0;
   int64_t queued = 0;         // now: pages waiting for the writer (at queue_pages, AddPage blocks)
   int64_t in_batch = 0;       // now: pages written into the open transaction, not yet committed
 };

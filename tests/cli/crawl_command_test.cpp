@@ -40,14 +40,21 @@ TEST_F(CrawlCommand, CrawlsASiteAndPrintsTheSummary) {
   test::ProcessResult r = Fanout({"crawl", server_->url(), "--db", db, "--concurrency", "8", "--report",
                                   dir_.File("report.json")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("crawled 120 pages"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("errors: http 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("120 pages fetched"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 error (1 http)"), std::string::npos) << r.out;
+  // The time table has a row per phase.
+  for (const char* phase : {"queue wait", "dns", "connect", "tls", "first byte", "transfer", "  fetch, all phases",
+                            "parse (CPU)", "store"}) {
+    EXPECT_NE(r.out.find(std::string("\n") + phase + "  "), std::string::npos) << phase << "\n" << r.out;
+  }
   EXPECT_NE(r.out.find("--concurrency 8"), std::string::npos) << r.out;
   EXPECT_TRUE(r.err.empty()) << "no progress line when stderr is not a terminal: " << r.err;
   std::ifstream report(dir_.File("report.json"));
   std::stringstream json;
   json << report.rdbuf();
   EXPECT_NE(json.str().find("\"pages\":120"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find("\"bytes_per_second\":"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find("\"store\":"), std::string::npos) << json.str();
   EXPECT_EQ(server_->stats().requests, 120u);
 
   // A second crawl into the same file adds a run and keeps the first.

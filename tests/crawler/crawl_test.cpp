@@ -228,6 +228,12 @@ TEST_F(CrawlTest, TimingsArePresentNonNegativeAndAddUp) {
   EXPECT_GT(wide.parse_seconds.p50, 0);
   EXPECT_GT(wide.cpu_user_seconds + wide.cpu_system_seconds, 0);
   EXPECT_GT(wide.peak_rss_kb, 0);
+  EXPECT_NEAR(wide.bytes_per_second, static_cast<double>(wide.bytes) / wide.wall_seconds, 1e-6 * wide.bytes_per_second);
+  // Every page took some time to store, and the run's store phase is the sum of the pages'.
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE store > 0"), 150);
+  EXPECT_NEAR(wide.phases.store,
+              Count("SELECT CAST(sum(store) * 1e9 AS INTEGER) FROM pages WHERE run_id = " + std::to_string(wide.run_id)) / 1e9,
+              1e-6);
 
   // The same site through a narrower per-host limit: pages wait for their host's permit.
   CrawlSummary narrow = CrawlInto({.seeds = {site->url()}, .concurrency = 16, .per_host = 2});

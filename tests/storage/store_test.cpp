@@ -347,7 +347,7 @@ TEST_F(StoreTest, ADatabaseFromANewerFanoutIsRefusedAndLeftUnchanged) {
   Result<std::unique_ptr<Store>> store = Store::Open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(store.status().message().find("database schema version 7 is newer than this fanout (1); upgrade fanout"),
+  EXPECT_NE(store.status().message().find("database schema version 7 is newer than this fanout (" + std::to_string(kSchemaVersion) + "); upgrade fanout"),
             std::string::npos)
       << store.status().message();
   EXPECT_EQ(ReadBytes(path_), before);
@@ -364,6 +364,26 @@ TEST_F(StoreTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
   SqliteDb db = Reader(path_);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_schema"), 1);
   EXPECT_EQ(QueryText(db, "SELECT recipe FROM pages"), "soup");
+}
+
+TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsRows) {
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    ASSERT_OK(store->BeginRun({.mode = "async", .seeds = {"http://a.test/"}, .options_json = ""}));
+    ASSERT_OK(store->AddPage(Page("http://a.test/"), {}));
+    ASSERT_OK(store->Close());
+  }
+  {  // Take the database back to what version 1 wrote.
+    SqliteDb db = Reader(path_);
+    ASSERT_OK(db.Exec("ALTER TABLE pages DROP COLUMN store; UPDATE meta SET value = '1' WHERE key = 'schema_version'"));
+  }
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_OK(store->Close());
+  SqliteDb db = Reader(path_);
+  Result<int> version = ReadSchemaVersion(db);
+  ASSERT_OK(version);
+  EXPECT_EQ(*version, kSchemaVersion);
+  EXPECT_EQ(QueryText(db, "SELECT url || ' ' || store FROM pages"), "http://a.test/ 0.0");
 }
 
 TEST_F(StoreTest, MigratingCreatesTheCurrentVersionOnceAndThenWritesNothing) {
