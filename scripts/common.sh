@@ -7,7 +7,7 @@ FANOUT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FANOUT_PACKAGES=(
   g++ cmake ninja-build pkg-config curl sqlite3
   libcurl4-openssl-dev libgumbo-dev libsqlite3-dev libevent-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libexpat1-dev zlib1g-dev
 )
 
 fanout_install_deps() {
