@@ -59,6 +59,12 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   std::string links = std::to_string(s.links) + " found";
   if (!s.skipped_by_reason.empty()) links += "; not followed: " + ByKey(s.skipped_by_reason);
   run.AddRow({"links", links});
+  if (s.robots_ignored) {
+    run.AddRow({"robots.txt", "IGNORED (--ignore-robots): no site's robots.txt was fetched or obeyed"});
+  } else {
+    run.AddRow({"robots.txt", Count(s.robots_fetched, "file", "files") + " fetched (one per origin)"});
+  }
+  if (s.retries > 0) run.AddRow({"retries", Count(s.retries, "transfer", "transfers") + " tried again"});
   std::string fan_out = "at most " + std::to_string(s.max_in_flight) + " transfers at once, " +
                         Fixed(s.mean_in_flight, 1) + " on average (--concurrency " + std::to_string(s.concurrency) +
                         ", --per-host " + std::to_string(s.per_host) + ")";
@@ -199,6 +205,27 @@ void SetupCrawlCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 32));
   cmd->add_option("--max-redirects", c.max_redirects, "Redirects followed per URL (0: none)")
       ->capture_default_str()->check(CLI::Range(0L, 100L));
+  cmd->add_option("--low-speed-limit", c.low_speed_bytes,
+                  "A transfer slower than this many bytes/s for --low-speed-time is cut as a timeout")
+      ->capture_default_str()->check(CLI::Range(0L, 1L << 30));
+  cmd->add_option("--low-speed-time", c.low_speed_seconds, "Seconds of --low-speed-limit before the cut (0: never)")
+      ->capture_default_str()->check(CLI::Range(0L, 86400L));
+  cmd->add_option("--retries", c.retries,
+                  "Retries after a connection error, a timeout or HTTP 429/500/502/503/504")
+      ->capture_default_str()->check(CLI::Range(0, 100));
+  cmd->add_option("--retry-delay", c.retry_delay, "Seconds before the first retry; doubled for each next one")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--max-retry-wait", c.max_retry_wait, "Longest wait before a retry, Retry-After included")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--delay", c.delay, "Seconds between two requests to one host")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--delay-jitter", c.delay_jitter, "Vary each --delay by up to this fraction, at random")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-delay", c.max_delay, "Largest robots.txt Crawl-delay obeyed, seconds")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_flag("--ignore-robots", c.ignore_robots, "Neither fetch nor obey robots.txt (the summary says so)");
+  cmd->add_option("--max-url-length", c.max_url_length, "Links longer than this are not followed")
+      ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 20));
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");
   cmd->add_flag("--quiet,-q", opt->quiet, "No progress line and no summary");
   cmd->add_option("--report", opt->report, "Also write the summary to this file as JSON");

@@ -1,15 +1,20 @@
 #include "crawler/crawl.h"
 
 #include <chrono>
+#include <cmath>
+#include <optional>
+#include <random>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
 
+#include "crawler/async_event.h"
 #include "crawler/crawl_blocking.h"
 #include "crawler/event_loop.h"
 #include "crawler/fetch.h"
 #include "crawler/semaphore.h"
+#include "crawler/page_fetch.h"
 #include "crawler/page_work.h"
 #include "crawler/thread_pool.h"
 #include "crawler/url.h"
@@ -67,8 +72,33 @@ class Crawler {
   }
 
  private:
-  Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, AsyncSemaphore::Permit transfer);
-  AsyncSemaphore& HostLimit(std::string_view authority);
+  // Politeness state of one host:port. A page task holds one of its `slots` from dispatch to the
+  // end of its transfers; `next_start` spaces the requests by the host's delay.
+  struct Host {
+    explicit Host(EventLoop& loop, size_t per_host) : slots(loop, per_host) {}
+    AsyncSemaphore slots;
+    size_t tasks = 0;  // page tasks dispatched for it and not done fetching
+    double delay = 0;
+    CrawlClock::time_point next_start = CrawlClock::now();
+  };
+  // An origin's robots.txt: fetched by the first task that needs it, awaited by the others.
+  struct Origin {
+    explicit Origin(EventLoop& loop) : ready(loop) {}
+    AsyncEvent ready;
+    bool fetching = false;
+    std::optional<RobotsTxt> robots;
+  };
+
+  Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page);
+  // The robots.txt of `origin`, fetched through the engine the first time (nullptr with --ignore-robots).
+  Task<const RobotsTxt*> RobotsFor(std::string origin);
+  // Waits until `host` may be sent its next request, and books that start.
+  Task<void> TakeTurn(Host& host);
+  Task<RedirectVerdict> Judge(std::string target);
+  Task<FetchResponse> Transfer(FetchRequest request);
+  Task<void> Keep(std::function<Status()> write);
+  Host& HostOf(std::string_view authority);
+  void PageDone(Host& host);
   void MaybeFinish() {
     if (dispatch_done_ && active_ == 0) loop_.Stop();  // leaves nothing but the progress reporter
   }
@@ -83,94 +113,206 @@ class Crawler {
   // Pages between dispatch and the store: the transfers plus a short backlog waiting for the pool.
   // Without it a crawl that parses slower than it fetches would hold every fetched body in memory.
   AsyncSemaphore pages_;
-  std::unordered_map<std::string, std::unique_ptr<AsyncSemaphore>> hosts_;
+  std::unordered_map<std::string, std::unique_ptr<Host>> hosts_;
+  std::unordered_map<std::string, std::unique_ptr<Origin>> origins_;
   Wakeup wakeup_;
   CrawlClock::time_point started_ = CrawlClock::now();
+  std::mt19937_64 random_{20261121};
 
   size_t active_ = 0;          // page tasks spawned and not finished
   size_t max_active_ = 0;
-  int64_t dispatched_ = 0;
+  int64_t dispatched_ = 0;     // pages taken for fetching (robots refusals given back)
   bool dispatch_done_ = false;
   bool stopping_ = false;
-  uint64_t host_waits_ = 0;    // page tasks that found their host's limit reached
+  uint64_t host_waits_ = 0;    // times the dispatcher found only hosts at their --per-host limit
   InFlightMeter meter_;
   PageSamples samples_;
   Status store_error_;
   CrawlSummary summary_;
 };
 
-AsyncSemaphore& Crawler::HostLimit(std::string_view authority) {
+Crawler::Host& Crawler::HostOf(std::string_view authority) {
   auto it = hosts_.find(std::string(authority));
   if (it == hosts_.end()) {
-    it = hosts_.emplace(std::string(authority), std::make_unique<AsyncSemaphore>(loop_, options_.per_host)).first;
+    it = hosts_.emplace(std::string(authority), std::make_unique<Host>(loop_, options_.per_host)).first;
+    it->second->delay = options_.delay;
   }
   return *it->second;
 }
 
 Task<void> Crawler::Dispatch() {
+  auto host_ready = [this](std::string_view authority) { return HostOf(authority).tasks < options_.per_host; };
   while (true) {
     AsyncSemaphore::Permit page = co_await pages_.Acquire();
-    AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
-    while (frontier_.empty() && active_ > 0 && !stopping_) co_await wakeup_.Wait();
-    if (options_.max_pages > 0 && dispatched_ >= options_.max_pages) break;
-    std::optional<FrontierItem> next = stopping_ ? std::nullopt : frontier_.Pop();
-    if (!next) {
-      if (active_ > 0 && !stopping_) continue;  // only skipped redirect targets were left; wait again
-      break;
+    std::optional<FrontierItem> next;
+    while (!stopping_) {
+      if (options_.max_pages > 0 && dispatched_ >= options_.max_pages) {
+        if (active_ == 0) break;
+        co_await wakeup_.Wait();  // a refused page may give its place back
+        continue;
+      }
+      next = frontier_.Pop(host_ready);
+      if (next || active_ == 0) break;
+      if (!frontier_.empty()) ++host_waits_;
+      co_await wakeup_.Wait();
     }
+    if (!next) break;
     FrontierItem item = std::move(*next);
     ++active_;
     ++dispatched_;
+    ++HostOf(AuthorityOf(item.url)).tasks;
     max_active_ = std::max(max_active_, active_);
-    loop_.Spawn(CrawlPage(std::move(item), std::move(page), std::move(transfer)));
+    loop_.Spawn(CrawlPage(std::move(item), std::move(page)));
   }
   dispatch_done_ = true;
   MaybeFinish();
 }
 
-Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page, AsyncSemaphore::Permit transfer) {
-  PageRecord record;
-  record.url = item.url;
-  record.depth = item.depth;
+Task<void> Crawler::TakeTurn(Host& host) {
+  const CrawlClock::time_point now = CrawlClock::now();
+  const CrawlClock::time_point start = std::max(now, host.next_start);
+  const double gap = JitteredDelay(host.delay, options_.delay_jitter, random_);
+  host.next_start = start + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(gap));
+  if (start > now) co_await loop_.SleepFor(start - now);
+}
 
-  const CrawlClock::time_point waiting_since = CrawlClock::now();
-  AsyncSemaphore& host = HostLimit(AuthorityOf(item.url));
-  if (host.available() == 0) ++host_waits_;
-  AsyncSemaphore::Permit host_permit = co_await host.Acquire();
-  record.queue_wait = SecondsSince(waiting_since);
-  record.fetched_at = UnixNow();
-
+Task<FetchResponse> Crawler::Transfer(FetchRequest request) {
   meter_.Change(+1, frontier_.queued());
-  FetchRequest request = RequestFor(options_, item.url);
-  FetchResponse response = co_await fetcher_.Fetch(std::move(request));  // named first: see task.h
+  FetchResponse response = co_await fetcher_.Fetch(std::move(request));
   meter_.Change(-1, frontier_.queued());
-  host_permit.Release();
-  transfer.Release();  // the transfer is over: let the dispatcher start the next one now
+  co_return response;
+}
 
-  FillRecord(response, record);
-  bool parse = ShouldParse(response);
-  const std::string page_url = ClaimFinalUrl(item.url, response, frontier_, record, parse);
-  std::vector<LinkCandidate> candidates;
-  if (parse) {
-    candidates = co_await pool_.Run([&] { return ParsePage(page_url, response.body, options_.follow_nofollow, record); });
-    ++summary_.parsed_pages;
-  }
-  std::string().swap(response.body);  // the body is done with: free it before waiting on the store
-
-  std::vector<LinkRecord> links = DecideLinks(std::move(candidates), item.depth, frontier_, summary_.skipped_by_reason);
-  wakeup_.Notify();
-  CountPage(record, links.size(), summary_, samples_);
-
-  // AddPage only queues, but may wait for room in the store's queue: not on the loop thread.
-  Status stored = co_await pool_.Run([&] { return store_.AddPage(std::move(record), std::move(links)); });
+Task<void> Crawler::Keep(std::function<Status()> write) {
+  // The store's calls only queue, but may wait for room in its queue: not on the loop thread.
+  Status stored = co_await pool_.Run(std::move(write));
   if (!stored.ok() && store_error_.ok()) {
     store_error_ = stored;
     stopping_ = true;  // nothing more can be kept: stop fetching
   }
+}
+
+Task<const RobotsTxt*> Crawler::RobotsFor(std::string origin) {
+  if (options_.ignore_robots) co_return nullptr;
+  auto it = origins_.find(origin);
+  if (it == origins_.end()) it = origins_.emplace(origin, std::make_unique<Origin>(loop_)).first;
+  Origin& o = *it->second;
+  if (o.fetching || o.robots) {
+    co_await o.ready.Wait();
+    co_return &*o.robots;
+  }
+  o.fetching = true;
+  Host& host = HostOf(AuthorityOf(origin + "/"));
+  co_await TakeTurn(host);
+  AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
+  FetchRequest request = RobotsRequest(options_, origin);
+  FetchResponse response = co_await Transfer(std::move(request));
+  transfer.Release();
+  ++summary_.robots_fetched;
+  RobotsRecord record;
+  record.fetched_at = UnixNow();
+  o.robots = RobotsFromResponse(response, origin, options_, record);
+  if (record.crawl_delay >= 0) host.delay = HostDelaySeconds(options_, record.crawl_delay);
+  o.ready.Set();
+  co_await Keep([&] { return store_.AddRobots(std::move(record)); });
+  co_return &*o.robots;
+}
+
+Task<RedirectVerdict> Crawler::Judge(std::string target) {
+  const RobotsTxt* robots = co_await RobotsFor(std::string(OriginOf(target)));
+  co_return JudgeRedirect(target, frontier_, robots);
+}
+
+Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
+  PageRecord record;
+  record.url = item.url;
+  record.depth = item.depth;
+  const CrawlClock::time_point waiting_since = CrawlClock::now();
+  Host& host = HostOf(AuthorityOf(item.url));
+  AsyncSemaphore::Permit host_permit = co_await host.slots.Acquire();
+
+  const RobotsTxt* robots = co_await RobotsFor(std::string(OriginOf(item.url)));
+  if (robots != nullptr) {
+    RobotsVerdict verdict = robots->Check(PathAndQueryOf(item.url));
+    if (!verdict.allowed) {
+      host_permit.Release();
+      --dispatched_;  // not fetched: --max-pages counts fetches
+      ++summary_.skipped_by_reason["robots"];
+      PageDone(host);
+      SkipRecord skip{.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent,
+                      .depth = item.depth};
+      co_await Keep([&] { return store_.AddSkip(std::move(skip)); });
+      page.Release();
+      --active_;
+      wakeup_.Notify();
+      MaybeFinish();
+      co_return;
+    }
+  }
+
+  co_await TakeTurn(host);
+  AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
+  record.queue_wait = SecondsSince(waiting_since);
+  record.fetched_at = UnixNow();
+  PageFetch fetch(options_, item.url, random_());
+  for (bool done = false; !done;) {
+    switch (fetch.Next()) {
+      case PageFetch::Step::kFetch: {
+        FetchRequest request = fetch.request();
+        fetch.OnResponse(co_await Transfer(std::move(request)));
+        break;
+      }
+      case PageFetch::Step::kWait:
+        transfer.Release();  // waiting to retry is not a transfer: let others use the permit
+        co_await loop_.SleepFor(std::chrono::duration_cast<CrawlClock::duration>(
+            std::chrono::duration<double>(fetch.wait_seconds())));
+        co_await TakeTurn(host);
+        transfer = co_await transfers_.Acquire();
+        break;
+      case PageFetch::Step::kCheckRedirect: {
+        RedirectVerdict verdict = co_await Judge(fetch.redirect_target());
+        fetch.OnRedirectVerdict(std::move(verdict));
+        break;
+      }
+      case PageFetch::Step::kDone: done = true; break;
+    }
+  }
+  host_permit.Release();
+  transfer.Release();  // the transfers are over: let the dispatcher start the next one now
+  PageDone(host);
+
+  fetch.Fill(record);
+  summary_.retries += fetch.retries();
+  if (const std::optional<SkipRecord>& skipped = fetch.skipped_target()) {
+    ++summary_.skipped_by_reason[skipped->reason];
+    SkipRecord skip = *skipped;
+    skip.depth = item.depth;
+    co_await Keep([&] { return store_.AddSkip(std::move(skip)); });
+  }
+  FetchResponse& response = fetch.response();
+  std::vector<LinkCandidate> candidates;
+  if (ShouldParse(response)) {
+    const std::string& page_url = fetch.url();
+    candidates = co_await pool_.Run([&] { return ParsePage(page_url, response, options_, record); });
+    ++summary_.parsed_pages;
+  }
+  std::string().swap(response.body);  // the body is done with: free it before waiting on the store
+
+  std::vector<LinkRecord> links =
+      DecideLinks(std::move(candidates), fetch.url(), item.depth, options_, frontier_, summary_.skipped_by_reason);
+  wakeup_.Notify();
+  CountPage(record, links.size(), summary_, samples_);
+
+  co_await Keep([&] { return store_.AddPage(std::move(record), std::move(links)); });
   page.Release();
   --active_;
   wakeup_.Notify();
   MaybeFinish();
+}
+
+void Crawler::PageDone(Host& host) {
+  --host.tasks;
+  wakeup_.Notify();  // the host may take another page
 }
 
 Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> progress) {
@@ -210,6 +352,9 @@ std::string CrawlSummary::ToJson() const {
       {"bytes", bytes},
       {"links", links},
       {"skipped_by_reason", skipped_by_reason},
+      {"retries", retries},
+      {"robots_fetched", robots_fetched},
+      {"robots_ignored", robots_ignored},
       {"queued_left", queued_left},
       {"wall_seconds", wall_seconds},
       {"pages_per_second", pages_per_second},
@@ -249,6 +394,11 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (options.concurrency == 0 || options.per_host == 0) {
     return Status::InvalidArgument("--concurrency and --per-host must be at least 1");
   }
+  if (options.retries < 0 || options.retry_delay < 0 || options.max_retry_wait < 0 || options.delay < 0 ||
+      options.max_delay < 0 || options.delay_jitter < 0 || options.delay_jitter > 1) {
+    return Status::InvalidArgument("--retries, --retry-delay, --max-retry-wait, --delay and --max-delay must not be "
+                                   "negative, and --delay-jitter must be in [0, 1]");
+  }
   if (options.mode != "async" && options.mode != "threads" && options.mode != "sync") {
     return Status::InvalidArgument("--mode must be sync, threads or async, not '" + options.mode + "'");
   }
@@ -269,7 +419,11 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
       {"user_agent", options.user_agent.empty() ? DefaultUserAgent() : options.user_agent},
       {"allow_domain", options.scope.allowed_domains}, {"include", options.scope.include},
-      {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow}};
+      {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
+      {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
+      {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
+      {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots},
+      {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
   Result<int64_t> run = store.BeginRun(RunInfo{.mode = options.mode, .seeds = seeds, .options_json = options_json.dump()});
   if (!run.ok()) return run.status();
 
@@ -302,6 +456,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       summary.wall_seconds > 0 ? (after.write_seconds - store_before.write_seconds) / summary.wall_seconds : 0;
   summary.run_id = *run;
   summary.mode = options.mode;
+  summary.robots_ignored = options.ignore_robots;
   FANOUT_RETURN_IF_ERROR(store.FinishRun(RunSummary{.pages = summary.pages,
                                                     .errors = summary.errors,
                                                     .bytes = summary.bytes,

@@ -34,9 +34,23 @@ struct CrawlOptions {
   std::string user_agent = {};      // "" means "fanout/VERSION"
   long timeout_ms = 30000;
   long connect_timeout_ms = 10000;
+  long low_speed_bytes = 100;     // a transfer slower than this many bytes/s...
+  long low_speed_seconds = 20;    // ...for this long is cut as a timeout (0: never)
   size_t max_bytes = 10 << 20;   // body cap
-  long max_redirects = 10;
+  long max_redirects = 10;       // hops the crawler follows per URL
   bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
+  size_t max_url_length = 2048;  // longer links are not followed ("too_long")
+  // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
+  // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).
+  int retries = 2;
+  double retry_delay = 1.0;
+  double max_retry_wait = 60;
+  // Politeness: seconds between the starts of two requests to one host (each drawn from
+  // delay x [1 - delay_jitter, 1 + delay_jitter]); robots.txt's Crawl-delay raises it, to max_delay at most.
+  double delay = 0;
+  double delay_jitter = 0;
+  double max_delay = 30;
+  bool ignore_robots = false;    // do not fetch or obey robots.txt
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
 };
 
@@ -68,7 +82,10 @@ struct CrawlSummary {
   std::map<std::string, int64_t> errors_by_kind;
   int64_t bytes = 0;             // body bytes received
   int64_t links = 0;             // links found (rows in links)
-  std::map<std::string, int64_t> skipped_by_reason;  // links not followed, by reason
+  std::map<std::string, int64_t> skipped_by_reason;  // links and URLs not followed or fetched, by reason
+  int64_t retries = 0;           // transfers repeated after a failure that may pass
+  int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
+  bool robots_ignored = false;   // --ignore-robots
   size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
   double wall_seconds = 0;
   double pages_per_second = 0;

@@ -1,11 +1,14 @@
 #include "crawler/crawl_blocking.h"
 
 #include <condition_variable>
+#include <optional>
+#include <random>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "crawler/fetch.h"
+#include "crawler/page_fetch.h"
 #include "crawler/page_work.h"
 #include "crawler/url.h"
 
@@ -20,13 +23,31 @@ class BlockingCrawler {
   Status Run(CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
 
  private:
+  // The same politeness state as the async crawl's (crawl.cpp), under mu_.
+  struct Host {
+    size_t tasks = 0;
+    double delay = 0;
+    CrawlClock::time_point next_start = CrawlClock::now();
+  };
+  struct Origin {
+    bool fetching = false;
+    std::optional<RobotsTxt> robots;
+  };
+
   void Worker(CURLSH* share);
+  void CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
   // Waits for the next URL to fetch; false when the crawl is over. REQUIRES: mu_ held.
   bool NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item);
   bool Finished() const {  // REQUIRES: mu_ held
-    return stopping_ || (options_.max_pages > 0 && dispatched_ >= options_.max_pages) ||
-           (frontier_.empty() && active_ == 0);
+    const bool nothing_more = (options_.max_pages > 0 && dispatched_ >= options_.max_pages) || frontier_.empty();
+    return stopping_ || (nothing_more && active_ == 0);
   }
+  Host& HostOf(std::string_view authority);  // REQUIRES: mu_ held
+  // The functions below are called and return with mu_ held, and release it while they block.
+  const RobotsTxt* RobotsFor(const std::string& origin, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
+  void TakeTurn(Host& host, std::unique_lock<std::mutex>& lock);
+  FetchResponse Transfer(const FetchRequest& request, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
+  void Keep(const std::function<Status()>& write, std::unique_lock<std::mutex>& lock);
 
   const CrawlOptions& options_;
   Frontier& frontier_;  // guarded by mu_
@@ -35,8 +56,10 @@ class BlockingCrawler {
   const CrawlClock::time_point started_ = CrawlClock::now();
 
   std::mutex mu_;
-  std::condition_variable changed_;  // the frontier, active_ or a host's count changed
-  std::unordered_map<std::string, size_t> host_in_flight_;  // guarded by mu_
+  std::condition_variable changed_;  // the frontier, active_, a host's tasks or a robots.txt changed
+  std::unordered_map<std::string, Host> hosts_;      // guarded by mu_
+  std::unordered_map<std::string, Origin> origins_;  // guarded by mu_
+  std::mt19937_64 random_{20261121};                 // guarded by mu_
   size_t active_ = 0;                 // pages popped and not yet handed to the store; guarded by mu_
   int64_t dispatched_ = 0;            // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
@@ -47,17 +70,154 @@ class BlockingCrawler {
   Status store_error_;                // guarded by mu_
 };
 
+BlockingCrawler::Host& BlockingCrawler::HostOf(std::string_view authority) {
+  auto [it, added] = hosts_.try_emplace(std::string(authority));
+  if (added) it->second.delay = options_.delay;
+  return it->second;
+}
+
 bool BlockingCrawler::NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item) {
-  while (true) {
-    changed_.wait(lock, [&] { return Finished() || !frontier_.empty(); });
-    if (Finished()) return false;
-    std::optional<FrontierItem> next = frontier_.Pop();
-    if (!next) continue;  // only redirect targets already fetched were left
-    item = std::move(*next);
-    ++active_;
-    ++dispatched_;
-    return true;
+  auto host_ready = [this](std::string_view authority) { return HostOf(authority).tasks < options_.per_host; };
+  std::optional<FrontierItem> next;
+  changed_.wait(lock, [&] {
+    if (Finished()) return true;
+    if (options_.max_pages > 0 && dispatched_ >= options_.max_pages) return false;  // a refusal may give one back
+    next = frontier_.Pop(host_ready);
+    if (!next && !frontier_.empty()) ++host_waits_;
+    return next.has_value();
+  });
+  if (!next) return false;
+  item = std::move(*next);
+  ++active_;
+  ++dispatched_;
+  ++HostOf(AuthorityOf(item.url)).tasks;
+  return true;
+}
+
+void BlockingCrawler::TakeTurn(Host& host, std::unique_lock<std::mutex>& lock) {
+  const CrawlClock::time_point now = CrawlClock::now();
+  const CrawlClock::time_point start = std::max(now, host.next_start);
+  const double gap = JitteredDelay(host.delay, options_.delay_jitter, random_);
+  host.next_start = start + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(gap));
+  if (start <= now) return;
+  lock.unlock();
+  std::this_thread::sleep_until(start);  // the naive crawler's politeness: the thread waits
+  lock.lock();
+}
+
+FetchResponse BlockingCrawler::Transfer(const FetchRequest& request, BlockingFetcher& fetcher,
+                                        std::unique_lock<std::mutex>& lock) {
+  meter_.Change(+1, frontier_.queued());
+  lock.unlock();
+  FetchResponse response = fetcher.Fetch(request);
+  lock.lock();
+  meter_.Change(-1, frontier_.queued());
+  return response;
+}
+
+void BlockingCrawler::Keep(const std::function<Status()>& write, std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  Status stored = write();
+  lock.lock();
+  if (!stored.ok() && store_error_.ok()) {
+    store_error_ = stored;
+    stopping_ = true;
+    changed_.notify_all();
   }
+}
+
+const RobotsTxt* BlockingCrawler::RobotsFor(const std::string& origin, BlockingFetcher& fetcher,
+                                            std::unique_lock<std::mutex>& lock) {
+  if (options_.ignore_robots) return nullptr;
+  Origin& o = origins_[origin];
+  if (o.fetching || o.robots) {
+    changed_.wait(lock, [&] { return o.robots.has_value(); });
+    return &*o.robots;
+  }
+  o.fetching = true;
+  Host& host = HostOf(AuthorityOf(origin + "/"));
+  TakeTurn(host, lock);
+  FetchResponse response = Transfer(RobotsRequest(options_, origin), fetcher, lock);
+  ++summary_.robots_fetched;
+  RobotsRecord record;
+  record.fetched_at = UnixNow();
+  o.robots = RobotsFromResponse(response, origin, options_, record);
+  if (record.crawl_delay >= 0) host.delay = HostDelaySeconds(options_, record.crawl_delay);
+  changed_.notify_all();
+  Keep([&] { return store_.AddRobots(std::move(record)); }, lock);
+  return &*o.robots;
+}
+
+void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock) {
+  PageRecord record;
+  record.url = item.url;
+  record.depth = item.depth;
+  const CrawlClock::time_point waiting_since = CrawlClock::now();
+  Host& host = HostOf(AuthorityOf(item.url));
+  auto page_done = [&] {
+    --host.tasks;
+    changed_.notify_all();
+  };
+
+  if (const RobotsTxt* robots = RobotsFor(std::string(OriginOf(item.url)), fetcher, lock)) {
+    RobotsVerdict verdict = robots->Check(PathAndQueryOf(item.url));
+    if (!verdict.allowed) {
+      --dispatched_;  // not fetched: --max-pages counts fetches
+      ++summary_.skipped_by_reason["robots"];
+      page_done();
+      SkipRecord skip{.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent,
+                      .depth = item.depth};
+      Keep([&] { return store_.AddSkip(std::move(skip)); }, lock);
+      return;
+    }
+  }
+
+  TakeTurn(host, lock);
+  record.queue_wait = SecondsSince(waiting_since);
+  record.fetched_at = UnixNow();
+  PageFetch fetch(options_, item.url, random_());
+  for (bool done = false; !done;) {
+    switch (fetch.Next()) {
+      case PageFetch::Step::kFetch: fetch.OnResponse(Transfer(fetch.request(), fetcher, lock)); break;
+      case PageFetch::Step::kWait:
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::duration<double>(fetch.wait_seconds()));
+        lock.lock();
+        TakeTurn(host, lock);
+        break;
+      case PageFetch::Step::kCheckRedirect: {
+        const std::string target = fetch.redirect_target();
+        const RobotsTxt* robots = RobotsFor(std::string(OriginOf(target)), fetcher, lock);
+        fetch.OnRedirectVerdict(JudgeRedirect(target, frontier_, robots));
+        break;
+      }
+      case PageFetch::Step::kDone: done = true; break;
+    }
+  }
+  page_done();
+  fetch.Fill(record);
+  summary_.retries += fetch.retries();
+  if (const std::optional<SkipRecord>& skipped = fetch.skipped_target()) {
+    ++summary_.skipped_by_reason[skipped->reason];
+    SkipRecord skip = *skipped;
+    skip.depth = item.depth;
+    Keep([&] { return store_.AddSkip(std::move(skip)); }, lock);
+  }
+
+  FetchResponse& response = fetch.response();
+  const bool parse = ShouldParse(response);
+  lock.unlock();
+  std::vector<LinkCandidate> candidates;
+  if (parse) candidates = ParsePage(fetch.url(), response, options_, record);
+  std::string().swap(response.body);
+  lock.lock();
+
+  if (parse) ++summary_.parsed_pages;
+  std::vector<LinkRecord> links =
+      DecideLinks(std::move(candidates), fetch.url(), item.depth, options_, frontier_, summary_.skipped_by_reason);
+  CountPage(record, links.size(), summary_, samples_);
+  changed_.notify_all();
+  Keep([&] { return store_.AddPage(std::move(record), std::move(links)); }, lock);
 }
 
 void BlockingCrawler::Worker(CURLSH* share) {
@@ -67,50 +227,7 @@ void BlockingCrawler::Worker(CURLSH* share) {
   std::unique_lock lock(mu_);
   FrontierItem item;
   while (NextItem(lock, item)) {
-    PageRecord record;
-    record.url = item.url;
-    record.depth = item.depth;
-
-    const std::string host(AuthorityOf(item.url));
-    const CrawlClock::time_point waiting_since = CrawlClock::now();
-    if (host_in_flight_[host] >= options_.per_host) ++host_waits_;
-    changed_.wait(lock, [&] { return host_in_flight_[host] < options_.per_host; });
-    ++host_in_flight_[host];
-    record.queue_wait = SecondsSince(waiting_since);
-    record.fetched_at = UnixNow();
-    meter_.Change(+1, frontier_.queued());
-    lock.unlock();
-
-    FetchResponse response = fetcher.Fetch(RequestFor(options_, item.url));
-
-    lock.lock();
-    meter_.Change(-1, frontier_.queued());
-    --host_in_flight_[host];
-    changed_.notify_all();
-    FillRecord(response, record);
-    bool parse = ShouldParse(response);
-    const std::string page_url = ClaimFinalUrl(item.url, response, frontier_, record, parse);
-    lock.unlock();
-
-    std::vector<LinkCandidate> candidates;
-    if (parse) candidates = ParsePage(page_url, response.body, options_.follow_nofollow, record);
-    std::string().swap(response.body);
-
-    lock.lock();
-    if (parse) ++summary_.parsed_pages;
-    std::vector<LinkRecord> links =
-        DecideLinks(std::move(candidates), item.depth, frontier_, summary_.skipped_by_reason);
-    CountPage(record, links.size(), summary_, samples_);
-    changed_.notify_all();
-    lock.unlock();
-
-    Status stored = store_.AddPage(std::move(record), std::move(links));
-
-    lock.lock();
-    if (!stored.ok() && store_error_.ok()) {
-      store_error_ = stored;
-      stopping_ = true;
-    }
+    CrawlPage(std::move(item), fetcher, lock);
     --active_;
     changed_.notify_all();
   }

@@ -33,6 +33,8 @@ struct FetchRequest {
   long connect_timeout_ms = 10000;
   size_t max_bytes = 10 << 20;      // body cap: the transfer is aborted past it
   long max_redirects = 10;          // 0: do not follow redirects
+  long low_speed_bytes = 0;         // slower than this many bytes/s...
+  long low_speed_seconds = 0;       // ...for this many seconds: cut as a timeout (0: never)
 };
 
 // Where a transfer's time went, in seconds (the final request's phases; redirects separately).

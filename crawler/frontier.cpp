@@ -36,11 +36,20 @@ bool Frontier::AddSeed(const std::string& url) {
     seed_authorities_.push_back(authority);
   }
   if (!seen_.insert(url).second) return false;
-  if (by_depth_.empty()) by_depth_.resize(1);
-  by_depth_[0].push_back({url, 0, std::chrono::steady_clock::now()});
-  lowest_ = 0;
-  ++queued_;
+  Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
+}
+
+void Frontier::Push(FrontierItem item) {
+  auto [it, added] = hosts_.try_emplace(std::string(AuthorityOf(item.url)));
+  HostQueue& host = it->second;
+  if (added) host.served = ++pops_;  // a new host queues behind those already waiting
+  const auto depth = static_cast<size_t>(item.depth);
+  if (host.by_depth.size() <= depth) host.by_depth.resize(depth + 1);
+  host.lowest = host.queued == 0 ? depth : std::min(host.lowest, depth);
+  host.by_depth[depth].push_back(std::move(item));
+  ++host.queued;
+  ++queued_;
 }
 
 bool Frontier::InScope(const std::string& url) const {
@@ -58,38 +67,53 @@ bool Frontier::InScope(const std::string& url) const {
   return false;
 }
 
-Frontier::Verdict Frontier::Offer(const std::string& url, int depth) {
+Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::string& parent) {
   if (seen_.count(url)) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
-  if (!include_.empty() && std::none_of(include_.begin(), include_.end(),
-                                        [&](const std::regex& r) { return std::regex_search(url, r); })) {
-    return Verdict::kExcluded;
-  }
-  if (std::any_of(exclude_.begin(), exclude_.end(), [&](const std::regex& r) { return std::regex_search(url, r); })) {
-    return Verdict::kExcluded;
-  }
+  if (Excluded(url)) return Verdict::kExcluded;
   seen_.insert(url);
-  auto d = static_cast<size_t>(depth);
-  if (by_depth_.size() <= d) by_depth_.resize(d + 1);
-  by_depth_[d].push_back({url, depth, std::chrono::steady_clock::now()});
-  lowest_ = std::min(lowest_, d);
-  ++queued_;
+  Push({url, depth, parent, std::chrono::steady_clock::now()});
   return Verdict::kQueued;
 }
 
-bool Frontier::ClaimRedirectTarget(const std::string& url) {
-  seen_.insert(url);
-  return fetched_.insert(url).second;
+bool Frontier::Excluded(const std::string& url) const {
+  if (!include_.empty() && std::none_of(include_.begin(), include_.end(),
+                                        [&](const std::regex& r) { return std::regex_search(url, r); })) {
+    return true;
+  }
+  return std::any_of(exclude_.begin(), exclude_.end(), [&](const std::regex& r) { return std::regex_search(url, r); });
 }
 
-std::optional<FrontierItem> Frontier::Pop() {
+Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
+  if (fetched_.count(url)) return Verdict::kDuplicate;
+  if (!InScope(url)) return Verdict::kOutOfScope;
+  if (Excluded(url)) return Verdict::kExcluded;
+  seen_.insert(url);
+  fetched_.insert(url);
+  return Verdict::kQueued;
+}
+
+std::optional<FrontierItem> Frontier::Pop(const std::function<bool(std::string_view authority)>& ready) {
   while (true) {
-    while (lowest_ < by_depth_.size() && by_depth_[lowest_].empty()) ++lowest_;
-    if (lowest_ >= by_depth_.size()) return std::nullopt;
-    FrontierItem item = std::move(by_depth_[lowest_].front());
-    by_depth_[lowest_].pop_front();
+    // The ready host with the shallowest URL; among equals, the one served least recently.
+    HostQueue* best = nullptr;
+    std::string_view best_authority;
+    for (auto& [authority, host] : hosts_) {
+      while (host.by_depth[host.lowest].empty()) ++host.lowest;  // queued > 0: it stops
+      if (best != nullptr && (host.lowest > best->lowest || (host.lowest == best->lowest && host.served >= best->served))) {
+        continue;
+      }
+      if (!ready(authority)) continue;
+      best = &host;
+      best_authority = authority;
+    }
+    if (best == nullptr) return std::nullopt;
+    FrontierItem item = std::move(best->by_depth[best->lowest].front());
+    best->by_depth[best->lowest].pop_front();
+    best->served = ++pops_;
     --queued_;
+    if (--best->queued == 0) hosts_.erase(std::string(best_authority));
     if (fetched_.insert(item.url).second) return item;  // else a redirect already fetched it
   }
 }

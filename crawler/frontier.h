@@ -1,9 +1,10 @@
 // Frontier: which URLs the crawl will fetch, in what order, and why the others are not fetched.
 //
-// Breadth-first by depth: Pop() returns a URL of the lowest depth queued. Every URL is fetched
+// Breadth-first by depth: Pop() returns a URL of the lowest depth queued, among the hosts the
+// caller says are ready (politeness: a host at its --per-host limit waits while others go on);
+// hosts of equal depth take turns. Every URL is fetched
 // at most once per run: Offer() deduplicates on the normalised URL, and a redirect's target is
-// claimed with ClaimRedirectTarget, so that it is not fetched again (a queued copy is skipped by
-// Pop). Offer() also checks scope (by default the seeds' hosts and ports; or
+// claimed with ClaimRedirect, so that it is not fetched again (a queued copy is skipped by Pop). Offer() also checks scope (by default the seeds' hosts and ports; or
 // --allow-domain domains and their subdomains), --include/--exclude patterns and --max-depth.
 // The verdict is what the links table records for a link that is not followed.
 //
@@ -13,6 +14,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <unordered_map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -33,6 +36,7 @@ struct ScopeOptions {
 struct FrontierItem {
   std::string url;
   int depth = 0;
+  std::string parent;  // the page it was found on; "" for a seed
   std::chrono::steady_clock::time_point queued_at;
 };
 
@@ -45,13 +49,16 @@ class Frontier {
 
   // Adds a seed at depth 0 (always in scope). `url` must be normalised. False if already there.
   bool AddSeed(const std::string& url);
-  // Offers a link found at `depth` - 1. `url` must be normalised.
-  Verdict Offer(const std::string& url, int depth);
-  // A transfer was redirected to `url`. True if no other transfer has fetched or is fetching it:
-  // then it counts as fetched, and Pop() will skip it if it is queued. False: it is a duplicate.
-  bool ClaimRedirectTarget(const std::string& url);
+  // Offers a link found at `depth` - 1 on `parent`. `url` must be normalised.
+  Verdict Offer(const std::string& url, int depth, const std::string& parent = "");
+  // A transfer was redirected to `url`: kQueued when the crawl may follow it (it then counts as
+  // fetched, and a queued copy is skipped by Pop), else why not: kDuplicate (fetched or being
+  // fetched), kOutOfScope or kExcluded.
+  Verdict ClaimRedirect(const std::string& url);
 
-  std::optional<FrontierItem> Pop();
+  // The next URL of a host for which ready(authority) is true; nullopt when there is none.
+  std::optional<FrontierItem> Pop(const std::function<bool(std::string_view authority)>& ready);
+  std::optional<FrontierItem> Pop() { return Pop([](std::string_view) { return true; }); }
   bool empty() const { return queued_ == 0; }
   size_t queued() const { return queued_; }
   size_t seen() const { return seen_.size(); }
@@ -61,6 +68,7 @@ class Frontier {
  private:
   Frontier() = default;
   bool InScope(const std::string& url) const;
+  bool Excluded(const std::string& url) const;  // by --include / --exclude
 
   std::vector<std::string> seed_authorities_;
   std::vector<std::string> allowed_domains_;
@@ -68,8 +76,15 @@ class Frontier {
   int max_depth_ = -1;
   std::unordered_set<std::string> seen_;     // offered, queued or fetched
   std::unordered_set<std::string> fetched_;  // popped for fetching, or claimed by a redirect
-  std::vector<std::deque<FrontierItem>> by_depth_;
-  size_t lowest_ = 0;  // no queued item has a lower depth
+  struct HostQueue {
+    std::vector<std::deque<FrontierItem>> by_depth;
+    size_t lowest = 0;      // no queued item has a lower depth
+    size_t queued = 0;
+    uint64_t served = 0;    // when Pop last took from it: the least recent goes first among equals
+  };
+  void Push(FrontierItem item);
+  std::unordered_map<std::string, HostQueue> hosts_;  // by authority; only hosts with queued URLs
+  uint64_t pops_ = 0;
   size_t queued_ = 0;
 };
 

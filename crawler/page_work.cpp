@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "crawler/url.h"
+#include "parser/charset.h"
 #include "parser/html_parser.h"
 
 namespace fanout {
@@ -63,7 +64,9 @@ FetchRequest RequestFor(const CrawlOptions& options, const std::string& url) {
                       .timeout_ms = options.timeout_ms,
                       .connect_timeout_ms = options.connect_timeout_ms,
                       .max_bytes = options.max_bytes,
-                      .max_redirects = options.max_redirects};
+                      .max_redirects = options.max_redirects,
+                      .low_speed_bytes = options.low_speed_bytes,
+                      .low_speed_seconds = options.low_speed_seconds};
 }
 
 void FillRecord(const FetchResponse& response, PageRecord& record) {
@@ -93,10 +96,13 @@ bool ShouldParse(const FetchResponse& response) {
   return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
 }
 
-std::vector<LinkCandidate> ParsePage(const std::string& page_url, const std::string& body, bool follow_nofollow,
-                                     PageRecord& record) {
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
+                                     const CrawlOptions& options, PageRecord& record) {
   const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
-  ParsedPage parsed = ParseHtml(body);
+  const bool follow_nofollow = options.follow_nofollow;
+  DecodedText text = DecodeToUtf8(response.body, response.content_type);
+  record.charset = text.charset;
+  ParsedPage parsed = ParseHtml(text.utf8);
   record.title = parsed.title;
   record.noindex = parsed.meta_noindex;
   std::string base = page_url;
@@ -122,30 +128,79 @@ std::vector<LinkCandidate> ParsePage(const std::string& page_url, const std::str
   return out;
 }
 
-std::string ClaimFinalUrl(const std::string& requested, const FetchResponse& response, Frontier& frontier,
-                          PageRecord& record, bool& parse) {
-  if (response.effective_url.empty()) return requested;
-  Result<std::string> final_url = NormalizeUrl(response.effective_url);
-  if (!final_url.ok() || *final_url == requested) return requested;
-  record.final_url = *final_url;
-  // One page, one fetch: a redirect to a URL already fetched (or being fetched) is not parsed again.
-  if (!frontier.ClaimRedirectTarget(*final_url)) {
-    parse = false;
-    record.error = "redirected to " + *final_url + ", which this run already has";
-  }
-  return *final_url;
-}
-
-std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int page_depth, Frontier& frontier,
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,
+                                    const CrawlOptions& options, Frontier& frontier,
                                     std::map<std::string, int64_t>& skipped_by_reason) {
   std::vector<LinkRecord> links;
   links.reserve(candidates.size());
   for (LinkCandidate& c : candidates) {
-    if (c.reason.empty()) c.reason = Frontier::ReasonFor(frontier.Offer(c.url, page_depth + 1));
+    if (c.reason.empty() && c.url.size() > options.max_url_length) c.reason = "too_long";
+    if (c.reason.empty()) c.reason = Frontier::ReasonFor(frontier.Offer(c.url, page_depth + 1, page_url));
     if (!c.reason.empty()) ++skipped_by_reason[c.reason];
     links.push_back(LinkRecord{.to_url = std::move(c.url), .followed = c.reason.empty(), .reason = std::move(c.reason)});
   }
   return links;
+}
+
+RedirectVerdict JudgeRedirect(const std::string& target, Frontier& frontier, const RobotsTxt* robots) {
+  if (robots != nullptr) {
+    RobotsVerdict allowed = robots->Check(PathAndQueryOf(target));
+    if (!allowed.allowed) return {.follow = false, .reason = "robots", .detail = allowed.rule};
+  }
+  const Frontier::Verdict verdict = frontier.ClaimRedirect(target);
+  if (verdict != Frontier::Verdict::kQueued) return {.follow = false, .reason = Frontier::ReasonFor(verdict), .detail = ""};
+  return {.follow = true, .reason = "", .detail = ""};
+}
+
+FetchRequest RobotsRequest(const CrawlOptions& options, const std::string& origin) {
+  FetchRequest request = RequestFor(options, origin + "/robots.txt");
+  request.max_bytes = kMaxRobotsBytes;
+  request.max_redirects = 5;
+  return request;
+}
+
+RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& origin, const CrawlOptions& options,
+                             RobotsRecord& record) {
+  record.origin = origin;
+  record.status = static_cast<int>(response.status);
+  record.bytes = static_cast<int64_t>(response.body.size());
+  const std::string what = origin + "/robots.txt";
+  if (!response.ok()) {
+    record.verdict = "disallow_all";
+    record.error = what + " unreachable (" + response.error + "): the origin is not crawled";
+    return RobotsTxt::DisallowAll(record.error);
+  }
+  if (response.status >= 500 || response.status < 200) {
+    record.verdict = "disallow_all";
+    record.error = what + " answered " + std::to_string(response.status) + ": the origin is not crawled";
+    return RobotsTxt::DisallowAll(record.error);
+  }
+  // 4xx: no robots.txt. More than five redirects counts the same (RFC 9309 2.3.1.2).
+  if (response.status >= 300) {
+    record.verdict = "allow_all";
+    record.error = what + " answered " + std::to_string(response.status) + ": every URL allowed";
+    return RobotsTxt::AllowAll(record.error);
+  }
+  RobotsTxt robots = RobotsTxt::Parse(response.body, UserAgentOf(options));
+  record.verdict = "rules";
+  record.user_agent = robots.group();
+  if (std::optional<double> delay = robots.crawl_delay()) record.crawl_delay = *delay;
+  record.sitemaps = robots.sitemaps();
+  return robots;
+}
+
+double HostDelaySeconds(const CrawlOptions& options, double crawl_delay) {
+  return std::max(options.delay, std::min(crawl_delay, options.max_delay));
+}
+
+double JitteredDelay(double delay, double jitter, std::mt19937_64& random) {
+  if (delay <= 0 || jitter <= 0) return std::max(0.0, delay);
+  std::uniform_real_distribution<double> factor(1 - jitter, 1 + jitter);
+  return delay * factor(random);
+}
+
+std::string UserAgentOf(const CrawlOptions& options) {
+  return RobotsProductToken(options.user_agent.empty() ? DefaultUserAgent() : options.user_agent);
 }
 
 void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples) {

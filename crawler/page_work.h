@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "crawler/crawl.h"
 #include "crawler/fetch.h"
 #include "crawler/frontier.h"
+#include "crawler/page_fetch.h"
+#include "parser/robots_txt.h"
 #include "storage/store.h"
 
 namespace fanout {
@@ -41,19 +44,40 @@ struct LinkCandidate {
   std::string reason;  // "" when it may be followed
 };
 
-// Parses `body` (fetched from `page_url`) and resolves its links against its base; sets the
-// record's title, noindex, canonical and parse (CPU seconds). Pure: runs on any thread.
-std::vector<LinkCandidate> ParsePage(const std::string& page_url, const std::string& body, bool follow_nofollow,
-                                     PageRecord& record);
+// Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, and
+// resolves its links against its base; sets the record's title, noindex, canonical, charset and
+// parse (CPU seconds). Pure: runs on any thread.
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
+                                     const CrawlOptions& options, PageRecord& record);
 
-// Handles a redirect: records the final URL and claims it in the frontier. Returns the URL the
-// page's links are relative to, and clears `parse` if another fetch already has the final URL.
-std::string ClaimFinalUrl(const std::string& requested, const FetchResponse& response, Frontier& frontier,
-                          PageRecord& record, bool& parse);
-
-// Offers the followable candidates to the frontier and turns all of them into link rows.
-std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, int page_depth, Frontier& frontier,
+// Offers the followable candidates found on `page_url` to the frontier and turns all of them into
+// link rows; links longer than options.max_url_length are not offered ("too_long").
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,
+                                    const CrawlOptions& options, Frontier& frontier,
                                     std::map<std::string, int64_t>& skipped_by_reason);
+
+// The frontier's and robots.txt's verdict on a redirect target, the robots part given (nullptr
+// when robots.txt is ignored). Claims the target when it may be followed.
+RedirectVerdict JudgeRedirect(const std::string& target, Frontier& frontier, const RobotsTxt* robots);
+
+// The request for an origin's robots.txt ("http://h:1" -> "http://h:1/robots.txt"): at most
+// kMaxRobotsBytes kept, up to 5 redirects followed (RFC 9309 2.3.1.2).
+FetchRequest RobotsRequest(const CrawlOptions& options, const std::string& origin);
+
+// What a robots.txt response means for its origin (RFC 9309 2.3.1): the rules of a 2xx body;
+// 4xx: every URL allowed; 5xx or no answer: every URL refused for this run. Fills `record`.
+RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& origin, const CrawlOptions& options,
+                             RobotsRecord& record);
+
+// Seconds between two requests to a host: --delay, or the host's robots.txt Crawl-delay when
+// longer, capped by --max-delay. `crawl_delay` < 0: none.
+double HostDelaySeconds(const CrawlOptions& options, double crawl_delay);
+
+// One gap drawn from delay x [1 - jitter, 1 + jitter].
+double JitteredDelay(double delay, double jitter, std::mt19937_64& random);
+
+// The product token of the crawl's User-Agent, which robots.txt groups are matched against.
+std::string UserAgentOf(const CrawlOptions& options);
 
 // Per-page samples a run keeps for its percentiles.
 struct PageSamples {

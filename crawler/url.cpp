@@ -151,6 +151,17 @@ std::string_view AuthorityOf(std::string_view url) {
   return url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
+std::string_view OriginOf(std::string_view url) {
+  const std::string_view authority = AuthorityOf(url);
+  return url.substr(0, static_cast<size_t>(authority.data() - url.data()) + authority.size());
+}
+
+std::string_view PathAndQueryOf(std::string_view url) {
+  std::string_view rest = url.substr(OriginOf(url).size());
+  rest = rest.substr(0, rest.find('#'));
+  return rest.empty() ? std::string_view("/") : rest;
+}
+
 std::string_view HostOf(std::string_view url) {
   std::string_view authority = AuthorityOf(url);
   size_t at = authority.rfind('@');

@@ -30,6 +30,14 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
 // REQUIRES: a URL as NormalizeUrl/ResolveUrl return it.
 std::string_view AuthorityOf(std::string_view normalized_url);
 
+// "http://127.0.0.1:8080" from "http://127.0.0.1:8080/a?b": scheme and authority, the origin
+// robots.txt belongs to. REQUIRES: a normalised URL.
+std::string_view OriginOf(std::string_view normalized_url);
+
+// "/a?b" from "http://127.0.0.1:8080/a?b": what robots.txt rules match against ("/" at least).
+// REQUIRES: a normalised URL.
+std::string_view PathAndQueryOf(std::string_view normalized_url);
+
 // "example.com" from "http://example.com:8080/a" ("[::1]" stays bracketed).
 std::string_view HostOf(std::string_view normalized_url);
 

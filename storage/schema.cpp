@@ -91,6 +91,40 @@ CREATE VIEW frontier AS
     R"sql(
 ALTER TABLE pages ADD COLUMN store REAL NOT NULL DEFAULT 0;
 )sql",
+    // 2 -> 3: politeness and its stories. Tries per page, the redirect chain the crawler followed,
+    // the charset a page was decoded from; each origin's robots.txt; URLs not fetched, and why.
+    R"sql(
+ALTER TABLE pages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE pages ADD COLUMN redirect_chain TEXT;
+ALTER TABLE pages ADD COLUMN charset TEXT;
+
+CREATE TABLE robots (
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  origin      TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  verdict     TEXT NOT NULL,
+  error       TEXT,
+  user_agent  TEXT,
+  crawl_delay REAL,
+  sitemaps    TEXT NOT NULL,
+  bytes       INTEGER NOT NULL,
+  fetched_at  REAL NOT NULL,
+  UNIQUE (run_id, origin)
+);
+
+CREATE TABLE skipped (
+  id       INTEGER PRIMARY KEY,
+  run_id   INTEGER NOT NULL REFERENCES runs(id),
+  url      TEXT NOT NULL,
+  reason   TEXT NOT NULL,
+  detail   TEXT,
+  found_on TEXT,
+  depth    INTEGER NOT NULL,
+  at       REAL NOT NULL
+);
+CREATE INDEX skipped_url ON skipped(url);
+CREATE INDEX skipped_run_reason ON skipped(run_id, reason);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

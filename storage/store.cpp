@@ -73,6 +73,7 @@ struct Connection {
   SqliteStmt begin, commit, rollback;
   SqliteStmt insert_page, insert_link, insert_error;
   SqliteStmt insert_run, finish_run, set_store_time;
+  SqliteStmt insert_skip, insert_robots;
 };
 
 Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
@@ -90,9 +91,10 @@ Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_page, R"sql(
     INSERT INTO pages (run_id, url, final_url, depth, status, content_type, bytes, truncated, title,
                        canonical, noindex, error_kind, error, http_version, new_connections, redirects,
-                       fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse)
+                       fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse,
+                       attempts, redirect_chain, charset)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25)
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
     ON CONFLICT (run_id, url) DO NOTHING
     RETURNING id)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_link,
@@ -102,6 +104,14 @@ Status PrepareAll(Connection& c) {
       "INSERT INTO errors (run_id, page_id, url, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   // The page's own insert time is only known once its links are in: written back by rowid.
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.set_store_time, "UPDATE pages SET store = ?2 WHERE id = ?1"));
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_skip, R"sql(
+    INSERT INTO skipped (run_id, url, reason, detail, found_on, depth, at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql"));
+  // A second record for an origin (two crawl threads racing) keeps the first.
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_robots, R"sql(
+    INSERT INTO robots (run_id, origin, status, verdict, error, user_agent, crawl_delay, sitemaps, bytes, fetched_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (run_id, origin) DO NOTHING)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options) VALUES (?1, ?2, ?3, ?4)"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
@@ -151,7 +161,8 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, cons
   return conn;
 }
 
-// One unit of the writer's work: a page with its links, or a task (BeginRun, FinishRun).
+// One unit of the writer's work: a page with its links, another row of a run (`row`), or a task
+// (BeginRun, FinishRun).
 struct Item {
   uint64_t seq = 0;
   int64_t run_id = 0;
@@ -159,6 +170,8 @@ struct Item {
   std::vector<LinkRecord> links;
   double backpressure_seconds = 0;  // how long AddPage waited for room
   std::function<Status()> task;  // set for a task; runs on the writer in its own transaction
+  // Set for a row: written in the batch, counting what it wrote.
+  std::function<Status(Connection&, int64_t run_id, StoreStats& counts)> row;
 };
 
 }  // namespace
@@ -171,6 +184,8 @@ class Store::Impl {
   Status Start();
   Result<int64_t> BeginRun(const RunInfo& info);
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+  Status AddSkip(SkipRecord skip);
+  Status AddRobots(RobotsRecord robots);
   Status Flush();
   Status FinishRun(const RunSummary& summary);
   Status Close();
@@ -190,6 +205,7 @@ class Store::Impl {
     Clock::time_point deadline;
   };
 
+  Status Enqueue(Item item);  // a page or a row, under backpressure
   Status RunOnWriter(std::function<Status()> fn);
   Status WaitDone(uint64_t seq, std::unique_lock<std::mutex>& lock);
 
@@ -243,9 +259,50 @@ Status Store::Impl::Start() {
 }
 
 Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
+  Item item;
+  item.page = std::move(page);
+  item.links = std::move(links);
+  return Enqueue(std::move(item));
+}
+
+Status Store::Impl::AddSkip(SkipRecord skip) {
+  Item item;
+  item.row = [skip = std::move(skip)](Connection& c, int64_t run_id, StoreStats& counts) {
+    SqliteStmt& s = c.insert_skip;
+    s.Bind(1, run_id).Bind(2, skip.url).Bind(3, skip.reason);
+    BindText(s, 4, skip.detail);
+    BindText(s, 5, skip.found_on);
+    s.Bind(6, int64_t{skip.depth}).Bind(7, UnixNow());
+    FANOUT_RETURN_IF_ERROR(RunOnce(s));
+    ++counts.skipped;
+    return Status::Ok();
+  };
+  return Enqueue(std::move(item));
+}
+
+Status Store::Impl::AddRobots(RobotsRecord robots) {
+  Item item;
+  item.row = [r = std::move(robots)](Connection& c, int64_t run_id, StoreStats&) {
+    SqliteStmt& s = c.insert_robots;
+    s.Bind(1, run_id).Bind(2, r.origin).Bind(3, int64_t{r.status}).Bind(4, r.verdict);
+    BindText(s, 5, r.error);
+    BindText(s, 6, r.user_agent);
+    if (r.crawl_delay >= 0) {
+      s.Bind(7, r.crawl_delay);
+    } else {
+      s.BindNull(7);
+    }
+    s.Bind(8, nlohmann::json(r.sitemaps).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    s.Bind(9, r.bytes).Bind(10, r.fetched_at != 0 ? r.fetched_at : UnixNow());
+    return RunOnce(s);
+  };
+  return Enqueue(std::move(item));
+}
+
+Status Store::Impl::Enqueue(Item item) {
   std::unique_lock lock(mu_);
   if (run_id_ == 0 && error_.ok() && !stopping_) {
-    return Status::InvalidArgument("AddPage without a run: call BeginRun first");
+    return Status::InvalidArgument("no run to add to: call BeginRun first");
   }
   // Backpressure: the pool thread waits here while the writer is queue_pages behind.
   double waited = 0;
@@ -257,9 +314,12 @@ Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   }
   if (!error_.ok()) return error_;
   if (stopping_) return Closed();
-  if (run_id_ == 0) return Status::InvalidArgument("AddPage without a run: call BeginRun first");
+  if (run_id_ == 0) return Status::InvalidArgument("no run to add to: call BeginRun first");
   const bool was_empty = queue_.empty();
-  queue_.push_back(Item{++last_seq_, run_id_, std::move(page), std::move(links), waited, {}});
+  item.seq = ++last_seq_;
+  item.run_id = run_id_;
+  item.backpressure_seconds = waited;
+  queue_.push_back(std::move(item));
   ++queued_pages_;
   // The writer only sleeps on an empty queue, so only the first item needs to wake it.
   if (was_empty) work_cv_.notify_one();
@@ -287,7 +347,10 @@ Status Store::Impl::RunOnWriter(std::function<Status()> fn) {
   if (stopping_) return Closed();
   // Tasks do not count against queue_pages: they are few, and the control thread must not wait
   // behind the pool for room.
-  queue_.push_back(Item{++last_seq_, 0, {}, {}, 0, std::move(fn)});
+  Item item;
+  item.seq = ++last_seq_;
+  item.task = std::move(fn);
+  queue_.push_back(std::move(item));
   const uint64_t seq = last_seq_;
   work_cv_.notify_one();
   // A task that fails latches its error, so error_ tells whether it ran and succeeded.
@@ -403,6 +466,7 @@ void Store::Impl::WriterLoop() {
         stats_.pages += counts.pages;
         stats_.links += counts.links;
         stats_.errors += counts.errors;
+        stats_.skipped += counts.skipped;
         stats_.duplicates += counts.duplicates;
         stats_.batches += 1;
         stats_.commit_seconds += counts.commit_seconds;
@@ -470,9 +534,17 @@ Status Store::Impl::WritePage(const Item& item) {
     batch_.deadline = start + std::chrono::milliseconds(options_.batch_ms);
   }
   ++batch_.items;
-  Status s = InsertPage(item, start);
+  Status s;
+  if (item.row) {
+    s = item.row(*conn_, item.run_id, batch_.counts);
+  } else {
+    s = InsertPage(item, start);
+  }
   batch_.counts.write_seconds += Seconds(Clock::now() - start);
-  if (!s.ok()) return AbortBatch(Annotate(s, "writing page '" + item.page.url + "'"));
+  if (!s.ok()) {
+    return AbortBatch(Annotate(s, item.row ? std::string("writing a skipped URL or robots.txt record")
+                                           : "writing page '" + item.page.url + "'"));
+  }
   return Status::Ok();
 }
 
@@ -493,6 +565,9 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   p.Bind(15, page.new_connections).Bind(16, int64_t{page.redirects}).Bind(17, page.fetched_at);
   p.Bind(18, page.queue_wait).Bind(19, page.dns).Bind(20, page.connect).Bind(21, page.tls);
   p.Bind(22, page.first_byte).Bind(23, page.transfer).Bind(24, page.total).Bind(25, page.parse);
+  p.Bind(26, int64_t{page.attempts});
+  BindText(p, 27, page.redirect_chain);
+  BindText(p, 28, page.charset);
   Result<bool> inserted = p.Step();
   if (!inserted.ok()) {
     p.Reset();
@@ -587,6 +662,8 @@ Result<int64_t> Store::BeginRun(const RunInfo& info) { return impl_->BeginRun(in
 Status Store::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return impl_->AddPage(std::move(page), std::move(links));
 }
+Status Store::AddSkip(SkipRecord skip) { return impl_->AddSkip(std::move(skip)); }
+Status Store::AddRobots(RobotsRecord robots) { return impl_->AddRobots(std::move(robots)); }
 Status Store::Flush() { return impl_->Flush(); }
 Status Store::FinishRun(const RunSummary& summary) { return impl_->FinishRun(summary); }
 Status Store::Close() { return impl_->Close(); }

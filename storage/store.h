@@ -56,6 +56,9 @@ struct PageRecord {
   std::string http_version;   // "1.1", "2"
   int64_t new_connections = 0;  // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
   int redirects = 0;
+  int attempts = 1;           // transfers tried for this URL (retries included; redirect hops not)
+  std::string redirect_chain; // JSON array of the hops before final_url: [{"url": ..., "status": 301}, ...]
+  std::string charset;        // the charset the HTML was decoded from ("" when not parsed)
   double fetched_at = 0;      // unix time, seconds
   // Where the time went, seconds:
   double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
@@ -67,6 +70,28 @@ struct LinkRecord {
   bool followed = false;  // queued for fetching
   std::string reason;     // "" when followed, else why not: "duplicate", "out_of_scope", "depth", "max_pages",
                           // "nofollow", "not_http", "bad_url", "excluded"
+};
+
+// A URL the crawl decided not to fetch, beyond the links table's verdicts; one row in skipped.
+struct SkipRecord {
+  std::string url;
+  std::string reason;    // "robots", "redirect_out_of_scope", "redirect_loop", ...
+  std::string detail;    // e.g. the robots.txt rule that refused it
+  std::string found_on;  // the page that linked or redirected to it ("" for a seed)
+  int depth = 0;
+};
+
+// An origin's robots.txt as the crawl fetched it; one row in robots.
+struct RobotsRecord {
+  std::string origin;         // scheme://host:port
+  int status = 0;             // HTTP status, 0 when unreachable
+  std::string verdict;        // "rules", "allow_all" (4xx, ignored), "disallow_all" (5xx, unreachable)
+  std::string error;          // why, when not "rules"
+  std::string user_agent;     // the group the crawler obeyed ("fanout", "*"; "" for none)
+  double crawl_delay = -1;    // seconds; < 0 when none
+  std::vector<std::string> sitemaps;
+  int64_t bytes = 0;
+  double fetched_at = 0;
 };
 
 // How a run ended, as the crawl measured it; stored on the run's row by FinishRun.
@@ -93,6 +118,7 @@ struct StoreStats {
   int64_t pages = 0;       // pages rows written (duplicates not included)
   int64_t links = 0;       // links rows written
   int64_t errors = 0;      // errors rows written
+  int64_t skipped = 0;     // skipped rows written
   int64_t duplicates = 0;  // pages dropped because their (run, url) was already stored
   int64_t batches = 0;     // page transactions committed
   double commit_seconds = 0;  // time spent in COMMIT
@@ -127,6 +153,11 @@ class Store {
   // Errors: the latched writer error, so a caller can stop crawling; kInvalidArgument with no run
   // begun; kUnavailable after Close.
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+
+  // Queue a skipped URL or a robots.txt record, in the order of the pages around them. Blocking
+  // and errors as for AddPage.
+  Status AddSkip(SkipRecord skip);
+  Status AddRobots(RobotsRecord robots);
 
   // Blocks until every page queued before the call is committed. Returns the latched writer error,
   // if any, or Ok.

@@ -30,7 +30,7 @@ TEST(Frontier, OffersEachUrlOnce) {
   EXPECT_EQ(f.Offer("http://h/", 1), Frontier::Verdict::kDuplicate);
   EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
   EXPECT_EQ(f.Offer("http://h/a", 2), Frontier::Verdict::kDuplicate);
-  EXPECT_TRUE(f.ClaimRedirectTarget("http://h/redirected"));
+  EXPECT_EQ(f.ClaimRedirect("http://h/redirected"), Frontier::Verdict::kQueued);
   EXPECT_EQ(f.Offer("http://h/redirected", 1), Frontier::Verdict::kDuplicate);
   EXPECT_EQ(f.queued(), 2u);
 }
@@ -42,10 +42,45 @@ TEST(Frontier, ARedirectTargetIsFetchedOnce) {
   f.Offer("http://h/a", 1);
   f.Offer("http://h/b", 1);
   EXPECT_EQ(f.Pop()->url, "http://h/");
-  EXPECT_TRUE(f.ClaimRedirectTarget("http://h/b"));   // "/" redirected to /b, still queued
-  EXPECT_FALSE(f.ClaimRedirectTarget("http://h/"));   // and nothing may claim "/" again
+  EXPECT_EQ(f.ClaimRedirect("http://h/b"), Frontier::Verdict::kQueued);    // "/" redirected to /b, still queued
+  EXPECT_EQ(f.ClaimRedirect("http://h/"), Frontier::Verdict::kDuplicate);  // and nothing may claim "/" again
   EXPECT_EQ(f.Pop()->url, "http://h/a");
   EXPECT_FALSE(f.Pop().has_value());                  // /b was skipped
+}
+
+TEST(Frontier, RedirectTargetsAreJudgedLikeLinks) {
+  Frontier f = Make({.exclude = {"/private/"}});
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.ClaimRedirect("http://elsewhere/"), Frontier::Verdict::kOutOfScope);
+  EXPECT_EQ(f.ClaimRedirect("http://h/private/x"), Frontier::Verdict::kExcluded);
+  EXPECT_EQ(f.ClaimRedirect("http://h/ok"), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.ClaimRedirect("http://h/ok"), Frontier::Verdict::kDuplicate);
+}
+
+// A host at its limit waits; the others go on, shallowest first, taking turns at equal depth.
+TEST(Frontier, PopsOnlyFromReadyHostsAndTakesTurns) {
+  Frontier f = Make({.allowed_domains = {"a", "b"}});
+  f.AddSeed("http://a/");
+  f.AddSeed("http://b/");
+  for (const char* url : {"http://a/1", "http://a/2", "http://b/1", "http://b/2"}) f.Offer(url, 1);
+  auto only_b = [](std::string_view authority) { return authority == "b"; };
+  EXPECT_EQ(f.Pop(only_b)->url, "http://b/");
+  EXPECT_EQ(f.Pop(only_b)->url, "http://b/1");
+  EXPECT_EQ(f.Pop(only_b)->url, "http://b/2");
+  EXPECT_FALSE(f.Pop(only_b).has_value());
+  EXPECT_EQ(f.queued(), 3u);
+  std::vector<std::string> order;
+  while (auto item = f.Pop()) order.push_back(item->url);
+  EXPECT_EQ(order, (std::vector<std::string>{"http://a/", "http://a/1", "http://a/2"}));
+
+  Frontier g = Make({.allowed_domains = {"a", "b"}});
+  g.AddSeed("http://a/");
+  g.AddSeed("http://b/");
+  for (const char* url : {"http://a/1", "http://a/2", "http://b/1", "http://b/2"}) g.Offer(url, 1);
+  order.clear();
+  while (auto item = g.Pop()) order.push_back(item->url);
+  EXPECT_EQ(order, (std::vector<std::string>{"http://a/", "http://b/", "http://a/1", "http://b/1", "http://a/2",
+                                             "http://b/2"}));
 }
 
 TEST(Frontier, StaysOnTheSeedsHostAndPortByDefault) {

@@ -375,7 +375,9 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsRows) {
   }
   {  // Take the database back to what version 1 wrote.
     SqliteDb db = Reader(path_);
-    ASSERT_OK(db.Exec("ALTER TABLE pages DROP COLUMN store; UPDATE meta SET value = '1' WHERE key = 'schema_version'"));
+    ASSERT_OK(db.Exec("DROP TABLE robots; DROP TABLE skipped; ALTER TABLE pages DROP COLUMN charset; "
+                      "ALTER TABLE pages DROP COLUMN redirect_chain; ALTER TABLE pages DROP COLUMN attempts; "
+                      "ALTER TABLE pages DROP COLUMN store; UPDATE meta SET value = '1' WHERE key = 'schema_version'"));
   }
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_OK(store->Close());
@@ -383,7 +385,8 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsRows) {
   Result<int> version = ReadSchemaVersion(db);
   ASSERT_OK(version);
   EXPECT_EQ(*version, kSchemaVersion);
-  EXPECT_EQ(QueryText(db, "SELECT url || ' ' || store FROM pages"), "http://a.test/ 0.0");
+  EXPECT_EQ(QueryText(db, "SELECT url || ' ' || store || ' ' || attempts FROM pages"), "http://a.test/ 0.0 1");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM skipped") + QueryInt(db, "SELECT count(*) FROM robots"), 0);
 }
 
 TEST_F(StoreTest, MigratingCreatesTheCurrentVersionOnceAndThenWritesNothing) {
