@@ -212,13 +212,22 @@ Task<const RobotsTxt*> Crawler::RobotsFor(std::string origin) {
   RobotsRecord record;
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
-  if (record.crawl_delay >= 0) host.delay = HostDelaySeconds(options_, record.crawl_delay);
+  if (record.crawl_delay >= 0) {
+    host.delay = HostDelaySeconds(options_, record.crawl_delay);
+    // The robots.txt request was the host's first: the next waits the delay it just learnt.
+    host.next_start = std::max(host.next_start, CrawlClock::now() + std::chrono::duration_cast<CrawlClock::duration>(
+                                                                         std::chrono::duration<double>(host.delay)));
+  }
   o.ready.Set();
   co_await Keep([&] { return store_.AddRobots(std::move(record)); });
   co_return &*o.robots;
 }
 
 Task<RedirectVerdict> Crawler::Judge(std::string target) {
+  // Scope first: a host the crawl will not visit is not asked for its robots.txt.
+  if (Frontier::Verdict v = frontier_.CheckRedirect(target); v != Frontier::Verdict::kQueued) {
+    co_return RedirectVerdict{.follow = false, .reason = Frontier::ReasonFor(v), .detail = ""};
+  }
   const RobotsTxt* robots = co_await RobotsFor(std::string(OriginOf(target)));
   co_return JudgeRedirect(target, frontier_, robots);
 }

@@ -142,7 +142,12 @@ const RobotsTxt* BlockingCrawler::RobotsFor(const std::string& origin, BlockingF
   RobotsRecord record;
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
-  if (record.crawl_delay >= 0) host.delay = HostDelaySeconds(options_, record.crawl_delay);
+  if (record.crawl_delay >= 0) {
+    host.delay = HostDelaySeconds(options_, record.crawl_delay);
+    // The robots.txt request was the host's first: the next waits the delay it just learnt.
+    host.next_start = std::max(host.next_start, CrawlClock::now() + std::chrono::duration_cast<CrawlClock::duration>(
+                                                                         std::chrono::duration<double>(host.delay)));
+  }
   changed_.notify_all();
   Keep([&] { return store_.AddRobots(std::move(record)); }, lock);
   return &*o.robots;
@@ -187,6 +192,11 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
         break;
       case PageFetch::Step::kCheckRedirect: {
         const std::string target = fetch.redirect_target();
+        // Scope first: a host the crawl will not visit is not asked for its robots.txt.
+        if (Frontier::Verdict v = frontier_.CheckRedirect(target); v != Frontier::Verdict::kQueued) {
+          fetch.OnRedirectVerdict({.follow = false, .reason = Frontier::ReasonFor(v), .detail = ""});
+          break;
+        }
         const RobotsTxt* robots = RobotsFor(std::string(OriginOf(target)), fetcher, lock);
         fetch.OnRedirectVerdict(JudgeRedirect(target, frontier_, robots));
         break;

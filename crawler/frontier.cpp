@@ -85,10 +85,15 @@ bool Frontier::Excluded(const std::string& url) const {
   return std::any_of(exclude_.begin(), exclude_.end(), [&](const std::regex& r) { return std::regex_search(url, r); });
 }
 
-Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
+Frontier::Verdict Frontier::CheckRedirect(const std::string& url) const {
   if (fetched_.count(url)) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (Excluded(url)) return Verdict::kExcluded;
+  return Verdict::kQueued;
+}
+
+Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
+  if (Verdict v = CheckRedirect(url); v != Verdict::kQueued) return v;
   seen_.insert(url);
   fetched_.insert(url);
   return Verdict::kQueued;

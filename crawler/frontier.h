@@ -55,6 +55,8 @@ class Frontier {
   // fetched, and a queued copy is skipped by Pop), else why not: kDuplicate (fetched or being
   // fetched), kOutOfScope or kExcluded.
   Verdict ClaimRedirect(const std::string& url);
+  // ClaimRedirect's verdict without the claim: to know whether a target is worth more checks.
+  Verdict CheckRedirect(const std::string& url) const;
 
   // The next URL of a host for which ready(authority) is true; nullopt when there is none.
   std::optional<FrontierItem> Pop(const std::function<bool(std::string_view authority)>& ready);

@@ -33,16 +33,19 @@ bool IsHtml(std::string_view content_type) {
   return type == "text/html" || type == "application/xhtml+xml";
 }
 
-// Does the href start with a scheme ("mailto:", "javascript:")? Then it is not a relative path.
-bool HasScheme(std::string_view href) {
+// Does the href start with a scheme other than http(s) ("mailto:", "javascript:")? Then it is not
+// a broken link to a page but a link to something else.
+bool HasOtherScheme(std::string_view href) {
   while (!href.empty() && (href.front() == ' ' || href.front() == '\t' || href.front() == '\n')) href.remove_prefix(1);
   size_t colon = href.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;
+  std::string scheme;
   for (size_t i = 0; i < colon; ++i) {
     char c = href[i];
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return false;
+    scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return std::isalpha(static_cast<unsigned char>(href[0]));
+  return std::isalpha(static_cast<unsigned char>(href[0])) && scheme != "http" && scheme != "https";
 }
 
 }  // namespace
@@ -117,7 +120,7 @@ std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchRes
   for (const HtmlLink& link : parsed.links) {
     Result<std::string> url = ResolveUrl(base, link.href);
     if (!url.ok()) {
-      out.push_back({link.href, HasScheme(link.href) ? "not_http" : "bad_url"});
+      out.push_back({link.href, HasOtherScheme(link.href) ? "not_http" : "bad_url"});
     } else if ((link.nofollow || parsed.meta_nofollow) && !follow_nofollow) {
       out.push_back({*url, "nofollow"});
     } else {

@@ -41,9 +41,23 @@ std::string Fault::ToString() const {
     case Kind::kType: return "type:" + text;
     case Kind::kMalformed: return "malformed";
     case Kind::kLatin1: return variant ? "latin1:meta" : "latin1";
+    case Kind::kCharset: return "charset:" + text + (variant ? ":meta" : "");
     case Kind::kDelay: return "delay:" + std::to_string(amount);
   }
   return "?";
+}
+
+CharsetPage CharsetFaultPage(const std::string& charset, bool meta) {
+  // The titles' bytes in each encoding, and the same text in UTF-8.
+  const bool sjis = charset == "shift_jis";
+  const std::string title = sjis ? "\x93\xfa\x96\x7b\x8c\xea\x82\xcc\x83\x79\x81\x5b\x83\x57"
+                                 : "\x93" "Caf\xe9\x94 costs \x80" "5";
+  CharsetPage page;
+  page.title_utf8 = sjis ? "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8"
+                         : "\xe2\x80\x9c" "Caf\xc3\xa9\xe2\x80\x9d costs \xe2\x82\xac" "5";
+  page.body = "<!DOCTYPE html><html><head>" + (meta ? "<meta charset=\"" + charset + "\">" : std::string()) +
+              "<title>" + title + "</title></head><body><p>" + title + "</p><a href=\"/\">home</a></body></html>\n";
+  return page;
 }
 
 bool FaultRule::MatchesPath(std::string_view request_path) const {
@@ -105,12 +119,21 @@ Result<Fault> ParseFault(std::string_view spec) {
     if (!rest.empty() && rest != "meta") return Bad(spec, "the only latin1 variant is 'meta'");
     f.kind = Fault::Kind::kLatin1;
     f.variant = rest == "meta";
+  } else if (kind == "charset") {
+    auto args = Split(rest, ':', 2);
+    if (args[0] != "windows-1252" && args[0] != "shift_jis") {
+      return Bad(spec, "use charset:windows-1252[:meta] or charset:shift_jis[:meta]");
+    }
+    if (args.size() > 1 && args[1] != "meta") return Bad(spec, "the only charset variant is 'meta'");
+    f.kind = Fault::Kind::kCharset;
+    f.text = std::string(args[0]);
+    f.variant = args.size() > 1;
   } else if (kind == "delay") {
     if (!ParseInt(rest, f.amount)) return Bad(spec, "use delay:MILLISECONDS");
     f.kind = Fault::Kind::kDelay;
   } else {
     return Bad(spec, "unknown kind '" + std::string(kind) +
-                         "' (status, redirect, chain, loop, slow, reset, huge, type, malformed, latin1, delay)");
+                         "' (status, redirect, chain, loop, slow, reset, huge, type, malformed, latin1, charset, delay)");
   }
   return f;
 }

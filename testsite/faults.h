@@ -13,6 +13,8 @@
 //   type:MIME                   a non-HTML body of that content type
 //   malformed                   broken HTML (unclosed tags, unquoted attributes, cut short)
 //   latin1[:meta]               an ISO-8859-1 page, charset in the header (or only in <meta>)
+//   charset:NAME[:meta]         a page in windows-1252 or shift_jis, charset in the header (or only
+//                               in <meta>); its title is charset.cpp's kCharsetTitles[NAME] in UTF-8
 //   delay:MS                    MS more latency for this response
 // A file of rules has one per line; blank lines and '#' comments are skipped.
 #pragma once
@@ -27,12 +29,12 @@
 namespace fanout::testsite {
 
 struct Fault {
-  enum class Kind { kStatus, kRedirect, kChain, kLoop, kSlow, kReset, kHuge, kType, kMalformed, kLatin1, kDelay };
+  enum class Kind { kStatus, kRedirect, kChain, kLoop, kSlow, kReset, kHuge, kType, kMalformed, kLatin1, kCharset, kDelay };
   Kind kind = Kind::kStatus;
   int code = 0;             // status / redirect code
   int64_t amount = 0;       // retry-after s, hops, bytes/s, bytes, delay ms
-  std::string text;         // redirect target, MIME type
-  bool variant = false;     // huge:...:chunked, latin1:meta
+  std::string text;         // redirect target, MIME type, charset name
+  bool variant = false;     // huge:...:chunked, latin1:meta, charset:...:meta
 
   std::string ToString() const;  // back to rule syntax, e.g. "status:503:1"
 };
@@ -45,6 +47,14 @@ struct FaultRule {
 
   bool MatchesPath(std::string_view request_path) const;
 };
+
+// The page the charset fault serves, encoded in `charset` ("windows-1252" or "shift_jis"), and its
+// title in UTF-8: what a crawler should read from it.
+struct CharsetPage {
+  std::string body;
+  std::string title_utf8;
+};
+CharsetPage CharsetFaultPage(const std::string& charset, bool meta);
 
 // Parses "KIND[:ARGS]@WHERE". Errors name the rule and what is wrong with it.
 Result<FaultRule> ParseFaultRule(std::string_view spec);

@@ -392,6 +392,11 @@ bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_v
              "<a href='/'>again</td></p></div></span><!-- cut");
       }
       return true;
+    case K::kCharset: {
+      p->headers.emplace_back("Content-Type", f.variant ? "text/html" : "text/html; charset=" + f.text);
+      p->body = CharsetFaultPage(f.text, f.variant).body;
+      return true;
+    }
     case K::kLatin1: {
       PageFlavor flavor = f.variant ? PageFlavor::kLatin1Meta : PageFlavor::kLatin1;
       p->headers.emplace_back("Content-Type",

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "storage/sqlite.h"
+#include "tests/support/crawl_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
@@ -16,41 +17,7 @@ namespace {
 using testsite::ServerOptions;
 using testsite::SiteServer;
 
-class CrawlTest : public ::testing::Test {
- protected:
-  std::unique_ptr<SiteServer> Serve(ServerOptions o) {
-    auto server = SiteServer::Create(std::move(o));
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
-    (*server)->Start();
-    return std::move(server.value());
-  }
-  static ServerOptions Synthetic(uint64_t pages, int links, int latency_ms = 0) {
-    ServerOptions o;
-    o.synthetic = testsite::SyntheticOptions{.pages = pages, .links = links, .page_bytes = 3000, .seed = 11};
-    o.latency_ms = latency_ms;
-    return o;
-  }
-
-  CrawlSummary CrawlInto(CrawlOptions options) {
-    auto store = Store::Open(db());
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    Result<CrawlSummary> summary = Crawl(options, **store);
-    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-    EXPECT_TRUE((*store)->Close().ok());
-    return summary.ok() ? *summary : CrawlSummary{};
-  }
-
-  int64_t Count(const std::string& sql) {
-    auto db_handle = SqliteDb::Open(db());
-    auto stmt = db_handle->Prepare(sql);
-    EXPECT_TRUE(stmt.ok()) << sql;
-    EXPECT_TRUE(*stmt->Step());
-    return stmt->ColumnInt(0);
-  }
-
-  std::string db() const { return dir_.File("crawl.db"); }
-  test::TempDir dir_;
-};
+using CrawlTest = test::CrawlFixture;
 
 TEST_F(CrawlTest, ASyntheticSiteIsCrawledExactlyOncePerPage) {
   constexpr uint64_t kPages = 300;

@@ -1,0 +1,63 @@
+// CrawlFixture: the scaffolding of a test that crawls a site it serves itself on loopback: start a
+// SiteServer, crawl it into a fresh database, and query that database.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "crawler/crawl.h"
+#include "storage/sqlite.h"
+#include "tests/support/temp_dir.h"
+#include "testsite/server.h"
+
+namespace fanout::test {
+
+class CrawlFixture : public ::testing::Test {
+ protected:
+  static std::unique_ptr<testsite::SiteServer> Serve(testsite::ServerOptions o) {
+    auto server = testsite::SiteServer::Create(std::move(o));
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    if (!server.ok()) return nullptr;
+    (*server)->Start();
+    return std::move(server.value());
+  }
+  static testsite::ServerOptions Synthetic(uint64_t pages, int links, int latency_ms = 0) {
+    testsite::ServerOptions o;
+    o.synthetic = testsite::SyntheticOptions{.pages = pages, .links = links, .page_bytes = 3000, .seed = 11};
+    o.latency_ms = latency_ms;
+    return o;
+  }
+
+  CrawlSummary CrawlInto(CrawlOptions options) {
+    auto store = Store::Open(db());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    Result<CrawlSummary> summary = Crawl(options, **store);
+    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_TRUE((*store)->Close().ok());
+    return summary.ok() ? *summary : CrawlSummary{};
+  }
+
+  // The first column of the first row of `sql`, as an integer.
+  int64_t Count(const std::string& sql) {
+    const std::string value = Query(sql);
+    return value.empty() ? 0 : std::stoll(value);
+  }
+
+  // The first column of the first row of `sql` as text ("" for none or NULL).
+  std::string Query(const std::string& sql) {
+    auto handle = SqliteDb::Open(db());
+    EXPECT_TRUE(handle.ok());
+    auto stmt = handle->Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
+    if (!stmt.ok()) return "";
+    Result<bool> row = stmt->Step();
+    return row.ok() && *row ? stmt->ColumnText(0) : "";
+  }
+
+  std::string db() const { return dir_.File("crawl.db"); }
+  TempDir dir_;
+};
+
+}  // namespace fanout::test
