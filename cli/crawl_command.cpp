@@ -64,6 +64,11 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   } else {
     run.AddRow({"robots.txt", Count(s.robots_fetched, "file", "files") + " fetched (one per origin)"});
   }
+  if (s.sitemaps_fetched > 0) {
+    run.AddRow({"sitemaps", Count(s.sitemaps_fetched, "file", "files") + " (" + std::to_string(s.sitemaps_failed) +
+                                " unreadable) listing " + Count(s.sitemap_urls, "URL", "URLs") + ", " +
+                                std::to_string(s.sitemap_queued) + " new in scope"});
+  }
   if (s.retries > 0) run.AddRow({"retries", Count(s.retries, "transfer", "transfers") + " tried again"});
   std::string fan_out = "at most " + std::to_string(s.max_in_flight) + " transfers at once, " +
                         Fixed(s.mean_in_flight, 1) + " on average (--concurrency " + std::to_string(s.concurrency) +
@@ -224,6 +229,8 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--max-delay", c.max_delay, "Largest robots.txt Crawl-delay obeyed, seconds")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
   cmd->add_flag("--ignore-robots", c.ignore_robots, "Neither fetch nor obey robots.txt (the summary says so)");
+  cmd->add_flag("--sitemaps", c.sitemaps,
+                "Also queue the URLs of the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml)");
   cmd->add_option("--max-url-length", c.max_url_length, "Links longer than this are not followed")
       ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 20));
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");

@@ -64,6 +64,13 @@ class Crawler {
         meter_(options.concurrency) {}
 
   Task<void> Dispatch();
+  // --sitemaps: walks each origin's sitemaps; the crawl does not end before they are read.
+  void StartSitemaps(const std::vector<std::string>& seeds) {
+    for (const std::string& origin : OriginsOf(seeds)) {
+      ++active_;
+      loop_.Spawn(WalkSitemaps(origin));
+    }
+  }
   Task<void> ReportProgress(std::function<void(const CrawlProgress&)> progress);
   void Summarise(CrawlSummary& s, double wall);
   const Status& store_error() const { return store_error_; }
@@ -90,6 +97,7 @@ class Crawler {
   };
 
   Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page);
+  Task<void> WalkSitemaps(std::string origin);
   // The robots.txt of `origin`, fetched through the engine the first time (nullptr with --ignore-robots).
   Task<const RobotsTxt*> RobotsFor(std::string origin);
   // Waits until `host` may be sent its next request, and books that start.
@@ -119,7 +127,7 @@ class Crawler {
   CrawlClock::time_point started_ = CrawlClock::now();
   std::mt19937_64 random_{20261121};
 
-  size_t active_ = 0;          // page tasks spawned and not finished
+  size_t active_ = 0;          // page tasks (and sitemap walks) spawned and not finished
   size_t max_active_ = 0;
   int64_t dispatched_ = 0;     // pages taken for fetching (robots refusals given back)
   bool dispatch_done_ = false;
@@ -319,6 +327,28 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
   MaybeFinish();
 }
 
+Task<void> Crawler::WalkSitemaps(std::string origin) {
+  const RobotsTxt* robots = co_await RobotsFor(origin);
+  SitemapWalk walk(origin, robots != nullptr ? robots->sitemaps() : std::vector<std::string>{});
+  Host& host = HostOf(AuthorityOf(origin + "/"));
+  while (std::optional<std::string> url = walk.Next()) {
+    if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
+    co_await TakeTurn(host);
+    AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
+    FetchRequest request = RequestFor(options_, *url);
+    request.max_bytes = std::max<size_t>(options_.max_bytes, 50 << 20);  // the protocol's own cap
+    FetchResponse response = co_await Transfer(std::move(request));
+    transfer.Release();
+    Result<Sitemap> sitemap = co_await pool_.Run([&] { return SitemapWalk::Parse(response); });
+    walk.Apply(*url, sitemap, frontier_);
+    wakeup_.Notify();
+  }
+  CountSitemaps(walk.stats(), summary_);
+  --active_;
+  wakeup_.Notify();
+  MaybeFinish();
+}
+
 void Crawler::PageDone(Host& host) {
   --host.tasks;
   wakeup_.Notify();  // the host may take another page
@@ -364,6 +394,8 @@ std::string CrawlSummary::ToJson() const {
       {"retries", retries},
       {"robots_fetched", robots_fetched},
       {"robots_ignored", robots_ignored},
+      {"sitemaps", {{"fetched", sitemaps_fetched}, {"failed", sitemaps_failed}, {"urls", sitemap_urls},
+                    {"queued", sitemap_queued}}},
       {"queued_left", queued_left},
       {"wall_seconds", wall_seconds},
       {"pages_per_second", pages_per_second},
@@ -431,7 +463,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
       {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
       {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
-      {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots},
+      {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
       {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
   Result<int64_t> run = store.BeginRun(RunInfo{.mode = options.mode, .seeds = seeds, .options_json = options_json.dump()});
   if (!run.ok()) return run.status();
@@ -443,11 +475,12 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (options.mode != "async") {
     // sync: one worker; threads: one per --concurrency, each with its own blocking transfer.
     const size_t workers = options.mode == "sync" ? 1 : options.concurrency;
-    FANOUT_RETURN_IF_ERROR(RunBlockingCrawl(options, *frontier, store, workers, summary, progress));
+    FANOUT_RETURN_IF_ERROR(RunBlockingCrawl(options, seeds, *frontier, store, workers, summary, progress));
   } else {
     Result<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
     if (!loop.ok()) return loop.status();
     Crawler crawler(options, **loop, *frontier, store, threads);
+    if (options.sitemaps) crawler.StartSitemaps(seeds);
     (*loop)->Spawn(crawler.Dispatch());
     if (progress) (*loop)->Spawn(crawler.ReportProgress(progress));
     const CrawlClock::time_point start = CrawlClock::now();

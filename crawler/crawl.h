@@ -51,6 +51,7 @@ struct CrawlOptions {
   double delay_jitter = 0;
   double max_delay = 30;
   bool ignore_robots = false;    // do not fetch or obey robots.txt
+  bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
 };
 
@@ -86,6 +87,10 @@ struct CrawlSummary {
   int64_t retries = 0;           // transfers repeated after a failure that may pass
   int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
   bool robots_ignored = false;   // --ignore-robots
+  int64_t sitemaps_fetched = 0;  // --sitemaps: sitemap files fetched,
+  int64_t sitemaps_failed = 0;   // ... of which unavailable or unreadable,
+  int64_t sitemap_urls = 0;      // ... the page URLs they listed,
+  int64_t sitemap_queued = 0;    // ... and those the frontier took (in scope, new)
   size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
   double wall_seconds = 0;
   double pages_per_second = 0;

@@ -20,7 +20,9 @@ class BlockingCrawler {
   BlockingCrawler(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers)
       : options_(options), frontier_(frontier), store_(store), workers_(workers), meter_(options.concurrency) {}
 
-  Status Run(CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
+  // Walks the sitemaps of `sitemap_seeds`' origins, then crawls.
+  Status Run(const std::vector<std::string>& sitemap_seeds, CrawlSummary& summary,
+             const std::function<void(const CrawlProgress&)>& progress);
 
  private:
   // The same politeness state as the async crawl's (crawl.cpp), under mu_.
@@ -35,6 +37,7 @@ class BlockingCrawler {
   };
 
   void Worker(CURLSH* share);
+  void WalkSitemaps(const std::string& origin, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
   void CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
   // Waits for the next URL to fetch; false when the crawl is over. REQUIRES: mu_ held.
   bool NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item);
@@ -243,10 +246,34 @@ void BlockingCrawler::Worker(CURLSH* share) {
   }
 }
 
-Status BlockingCrawler::Run(CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress) {
+void BlockingCrawler::WalkSitemaps(const std::string& origin, BlockingFetcher& fetcher,
+                                   std::unique_lock<std::mutex>& lock) {
+  const RobotsTxt* robots = RobotsFor(origin, fetcher, lock);
+  SitemapWalk walk(origin, robots != nullptr ? robots->sitemaps() : std::vector<std::string>{});
+  Host& host = HostOf(AuthorityOf(origin + "/"));
+  while (std::optional<std::string> url = walk.Next()) {
+    if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
+    TakeTurn(host, lock);
+    FetchRequest request = RequestFor(options_, *url);
+    request.max_bytes = std::max<size_t>(options_.max_bytes, 50 << 20);  // the protocol's own cap
+    FetchResponse response = Transfer(request, fetcher, lock);
+    walk.OnResponse(*url, response, frontier_);
+  }
+  CountSitemaps(walk.stats(), summary_);
+}
+
+Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, CrawlSummary& summary,
+                            const std::function<void(const CrawlProgress&)>& progress) {
   // One easy handle keeps its own connections; several threads share theirs through the cache.
   std::optional<SharedCurlCache> cache;
   if (workers_ > 1) cache.emplace();
+  if (!sitemap_seeds.empty()) {
+    BlockingFetcher fetcher(FetcherOptions{.user_agent = options_.user_agent.empty() ? DefaultUserAgent()
+                                                                                      : options_.user_agent},
+                            cache ? cache->get() : nullptr);
+    std::unique_lock lock(mu_);
+    for (const std::string& origin : OriginsOf(sitemap_seeds)) WalkSitemaps(origin, fetcher, lock);
+  }
   std::vector<std::thread> threads;
   for (size_t i = 0; i < workers_; ++i) threads.emplace_back([&] { Worker(cache ? cache->get() : nullptr); });
   {
@@ -275,10 +302,11 @@ Status BlockingCrawler::Run(CrawlSummary& summary, const std::function<void(cons
 
 }  // namespace
 
-Status RunBlockingCrawl(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
-                        CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress) {
+Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
+                        Store& store, size_t workers, CrawlSummary& summary,
+                        const std::function<void(const CrawlProgress&)>& progress) {
   BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1));
-  return crawler.Run(summary, progress);
+  return crawler.Run(options.sitemaps ? seeds : std::vector<std::string>{}, summary, progress);
 }
 
 }  // namespace fanout

@@ -17,8 +17,10 @@ namespace fanout {
 
 // Crawls until the frontier is exhausted or max_pages is reached; fills `summary`. Returns the
 // store's error if writing failed (the crawl stops then). `progress` is called on the calling
-// thread about four times a second.
-Status RunBlockingCrawl(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
+// thread about four times a second. With --sitemaps the calling thread first walks the seeds'
+// origins' sitemaps (`seeds`: normalised), the naive way: one after another, before any page.
+Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
+                        Store& store, size_t workers,
                         CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
 
 }  // namespace fanout

@@ -196,6 +196,22 @@ double HostDelaySeconds(const CrawlOptions& options, double crawl_delay) {
   return std::max(options.delay, std::min(crawl_delay, options.max_delay));
 }
 
+void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {
+  summary.sitemaps_fetched += stats.fetched;
+  summary.sitemaps_failed += stats.failed;
+  summary.sitemap_urls += stats.urls;
+  summary.sitemap_queued += stats.queued;
+}
+
+std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds) {
+  std::vector<std::string> origins;
+  for (const std::string& seed : seeds) {
+    std::string origin(OriginOf(seed));
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) origins.push_back(std::move(origin));
+  }
+  return origins;
+}
+
 double JitteredDelay(double delay, double jitter, std::mt19937_64& random) {
   if (delay <= 0 || jitter <= 0) return std::max(0.0, delay);
   std::uniform_real_distribution<double> factor(1 - jitter, 1 + jitter);

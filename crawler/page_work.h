@@ -18,6 +18,7 @@
 #include "crawler/fetch.h"
 #include "crawler/frontier.h"
 #include "crawler/page_fetch.h"
+#include "crawler/sitemap_walk.h"
 #include "parser/robots_txt.h"
 #include "storage/store.h"
 
@@ -72,6 +73,12 @@ RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& o
 // Seconds between two requests to a host: --delay, or the host's robots.txt Crawl-delay when
 // longer, capped by --max-delay. `crawl_delay` < 0: none.
 double HostDelaySeconds(const CrawlOptions& options, double crawl_delay);
+
+// Adds what a sitemap walk found to the run's summary.
+void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);
+
+// The distinct origins of the seeds, in order.
+std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds);
 
 // One gap drawn from delay x [1 - jitter, 1 + jitter].
 double JitteredDelay(double delay, double jitter, std::mt19937_64& random);

@@ -190,3 +190,44 @@ TEST_F(PolitenessTest, LinksThatCannotOrShouldNotBeFollowedSayWhy) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+TEST_F(PolitenessTest, SitemapsSeedTheFrontierInEveryMode) {
+  const std::string root = dir_.File("site");
+  std::filesystem::create_directories(root);
+  std::ofstream(root + "/index.html") << "<title>home</title><a href=\"/a.html\">a</a>";
+  std::ofstream(root + "/a.html") << "<title>a</title>";
+  for (const char* hidden : {"/only-in-sitemap-1.html", "/only-in-sitemap-2.html"}) {
+    std::ofstream(root + hidden) << "<title>hidden</title>";
+  }
+  // /sitemap.xml is an index; its sitemap (a relative <loc>) lists two unlinked pages and one
+  // out of scope.
+  std::ofstream(root + "/sitemap.xml")
+      << "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+         "<sitemap><loc>/pages.xml</loc></sitemap></sitemapindex>";
+  std::ofstream(root + "/pages.xml")
+      << "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>/only-in-sitemap-1.html</loc></url>"
+         "<url><loc>/only-in-sitemap-2.html</loc></url><url><loc>http://localhost:9/elsewhere</loc></url></urlset>";
+  ServerOptions o;
+  o.root = root;
+  auto site = Serve(o);
+
+  CrawlSummary plain = CrawlInto({.seeds = {site->url()}});
+  EXPECT_EQ(plain.pages, 2);
+  for (const std::string mode : {"sync", "threads", "async"}) {
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .sitemaps = true, .mode = mode});
+    EXPECT_EQ(s.pages, 4) << mode;
+    EXPECT_EQ(s.sitemaps_fetched, 2) << mode;
+    EXPECT_EQ(s.sitemap_urls, 3) << mode;
+    EXPECT_EQ(s.sitemap_queued, 2) << mode;
+    EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE url LIKE '%/only-in-sitemap-%' AND depth = 1 AND run_id = " +
+                    std::to_string(s.run_id)),
+              2)
+        << mode;
+  }
+}
+
+}  // namespace
+}  // namespace fanout
