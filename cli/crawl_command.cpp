@@ -10,8 +10,10 @@
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/signal_watcher.h"
 #include "cli/text_table.h"
 #include "crawler/crawl.h"
+#include "storage/run_state.h"
 #include "storage/store.h"
 
 namespace fanout::cli {
@@ -24,6 +26,8 @@ struct CrawlCommandOptions {
   double connect_timeout_s = 10;
   bool quiet = false;
   std::string report;  // --report FILE.json
+  bool resume = false;
+  bool new_run = false;
 };
 
 int ExitCodeFor(const Status& s) {
@@ -133,9 +137,45 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
   PrintTimeTable(s, out);
 }
 
+// Decides between a new run and --resume; fills opt.crawl.resume. Returns an exit code, or -1 to go on.
+int ChooseRun(CrawlCommandOptions& opt) {
+  Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(opt.db);
+  if (!unfinished.ok()) {
+    std::cerr << "fanout crawl: '" << opt.db << "': " << unfinished.status().message() << "\n";
+    return ExitCodeFor(unfinished.status());
+  }
+  if (opt.resume) {
+    if (!*unfinished) {
+      std::cerr << "fanout crawl: nothing to resume: '" << opt.db << "' has no unfinished run\n";
+      return kExitUsage;
+    }
+    Result<RunState> state = LoadRunState(opt.db, (*unfinished)->id);
+    if (!state.ok()) {
+      std::cerr << "fanout crawl: '" << opt.db << "': " << state.status().message() << "\n";
+      return ExitCodeFor(state.status());
+    }
+    opt.crawl.resume = std::make_shared<RunState>(std::move(state).value());
+    return -1;
+  }
+  if (*unfinished && !opt.new_run) {
+    std::cerr << "fanout crawl: run " << (*unfinished)->id << " in '" << opt.db << "' is unfinished ("
+              << (*unfinished)->pages << " pages): add --resume to continue it, or --new-run to start another\n";
+    return kExitUsage;
+  }
+  if (opt.crawl.seeds.empty()) {
+    std::cerr << "fanout crawl: no seed URL given (see fanout crawl --help)\n";
+    return kExitUsage;
+  }
+  return -1;
+}
+
 int RunCrawl(CrawlCommandOptions& opt) {
   opt.crawl.timeout_ms = static_cast<long>(opt.timeout_s * 1000);
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
+  if (int code = ChooseRun(opt); code >= 0) return code;
+  // Before any thread starts (the store's writer is one): they all inherit the blocked signals.
+  CrawlControl control;
+  SignalWatcher signals(control);
   Result<std::unique_ptr<Store>> store = Store::Open(opt.db);
   if (!store.ok()) {
     std::cerr << "fanout crawl: " << store.status().message() << "\n";
@@ -151,7 +191,7 @@ int RunCrawl(CrawlCommandOptions& opt) {
       std::fflush(stderr);
     };
   }
-  Result<CrawlSummary> summary = Crawl(opt.crawl, **store, progress);
+  Result<CrawlSummary> summary = Crawl(opt.crawl, **store, progress, &control);
   if (live) std::fprintf(stderr, "\r\033[K");
   Status closed = (*store)->Close();
   if (!summary.ok()) {
@@ -171,6 +211,11 @@ int RunCrawl(CrawlCommandOptions& opt) {
     }
   }
   if (!opt.quiet) PrintSummary(*summary, opt.db, std::cout);
+  if (summary->interrupted) {
+    std::cerr << "fanout crawl: interrupted; run " << summary->run_id << " is unfinished: continue it with "
+              << "fanout crawl --db " << opt.db << " --resume\n";
+    return signals.first_signal() == SIGTERM ? kExitTerminated : kExitInterrupted;
+  }
   return kExitOk;
 }
 
@@ -180,7 +225,7 @@ void SetupCrawlCommand(CLI::App& app) {
   auto opt = std::make_shared<CrawlCommandOptions>();
   CrawlOptions& c = opt->crawl;
   CLI::App* cmd = app.add_subcommand("crawl", "Crawl from seed URLs into an SQLite database");
-  cmd->add_option("seeds", c.seeds, "Start URLs (http or https)")->required();
+  cmd->add_option("seeds", c.seeds, "Start URLs (http or https); none with --resume");
   cmd->add_option("--db", opt->db, "SQLite database to write (created if missing; a new run is added)")
       ->capture_default_str();
   cmd->add_option("--mode", c.mode,
@@ -236,6 +281,9 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");
   cmd->add_flag("--quiet,-q", opt->quiet, "No progress line and no summary");
   cmd->add_option("--report", opt->report, "Also write the summary to this file as JSON");
+  cmd->add_flag("--resume", opt->resume,
+                "Continue the database's unfinished run (after Ctrl-C, a kill or a crash) with its seeds");
+  cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
   cmd->callback([opt] { throw CLI::RuntimeError(RunCrawl(*opt)); });
 }
 

@@ -9,7 +9,8 @@ enum ExitCode : int {
   kExitUsage = 2,        // a bad flag, value or argument: nothing was done
   kExitUnavailable = 3,  // a resource could not be had: a port in use, an unreadable file
   kExitDatabase = 4,     // the database cannot be used or written: not SQLite, newer schema, disk full
-  kExitInterrupted = 130,
+  kExitInterrupted = 130,  // Ctrl-C (SIGINT): 128 + 2, as shells report it
+  kExitTerminated = 143,   // SIGTERM: 128 + 15
 };
 
 }  // namespace fanout::cli

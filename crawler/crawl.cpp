@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "crawler/async_event.h"
+#include "crawler/crawl_control.h"
 #include "crawler/crawl_blocking.h"
 #include "crawler/event_loop.h"
 #include "crawler/fetch.h"
@@ -51,12 +52,17 @@ class Wakeup {
 
 class Crawler {
  public:
-  Crawler(const CrawlOptions& options, EventLoop& loop, Frontier& frontier, Store& store, size_t threads)
+  Crawler(const CrawlOptions& options, EventLoop& loop, Frontier& frontier, Store& store, size_t threads,
+          CrawlControl& control)
       : options_(options),
         loop_(loop),
         frontier_(frontier),
         store_(store),
-        fetcher_(loop, FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent}),
+        control_(&control),
+        control_wakeup_(loop),
+        fetcher_(loop, FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
+                                      .http2 = true,
+                                      .abort = control.abort_flag()}),
         pool_(loop, threads),
         transfers_(loop, options.concurrency),
         pages_(loop, options.concurrency + std::max<size_t>(16, 4 * threads)),
@@ -64,6 +70,11 @@ class Crawler {
         meter_(options.concurrency) {}
 
   Task<void> Dispatch();
+  // Stops the crawl when control_ asks, from another thread.
+  Task<void> WatchControl();
+  void ListenToControl() {
+    control_->OnRequest([this] { control_wakeup_.Notify(); });
+  }
   // --sitemaps: walks each origin's sitemaps; the crawl does not end before they are read.
   void StartSitemaps(const std::vector<std::string>& seeds) {
     for (const std::string& origin : OriginsOf(seeds)) {
@@ -96,7 +107,9 @@ class Crawler {
     std::optional<RobotsTxt> robots;
   };
 
+  class HostTask;
   Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page);
+  Task<void> VisitPage(const FrontierItem& item);  // the page's work; CrawlPage does the bookkeeping
   Task<void> WalkSitemaps(std::string origin);
   // The robots.txt of `origin`, fetched through the engine the first time (nullptr with --ignore-robots).
   Task<const RobotsTxt*> RobotsFor(std::string origin);
@@ -106,7 +119,6 @@ class Crawler {
   Task<FetchResponse> Transfer(FetchRequest request);
   Task<void> Keep(std::function<Status()> write);
   Host& HostOf(std::string_view authority);
-  void PageDone(Host& host);
   void MaybeFinish() {
     if (dispatch_done_ && active_ == 0) loop_.Stop();  // leaves nothing but the progress reporter
   }
@@ -115,6 +127,8 @@ class Crawler {
   EventLoop& loop_;
   Frontier& frontier_;
   Store& store_;
+  CrawlControl* control_;
+  RemoteWakeup control_wakeup_;
   Fetcher fetcher_;
   ThreadPool pool_;
   AsyncSemaphore transfers_;  // transfers in flight: --concurrency
@@ -241,11 +255,39 @@ Task<RedirectVerdict> Crawler::Judge(std::string target) {
 }
 
 Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
+  co_await VisitPage(item);
+  page.Release();
+  --active_;
+  wakeup_.Notify();
+  MaybeFinish();
+}
+
+// The page's host counts it among its tasks until its transfers are over, however it ends.
+class Crawler::HostTask {
+ public:
+  HostTask(Crawler& crawler, Host& host) : crawler_(crawler), host_(host) {}
+  HostTask(const HostTask&) = delete;
+  HostTask& operator=(const HostTask&) = delete;
+  ~HostTask() { Done(); }
+  void Done() {
+    if (std::exchange(done_, true)) return;
+    --host_.tasks;
+    crawler_.wakeup_.Notify();  // the host may take another page
+  }
+
+ private:
+  Crawler& crawler_;
+  Host& host_;
+  bool done_ = false;
+};
+
+Task<void> Crawler::VisitPage(const FrontierItem& item) {
   PageRecord record;
   record.url = item.url;
   record.depth = item.depth;
   const CrawlClock::time_point waiting_since = CrawlClock::now();
   Host& host = HostOf(AuthorityOf(item.url));
+  HostTask host_task(*this, host);
   AsyncSemaphore::Permit host_permit = co_await host.slots.Acquire();
 
   const RobotsTxt* robots = co_await RobotsFor(std::string(OriginOf(item.url)));
@@ -255,20 +297,18 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
       host_permit.Release();
       --dispatched_;  // not fetched: --max-pages counts fetches
       ++summary_.skipped_by_reason["robots"];
-      PageDone(host);
+      host_task.Done();
       SkipRecord skip{.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent,
                       .depth = item.depth};
       co_await Keep([&] { return store_.AddSkip(std::move(skip)); });
-      page.Release();
-      --active_;
-      wakeup_.Notify();
-      MaybeFinish();
       co_return;
     }
   }
 
   co_await TakeTurn(host);
   AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
+  // Interrupted before its transfer: left for a resumed crawl (it is still a followed link).
+  if (stopping_) co_return;
   record.queue_wait = SecondsSince(waiting_since);
   record.fetched_at = UnixNow();
   PageFetch fetch(options_, item.url, random_());
@@ -285,6 +325,7 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
             std::chrono::duration<double>(fetch.wait_seconds())));
         co_await TakeTurn(host);
         transfer = co_await transfers_.Acquire();
+        if (stopping_) co_return;  // the retry is left for a resumed crawl
         break;
       case PageFetch::Step::kCheckRedirect: {
         RedirectVerdict verdict = co_await Judge(fetch.redirect_target());
@@ -296,7 +337,11 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
   }
   host_permit.Release();
   transfer.Release();  // the transfers are over: let the dispatcher start the next one now
-  PageDone(host);
+  host_task.Done();
+  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
+    ++summary_.dropped;  // cut by a second Ctrl-C: not stored, so a resumed crawl fetches it again
+    co_return;
+  }
 
   fetch.Fill(record);
   summary_.retries += fetch.retries();
@@ -319,12 +364,16 @@ Task<void> Crawler::CrawlPage(FrontierItem item, AsyncSemaphore::Permit page) {
       DecideLinks(std::move(candidates), fetch.url(), item.depth, options_, frontier_, summary_.skipped_by_reason);
   wakeup_.Notify();
   CountPage(record, links.size(), summary_, samples_);
-
   co_await Keep([&] { return store_.AddPage(std::move(record), std::move(links)); });
-  page.Release();
-  --active_;
+}
+
+Task<void> Crawler::WatchControl() {
+  co_await control_wakeup_.Wait();  // the first Ctrl-C
+  summary_.interrupted = true;
+  stopping_ = true;
   wakeup_.Notify();
-  MaybeFinish();
+  if (!control_->abort_requested()) co_await loop_.SleepFor(control_->grace());
+  control_->Abort();  // the grace period is over: cut what is still in flight
 }
 
 Task<void> Crawler::WalkSitemaps(std::string origin) {
@@ -347,11 +396,6 @@ Task<void> Crawler::WalkSitemaps(std::string origin) {
   --active_;
   wakeup_.Notify();
   MaybeFinish();
-}
-
-void Crawler::PageDone(Host& host) {
-  --host.tasks;
-  wakeup_.Notify();  // the host may take another page
 }
 
 Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> progress) {
@@ -394,6 +438,9 @@ std::string CrawlSummary::ToJson() const {
       {"retries", retries},
       {"robots_fetched", robots_fetched},
       {"robots_ignored", robots_ignored},
+      {"interrupted", interrupted},
+      {"dropped", dropped},
+      {"pages_before", pages_before},
       {"sitemaps", {{"fetched", sitemaps_fetched}, {"failed", sitemaps_failed}, {"urls", sitemap_urls},
                     {"queued", sitemap_queued}}},
       {"queued_left", queued_left},
@@ -430,8 +477,12 @@ std::string CrawlSummary::ToJson() const {
 }
 
 Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
-                           std::function<void(const CrawlProgress&)> progress) {
-  if (options.seeds.empty()) return Status::InvalidArgument("no seed URL given");
+                           std::function<void(const CrawlProgress&)> progress, CrawlControl* control) {
+  CrawlControl never_stopped;
+  if (control == nullptr) control = &never_stopped;
+  const RunState* resume = options.resume.get();
+  const std::vector<std::string>& seed_args = resume != nullptr ? resume->seeds : options.seeds;
+  if (seed_args.empty()) return Status::InvalidArgument("no seed URL given");
   if (options.concurrency == 0 || options.per_host == 0) {
     return Status::InvalidArgument("--concurrency and --per-host must be at least 1");
   }
@@ -444,14 +495,27 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     return Status::InvalidArgument("--mode must be sync, threads or async, not '" + options.mode + "'");
   }
   std::vector<std::string> seeds;
-  for (const std::string& seed : options.seeds) {
+  for (const std::string& seed : seed_args) {
     Result<std::string> url = NormalizeUrl(seed);
     if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
     seeds.push_back(*url);
   }
   Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth);
   if (!frontier.ok()) return frontier.status();
-  for (const std::string& seed : seeds) frontier->AddSeed(seed);
+  // Resuming: what the run fetched or refused is done; what it had followed but not fetched is
+  // queued again, in flight when it stopped included. --max-pages counts both parts.
+  CrawlOptions run_options = options;
+  if (resume != nullptr) {
+    for (const std::string& url : resume->done) frontier->MarkFetched(url);
+    if (options.max_pages > 0) run_options.max_pages = std::max<int64_t>(0, options.max_pages - resume->pages);
+  }
+  const bool nothing_left = options.max_pages > 0 && run_options.max_pages == 0;
+  if (!nothing_left) {
+    for (const std::string& seed : seeds) frontier->AddSeed(seed);
+    if (resume != nullptr) {
+      for (const QueuedUrl& q : resume->queued) frontier->Offer(q.url, q.depth, q.parent);
+    }
+  }
 
   nlohmann::json options_json = {
       {"mode", options.mode},
@@ -465,8 +529,11 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
       {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
       {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
-  Result<int64_t> run = store.BeginRun(RunInfo{.mode = options.mode, .seeds = seeds, .options_json = options_json.dump()});
+  Result<int64_t> run = resume != nullptr ? Result<int64_t>(resume->run_id)
+                                           : store.BeginRun(RunInfo{.mode = options.mode, .seeds = seeds,
+                                                                    .options_json = options_json.dump()});
   if (!run.ok()) return run.status();
+  if (resume != nullptr) FANOUT_RETURN_IF_ERROR(store.ResumeRun(resume->run_id));
 
   const StoreStats store_before = store.stats();
   const ResourceUse resources_before = ResourceUse::Now();
@@ -475,20 +542,26 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (options.mode != "async") {
     // sync: one worker; threads: one per --concurrency, each with its own blocking transfer.
     const size_t workers = options.mode == "sync" ? 1 : options.concurrency;
-    FANOUT_RETURN_IF_ERROR(RunBlockingCrawl(options, seeds, *frontier, store, workers, summary, progress));
+    FANOUT_RETURN_IF_ERROR(
+        RunBlockingCrawl(run_options, seeds, *frontier, store, workers, *control, summary, progress));
   } else {
     Result<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
     if (!loop.ok()) return loop.status();
-    Crawler crawler(options, **loop, *frontier, store, threads);
-    if (options.sitemaps) crawler.StartSitemaps(seeds);
+    Crawler crawler(run_options, **loop, *frontier, store, threads, *control);
+    if (options.sitemaps && resume == nullptr) crawler.StartSitemaps(seeds);
     (*loop)->Spawn(crawler.Dispatch());
+    (*loop)->Spawn(crawler.WatchControl());
     if (progress) (*loop)->Spawn(crawler.ReportProgress(progress));
+    crawler.ListenToControl();
     const CrawlClock::time_point start = CrawlClock::now();
     (*loop)->Run();
+    control->OnRequest({});  // from here on a signal has nothing to wake
     crawler.Summarise(summary, SecondsSince(start));
     loop->reset();  // unfinished helpers (the progress reporter) go before the crawler they point at
     if (!crawler.store_error().ok()) return crawler.store_error();
   }
+  summary.interrupted = summary.interrupted || control->stop_requested();
+  summary.pages_before = resume != nullptr ? resume->pages : 0;
   SummariseResources(resources_before, ResourceUse::Now(), summary);
   FANOUT_RETURN_IF_ERROR(store.Flush());  // so the store's figures include this run's last batch
   const StoreStats after = store.stats();
@@ -499,12 +572,13 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   summary.run_id = *run;
   summary.mode = options.mode;
   summary.robots_ignored = options.ignore_robots;
-  FANOUT_RETURN_IF_ERROR(store.FinishRun(RunSummary{.pages = summary.pages,
+  FANOUT_RETURN_IF_ERROR(store.FinishRun(RunSummary{.pages = summary.pages_before + summary.pages,
                                                     .errors = summary.errors,
                                                     .bytes = summary.bytes,
                                                     .wall_seconds = summary.wall_seconds,
                                                     .pages_per_second = summary.pages_per_second,
-                                                    .summary_json = summary.ToJson()}));
+                                                    .summary_json = summary.ToJson(),
+                                                    .interrupted = summary.interrupted}));
   return summary;
 }
 

@@ -14,10 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "crawler/crawl_control.h"
 #include "crawler/frontier.h"
+#include "storage/run_state.h"
 #include "storage/store.h"
 #include "util/result.h"
 
@@ -52,6 +55,9 @@ struct CrawlOptions {
   double max_delay = 30;
   bool ignore_robots = false;    // do not fetch or obey robots.txt
   bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
+  // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
+  // are the crawl's; --max-pages counts its pages too.
+  std::shared_ptr<const RunState> resume = nullptr;
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
 };
 
@@ -87,6 +93,9 @@ struct CrawlSummary {
   int64_t retries = 0;           // transfers repeated after a failure that may pass
   int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
   bool robots_ignored = false;   // --ignore-robots
+  bool interrupted = false;      // stopped by CrawlControl (Ctrl-C): the run may be resumed
+  int64_t dropped = 0;           // transfers cut by an abort, not stored (a resume fetches them)
+  int64_t pages_before = 0;      // pages of the run stored before this resume
   int64_t sitemaps_fetched = 0;  // --sitemaps: sitemap files fetched,
   int64_t sitemaps_failed = 0;   // ... of which unavailable or unreadable,
   int64_t sitemap_urls = 0;      // ... the page URLs they listed,
@@ -123,11 +132,13 @@ struct CrawlSummary {
   std::string ToJson() const;
 };
 
-// Crawls into `store` (a new run). Fails with kInvalidArgument for a bad seed or pattern, or with
-// the store's error if writing failed mid-crawl (what was committed stays).
-// `progress`, if set, is called on the loop thread about four times a second.
+// Crawls into `store` (a new run, or options.resume's). Fails with kInvalidArgument for a bad seed
+// or pattern, or with the store's error if writing failed mid-crawl (what was committed stays, and
+// the run is left unfinished, to be resumed). `progress`, if set, is called on the loop thread
+// about four times a second. `control`, if set, lets another thread stop the crawl (see
+// crawl_control.h); an interrupted run is stored unfinished and the summary says so.
 Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
-                           std::function<void(const CrawlProgress&)> progress = {});
+                           std::function<void(const CrawlProgress&)> progress = {}, CrawlControl* control = nullptr);
 
 // The default user agent, "fanout/VERSION".
 std::string DefaultUserAgent();

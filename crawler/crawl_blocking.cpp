@@ -17,8 +17,17 @@ namespace {
 
 class BlockingCrawler {
  public:
-  BlockingCrawler(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers)
-      : options_(options), frontier_(frontier), store_(store), workers_(workers), meter_(options.concurrency) {}
+  BlockingCrawler(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
+                  CrawlControl& control)
+      : options_(options),
+        frontier_(frontier),
+        store_(store),
+        workers_(workers),
+        control_(control),
+        fetcher_options_{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
+                         .http2 = true,
+                         .abort = control.abort_flag()},
+        meter_(options.concurrency) {}
 
   // Walks the sitemaps of `sitemap_seeds`' origins, then crawls.
   Status Run(const std::vector<std::string>& sitemap_seeds, CrawlSummary& summary,
@@ -56,6 +65,8 @@ class BlockingCrawler {
   Frontier& frontier_;  // guarded by mu_
   Store& store_;
   const size_t workers_;
+  CrawlControl& control_;
+  const FetcherOptions fetcher_options_;
   const CrawlClock::time_point started_ = CrawlClock::now();
 
   std::mutex mu_;
@@ -66,6 +77,7 @@ class BlockingCrawler {
   size_t active_ = 0;                 // pages popped and not yet handed to the store; guarded by mu_
   int64_t dispatched_ = 0;            // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
+  std::optional<CrawlClock::time_point> stop_asked_;  // the first Ctrl-C; guarded by mu_
   uint64_t host_waits_ = 0;           // guarded by mu_
   InFlightMeter meter_;               // guarded by mu_
   CrawlSummary summary_;              // guarded by mu_
@@ -162,7 +174,9 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
   record.depth = item.depth;
   const CrawlClock::time_point waiting_since = CrawlClock::now();
   Host& host = HostOf(AuthorityOf(item.url));
+  bool host_done = false;
   auto page_done = [&] {
+    if (std::exchange(host_done, true)) return;
     --host.tasks;
     changed_.notify_all();
   };
@@ -181,6 +195,10 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
   }
 
   TakeTurn(host, lock);
+  if (stopping_) {  // interrupted before its transfer: left for a resumed crawl
+    page_done();
+    return;
+  }
   record.queue_wait = SecondsSince(waiting_since);
   record.fetched_at = UnixNow();
   PageFetch fetch(options_, item.url, random_());
@@ -192,6 +210,10 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
         std::this_thread::sleep_for(std::chrono::duration<double>(fetch.wait_seconds()));
         lock.lock();
         TakeTurn(host, lock);
+        if (stopping_) {  // the retry is left for a resumed crawl
+          page_done();
+          return;
+        }
         break;
       case PageFetch::Step::kCheckRedirect: {
         const std::string target = fetch.redirect_target();
@@ -208,6 +230,10 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
     }
   }
   page_done();
+  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
+    ++summary_.dropped;  // cut by a second Ctrl-C: not stored, so a resumed crawl fetches it again
+    return;
+  }
   fetch.Fill(record);
   summary_.retries += fetch.retries();
   if (const std::optional<SkipRecord>& skipped = fetch.skipped_target()) {
@@ -234,9 +260,7 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
 }
 
 void BlockingCrawler::Worker(CURLSH* share) {
-  BlockingFetcher fetcher(FetcherOptions{.user_agent = options_.user_agent.empty() ? DefaultUserAgent()
-                                                                                    : options_.user_agent},
-                          share);
+  BlockingFetcher fetcher(fetcher_options_, share);
   std::unique_lock lock(mu_);
   FrontierItem item;
   while (NextItem(lock, item)) {
@@ -267,10 +291,15 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
   // One easy handle keeps its own connections; several threads share theirs through the cache.
   std::optional<SharedCurlCache> cache;
   if (workers_ > 1) cache.emplace();
+  control_.OnRequest([this] {  // on the signal thread
+    std::lock_guard lock(mu_);
+    if (!stop_asked_) stop_asked_ = CrawlClock::now();
+    stopping_ = true;
+    summary_.interrupted = true;
+    changed_.notify_all();
+  });
   if (!sitemap_seeds.empty()) {
-    BlockingFetcher fetcher(FetcherOptions{.user_agent = options_.user_agent.empty() ? DefaultUserAgent()
-                                                                                      : options_.user_agent},
-                            cache ? cache->get() : nullptr);
+    BlockingFetcher fetcher(fetcher_options_, cache ? cache->get() : nullptr);
     std::unique_lock lock(mu_);
     for (const std::string& origin : OriginsOf(sitemap_seeds)) WalkSitemaps(origin, fetcher, lock);
   }
@@ -279,6 +308,11 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
   {
     std::unique_lock lock(mu_);
     while (!changed_.wait_for(lock, std::chrono::milliseconds(250), [&] { return Finished() && active_ == 0; })) {
+      if (stop_asked_ && CrawlClock::now() - *stop_asked_ >= control_.grace() && !control_.abort_requested()) {
+        lock.unlock();
+        control_.Abort();  // the grace period is over: cut what is still in flight
+        lock.lock();
+      }
       if (progress) {
         CrawlProgress p{summary_.pages, summary_.errors, 0, frontier_.queued(), SecondsSince(started_)};
         lock.unlock();
@@ -288,6 +322,7 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
     }
   }
   for (std::thread& t : threads) t.join();
+  control_.OnRequest({});  // from here on a signal has nothing to wake
 
   const double wall = SecondsSince(started_);
   std::lock_guard lock(mu_);
@@ -303,9 +338,9 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
 }  // namespace
 
 Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
-                        Store& store, size_t workers, CrawlSummary& summary,
+                        Store& store, size_t workers, CrawlControl& control, CrawlSummary& summary,
                         const std::function<void(const CrawlProgress&)>& progress) {
-  BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1));
+  BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1), control);
   return crawler.Run(options.sitemaps ? seeds : std::vector<std::string>{}, summary, progress);
 }
 

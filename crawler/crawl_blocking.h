@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "crawler/crawl.h"
+#include "crawler/crawl_control.h"
 #include "crawler/frontier.h"
 #include "storage/store.h"
 
@@ -20,7 +21,7 @@ namespace fanout {
 // thread about four times a second. With --sitemaps the calling thread first walks the seeds'
 // origins' sitemaps (`seeds`: normalised), the naive way: one after another, before any page.
 Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
-                        Store& store, size_t workers,
+                        Store& store, size_t workers, CrawlControl& control,
                         CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
 
 }  // namespace fanout

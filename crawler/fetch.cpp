@@ -68,6 +68,10 @@ size_t OnHeader(char* data, size_t, size_t n, void* arg) {
   }
 }
 
+int OnProgress(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
 }  // namespace
 
 Fetcher::Fetcher(EventLoop& loop, FetcherOptions options) : loop_(loop), options_(std::move(options)) {
@@ -111,6 +115,11 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
   if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+  if (options.abort != nullptr) {
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options.abort));
+  }
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
   if (request.low_speed_seconds > 0) {  // a server that dribbles: cut it well before --timeout

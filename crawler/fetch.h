@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <map>
@@ -63,6 +64,9 @@ struct FetchResponse {
 struct FetcherOptions {
   std::string user_agent = "fanout";
   bool http2 = true;  // negotiate HTTP/2 (and multiplex) where the server offers it
+  // When set and true, transfers stop within about a second with CURLE_ABORTED_BY_CALLBACK (the
+  // second Ctrl-C). Read from curl's progress callback, on whichever thread runs the transfer.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 struct FetcherStats {

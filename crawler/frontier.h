@@ -47,6 +47,11 @@ class Frontier {
   // Fails with kInvalidArgument for a malformed pattern.
   static Result<Frontier> Create(ScopeOptions scope, int max_depth);
 
+  // Counts `url` as fetched (a resumed run's done URLs): it is never queued again.
+  void MarkFetched(const std::string& url) {
+    seen_.insert(url);
+    fetched_.insert(url);
+  }
   // Adds a seed at depth 0 (always in scope). `url` must be normalised. False if already there.
   bool AddSeed(const std::string& url);
   // Offers a link found at `depth` - 1 on `parent`. `url` must be normalised.

@@ -72,7 +72,7 @@ struct Connection {
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
   SqliteStmt insert_page, insert_link, insert_error;
-  SqliteStmt insert_run, finish_run, set_store_time;
+  SqliteStmt insert_run, finish_run, set_store_time, find_unfinished_run;
   SqliteStmt insert_skip, insert_robots;
 };
 
@@ -114,6 +114,8 @@ Status PrepareAll(Connection& c) {
     ON CONFLICT (run_id, origin) DO NOTHING)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options) VALUES (?1, ?2, ?3, ?4)"));
+  FANOUT_RETURN_IF_ERROR(
+      Prepare(c.db, c.find_unfinished_run, "SELECT count(*) FROM runs WHERE id = ?1 AND finished_at IS NULL"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
     UPDATE runs SET finished_at = ?2, pages = ?3, errors = ?4, bytes = ?5, wall_seconds = ?6,
                     pages_per_second = ?7, summary = ?8
@@ -183,6 +185,7 @@ class Store::Impl {
 
   Status Start();
   Result<int64_t> BeginRun(const RunInfo& info);
+  Status ResumeRun(int64_t run_id);
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
   Status AddSkip(SkipRecord skip);
   Status AddRobots(RobotsRecord robots);
@@ -377,6 +380,22 @@ Result<int64_t> Store::Impl::BeginRun(const RunInfo& info) {
   return id;
 }
 
+Status Store::Impl::ResumeRun(int64_t run_id) {
+  bool found = false;
+  FANOUT_RETURN_IF_ERROR(RunOnWriter([&]() -> Status {
+    SqliteStmt& s = conn_->find_unfinished_run;
+    s.Bind(1, run_id);
+    Result<bool> row = s.Step();
+    found = row.ok() && *row && s.ColumnInt(0) == 1;
+    s.Reset();
+    return row.status();
+  }));
+  if (!found) return Status::NotFound("no unfinished run " + std::to_string(run_id) + " to resume");
+  std::lock_guard lock(mu_);
+  run_id_ = run_id;
+  return Status::Ok();
+}
+
 Status Store::Impl::FinishRun(const RunSummary& summary) {
   FANOUT_RETURN_IF_ERROR(CheckJson(summary.summary_json, "RunSummary.summary_json"));
   int64_t run = 0;
@@ -391,7 +410,13 @@ Status Store::Impl::FinishRun(const RunSummary& summary) {
   const double finished_at = UnixNow();
   return RunOnWriter([&]() -> Status {
     SqliteStmt& s = conn_->finish_run;
-    s.Bind(1, run).Bind(2, finished_at).Bind(3, summary.pages).Bind(4, summary.errors).Bind(5, summary.bytes);
+    s.Bind(1, run);
+    if (summary.interrupted) {
+      s.BindNull(2);
+    } else {
+      s.Bind(2, finished_at);
+    }
+    s.Bind(3, summary.pages).Bind(4, summary.errors).Bind(5, summary.bytes);
     s.Bind(6, summary.wall_seconds).Bind(7, summary.pages_per_second);
     BindText(s, 8, summary.summary_json);
     return Annotate(RunOnce(s), "recording the run's summary");
@@ -662,6 +687,7 @@ Result<int64_t> Store::BeginRun(const RunInfo& info) { return impl_->BeginRun(in
 Status Store::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return impl_->AddPage(std::move(page), std::move(links));
 }
+Status Store::ResumeRun(int64_t run_id) { return impl_->ResumeRun(run_id); }
 Status Store::AddSkip(SkipRecord skip) { return impl_->AddSkip(std::move(skip)); }
 Status Store::AddRobots(RobotsRecord robots) { return impl_->AddRobots(std::move(robots)); }
 Status Store::Flush() { return impl_->Flush(); }

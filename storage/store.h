@@ -99,6 +99,7 @@ struct RunSummary {
   int64_t pages = 0, errors = 0, bytes = 0;
   double wall_seconds = 0, pages_per_second = 0;
   std::string summary_json;  // the full report as a JSON object; "" stores NULL
+  bool interrupted = false;  // the run stopped early and may be resumed: finished_at stays NULL
 };
 
 struct StoreOptions {
@@ -148,6 +149,10 @@ class Store {
   // Errors: kInvalidArgument when options_json is not JSON; the latched writer error.
   Result<int64_t> BeginRun(const RunInfo& info);
 
+  // Continues run `run_id`, which must exist and be unfinished: pages added afterwards belong to
+  // it (--resume). Errors: kNotFound for no such unfinished run; the latched writer error.
+  Status ResumeRun(int64_t run_id);
+
   // Queues a page and the links found on it, taking both. Blocks while the queue is full (see
   // above). A page whose URL the run already stored is dropped and counted in stats().duplicates.
   // Errors: the latched writer error, so a caller can stop crawling; kInvalidArgument with no run
@@ -163,8 +168,8 @@ class Store {
   // if any, or Ok.
   Status Flush();
 
-  // Commits what was queued, then records finished_at and the summary on the current run, which
-  // ends: AddPage needs a new BeginRun. Errors: kInvalidArgument for no run begun or a summary_json
+  // Commits what was queued, then records finished_at (unless summary.interrupted) and the summary
+  // on the current run, which ends: AddPage needs a new BeginRun. Errors: kInvalidArgument for no run begun or a summary_json
   // that is not JSON; the latched writer error.
   Status FinishRun(const RunSummary& summary);
 

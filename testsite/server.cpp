@@ -19,6 +19,7 @@
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -160,6 +161,7 @@ class SiteServer::Impl {
   std::unordered_set<PendingReply*> pending;
 
   mutable std::mutex mu;
+  std::condition_variable request_cv;  // a request was received
   ServerStats stats;              // guarded by mu
   std::deque<LogEntry> log;       // guarded by mu
   std::ofstream log_out;          // guarded by mu
@@ -229,6 +231,7 @@ void SiteServer::Impl::Handle(evhttp_request* req) {
     ++stats.requests;
     stats.max_in_flight = std::max(stats.max_in_flight, ++stats.in_flight);
   }
+  request_cv.notify_all();
   Respond(p, path, query);
 }
 
@@ -707,6 +710,11 @@ void SiteServer::Stop() {
 ServerStats SiteServer::stats() const {
   std::lock_guard lock(impl_->mu);
   return impl_->stats;
+}
+
+bool SiteServer::WaitForRequests(uint64_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->request_cv.wait_for(lock, timeout, [&] { return impl_->stats.requests >= n; });
 }
 
 std::vector<LogEntry> SiteServer::log() const {

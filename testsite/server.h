@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <chrono>
 #include <vector>
 
 #include "testsite/faults.h"
@@ -77,6 +78,9 @@ class SiteServer {
   void Stop();   // any thread; after Start(), also waits for the thread. Idempotent.
 
   ServerStats stats() const;
+  // Blocks until stats().requests reaches n (counted since start or the last ResetStats), or
+  // `timeout` passes; returns whether it was reached. For tests that act mid-crawl.
+  bool WaitForRequests(uint64_t n, std::chrono::milliseconds timeout) const;
   std::vector<LogEntry> log() const;
   void ResetStats();  // zero the counters (in_flight stays true) and clear the log
 

@@ -1,0 +1,96 @@
+#include "storage/run_state.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+
+namespace fanout {
+namespace {
+
+Result<std::vector<std::string>> SeedsOf(const std::string& json) {
+  nlohmann::json seeds = nlohmann::json::parse(json, nullptr, false);
+  if (seeds.is_discarded() || !seeds.is_array()) return Status::Corruption("runs.seeds is not a JSON array");
+  std::vector<std::string> out;
+  for (const auto& seed : seeds) {
+    if (seed.is_string()) out.push_back(seed.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::is_directory(path, ec)) {
+    return std::optional<UnfinishedRun>();
+  }
+  Result<SqliteDb> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  Result<int> version = ReadSchemaVersion(*db);
+  if (!version.ok()) return version.status();
+  if (*version == 0) return std::optional<UnfinishedRun>();
+  Result<SqliteStmt> stmt = db->Prepare(
+      "SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id) FROM runs "
+      "WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<UnfinishedRun>();
+  Result<std::vector<std::string>> seeds = SeedsOf(stmt->ColumnText(2));
+  if (!seeds.ok()) return seeds.status();
+  return std::optional<UnfinishedRun>(UnfinishedRun{
+      .id = stmt->ColumnInt(0), .mode = stmt->ColumnText(1), .seeds = *seeds, .pages = stmt->ColumnInt(3)});
+}
+
+Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
+  Result<SqliteDb> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  RunState state;
+  state.run_id = run_id;
+  {
+    Result<SqliteStmt> run = db->Prepare("SELECT seeds FROM runs WHERE id = ?1");
+    if (!run.ok()) return run.status();
+    run->Bind(1, run_id);
+    Result<bool> row = run->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no run " + std::to_string(run_id));
+    Result<std::vector<std::string>> seeds = SeedsOf(run->ColumnText(0));
+    if (!seeds.ok()) return seeds.status();
+    state.seeds = *seeds;
+  }
+  std::unordered_set<std::string> done;
+  auto collect = [&](const char* sql, auto&& each) -> Status {
+    Result<SqliteStmt> stmt = db->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, run_id);
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      each(*stmt);
+    }
+  };
+  FANOUT_RETURN_IF_ERROR(collect("SELECT url, final_url FROM pages WHERE run_id = ?1", [&](SqliteStmt& s) {
+    ++state.pages;
+    done.insert(s.ColumnText(0));
+    if (!s.ColumnIsNull(1)) done.insert(s.ColumnText(1));
+  }));
+  FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason = 'robots'",
+                                 [&](SqliteStmt& s) { done.insert(s.ColumnText(0)); }));
+  FANOUT_RETURN_IF_ERROR(collect(
+      "SELECT l.to_url, min(p.depth) + 1 AS depth, min(p.url) FROM links l JOIN pages p ON p.id = l.page_id "
+      "WHERE p.run_id = ?1 AND l.followed = 1 GROUP BY l.to_url ORDER BY depth",
+      [&](SqliteStmt& s) {
+        std::string url = s.ColumnText(0);
+        if (!done.count(url)) {
+          state.queued.push_back({std::move(url), static_cast<int>(s.ColumnInt(1)), s.ColumnText(2)});
+        }
+      }));
+  state.done.assign(done.begin(), done.end());
+  return state;
+}
+
+}  // namespace fanout

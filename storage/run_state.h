@@ -1,0 +1,49 @@
+// What a crawl database says about an unfinished run: enough to continue it (--resume).
+//
+// A run is unfinished while runs.finished_at is NULL: it was interrupted (Ctrl-C, kill, crash) or
+// is still going. Its state is the rows committed so far, which the writer keeps consistent (a
+// page and its links are in the same transaction): the URLs fetched or refused, and the links it
+// decided to follow but never fetched, which is what was queued or in flight when it stopped.
+//
+// Threads: each call opens its own read connection; any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace fanout {
+
+struct UnfinishedRun {
+  int64_t id = 0;
+  std::string mode;
+  std::vector<std::string> seeds;
+  int64_t pages = 0;  // rows in pages so far
+};
+
+// The latest unfinished run in the database at `path`, if any. A file that does not exist, or
+// holds no fanout tables yet, has none. Errors: as SqliteDb::Open, and kCorruption for seeds that
+// are not a JSON array.
+Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path);
+
+struct QueuedUrl {
+  std::string url;
+  int depth = 0;
+  std::string parent;  // the page it was found on
+};
+
+struct RunState {
+  int64_t run_id = 0;
+  std::vector<std::string> seeds;
+  std::vector<std::string> done;  // fetched (as requested or as a redirect's final URL) or refused
+  std::vector<QueuedUrl> queued;  // followed links never fetched, shallowest first
+  int64_t pages = 0;
+};
+
+// Reads run `run_id`'s state. Errors: kNotFound for no such run; SQLite errors.
+Result<RunState> LoadRunState(const std::string& path, int64_t run_id);
+
+}  // namespace fanout

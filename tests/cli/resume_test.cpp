@@ -1,0 +1,119 @@
+// Nothing lost: a crawl stopped with Ctrl-C or killed outright is resumed with --resume, and the
+// two parts together are the whole crawl. Counted on the server's request log and in the database.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <string>
+
+#include "storage/sqlite.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+#include "testsite/server.h"
+
+namespace fanout {
+namespace {
+
+constexpr uint64_t kPages = 300;
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testsite::ServerOptions o;
+    o.synthetic = testsite::SyntheticOptions{.pages = kPages, .links = 6, .page_bytes = 2000, .seed = 3};
+    o.latency_ms = 20;
+    auto server = testsite::SiteServer::Create(o);
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(server.value());
+    server_->Start();
+  }
+
+  std::vector<std::string> CrawlArgs(std::vector<std::string> extra) {
+    std::vector<std::string> args = {FANOUT_BINARY, "crawl", "--db", db(), "--concurrency", "8", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto handle = SqliteDb::Open(db());
+    auto stmt = handle->Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << sql;
+    EXPECT_TRUE(*stmt->Step());
+    return stmt->ColumnInt(0);
+  }
+
+  // Requests per page at the server, robots.txt aside (each process asks for it once).
+  std::map<std::string, int> PageRequests() {
+    std::map<std::string, int> asked;
+    for (const auto& entry : server_->log()) {
+      if (entry.target != "/robots.txt") ++asked[entry.target];
+    }
+    return asked;
+  }
+
+  std::string db() const { return dir_.File("crawl.db"); }
+  test::TempDir dir_;
+  std::unique_ptr<testsite::SiteServer> server_;
+};
+
+TEST_F(ResumeTest, CtrlCThenResumeFetchesEveryPageOnce) {
+  test::Subprocess crawl(CrawlArgs({server_->url()}));
+  ASSERT_TRUE(server_->WaitForRequests(60, std::chrono::seconds(30)));
+  crawl.Signal(SIGINT);
+  test::ProcessResult stopped = crawl.Wait(30000);
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
+  EXPECT_NE(stopped.err.find("fanout crawl --db " + db() + " --resume"), std::string::npos) << stopped.err;
+  const int64_t first_part = Count("SELECT count(*) FROM pages");
+  EXPECT_GT(first_part, 0);
+  EXPECT_LT(first_part, static_cast<int64_t>(kPages)) << "the crawl ended before the signal";
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NULL"), 1);
+
+  // Without --resume the unfinished run is not silently left behind.
+  test::ProcessResult refused = test::RunProcess(CrawlArgs({server_->url()}));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("is unfinished (" + std::to_string(first_part) + " pages): add --resume"),
+            std::string::npos)
+      << refused.err;
+
+  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume"}), 60000);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
+  EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages"), static_cast<int64_t>(kPages));
+  // In-flight transfers finished within the grace period and were kept: no page was asked twice.
+  std::map<std::string, int> asked = PageRequests();
+  EXPECT_EQ(asked.size(), kPages);
+  for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << target;
+}
+
+TEST_F(ResumeTest, AKilledCrawlResumesAndRefetchesOnlyWhatWasNotCommitted) {
+  test::Subprocess crawl(CrawlArgs({server_->url()}));
+  ASSERT_TRUE(server_->WaitForRequests(100, std::chrono::seconds(30)));
+  crawl.Signal(SIGKILL);
+  EXPECT_EQ(crawl.Wait(30000).exit_code, 128 + SIGKILL);
+  const int64_t committed = Count("SELECT count(*) FROM pages");
+  // Counted when received (the log has a request once it is answered), robots.txt aside.
+  const auto requested = static_cast<int64_t>(server_->stats().requests) - 1;
+  EXPECT_LT(committed, static_cast<int64_t>(kPages));
+
+  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume"}), 60000);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages"), static_cast<int64_t>(kPages));
+  // Fetched twice: only pages the killed crawl had asked for but not committed.
+  int64_t twice = 0;
+  std::map<std::string, int> asked = PageRequests();
+  EXPECT_EQ(asked.size(), kPages);
+  for (const auto& [target, n] : asked) twice += n - 1;
+  EXPECT_LE(twice, requested - committed);
+}
+
+TEST_F(ResumeTest, ResumeWithNothingToResumeIsAUsageError) {
+  test::ProcessResult r = test::RunProcess(CrawlArgs({"--resume"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nothing to resume"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace fanout
