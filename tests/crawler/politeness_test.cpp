@@ -145,13 +145,16 @@ TEST_F(PolitenessTest, ADelayedHostDoesNotSlowTheOthers) {
 
   std::vector<LogEntry> slow_log = slow->log();
   ASSERT_EQ(slow_log.size(), 1u + 8);
+  // The crawler spaces the starts of its requests; the server sees them a little later each, by
+  // as much as a new connection or a busy machine adds: allow 25 ms of that per gap.
+  constexpr double kTransport = 0.025;
   for (size_t i = 1; i < slow_log.size(); ++i) {
-    EXPECT_GE(slow_log[i].received - slow_log[i - 1].received, 0.2 - 1e-3) << slow_log[i].target;
+    EXPECT_GE(slow_log[i].received - slow_log[i - 1].received, 0.2 - kTransport) << slow_log[i].target;
   }
   const double slow_span = slow_log.back().received - slow_log.front().received;
   std::vector<LogEntry> fast_log = fast->log();
   const double fast_span = fast_log.back().received - fast_log.front().received;
-  EXPECT_GE(slow_span, 8 * 0.2 - 1e-3);
+  EXPECT_GE(slow_span, 8 * 0.2 - kTransport);
   EXPECT_LT(fast_span, slow_span / 2) << "the fast host waited behind the slow one";
   EXPECT_GE(fast->stats().max_in_flight, 4u);
 }
@@ -163,7 +166,7 @@ TEST_F(PolitenessTest, DelayWithJitterSpacesEveryRequestToAHost) {
   ASSERT_EQ(log.size(), 1u + 12);
   std::vector<double> gaps;
   for (size_t i = 1; i < log.size(); ++i) gaps.push_back(log[i].received - log[i - 1].received);
-  for (double gap : gaps) EXPECT_GE(gap, 0.05 - 1e-3);
+  for (double gap : gaps) EXPECT_GE(gap, 0.05 - 0.025);  // 0.1 s - 50%, less what transport adds (see above)
   EXPECT_GT(*std::max_element(gaps.begin(), gaps.end()) - *std::min_element(gaps.begin(), gaps.end()), 0.005)
       << "the gaps do not vary: no jitter";
 }
