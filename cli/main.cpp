@@ -5,7 +5,10 @@
 #include "cli/exit_codes.h"
 #include "cli/bench_command.h"
 #include "cli/crawl_command.h"
+#include "cli/export_command.h"
+#include "cli/runs_command.h"
 #include "cli/serve_command.h"
+#include "cli/why_command.h"
 
 #ifndef FANOUT_VERSION
 #define FANOUT_VERSION "0.0.0"
@@ -17,7 +20,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   fanout::cli::SetupBenchCommand(app);
   fanout::cli::SetupCrawlCommand(app);
+  fanout::cli::SetupExportCommand(app);
+  fanout::cli::SetupRunsCommand(app);
   fanout::cli::SetupServeCommand(app);
+  fanout::cli::SetupWhyCommand(app);
   // CLI11 would call an unknown command a missing one; say what was typed instead.
   auto known = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
@@ -26,7 +32,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, serve; see fanout --help)\n";
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, runs, serve, why; see fanout --help)\n";
     return fanout::cli::kExitUsage;
   }
   try {

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 namespace fanout {
 namespace {
 
@@ -68,9 +70,41 @@ bool SqliteStmt::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
 }
 
+SqliteStmt::ValueType SqliteStmt::ColumnType(int column) const {
+  switch (sqlite3_column_type(stmt_.get(), column)) {
+    case SQLITE_INTEGER: return ValueType::kInteger;
+    case SQLITE_FLOAT: return ValueType::kFloat;
+    case SQLITE_TEXT: return ValueType::kText;
+    case SQLITE_BLOB: return ValueType::kBlob;
+    default: return ValueType::kNull;
+  }
+}
+int SqliteStmt::ColumnCount() const { return sqlite3_column_count(stmt_.get()); }
+std::string SqliteStmt::ColumnName(int column) const {
+  const char* name = sqlite3_column_name(stmt_.get(), column);
+  return name ? name : "";
+}
+
 Result<SqliteDb> SqliteDb::Open(const std::string& path) {
+  return OpenWithFlags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+}
+
+Result<SqliteDb> SqliteDb::OpenReadOnly(const std::string& path) {
+  Result<SqliteDb> db = OpenWithFlags(path, SQLITE_OPEN_READONLY);
+  if (!db.ok()) {
+    // SQLite says "unable to open database file" for every reason; a missing file deserves its own.
+    std::error_code ignored;
+    if (!std::filesystem::exists(path, ignored)) return Status::NotFound("no such database '" + path + "'");
+    return db;
+  }
+  // A writer holds its locks for moments (a commit, a checkpoint): wait them out rather than fail.
+  sqlite3_busy_timeout(db->get(), 5000);
+  return db;
+}
+
+Result<SqliteDb> SqliteDb::OpenWithFlags(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   SqliteDb db(raw);  // owns the handle even when opening failed
   if (rc != SQLITE_OK) return Error(raw, rc, "cannot open database '" + path + "'");
   // Opening is lazy: read the schema now so a file that is not a database fails here, clearly.

@@ -2,8 +2,8 @@
 //
 // SqliteDb owns a sqlite3*, SqliteStmt a sqlite3_stmt*; both are move-only and release their
 // handle in the destructor. Errors come back as Status with SQLite's own message. A connection is
-// used by one thread at a time (the store's single writer owns it); statements belong to it and
-// must be destroyed before it.
+// used by one thread at a time (the store's single writer owns it, or a command that only reads);
+// statements belong to it and must be destroyed before it.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,15 @@ class SqliteStmt {
   std::string ColumnText(int column) const;
   bool ColumnIsNull(int column) const;
 
+  // What the current row holds in a column: SQLite types values, not columns, so this can differ
+  // from row to row. Valid after Step() returned true.
+  enum class ValueType { kInteger, kFloat, kText, kBlob, kNull };
+  ValueType ColumnType(int column) const;
+  // The result's shape, known once prepared: how many columns, and each one's name (its AS alias
+  // when it has one).
+  int ColumnCount() const;
+  std::string ColumnName(int column) const;
+
  private:
   friend class SqliteDb;
   struct Deleter {
@@ -60,6 +69,12 @@ class SqliteDb {
   // Opens (creating if needed) the database file. Fails if it cannot be opened or is not an
   // SQLite database.
   static Result<SqliteDb> Open(const std::string& path);
+  // Opens an existing database for reading only: the file is never created, and every write
+  // through this connection fails. A database in WAL mode is still read consistently while another
+  // process writes it; SQLite may create the -wal and -shm files it reads through beside it (and
+  // leave them, empty of changes), but the database file itself is not touched.
+  // Errors: kNotFound for a path with no file; as Open otherwise.
+  static Result<SqliteDb> OpenReadOnly(const std::string& path);
 
   sqlite3* get() const { return db_.get(); }
   explicit operator bool() const { return db_ != nullptr; }
@@ -79,6 +94,7 @@ class SqliteDb {
     void operator()(sqlite3* db) const;
   };
   explicit SqliteDb(sqlite3* db) : db_(db) {}
+  static Result<SqliteDb> OpenWithFlags(const std::string& path, int flags);
 
   std::unique_ptr<sqlite3, Deleter> db_;
 };
