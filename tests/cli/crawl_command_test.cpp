@@ -81,7 +81,7 @@ TEST_F(CrawlCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
       {{"crawl", server_->url(), "--db", db, "--concurrency", "-4"}, 2, "--concurrency"},
       {{"crawl", server_->url(), "--db", db, "--include", "(oops"}, 2, "--include '(oops'"},
       {{"crawl", server_->url(), "--db", db, "--bogus"}, 2, "--bogus"},
-      {{"crawl", "--db", db}, 2, "seeds"},
+      {{"crawl", "--db", db}, 2, "no seed URL"},
       {{"crawl", server_->url(), "--db", dir_.path().string()}, 4, dir_.path().string()},
       {{"crawl", server_->url(), "--db", notes}, 4, "not"},
   };
