@@ -30,7 +30,7 @@ start_server --synthetic 2000 --links 10 --page-bytes 10000 --latency 50
 for c in 16 128 512; do
   rm -f "$work/c.db"*
   echo "-- --concurrency $c --per-host $c"
-  "$FANOUT" crawl "$url" --db "$work/c.db" --concurrency "$c" --per-host "$c" | grep -E "crawled|fan-out|while the queue|loop thread"
+  "$FANOUT" crawl "$url" --db "$work/c.db" --concurrency "$c" --per-host "$c" | grep -E "^(pages|throughput|fan-out|  with a full queue|threads) "
 done
 stop_server
 
@@ -39,7 +39,7 @@ start_server --synthetic 20000 --links 10 --page-bytes 20000
 rm -f "$work/c.db"*
 /usr/bin/time -f "crawler: %U s user, %S s system, %M KB peak RSS" \
   "$FANOUT" crawl "$url" --db "$work/c.db" --concurrency 64 --per-host 64 --report "$work/r.json" \
-  | grep -E "crawled|parse|loop thread"
+  | grep -E "^(pages|throughput|threads|parse \(CPU\)) "
 stop_server
 threads=$(grep -o '"threads":[0-9]*' "$work/r.json" | cut -d: -f2)
 parse=$(grep -o '"mean_parse_seconds":[0-9.e-]*' "$work/r.json" | cut -d: -f2)
