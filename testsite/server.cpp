@@ -167,8 +167,15 @@ class SiteServer::Impl {
   std::ofstream log_out;          // guarded by mu
 
   ~Impl() {
-    // Our timers first: evhttp_free below frees the requests they point at.
-    for (PendingReply* p : pending) delete p;
+    // Our timers first: evhttp_free below frees the requests they point at. Except a dribbled
+    // reply whose client has left: its request belongs to no connection any more, and only
+    // ending the reply frees it.
+    for (PendingReply* p : pending) {
+      if (p->action == PendingReply::Action::kSlow && p->sent > 0 && !evhttp_request_get_connection(p->req)) {
+        evhttp_send_reply_end(p->req);
+      }
+      delete p;
+    }
     pending.clear();
     http.reset();
     base_loop.reset();
