@@ -98,6 +98,10 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   run.AddRow({"context switches", std::to_string(s.voluntary_switches) + " voluntary, " +
                                       std::to_string(s.involuntary_switches) + " involuntary"});
   if (s.queued_left > 0) run.AddRow({"left", std::to_string(s.queued_left) + " URLs queued (--max-pages reached)"});
+  if (s.max_queued_on_disk > 0) {
+    run.AddRow({"frontier", "up to " + std::to_string(s.max_queued_on_disk) + " queued URLs waited in the database (" +
+                                Count(s.frontier_refills, "read", "reads") + " back)"});
+  }
   run.AddRow({"database", db});
   run.Print(out);
 }
@@ -276,6 +280,9 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_flag("--ignore-robots", c.ignore_robots, "Neither fetch nor obey robots.txt (the summary says so)");
   cmd->add_flag("--sitemaps", c.sitemaps,
                 "Also queue the URLs of the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml)");
+  cmd->add_option("--frontier-window", c.frontier_window,
+                  "Queued URLs held in memory at most; more wait in the database (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 32));
   cmd->add_option("--max-url-length", c.max_url_length, "Links longer than this are not followed")
       ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 20));
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");

@@ -53,7 +53,7 @@ class Wakeup {
 class Crawler {
  public:
   Crawler(const CrawlOptions& options, EventLoop& loop, Frontier& frontier, Store& store, size_t threads,
-          CrawlControl& control)
+          CrawlControl& control, int64_t run_id, int64_t spill_cursor)
       : options_(options),
         loop_(loop),
         frontier_(frontier),
@@ -67,7 +67,9 @@ class Crawler {
         transfers_(loop, options.concurrency),
         pages_(loop, options.concurrency + std::max<size_t>(16, 4 * threads)),
         wakeup_(loop),
-        meter_(options.concurrency) {}
+        meter_(options.concurrency),
+        run_id_(run_id),
+        spill_cursor_(spill_cursor) {}
 
   Task<void> Dispatch();
   // Stops the crawl when control_ asks, from another thread.
@@ -111,6 +113,8 @@ class Crawler {
   Task<void> CrawlPage(FrontierItem item, AsyncSemaphore::Permit page);
   Task<void> VisitPage(const FrontierItem& item);  // the page's work; CrawlPage does the bookkeeping
   Task<void> WalkSitemaps(std::string origin);
+  // Reads URLs the frontier left in the database back into memory; returns how many.
+  Task<size_t> Refill();
   // The robots.txt of `origin`, fetched through the engine the first time (nullptr with --ignore-robots).
   Task<const RobotsTxt*> RobotsFor(std::string origin);
   // Waits until `host` may be sent its next request, and books that start.
@@ -151,6 +155,9 @@ class Crawler {
   PageSamples samples_;
   Status store_error_;
   CrawlSummary summary_;
+  const int64_t run_id_;
+  int64_t spill_cursor_;            // links rowid of the last URL read back
+  int64_t stored_at_refill_ = -1;   // summary_.pages when Refill last found nothing
 };
 
 Crawler::Host& Crawler::HostOf(std::string_view authority) {
@@ -174,7 +181,16 @@ Task<void> Crawler::Dispatch() {
         continue;
       }
       next = frontier_.Pop(host_ready);
-      if (next || active_ == 0) break;
+      if (next) break;
+      // Memory half empty and URLs in the database: read some back. Pages stored since the last
+      // empty read may have committed more.
+      // With no page in progress, everything is in the store's hands and a read finds it all.
+      if (frontier_.on_disk() > 0 && 2 * frontier_.in_memory() < frontier_.window() &&
+          (stored_at_refill_ != summary_.pages || active_ == 0)) {
+        if (co_await Refill() > 0) continue;
+        stored_at_refill_ = summary_.pages;
+      }
+      if (active_ == 0) break;
       if (!frontier_.empty()) ++host_waits_;
       co_await wakeup_.Wait();
     }
@@ -367,6 +383,27 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
   co_await Keep([&] { return store_.AddPage(std::move(record), std::move(links)); });
 }
 
+Task<size_t> Crawler::Refill() {
+  const size_t room = frontier_.window() - frontier_.in_memory();
+  const int64_t after = spill_cursor_;
+  Result<std::vector<SpilledLink>> rows = co_await pool_.Run([&]() -> Result<std::vector<SpilledLink>> {
+    // The links rows of pages stored so far must be committed to be read.
+    if (Status flushed = store_.Flush(); !flushed.ok()) return flushed;
+    return ReadSpilledLinks(store_.path(), run_id_, after, room);
+  });
+  if (!rows.ok()) {
+    if (store_error_.ok()) store_error_ = rows.status();
+    stopping_ = true;
+    co_return 0;
+  }
+  ++summary_.frontier_refills;
+  for (SpilledLink& row : *rows) {
+    spill_cursor_ = row.rowid;
+    frontier_.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
+  }
+  co_return rows->size();
+}
+
 Task<void> Crawler::WatchControl() {
   co_await control_wakeup_.Wait();  // the first Ctrl-C
   summary_.interrupted = true;
@@ -408,6 +445,7 @@ Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> pro
 void Crawler::Summarise(CrawlSummary& s, double wall) {
   s = summary_;
   SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, s);
+  s.max_queued_on_disk = frontier_.max_on_disk();
   PoolStats pool = pool_.stats();
   LoopStats loop = loop_.stats();
   s.max_pages_in_progress = max_active_;
@@ -444,6 +482,8 @@ std::string CrawlSummary::ToJson() const {
       {"sitemaps", {{"fetched", sitemaps_fetched}, {"failed", sitemaps_failed}, {"urls", sitemap_urls},
                     {"queued", sitemap_queued}}},
       {"queued_left", queued_left},
+      {"max_queued_on_disk", max_queued_on_disk},
+      {"frontier_refills", frontier_refills},
       {"wall_seconds", wall_seconds},
       {"pages_per_second", pages_per_second},
       {"bytes_per_second", bytes_per_second},
@@ -500,7 +540,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
     seeds.push_back(*url);
   }
-  Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth);
+  Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth, options.frontier_window);
   if (!frontier.ok()) return frontier.status();
   // Resuming: what the run fetched or refused is done; what it had followed but not fetched is
   // queued again, in flight when it stopped included. --max-pages counts both parts.
@@ -513,7 +553,9 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (!nothing_left) {
     for (const std::string& seed : seeds) frontier->AddSeed(seed);
     if (resume != nullptr) {
-      for (const QueuedUrl& q : resume->queued) frontier->Offer(q.url, q.depth, q.parent);
+      for (const QueuedUrl& q : resume->queued) {
+        frontier->Requeue({q.url, q.depth, q.parent, std::chrono::steady_clock::now()});
+      }
     }
   }
 
@@ -543,11 +585,13 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     // sync: one worker; threads: one per --concurrency, each with its own blocking transfer.
     const size_t workers = options.mode == "sync" ? 1 : options.concurrency;
     FANOUT_RETURN_IF_ERROR(
-        RunBlockingCrawl(run_options, seeds, *frontier, store, workers, *control, summary, progress));
+        RunBlockingCrawl(run_options, seeds, *frontier, store, workers, *control, *run,
+                         resume != nullptr ? resume->last_link : 0, summary, progress));
   } else {
     Result<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
     if (!loop.ok()) return loop.status();
-    Crawler crawler(run_options, **loop, *frontier, store, threads, *control);
+    Crawler crawler(run_options, **loop, *frontier, store, threads, *control, *run,
+                    resume != nullptr ? resume->last_link : 0);
     if (options.sitemaps && resume == nullptr) crawler.StartSitemaps(seeds);
     (*loop)->Spawn(crawler.Dispatch());
     (*loop)->Spawn(crawler.WatchControl());

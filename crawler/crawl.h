@@ -55,6 +55,8 @@ struct CrawlOptions {
   double max_delay = 30;
   bool ignore_robots = false;    // do not fetch or obey robots.txt
   bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
+  // Queued URLs held in memory at most; more wait in the database (see frontier.h). 0: no limit.
+  size_t frontier_window = 50000;
   // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
   // are the crawl's; --max-pages counts its pages too.
   std::shared_ptr<const RunState> resume = nullptr;
@@ -101,6 +103,8 @@ struct CrawlSummary {
   int64_t sitemap_urls = 0;      // ... the page URLs they listed,
   int64_t sitemap_queued = 0;    // ... and those the frontier took (in scope, new)
   size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
+  size_t max_queued_on_disk = 0; // the most queued URLs waiting in the database at once
+  int64_t frontier_refills = 0;  // reads of those back into memory
   double wall_seconds = 0;
   double pages_per_second = 0;
   double bytes_per_second = 0;   // body bytes received / wall

@@ -18,7 +18,7 @@ namespace {
 class BlockingCrawler {
  public:
   BlockingCrawler(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
-                  CrawlControl& control)
+                  CrawlControl& control, int64_t run_id, int64_t spill_cursor)
       : options_(options),
         frontier_(frontier),
         store_(store),
@@ -27,7 +27,9 @@ class BlockingCrawler {
         fetcher_options_{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
                          .http2 = true,
                          .abort = control.abort_flag()},
-        meter_(options.concurrency) {}
+        meter_(options.concurrency),
+        run_id_(run_id),
+        spill_cursor_(spill_cursor) {}
 
   // Walks the sitemaps of `sitemap_seeds`' origins, then crawls.
   Status Run(const std::vector<std::string>& sitemap_seeds, CrawlSummary& summary,
@@ -50,8 +52,12 @@ class BlockingCrawler {
   void CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
   // Waits for the next URL to fetch; false when the crawl is over. REQUIRES: mu_ held.
   bool NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item);
+  // Reads URLs the frontier left in the database back into memory; returns how many. Called and
+  // returns with mu_ held; releases it while it reads.
+  size_t Refill(std::unique_lock<std::mutex>& lock);
   bool Finished() const {  // REQUIRES: mu_ held
-    const bool nothing_more = (options_.max_pages > 0 && dispatched_ >= options_.max_pages) || frontier_.empty();
+    const bool nothing_more = (options_.max_pages > 0 && dispatched_ >= options_.max_pages) || frontier_.empty() ||
+                              (on_disk_unreadable_ && frontier_.in_memory() == 0);
     return stopping_ || (nothing_more && active_ == 0);
   }
   Host& HostOf(std::string_view authority);  // REQUIRES: mu_ held
@@ -83,6 +89,11 @@ class BlockingCrawler {
   CrawlSummary summary_;              // guarded by mu_
   PageSamples samples_;               // guarded by mu_
   Status store_error_;                // guarded by mu_
+  const int64_t run_id_;
+  int64_t spill_cursor_;              // links rowid of the last URL read back; guarded by mu_
+  int64_t stored_at_refill_ = -1;     // summary_.pages when Refill last found nothing; guarded by mu_
+  bool refilling_ = false;            // a thread is reading URLs back; guarded by mu_
+  bool on_disk_unreadable_ = false;   // what is left on disk cannot be read back; guarded by mu_
 };
 
 BlockingCrawler::Host& BlockingCrawler::HostOf(std::string_view authority) {
@@ -93,20 +104,57 @@ BlockingCrawler::Host& BlockingCrawler::HostOf(std::string_view authority) {
 
 bool BlockingCrawler::NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item) {
   auto host_ready = [this](std::string_view authority) { return HostOf(authority).tasks < options_.per_host; };
-  std::optional<FrontierItem> next;
-  changed_.wait(lock, [&] {
-    if (Finished()) return true;
-    if (options_.max_pages > 0 && dispatched_ >= options_.max_pages) return false;  // a refusal may give one back
-    next = frontier_.Pop(host_ready);
-    if (!next && !frontier_.empty()) ++host_waits_;
-    return next.has_value();
-  });
-  if (!next) return false;
-  item = std::move(*next);
-  ++active_;
-  ++dispatched_;
-  ++HostOf(AuthorityOf(item.url)).tasks;
-  return true;
+  while (true) {
+    if (Finished()) return false;
+    // At --max-pages, wait: a refusal may give a place back.
+    if (options_.max_pages <= 0 || dispatched_ < options_.max_pages) {
+      if (std::optional<FrontierItem> next = frontier_.Pop(host_ready)) {
+        item = std::move(*next);
+        ++active_;
+        ++dispatched_;
+        ++HostOf(AuthorityOf(item.url)).tasks;
+        return true;
+      }
+      // Room in memory and URLs in the database: read some back (see the async crawl's Dispatch).
+      if (frontier_.on_disk() > 0 && 2 * frontier_.in_memory() < frontier_.window() && !refilling_ &&
+          (stored_at_refill_ != summary_.pages || active_ == 0)) {
+        if (Refill(lock) > 0) continue;
+        stored_at_refill_ = summary_.pages;
+        if (active_ == 0 && !refilling_) {
+          on_disk_unreadable_ = true;  // nothing more will be committed: do not wait for it
+          changed_.notify_all();
+          continue;
+        }
+      }
+      if (!frontier_.empty()) ++host_waits_;
+    }
+    changed_.wait(lock);
+  }
+}
+
+size_t BlockingCrawler::Refill(std::unique_lock<std::mutex>& lock) {
+  refilling_ = true;
+  const size_t room = frontier_.window() - frontier_.in_memory();
+  const int64_t after = spill_cursor_;
+  lock.unlock();
+  Result<std::vector<SpilledLink>> rows = [&]() -> Result<std::vector<SpilledLink>> {
+    if (Status flushed = store_.Flush(); !flushed.ok()) return flushed;
+    return ReadSpilledLinks(store_.path(), run_id_, after, room);
+  }();
+  lock.lock();
+  refilling_ = false;
+  changed_.notify_all();
+  if (!rows.ok()) {
+    if (store_error_.ok()) store_error_ = rows.status();
+    stopping_ = true;
+    return 0;
+  }
+  ++summary_.frontier_refills;
+  for (SpilledLink& row : *rows) {
+    spill_cursor_ = row.rowid;
+    frontier_.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
+  }
+  return rows->size();
 }
 
 void BlockingCrawler::TakeTurn(Host& host, std::unique_lock<std::mutex>& lock) {
@@ -328,6 +376,7 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
   std::lock_guard lock(mu_);
   summary = summary_;
   SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, summary);
+  summary.max_queued_on_disk = frontier_.max_on_disk();
   summary.per_host_bound = host_waits_ > 0 && options_.per_host < workers_;
   summary.threads = workers_;
   summary.max_pages_in_progress = workers_;
@@ -338,9 +387,10 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
 }  // namespace
 
 Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
-                        Store& store, size_t workers, CrawlControl& control, CrawlSummary& summary,
+                        Store& store, size_t workers, CrawlControl& control, int64_t run_id,
+                        int64_t spill_cursor, CrawlSummary& summary,
                         const std::function<void(const CrawlProgress&)>& progress) {
-  BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1), control);
+  BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1), control, run_id, spill_cursor);
   return crawler.Run(options.sitemaps ? seeds : std::vector<std::string>{}, summary, progress);
 }
 

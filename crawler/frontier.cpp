@@ -6,9 +6,10 @@
 
 namespace fanout {
 
-Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth) {
+Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t window) {
   Frontier f;
   f.max_depth_ = max_depth;
+  f.window_ = window;
   for (std::string& d : scope.allowed_domains) {
     std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
     f.allowed_domains_.push_back(d);
@@ -35,7 +36,7 @@ bool Frontier::AddSeed(const std::string& url) {
   if (std::find(seed_authorities_.begin(), seed_authorities_.end(), authority) == seed_authorities_.end()) {
     seed_authorities_.push_back(authority);
   }
-  if (!seen_.insert(url).second) return false;
+  if (!seen_.insert(url)) return false;
   Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
 }
@@ -68,13 +69,22 @@ bool Frontier::InScope(const std::string& url) const {
 }
 
 Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::string& parent) {
-  if (seen_.count(url)) return Verdict::kDuplicate;
+  if (seen_.contains(url)) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
   if (Excluded(url)) return Verdict::kExcluded;
   seen_.insert(url);
+  if (window_ > 0 && queued_ >= window_) {
+    max_on_disk_ = std::max(max_on_disk_, ++on_disk_);
+    return Verdict::kQueuedOnDisk;
+  }
   Push({url, depth, parent, std::chrono::steady_clock::now()});
   return Verdict::kQueued;
+}
+
+void Frontier::Restore(FrontierItem item) {
+  if (on_disk_ > 0) --on_disk_;
+  Push(std::move(item));
 }
 
 bool Frontier::Excluded(const std::string& url) const {
@@ -86,7 +96,7 @@ bool Frontier::Excluded(const std::string& url) const {
 }
 
 Frontier::Verdict Frontier::CheckRedirect(const std::string& url) const {
-  if (fetched_.count(url)) return Verdict::kDuplicate;
+  if (fetched_.contains(url)) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (Excluded(url)) return Verdict::kExcluded;
   return Verdict::kQueued;
@@ -119,13 +129,14 @@ std::optional<FrontierItem> Frontier::Pop(const std::function<bool(std::string_v
     best->served = ++pops_;
     --queued_;
     if (--best->queued == 0) hosts_.erase(std::string(best_authority));
-    if (fetched_.insert(item.url).second) return item;  // else a redirect already fetched it
+    if (fetched_.insert(item.url)) return item;  // else a redirect already fetched it
   }
 }
 
 const char* Frontier::ReasonFor(Verdict v) {
   switch (v) {
-    case Verdict::kQueued: return "";
+    case Verdict::kQueued:
+    case Verdict::kQueuedOnDisk: return "";
     case Verdict::kDuplicate: return "duplicate";
     case Verdict::kOutOfScope: return "out_of_scope";
     case Verdict::kTooDeep: return "depth";

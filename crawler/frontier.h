@@ -8,6 +8,11 @@
 // --allow-domain domains and their subdomains), --include/--exclude patterns and --max-depth.
 // The verdict is what the links table records for a link that is not followed.
 //
+// Memory: the seen URLs are kept as fingerprints (url_set.h), and at most `window` queued URLs
+// are held here. Past that, Offer answers kQueuedOnDisk: the link is followed, but it waits in the
+// database (its links row says so) until the crawl reads it back with Restore, when the queue
+// here runs low. Both counts are part of queued() and empty().
+//
 // Threads: loop thread only (no locking).
 #pragma once
 
@@ -23,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "crawler/url_set.h"
 #include "util/result.h"
 
 namespace fanout {
@@ -42,10 +48,11 @@ struct FrontierItem {
 
 class Frontier {
  public:
-  enum class Verdict { kQueued, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
+  enum class Verdict { kQueued, kQueuedOnDisk, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
 
-  // Fails with kInvalidArgument for a malformed pattern.
-  static Result<Frontier> Create(ScopeOptions scope, int max_depth);
+  // Fails with kInvalidArgument for a malformed pattern. `window`: queued URLs held in memory at
+  // most (0: no limit).
+  static Result<Frontier> Create(ScopeOptions scope, int max_depth, size_t window = 0);
 
   // Counts `url` as fetched (a resumed run's done URLs): it is never queued again.
   void MarkFetched(const std::string& url) {
@@ -66,11 +73,24 @@ class Frontier {
   // The next URL of a host for which ready(authority) is true; nullopt when there is none.
   std::optional<FrontierItem> Pop(const std::function<bool(std::string_view authority)>& ready);
   std::optional<FrontierItem> Pop() { return Pop([](std::string_view) { return true; }); }
-  bool empty() const { return queued_ == 0; }
-  size_t queued() const { return queued_; }
+  // Takes back a URL that Offer left in the database (kQueuedOnDisk).
+  void Restore(FrontierItem item);
+  // Queues a URL a resumed run had followed, whatever the window: it is not on disk as such.
+  void Requeue(FrontierItem item) {
+    seen_.insert(item.url);
+    Push(std::move(item));
+  }
+
+  bool empty() const { return queued_ + on_disk_ == 0; }
+  size_t queued() const { return queued_ + on_disk_; }  // in memory and in the database
+  size_t in_memory() const { return queued_; }
+  size_t on_disk() const { return on_disk_; }
+  size_t window() const { return window_; }
+  size_t max_on_disk() const { return max_on_disk_; }
   size_t seen() const { return seen_.size(); }
 
-  static const char* ReasonFor(Verdict v);  // "duplicate", "out_of_scope", ... ("" for kQueued)
+  // "duplicate", "out_of_scope", ... ("" for kQueued and kQueuedOnDisk)
+  static const char* ReasonFor(Verdict v);
 
  private:
   Frontier() = default;
@@ -81,8 +101,8 @@ class Frontier {
   std::vector<std::string> allowed_domains_;
   std::vector<std::regex> include_, exclude_;
   int max_depth_ = -1;
-  std::unordered_set<std::string> seen_;     // offered, queued or fetched
-  std::unordered_set<std::string> fetched_;  // popped for fetching, or claimed by a redirect
+  UrlSet seen_;     // offered, queued or fetched
+  UrlSet fetched_;  // popped for fetching, or claimed by a redirect
   struct HostQueue {
     std::vector<std::deque<FrontierItem>> by_depth;
     size_t lowest = 0;      // no queued item has a lower depth
@@ -92,7 +112,10 @@ class Frontier {
   void Push(FrontierItem item);
   std::unordered_map<std::string, HostQueue> hosts_;  // by authority; only hosts with queued URLs
   uint64_t pops_ = 0;
-  size_t queued_ = 0;
+  size_t queued_ = 0;   // in hosts_
+  size_t window_ = 0;
+  size_t on_disk_ = 0;  // followed, waiting in the database
+  size_t max_on_disk_ = 0;
 };
 
 }  // namespace fanout

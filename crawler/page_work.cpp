@@ -138,9 +138,15 @@ std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const
   links.reserve(candidates.size());
   for (LinkCandidate& c : candidates) {
     if (c.reason.empty() && c.url.size() > options.max_url_length) c.reason = "too_long";
-    if (c.reason.empty()) c.reason = Frontier::ReasonFor(frontier.Offer(c.url, page_depth + 1, page_url));
+    bool on_disk = false;
+    if (c.reason.empty()) {
+      const Frontier::Verdict verdict = frontier.Offer(c.url, page_depth + 1, page_url);
+      on_disk = verdict == Frontier::Verdict::kQueuedOnDisk;
+      c.reason = Frontier::ReasonFor(verdict);
+    }
     if (!c.reason.empty()) ++skipped_by_reason[c.reason];
-    links.push_back(LinkRecord{.to_url = std::move(c.url), .followed = c.reason.empty(), .reason = std::move(c.reason)});
+    links.push_back(LinkRecord{
+        .to_url = std::move(c.url), .followed = c.reason.empty(), .reason = std::move(c.reason), .on_disk = on_disk});
   }
   return links;
 }

@@ -82,15 +82,35 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
                                  [&](SqliteStmt& s) { done.insert(s.ColumnText(0)); }));
   FANOUT_RETURN_IF_ERROR(collect(
       "SELECT l.to_url, min(p.depth) + 1 AS depth, min(p.url) FROM links l JOIN pages p ON p.id = l.page_id "
-      "WHERE p.run_id = ?1 AND l.followed = 1 GROUP BY l.to_url ORDER BY depth",
+      "WHERE p.run_id = ?1 AND l.followed > 0 GROUP BY l.to_url ORDER BY depth",
       [&](SqliteStmt& s) {
         std::string url = s.ColumnText(0);
         if (!done.count(url)) {
           state.queued.push_back({std::move(url), static_cast<int>(s.ColumnInt(1)), s.ColumnText(2)});
         }
       }));
+  FANOUT_RETURN_IF_ERROR(collect("SELECT coalesce(max(rowid), 0) FROM links WHERE ?1 IS NOT NULL",
+                                 [&](SqliteStmt& s) { state.last_link = s.ColumnInt(0); }));
   state.done.assign(done.begin(), done.end());
   return state;
+}
+
+Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
+                                                  size_t limit) {
+  Result<SqliteDb> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> stmt = db->Prepare(
+      "SELECT l.rowid, l.to_url, p.depth + 1, p.url FROM links l JOIN pages p ON p.id = l.page_id "
+      "WHERE l.rowid > ?2 AND l.followed = 2 AND p.run_id = ?1 ORDER BY l.rowid LIMIT ?3");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
+  std::vector<SpilledLink> out;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({stmt->ColumnInt(0), {stmt->ColumnText(1), static_cast<int>(stmt->ColumnInt(2)), stmt->ColumnText(3)}});
+  }
 }
 
 }  // namespace fanout

@@ -41,9 +41,21 @@ struct RunState {
   std::vector<std::string> done;  // fetched (as requested or as a redirect's final URL) or refused
   std::vector<QueuedUrl> queued;  // followed links never fetched, shallowest first
   int64_t pages = 0;
+  int64_t last_link = 0;  // the highest links rowid: what a resumed crawl queues on disk comes after
 };
 
 // Reads run `run_id`'s state. Errors: kNotFound for no such run; SQLite errors.
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id);
+
+// A link the frontier left in the database (links.followed = 2), and where it is in links.
+struct SpilledLink {
+  int64_t rowid = 0;
+  QueuedUrl queued;
+};
+
+// Up to `limit` of run `run_id`'s links queued in the database, after links rowid `after`, in the
+// order they were found. Only committed rows are seen: Flush the store first.
+Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
+                                                  size_t limit);
 
 }  // namespace fanout

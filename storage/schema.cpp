@@ -125,6 +125,17 @@ CREATE TABLE skipped (
 CREATE INDEX skipped_url ON skipped(url);
 CREATE INDEX skipped_run_reason ON skipped(run_id, reason);
 )sql",
+    // 3 -> 4: links.followed = 2 marks a link queued in the database rather than in memory (the
+    // frontier's overflow); the frontier view counts both.
+    R"sql(
+DROP VIEW frontier;
+CREATE VIEW frontier AS
+  SELECT p.run_id AS run_id, l.to_url AS url, min(p.depth) + 1 AS depth
+  FROM links l JOIN pages p ON p.id = l.page_id
+  WHERE l.followed > 0
+    AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = l.to_url)
+  GROUP BY p.run_id, l.to_url;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

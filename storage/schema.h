@@ -18,7 +18,7 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.

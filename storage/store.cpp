@@ -609,7 +609,7 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
 
   SqliteStmt& l = conn_->insert_link;
   for (const LinkRecord& link : item.links) {
-    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, int64_t{link.followed});
+    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, int64_t{link.followed ? (link.on_disk ? 2 : 1) : 0});
     BindText(l, 4, link.reason);
     FANOUT_RETURN_IF_ERROR(RunOnce(l));
   }
@@ -677,10 +677,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   if (!conn.ok()) return conn.status();
   auto impl = std::make_unique<Impl>(std::move(conn).value(), options);
   FANOUT_RETURN_IF_ERROR(impl->Start());
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
+  return std::unique_ptr<Store>(new Store(std::move(impl), path));
 }
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(std::unique_ptr<Impl> impl, std::string path) : impl_(std::move(impl)), path_(std::move(path)) {}
 Store::~Store() = default;  // ~Impl closes
 
 Result<int64_t> Store::BeginRun(const RunInfo& info) { return impl_->BeginRun(info); }

@@ -70,6 +70,7 @@ struct LinkRecord {
   bool followed = false;  // queued for fetching
   std::string reason;     // "" when followed, else why not: "duplicate", "out_of_scope", "depth", "max_pages",
                           // "nofollow", "not_http", "bad_url", "excluded"
+  bool on_disk = false;   // followed, and queued in the database, not in memory: stored as followed = 2
 };
 
 // A URL the crawl decided not to fetch, beyond the links table's verdicts; one row in skipped.
@@ -180,11 +181,15 @@ class Store {
   // Thread-safe; a consistent snapshot.
   StoreStats stats() const;
 
+  // The database file, as given to Open: for readers with their own connection.
+  const std::string& path() const { return path_; }
+
  private:
   class Impl;  // the queue and the writer thread, in store.cpp
-  explicit Store(std::unique_ptr<Impl> impl);
+  Store(std::unique_ptr<Impl> impl, std::string path);
 
   std::unique_ptr<Impl> impl_;
+  std::string path_;
 };
 
 }  // namespace fanout

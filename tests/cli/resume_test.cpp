@@ -57,7 +57,8 @@ class ResumeTest : public ::testing::Test {
 };
 
 TEST_F(ResumeTest, CtrlCThenResumeFetchesEveryPageOnce) {
-  test::Subprocess crawl(CrawlArgs({server_->url()}));
+  // A small frontier window, so that part of the queue waits in the database when it stops.
+  test::Subprocess crawl(CrawlArgs({server_->url(), "--frontier-window", "20"}));
   ASSERT_TRUE(server_->WaitForRequests(60, std::chrono::seconds(30)));
   crawl.Signal(SIGINT);
   test::ProcessResult stopped = crawl.Wait(30000);
@@ -75,7 +76,7 @@ TEST_F(ResumeTest, CtrlCThenResumeFetchesEveryPageOnce) {
             std::string::npos)
       << refused.err;
 
-  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume"}), 60000);
+  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume", "--frontier-window", "20"}), 60000);
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(Count("SELECT count(*) FROM runs"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);

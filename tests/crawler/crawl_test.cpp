@@ -242,3 +242,30 @@ TEST_F(CrawlTest, BadSeedIsAnInvalidArgument) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// A frontier window far smaller than the site: most links wait in the database and are read back,
+// in every mode, and still every page is fetched exactly once.
+TEST_F(CrawlTest, ASmallFrontierWindowSpillsToTheDatabaseAndLosesNothing) {
+  auto site = Serve(Synthetic(300, 6));
+  for (const std::string mode : {"sync", "threads", "async"}) {
+    site->ResetStats();
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .frontier_window = 10, .mode = mode});
+    EXPECT_EQ(s.pages, 300) << mode;
+    EXPECT_GT(s.max_queued_on_disk, 10u) << mode;
+    EXPECT_GT(s.frontier_refills, 0) << mode;
+    std::map<std::string, int> asked;
+    for (const auto& entry : site->log()) ++asked[entry.target];
+    EXPECT_EQ(asked.size(), 301u) << mode;  // and robots.txt
+    for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << mode << " " << target;
+    EXPECT_GT(Count("SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id WHERE l.followed = 2 AND p.run_id = " +
+                    std::to_string(s.run_id)),
+              0)
+        << mode;
+  }
+}
+
+}  // namespace
+}  // namespace fanout

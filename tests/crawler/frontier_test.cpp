@@ -116,3 +116,43 @@ TEST(Frontier, BadPatternIsAnError) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+TEST(Frontier, PastItsWindowLinksWaitOnDiskUntilRestored) {
+  Result<Frontier> made = Frontier::Create({}, -1, 2);
+  ASSERT_TRUE(made.ok());
+  Frontier& f = *made;
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/b", 1), Frontier::Verdict::kQueuedOnDisk);
+  EXPECT_EQ(f.Offer("http://h/b", 1), Frontier::Verdict::kDuplicate);  // seen, though not in memory
+  EXPECT_EQ(f.queued(), 3u);
+  EXPECT_EQ(f.in_memory(), 2u);
+  EXPECT_EQ(f.on_disk(), 1u);
+  EXPECT_EQ(f.Pop()->url, "http://h/");
+  EXPECT_EQ(f.Pop()->url, "http://h/a");
+  EXPECT_FALSE(f.Pop().has_value());
+  EXPECT_FALSE(f.empty());  // /b waits in the database
+  f.Restore({"http://h/b", 1, "http://h/", {}});
+  EXPECT_EQ(f.on_disk(), 0u);
+  EXPECT_EQ(f.Pop()->url, "http://h/b");
+  EXPECT_TRUE(f.empty());
+  EXPECT_EQ(f.max_on_disk(), 1u);
+}
+
+TEST(UrlSet, HoldsManyUrlsAndTellsThemApart) {
+  UrlSet set;
+  for (int i = 0; i < 200000; ++i) EXPECT_TRUE(set.insert("http://h/p" + std::to_string(i) + ".html"));
+  EXPECT_EQ(set.size(), 200000u);
+  for (int i = 0; i < 200000; i += 997) EXPECT_FALSE(set.insert("http://h/p" + std::to_string(i) + ".html"));
+  EXPECT_TRUE(set.contains("http://h/p199999.html"));
+  EXPECT_FALSE(set.contains("http://h/p200000.html"));
+  EXPECT_FALSE(set.contains(""));
+  EXPECT_TRUE(set.insert(""));
+  EXPECT_TRUE(set.contains(""));
+}
+
+}  // namespace
+}  // namespace fanout
