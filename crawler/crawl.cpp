@@ -386,22 +386,14 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
 Task<size_t> Crawler::Refill() {
   const size_t room = frontier_.window() - frontier_.in_memory();
   const int64_t after = spill_cursor_;
-  Result<std::vector<SpilledLink>> rows = co_await pool_.Run([&]() -> Result<std::vector<SpilledLink>> {
-    // The links rows of pages stored so far must be committed to be read.
-    if (Status flushed = store_.Flush(); !flushed.ok()) return flushed;
-    return ReadSpilledLinks(store_.path(), run_id_, after, room);
-  });
+  Result<std::vector<SpilledLink>> rows = co_await pool_.Run([&] { return ReadSpilled(store_, run_id_, after, room); });
   if (!rows.ok()) {
     if (store_error_.ok()) store_error_ = rows.status();
     stopping_ = true;
     co_return 0;
   }
   ++summary_.frontier_refills;
-  for (SpilledLink& row : *rows) {
-    spill_cursor_ = row.rowid;
-    frontier_.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
-  }
-  co_return rows->size();
+  co_return RestoreSpilled(*rows, frontier_, spill_cursor_);
 }
 
 Task<void> Crawler::WatchControl() {

@@ -137,10 +137,7 @@ size_t BlockingCrawler::Refill(std::unique_lock<std::mutex>& lock) {
   const size_t room = frontier_.window() - frontier_.in_memory();
   const int64_t after = spill_cursor_;
   lock.unlock();
-  Result<std::vector<SpilledLink>> rows = [&]() -> Result<std::vector<SpilledLink>> {
-    if (Status flushed = store_.Flush(); !flushed.ok()) return flushed;
-    return ReadSpilledLinks(store_.path(), run_id_, after, room);
-  }();
+  Result<std::vector<SpilledLink>> rows = ReadSpilled(store_, run_id_, after, room);
   lock.lock();
   refilling_ = false;
   changed_.notify_all();
@@ -150,11 +147,7 @@ size_t BlockingCrawler::Refill(std::unique_lock<std::mutex>& lock) {
     return 0;
   }
   ++summary_.frontier_refills;
-  for (SpilledLink& row : *rows) {
-    spill_cursor_ = row.rowid;
-    frontier_.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
-  }
-  return rows->size();
+  return RestoreSpilled(*rows, frontier_, spill_cursor_);
 }
 
 void BlockingCrawler::TakeTurn(Host& host, std::unique_lock<std::mutex>& lock) {

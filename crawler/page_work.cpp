@@ -202,6 +202,19 @@ double HostDelaySeconds(const CrawlOptions& options, double crawl_delay) {
   return std::max(options.delay, std::min(crawl_delay, options.max_delay));
 }
 
+Result<std::vector<SpilledLink>> ReadSpilled(Store& store, int64_t run_id, int64_t after, size_t room) {
+  if (Status flushed = store.Flush(); !flushed.ok()) return flushed;
+  return ReadSpilledLinks(store.path(), run_id, after, room);
+}
+
+size_t RestoreSpilled(std::vector<SpilledLink>& rows, Frontier& frontier, int64_t& cursor) {
+  for (SpilledLink& row : rows) {
+    cursor = row.rowid;
+    frontier.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
+  }
+  return rows.size();
+}
+
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {
   summary.sitemaps_fetched += stats.fetched;
   summary.sitemaps_failed += stats.failed;

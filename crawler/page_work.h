@@ -20,6 +20,7 @@
 #include "crawler/page_fetch.h"
 #include "crawler/sitemap_walk.h"
 #include "parser/robots_txt.h"
+#include "storage/run_state.h"
 #include "storage/store.h"
 
 namespace fanout {
@@ -73,6 +74,12 @@ RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& o
 // Seconds between two requests to a host: --delay, or the host's robots.txt Crawl-delay when
 // longer, capped by --max-delay. `crawl_delay` < 0: none.
 double HostDelaySeconds(const CrawlOptions& options, double crawl_delay);
+
+// Reading back what the frontier left in the database (see frontier.h), in two halves: the read,
+// which flushes the store first so the latest links are committed (any thread but the loop), and
+// putting the rows back in the frontier (its owner), which advances `cursor` and returns how many.
+Result<std::vector<SpilledLink>> ReadSpilled(Store& store, int64_t run_id, int64_t after, size_t room);
+size_t RestoreSpilled(std::vector<SpilledLink>& rows, Frontier& frontier, int64_t& cursor);
 
 // Adds what a sitemap walk found to the run's summary.
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);
