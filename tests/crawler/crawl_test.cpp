@@ -269,3 +269,37 @@ TEST_F(CrawlTest, ASmallFrontierWindowSpillsToTheDatabaseAndLosesNothing) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// A full disk mid-crawl (a page cap on the database stands in for it): the crawl stops with the
+// store's error, what was committed stays readable, and the run can be resumed once there is room.
+TEST_F(CrawlTest, ADatabaseThatRunsOutOfRoomStopsTheCrawlAndCanBeResumed) {
+  auto site = Serve(Synthetic(300, 6));
+  {
+    auto store = Store::Open(db(), {.batch_pages = 16, .max_db_pages = 60});
+    ASSERT_TRUE(store.ok());
+    Result<CrawlSummary> s = Crawl({.seeds = {site->url()}, .concurrency = 8}, **store);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("full"), std::string::npos) << s.status().ToString();
+    (void)(*store)->Close();
+  }
+  const int64_t committed = Count("SELECT count(*) FROM pages");
+  EXPECT_GT(committed, 0);
+  EXPECT_LT(committed, 300);
+  EXPECT_LT(site->stats().requests, 300u) << "the crawl went on fetching what it could not keep";
+
+  Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(db());
+  ASSERT_TRUE(unfinished.ok() && unfinished->has_value());
+  Result<RunState> state = LoadRunState(db(), (*unfinished)->id);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->pages, committed);
+  CrawlSummary resumed = CrawlInto({.concurrency = 8, .resume = std::make_shared<RunState>(*state)});
+  EXPECT_EQ(resumed.pages_before, committed);
+  EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), 300);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
+}
+
+}  // namespace
+}  // namespace fanout
