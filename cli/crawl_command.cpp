@@ -66,7 +66,12 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   if (s.robots_ignored) {
     run.AddRow({"robots.txt", "IGNORED (--ignore-robots): no site's robots.txt was fetched or obeyed"});
   } else {
-    run.AddRow({"robots.txt", Count(s.robots_fetched, "file", "files") + " fetched (one per origin)"});
+    std::string robots = Count(s.robots_fetched, "file", "files") + " fetched (one per origin)";
+    if (s.robots_refused_origins > 0) {
+      robots += "; " + Count(s.robots_refused_origins, "origin", "origins") +
+                " not crawled: robots.txt answered 5xx or not at all (see the robots table)";
+    }
+    run.AddRow({"robots.txt", robots});
   }
   if (s.sitemaps_fetched > 0) {
     run.AddRow({"sitemaps", Count(s.sitemaps_fetched, "file", "files") + " (" + std::to_string(s.sitemaps_failed) +

@@ -250,6 +250,7 @@ Task<const RobotsTxt*> Crawler::RobotsFor(std::string origin) {
   RobotsRecord record;
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
+  if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
   if (record.crawl_delay >= 0) {
     host.delay = HostDelaySeconds(options_, record.crawl_delay);
     // The robots.txt request was the host's first: the next waits the delay it just learnt.
@@ -467,6 +468,7 @@ std::string CrawlSummary::ToJson() const {
       {"skipped_by_reason", skipped_by_reason},
       {"retries", retries},
       {"robots_fetched", robots_fetched},
+      {"robots_refused_origins", robots_refused_origins},
       {"robots_ignored", robots_ignored},
       {"interrupted", interrupted},
       {"dropped", dropped},

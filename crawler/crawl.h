@@ -94,6 +94,7 @@ struct CrawlSummary {
   std::map<std::string, int64_t> skipped_by_reason;  // links and URLs not followed or fetched, by reason
   int64_t retries = 0;           // transfers repeated after a failure that may pass
   int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
+  int64_t robots_refused_origins = 0;  // ... that answered 5xx or not at all: the origin is not crawled
   bool robots_ignored = false;   // --ignore-robots
   bool interrupted = false;      // stopped by CrawlControl (Ctrl-C): the run may be resumed
   int64_t dropped = 0;           // transfers cut by an abort, not stored (a resume fetches them)

@@ -198,6 +198,7 @@ const RobotsTxt* BlockingCrawler::RobotsFor(const std::string& origin, BlockingF
   RobotsRecord record;
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
+  if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
   if (record.crawl_delay >= 0) {
     host.delay = HostDelaySeconds(options_, record.crawl_delay);
     // The robots.txt request was the host's first: the next waits the delay it just learnt.

@@ -132,6 +132,7 @@ TEST_F(PolitenessTest, AnUnavailableRobotsTxtRefusesTheOriginAndA404AllowsIt) {
   EXPECT_EQ(refused.pages, 0);
   EXPECT_EQ(site->stats().requests, 1u);  // robots.txt, nothing else
   EXPECT_EQ(Count("SELECT count(*) FROM skipped WHERE reason = 'robots' AND detail LIKE '%answered 503%'"), 1);
+  EXPECT_EQ(refused.robots_refused_origins, 1);
 
   ServerOptions o404 = Synthetic(20, 4);
   AddFault(o404, "status:404@/robots.txt");
