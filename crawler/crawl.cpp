@@ -93,13 +93,12 @@ class Crawler {
 
  private:
   // Politeness state of one host:port. A page task holds one of its `slots` from dispatch to the
-  // end of its transfers; `next_start` spaces the requests by the host's delay.
+  // end of its transfers; `pace` spaces the requests by the host's delay.
   struct Host {
-    explicit Host(EventLoop& loop, size_t per_host) : slots(loop, per_host) {}
+    Host(EventLoop& loop, const CrawlOptions& options) : slots(loop, options.per_host), pace(options) {}
     AsyncSemaphore slots;
     size_t tasks = 0;  // page tasks dispatched for it and not done fetching
-    double delay = 0;
-    CrawlClock::time_point next_start = CrawlClock::now();
+    HostPace pace;
   };
   // An origin's robots.txt: fetched by the first task that needs it, awaited by the others.
   struct Origin {
@@ -163,8 +162,7 @@ class Crawler {
 Crawler::Host& Crawler::HostOf(std::string_view authority) {
   auto it = hosts_.find(std::string(authority));
   if (it == hosts_.end()) {
-    it = hosts_.emplace(std::string(authority), std::make_unique<Host>(loop_, options_.per_host)).first;
-    it->second->delay = options_.delay;
+    it = hosts_.emplace(std::string(authority), std::make_unique<Host>(loop_, options_)).first;
   }
   return *it->second;
 }
@@ -185,7 +183,7 @@ Task<void> Crawler::Dispatch() {
       // Memory half empty and URLs in the database: read some back. Pages stored since the last
       // empty read may have committed more.
       // With no page in progress, everything is in the store's hands and a read finds it all.
-      if (frontier_.on_disk() > 0 && 2 * frontier_.in_memory() < frontier_.window() &&
+      if (frontier_.wants_refill() &&
           (stored_at_refill_ != summary_.pages || active_ == 0)) {
         if (co_await Refill() > 0) continue;
         stored_at_refill_ = summary_.pages;
@@ -207,10 +205,8 @@ Task<void> Crawler::Dispatch() {
 }
 
 Task<void> Crawler::TakeTurn(Host& host) {
+  const CrawlClock::time_point start = host.pace.Book(random_);
   const CrawlClock::time_point now = CrawlClock::now();
-  const CrawlClock::time_point start = std::max(now, host.next_start);
-  const double gap = JitteredDelay(host.delay, options_.delay_jitter, random_);
-  host.next_start = start + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(gap));
   if (start > now) co_await loop_.SleepFor(start - now);
 }
 
@@ -251,12 +247,7 @@ Task<const RobotsTxt*> Crawler::RobotsFor(std::string origin) {
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
   if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
-  if (record.crawl_delay >= 0) {
-    host.delay = HostDelaySeconds(options_, record.crawl_delay);
-    // The robots.txt request was the host's first: the next waits the delay it just learnt.
-    host.next_start = std::max(host.next_start, CrawlClock::now() + std::chrono::duration_cast<CrawlClock::duration>(
-                                                                         std::chrono::duration<double>(host.delay)));
-  }
+  if (record.crawl_delay >= 0) host.pace.ObeyCrawlDelay(record.crawl_delay);
   o.ready.Set();
   co_await Keep([&] { return store_.AddRobots(std::move(record)); });
   co_return &*o.robots;
@@ -313,10 +304,8 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
     if (!verdict.allowed) {
       host_permit.Release();
       --dispatched_;  // not fetched: --max-pages counts fetches
-      ++summary_.skipped_by_reason["robots"];
       host_task.Done();
-      SkipRecord skip{.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent,
-                      .depth = item.depth};
+      SkipRecord skip = RobotsRefusal(item, verdict, summary_);
       co_await Keep([&] { return store_.AddSkip(std::move(skip)); });
       co_return;
     }
@@ -355,19 +344,9 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
   host_permit.Release();
   transfer.Release();  // the transfers are over: let the dispatcher start the next one now
   host_task.Done();
-  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
-    ++summary_.dropped;  // cut by a second Ctrl-C: not stored, so a resumed crawl fetches it again
-    co_return;
-  }
-
-  fetch.Fill(record);
-  summary_.retries += fetch.retries();
-  if (const std::optional<SkipRecord>& skipped = fetch.skipped_target()) {
-    ++summary_.skipped_by_reason[skipped->reason];
-    SkipRecord skip = *skipped;
-    skip.depth = item.depth;
-    co_await Keep([&] { return store_.AddSkip(std::move(skip)); });
-  }
+  std::optional<SkipRecord> skip;
+  if (!ConcludeFetch(fetch, item.depth, record, summary_, skip)) co_return;
+  if (skip) co_await Keep([&] { return store_.AddSkip(std::move(*skip)); });
   FetchResponse& response = fetch.response();
   std::vector<LinkCandidate> candidates;
   if (ShouldParse(response)) {
@@ -414,8 +393,7 @@ Task<void> Crawler::WalkSitemaps(std::string origin) {
     if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
     co_await TakeTurn(host);
     AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
-    FetchRequest request = RequestFor(options_, *url);
-    request.max_bytes = std::max<size_t>(options_.max_bytes, 50 << 20);  // the protocol's own cap
+    FetchRequest request = SitemapRequest(options_, *url);
     FetchResponse response = co_await Transfer(std::move(request));
     transfer.Release();
     Result<Sitemap> sitemap = co_await pool_.Run([&] { return SitemapWalk::Parse(response); });

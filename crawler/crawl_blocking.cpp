@@ -38,9 +38,9 @@ class BlockingCrawler {
  private:
   // The same politeness state as the async crawl's (crawl.cpp), under mu_.
   struct Host {
+    explicit Host(const CrawlOptions& options) : pace(options) {}
     size_t tasks = 0;
-    double delay = 0;
-    CrawlClock::time_point next_start = CrawlClock::now();
+    HostPace pace;
   };
   struct Origin {
     bool fetching = false;
@@ -97,9 +97,7 @@ class BlockingCrawler {
 };
 
 BlockingCrawler::Host& BlockingCrawler::HostOf(std::string_view authority) {
-  auto [it, added] = hosts_.try_emplace(std::string(authority));
-  if (added) it->second.delay = options_.delay;
-  return it->second;
+  return hosts_.try_emplace(std::string(authority), options_).first->second;
 }
 
 bool BlockingCrawler::NextItem(std::unique_lock<std::mutex>& lock, FrontierItem& item) {
@@ -116,7 +114,7 @@ bool BlockingCrawler::NextItem(std::unique_lock<std::mutex>& lock, FrontierItem&
         return true;
       }
       // Room in memory and URLs in the database: read some back (see the async crawl's Dispatch).
-      if (frontier_.on_disk() > 0 && 2 * frontier_.in_memory() < frontier_.window() && !refilling_ &&
+      if (frontier_.wants_refill() && !refilling_ &&
           (stored_at_refill_ != summary_.pages || active_ == 0)) {
         if (Refill(lock) > 0) continue;
         stored_at_refill_ = summary_.pages;
@@ -151,11 +149,8 @@ size_t BlockingCrawler::Refill(std::unique_lock<std::mutex>& lock) {
 }
 
 void BlockingCrawler::TakeTurn(Host& host, std::unique_lock<std::mutex>& lock) {
-  const CrawlClock::time_point now = CrawlClock::now();
-  const CrawlClock::time_point start = std::max(now, host.next_start);
-  const double gap = JitteredDelay(host.delay, options_.delay_jitter, random_);
-  host.next_start = start + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(gap));
-  if (start <= now) return;
+  const CrawlClock::time_point start = host.pace.Book(random_);
+  if (start <= CrawlClock::now()) return;
   lock.unlock();
   std::this_thread::sleep_until(start);  // the naive crawler's politeness: the thread waits
   lock.lock();
@@ -199,12 +194,7 @@ const RobotsTxt* BlockingCrawler::RobotsFor(const std::string& origin, BlockingF
   record.fetched_at = UnixNow();
   o.robots = RobotsFromResponse(response, origin, options_, record);
   if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
-  if (record.crawl_delay >= 0) {
-    host.delay = HostDelaySeconds(options_, record.crawl_delay);
-    // The robots.txt request was the host's first: the next waits the delay it just learnt.
-    host.next_start = std::max(host.next_start, CrawlClock::now() + std::chrono::duration_cast<CrawlClock::duration>(
-                                                                         std::chrono::duration<double>(host.delay)));
-  }
+  if (record.crawl_delay >= 0) host.pace.ObeyCrawlDelay(record.crawl_delay);
   changed_.notify_all();
   Keep([&] { return store_.AddRobots(std::move(record)); }, lock);
   return &*o.robots;
@@ -227,10 +217,8 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
     RobotsVerdict verdict = robots->Check(PathAndQueryOf(item.url));
     if (!verdict.allowed) {
       --dispatched_;  // not fetched: --max-pages counts fetches
-      ++summary_.skipped_by_reason["robots"];
       page_done();
-      SkipRecord skip{.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent,
-                      .depth = item.depth};
+      SkipRecord skip = RobotsRefusal(item, verdict, summary_);
       Keep([&] { return store_.AddSkip(std::move(skip)); }, lock);
       return;
     }
@@ -272,18 +260,9 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
     }
   }
   page_done();
-  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
-    ++summary_.dropped;  // cut by a second Ctrl-C: not stored, so a resumed crawl fetches it again
-    return;
-  }
-  fetch.Fill(record);
-  summary_.retries += fetch.retries();
-  if (const std::optional<SkipRecord>& skipped = fetch.skipped_target()) {
-    ++summary_.skipped_by_reason[skipped->reason];
-    SkipRecord skip = *skipped;
-    skip.depth = item.depth;
-    Keep([&] { return store_.AddSkip(std::move(skip)); }, lock);
-  }
+  std::optional<SkipRecord> skip;
+  if (!ConcludeFetch(fetch, item.depth, record, summary_, skip)) return;
+  if (skip) Keep([&] { return store_.AddSkip(std::move(*skip)); }, lock);
 
   FetchResponse& response = fetch.response();
   const bool parse = ShouldParse(response);
@@ -320,9 +299,7 @@ void BlockingCrawler::WalkSitemaps(const std::string& origin, BlockingFetcher& f
   while (std::optional<std::string> url = walk.Next()) {
     if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
     TakeTurn(host, lock);
-    FetchRequest request = RequestFor(options_, *url);
-    request.max_bytes = std::max<size_t>(options_.max_bytes, 50 << 20);  // the protocol's own cap
-    FetchResponse response = Transfer(request, fetcher, lock);
+    FetchResponse response = Transfer(SitemapRequest(options_, *url), fetcher, lock);
     walk.OnResponse(*url, response, frontier_);
   }
   CountSitemaps(walk.stats(), summary_);

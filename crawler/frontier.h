@@ -87,6 +87,8 @@ class Frontier {
   size_t on_disk() const { return on_disk_; }
   size_t window() const { return window_; }
   size_t max_on_disk() const { return max_on_disk_; }
+  // URLs wait in the database and the queue here is at most half full: time to Restore some.
+  bool wants_refill() const { return on_disk_ > 0 && 2 * queued_ < window_; }
   size_t seen() const { return seen_.size(); }
 
   // "duplicate", "out_of_scope", ... ("" for kQueued and kQueuedOnDisk)

@@ -198,8 +198,47 @@ RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& o
   return robots;
 }
 
-double HostDelaySeconds(const CrawlOptions& options, double crawl_delay) {
-  return std::max(options.delay, std::min(crawl_delay, options.max_delay));
+FetchRequest SitemapRequest(const CrawlOptions& options, const std::string& url) {
+  FetchRequest request = RequestFor(options, url);
+  request.max_bytes = std::max<size_t>(options.max_bytes, 50 << 20);
+  return request;
+}
+
+CrawlClock::time_point HostPace::Book(std::mt19937_64& random) {
+  const CrawlClock::time_point start = std::max(CrawlClock::now(), next_start_);
+  double gap = delay_;
+  if (delay_ > 0 && options_.delay_jitter > 0) {
+    gap *= std::uniform_real_distribution<double>(1 - options_.delay_jitter, 1 + options_.delay_jitter)(random);
+  }
+  next_start_ = start + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(gap));
+  return start;
+}
+
+void HostPace::ObeyCrawlDelay(double crawl_delay) {
+  delay_ = std::max(options_.delay, std::min(crawl_delay, options_.max_delay));
+  next_start_ = std::max(next_start_, CrawlClock::now() + std::chrono::duration_cast<CrawlClock::duration>(
+                                                             std::chrono::duration<double>(delay_)));
+}
+
+bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, CrawlSummary& summary,
+                   std::optional<SkipRecord>& skip) {
+  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
+    ++summary.dropped;
+    return false;
+  }
+  fetch.Fill(record);
+  summary.retries += fetch.retries();
+  skip = fetch.skipped_target();
+  if (skip) {
+    ++summary.skipped_by_reason[skip->reason];
+    skip->depth = depth;
+  }
+  return true;
+}
+
+SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict, CrawlSummary& summary) {
+  ++summary.skipped_by_reason["robots"];
+  return {.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent, .depth = item.depth};
 }
 
 Result<std::vector<SpilledLink>> ReadSpilled(Store& store, int64_t run_id, int64_t after, size_t room) {
@@ -229,12 +268,6 @@ std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds) {
     if (std::find(origins.begin(), origins.end(), origin) == origins.end()) origins.push_back(std::move(origin));
   }
   return origins;
-}
-
-double JitteredDelay(double delay, double jitter, std::mt19937_64& random) {
-  if (delay <= 0 || jitter <= 0) return std::max(0.0, delay);
-  std::uniform_real_distribution<double> factor(1 - jitter, 1 + jitter);
-  return delay * factor(random);
 }
 
 std::string UserAgentOf(const CrawlOptions& options) {

@@ -71,9 +71,35 @@ FetchRequest RobotsRequest(const CrawlOptions& options, const std::string& origi
 RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& origin, const CrawlOptions& options,
                              RobotsRecord& record);
 
-// Seconds between two requests to a host: --delay, or the host's robots.txt Crawl-delay when
-// longer, capped by --max-delay. `crawl_delay` < 0: none.
-double HostDelaySeconds(const CrawlOptions& options, double crawl_delay);
+// The request for one sitemap: bodies up to the protocol's own cap (50 MB) are kept.
+FetchRequest SitemapRequest(const CrawlOptions& options, const std::string& url);
+
+// When a host may be sent its next request: starts spaced by its delay (--delay, or its robots.txt
+// Crawl-delay when longer, capped by --max-delay), each gap drawn with --delay-jitter. Both crawl
+// modes keep one per host, under whatever guards the rest of the host's state.
+class HostPace {
+ public:
+  explicit HostPace(const CrawlOptions& options) : options_(options), delay_(options.delay) {}
+  // Books the host's next request: returns when it may start (now, or later if it must wait).
+  CrawlClock::time_point Book(std::mt19937_64& random);
+  // Its robots.txt asked for `crawl_delay` seconds: that is the delay from now on, and the next
+  // request (robots.txt itself was the host's first) waits it from now.
+  void ObeyCrawlDelay(double crawl_delay);
+
+ private:
+  const CrawlOptions& options_;
+  double delay_;
+  CrawlClock::time_point next_start_ = CrawlClock::now();
+};
+
+// What ends a page's PageFetch in every mode: false when a second Ctrl-C cut its transfer (counted
+// as dropped; the page is not stored, so a resumed crawl fetches it again). Otherwise fills the
+// record, counts the retries, and sets `skip` to a redirect target the crawl refused, to store.
+bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, CrawlSummary& summary,
+                   std::optional<SkipRecord>& skip);
+
+// The row for a page robots.txt refused, counted among the run's skips.
+SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict, CrawlSummary& summary);
 
 // Reading back what the frontier left in the database (see frontier.h), in two halves: the read,
 // which flushes the store first so the latest links are committed (any thread but the loop), and
@@ -86,9 +112,6 @@ void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);
 
 // The distinct origins of the seeds, in order.
 std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds);
-
-// One gap drawn from delay x [1 - jitter, 1 + jitter].
-double JitteredDelay(double delay, double jitter, std::mt19937_64& random);
 
 // The product token of the crawl's User-Agent, which robots.txt groups are matched against.
 std::string UserAgentOf(const CrawlOptions& options);
