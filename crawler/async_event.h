@@ -35,8 +35,6 @@ class AsyncEvent {
     waiters_.clear();
   }
 
-  bool is_set() const { return set_; }
-
  private:
   EventLoop& loop_;
   bool set_ = false;

@@ -27,7 +27,7 @@ Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) 
   if (!std::filesystem::exists(path, ec) || std::filesystem::is_directory(path, ec)) {
     return std::optional<UnfinishedRun>();
   }
-  Result<SqliteDb> db = SqliteDb::Open(path);
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
   Result<int> version = ReadSchemaVersion(*db);
   if (!version.ok()) return version.status();
@@ -46,7 +46,7 @@ Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) 
 }
 
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
-  Result<SqliteDb> db = SqliteDb::Open(path);
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
   RunState state;
   state.run_id = run_id;
@@ -97,7 +97,7 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
 
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
                                                   size_t limit) {
-  Result<SqliteDb> db = SqliteDb::Open(path);
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
   Result<SqliteStmt> stmt = db->Prepare(
       "SELECT l.rowid, l.to_url, p.depth + 1, p.url FROM links l JOIN pages p ON p.id = l.page_id "
