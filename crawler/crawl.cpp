@@ -53,7 +53,7 @@ class Wakeup {
 class Crawler {
  public:
   Crawler(const CrawlOptions& options, EventLoop& loop, Frontier& frontier, Store& store, size_t threads,
-          CrawlControl& control, int64_t run_id, int64_t spill_cursor)
+          CrawlControl& control, int64_t run_id, const SpillCursor& spill_cursor)
       : options_(options),
         loop_(loop),
         frontier_(frontier),
@@ -155,7 +155,7 @@ class Crawler {
   Status store_error_;
   CrawlSummary summary_;
   const int64_t run_id_;
-  int64_t spill_cursor_;            // links rowid of the last URL read back
+  SpillCursor spill_cursor_;        // how far Refill has read
   int64_t stored_at_refill_ = -1;   // summary_.pages when Refill last found nothing
 };
 
@@ -364,16 +364,16 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
 }
 
 Task<size_t> Crawler::Refill() {
-  const size_t room = frontier_.window() - frontier_.in_memory();
-  const int64_t after = spill_cursor_;
-  Result<std::vector<SpilledLink>> rows = co_await pool_.Run([&] { return ReadSpilled(store_, run_id_, after, room); });
-  if (!rows.ok()) {
-    if (store_error_.ok()) store_error_ = rows.status();
+  const size_t room = frontier_.room();
+  const SpillCursor cursor = spill_cursor_;
+  Result<SpillRead> read = co_await pool_.Run([&] { return ReadSpilled(store_, run_id_, cursor, room); });
+  if (!read.ok()) {
+    if (store_error_.ok()) store_error_ = read.status();
     stopping_ = true;
     co_return 0;
   }
   ++summary_.frontier_refills;
-  co_return RestoreSpilled(*rows, frontier_, spill_cursor_);
+  co_return RestoreSpilled(*read, frontier_, spill_cursor_);
 }
 
 Task<void> Crawler::WatchControl() {
@@ -512,23 +512,22 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
     seeds.push_back(*url);
   }
-  Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth, options.frontier_window);
+  Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth, options.frontier_window, options.seen_filter);
   if (!frontier.ok()) return frontier.status();
-  // Resuming: what the run fetched or refused is done; what it had followed but not fetched is
-  // queued again, in flight when it stopped included. --max-pages counts both parts.
+  // Resuming: what the run fetched or refused is done, what it followed is seen, and what it
+  // followed but did not fetch (in flight when it stopped included) is the queue, which stays in
+  // the database until the crawl reads it back. --max-pages counts both parts.
   CrawlOptions run_options = options;
   if (resume != nullptr) {
     for (const std::string& url : resume->done) frontier->MarkFetched(url);
+    FANOUT_RETURN_IF_ERROR(ForEachFollowedLink(store.path(), resume->run_id,
+                                               [&](std::string_view url) { frontier->MarkSeen(url); }));
     if (options.max_pages > 0) run_options.max_pages = std::max<int64_t>(0, options.max_pages - resume->pages);
   }
   const bool nothing_left = options.max_pages > 0 && run_options.max_pages == 0;
   if (!nothing_left) {
     for (const std::string& seed : seeds) frontier->AddSeed(seed);
-    if (resume != nullptr) {
-      for (const QueuedUrl& q : resume->queued) {
-        frontier->Requeue({q.url, q.depth, q.parent, std::chrono::steady_clock::now()});
-      }
-    }
+    if (resume != nullptr) frontier->QueueOnDisk(static_cast<size_t>(resume->queued));
   }
 
   nlohmann::json options_json = {
@@ -550,6 +549,8 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   if (resume != nullptr) FANOUT_RETURN_IF_ERROR(store.ResumeRun(resume->run_id));
 
   const StoreStats store_before = store.stats();
+  const SpillCursor spill_cursor{
+      .after = 0, .resumed_up_to = resume != nullptr ? resume->last_link : 0, .baseline = store_before};
   const ResourceUse resources_before = ResourceUse::Now();
   const size_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   CrawlSummary summary;
@@ -557,13 +558,12 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     // sync: one worker; threads: one per --concurrency, each with its own blocking transfer.
     const size_t workers = options.mode == "sync" ? 1 : options.concurrency;
     FANOUT_RETURN_IF_ERROR(
-        RunBlockingCrawl(run_options, seeds, *frontier, store, workers, *control, *run,
-                         resume != nullptr ? resume->last_link : 0, summary, progress));
+        RunBlockingCrawl(run_options, seeds, *frontier, store, workers, *control, *run, spill_cursor, summary,
+                         progress));
   } else {
     Result<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
     if (!loop.ok()) return loop.status();
-    Crawler crawler(run_options, **loop, *frontier, store, threads, *control, *run,
-                    resume != nullptr ? resume->last_link : 0);
+    Crawler crawler(run_options, **loop, *frontier, store, threads, *control, *run, spill_cursor);
     if (options.sitemaps && resume == nullptr) crawler.StartSitemaps(seeds);
     (*loop)->Spawn(crawler.Dispatch());
     (*loop)->Spawn(crawler.WatchControl());
@@ -581,6 +581,12 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   SummariseResources(resources_before, ResourceUse::Now(), summary);
   FANOUT_RETURN_IF_ERROR(store.Flush());  // so the store's figures include this run's last batch
   const StoreStats after = store.stats();
+  // The store's word on the last unsure links: duplicates, or more of the queue left on disk.
+  const int64_t unsure_duplicates = after.unsure_duplicates - store_before.unsure_duplicates;
+  frontier->Settle(after.unsure_new - store_before.unsure_new, unsure_duplicates);
+  summary.queued_left = frontier->queued();
+  summary.max_queued_on_disk = frontier->max_on_disk();
+  if (unsure_duplicates > 0) summary.skipped_by_reason["duplicate"] += unsure_duplicates;
   summary.store_batches = after.batches - store_before.batches;
   summary.phases.store = after.store_seconds - store_before.store_seconds;
   summary.store_busy_fraction =

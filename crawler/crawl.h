@@ -21,6 +21,7 @@
 #include "crawler/crawl_control.h"
 #include "crawler/frontier.h"
 #include "storage/run_state.h"
+#include "crawler/seen_filter.h"
 #include "storage/store.h"
 #include "util/result.h"
 
@@ -57,6 +58,8 @@ struct CrawlOptions {
   bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
   // Queued URLs held in memory at most; more wait in the database (see frontier.h). 0: no limit.
   size_t frontier_window = 50000;
+  // The memory of URLs seen (seen_filter.h): smaller means more links settled by the store.
+  SeenFilterOptions seen_filter = {};
   // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
   // are the crawl's; --max-pages counts its pages too.
   std::shared_ptr<const RunState> resume = nullptr;

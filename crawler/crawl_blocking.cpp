@@ -18,7 +18,7 @@ namespace {
 class BlockingCrawler {
  public:
   BlockingCrawler(const CrawlOptions& options, Frontier& frontier, Store& store, size_t workers,
-                  CrawlControl& control, int64_t run_id, int64_t spill_cursor)
+                  CrawlControl& control, int64_t run_id, const SpillCursor& spill_cursor)
       : options_(options),
         frontier_(frontier),
         store_(store),
@@ -90,7 +90,7 @@ class BlockingCrawler {
   PageSamples samples_;               // guarded by mu_
   Status store_error_;                // guarded by mu_
   const int64_t run_id_;
-  int64_t spill_cursor_;              // links rowid of the last URL read back; guarded by mu_
+  SpillCursor spill_cursor_;          // how far Refill has read; guarded by mu_
   int64_t stored_at_refill_ = -1;     // summary_.pages when Refill last found nothing; guarded by mu_
   bool refilling_ = false;            // a thread is reading URLs back; guarded by mu_
   bool on_disk_unreadable_ = false;   // what is left on disk cannot be read back; guarded by mu_
@@ -132,20 +132,20 @@ bool BlockingCrawler::NextItem(std::unique_lock<std::mutex>& lock, FrontierItem&
 
 size_t BlockingCrawler::Refill(std::unique_lock<std::mutex>& lock) {
   refilling_ = true;
-  const size_t room = frontier_.window() - frontier_.in_memory();
-  const int64_t after = spill_cursor_;
+  const size_t room = frontier_.room();
+  const SpillCursor cursor = spill_cursor_;
   lock.unlock();
-  Result<std::vector<SpilledLink>> rows = ReadSpilled(store_, run_id_, after, room);
+  Result<SpillRead> read = ReadSpilled(store_, run_id_, cursor, room);
   lock.lock();
   refilling_ = false;
   changed_.notify_all();
-  if (!rows.ok()) {
-    if (store_error_.ok()) store_error_ = rows.status();
+  if (!read.ok()) {
+    if (store_error_.ok()) store_error_ = read.status();
     stopping_ = true;
     return 0;
   }
   ++summary_.frontier_refills;
-  return RestoreSpilled(*rows, frontier_, spill_cursor_);
+  return RestoreSpilled(*read, frontier_, spill_cursor_);
 }
 
 void BlockingCrawler::TakeTurn(Host& host, std::unique_lock<std::mutex>& lock) {
@@ -359,7 +359,7 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
 
 Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
                         Store& store, size_t workers, CrawlControl& control, int64_t run_id,
-                        int64_t spill_cursor, CrawlSummary& summary,
+                        const SpillCursor& spill_cursor, CrawlSummary& summary,
                         const std::function<void(const CrawlProgress&)>& progress) {
   BlockingCrawler crawler(options, frontier, store, std::max<size_t>(workers, 1), control, run_id, spill_cursor);
   return crawler.Run(options.sitemaps ? seeds : std::vector<std::string>{}, summary, progress);

@@ -16,14 +16,17 @@
 
 namespace fanout {
 
+struct SpillCursor;  // page_work.h
+
 // Crawls until the frontier is exhausted or max_pages is reached; fills `summary`. Returns the
 // store's error if writing failed (the crawl stops then). `progress` is called on the calling
 // thread about four times a second. With --sitemaps the calling thread first walks the seeds'
 // origins' sitemaps (`seeds`: normalised), the naive way: one after another, before any page.
-// URLs the frontier leaves in the database are read back from run `run_id`'s links after rowid
-// `spill_cursor`.
+// URLs the frontier leaves in the database are read back from run `run_id`'s links from
+// `spill_cursor` on.
 Status RunBlockingCrawl(const CrawlOptions& options, const std::vector<std::string>& seeds, Frontier& frontier,
-                        Store& store, size_t workers, CrawlControl& control, int64_t run_id, int64_t spill_cursor,
+                        Store& store, size_t workers, CrawlControl& control, int64_t run_id,
+                        const SpillCursor& spill_cursor,
                         CrawlSummary& summary, const std::function<void(const CrawlProgress&)>& progress);
 
 }  // namespace fanout

@@ -6,8 +6,9 @@
 
 namespace fanout {
 
-Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t window) {
+Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t window, SeenFilterOptions seen) {
   Frontier f;
+  f.seen_ = SeenFilter(seen);
   f.max_depth_ = max_depth;
   f.window_ = window;
   for (std::string& d : scope.allowed_domains) {
@@ -36,7 +37,8 @@ bool Frontier::AddSeed(const std::string& url) {
   if (std::find(seed_authorities_.begin(), seed_authorities_.end(), authority) == seed_authorities_.end()) {
     seed_authorities_.push_back(authority);
   }
-  if (!seen_.insert(url)) return false;
+  if (seen_.Check(url) == SeenFilter::Answer::kSeen) return false;
+  seen_.Insert(url);
   Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
 }
@@ -68,15 +70,22 @@ bool Frontier::InScope(const std::string& url) const {
   return false;
 }
 
-Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::string& parent) {
-  if (seen_.contains(url)) return Verdict::kDuplicate;
+Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::string& parent, Source source) {
+  const SeenFilter::Answer seen = seen_.Check(url);
+  if (seen == SeenFilter::Answer::kSeen) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
   if (Excluded(url)) return Verdict::kExcluded;
-  seen_.insert(url);
-  if (window_ > 0 && queued_ >= window_) {
-    max_on_disk_ = std::max(max_on_disk_, ++on_disk_);
-    return Verdict::kQueuedOnDisk;
+  seen_.Insert(url);
+  if (source == Source::kLink) {
+    if (seen == SeenFilter::Answer::kUnsure) {
+      ++unsure_;
+      return Verdict::kUnsure;
+    }
+    if (window_ > 0 && queued_ >= window_) {
+      max_on_disk_ = std::max(max_on_disk_, ++on_disk_);
+      return Verdict::kQueuedOnDisk;
+    }
   }
   Push({url, depth, parent, std::chrono::steady_clock::now()});
   return Verdict::kQueued;
@@ -85,6 +94,20 @@ Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::
 void Frontier::Restore(FrontierItem item) {
   if (on_disk_ > 0) --on_disk_;
   Push(std::move(item));
+}
+
+void Frontier::QueueOnDisk(size_t count) {
+  on_disk_ += count;
+  max_on_disk_ = std::max(max_on_disk_, on_disk_);
+}
+
+void Frontier::Settle(int64_t found_new, int64_t found_duplicate) {
+  const auto fresh = static_cast<size_t>(std::max<int64_t>(0, found_new - settled_new_));
+  const auto duplicates = static_cast<size_t>(std::max<int64_t>(0, found_duplicate - settled_duplicate_));
+  settled_new_ = std::max(settled_new_, found_new);
+  settled_duplicate_ = std::max(settled_duplicate_, found_duplicate);
+  unsure_ -= std::min(unsure_, fresh + duplicates);
+  QueueOnDisk(fresh);
 }
 
 bool Frontier::Excluded(const std::string& url) const {
@@ -104,7 +127,7 @@ Frontier::Verdict Frontier::CheckRedirect(const std::string& url) const {
 
 Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
   if (Verdict v = CheckRedirect(url); v != Verdict::kQueued) return v;
-  seen_.insert(url);
+  seen_.Insert(url);
   fetched_.insert(url);
   return Verdict::kQueued;
 }
@@ -136,7 +159,8 @@ std::optional<FrontierItem> Frontier::Pop(const std::function<bool(std::string_v
 const char* Frontier::ReasonFor(Verdict v) {
   switch (v) {
     case Verdict::kQueued:
-    case Verdict::kQueuedOnDisk: return "";
+    case Verdict::kQueuedOnDisk:
+    case Verdict::kUnsure: return "";
     case Verdict::kDuplicate: return "duplicate";
     case Verdict::kOutOfScope: return "out_of_scope";
     case Verdict::kTooDeep: return "depth";

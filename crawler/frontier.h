@@ -8,15 +8,22 @@
 // --allow-domain domains and their subdomains), --include/--exclude patterns and --max-depth.
 // The verdict is what the links table records for a link that is not followed.
 //
-// Memory: the seen URLs are kept as fingerprints (url_set.h), and at most `window` queued URLs
-// are held here. Past that, Offer answers kQueuedOnDisk: the link is followed, but it waits in the
-// database (its links row says so) until the crawl reads it back with Restore, when the queue
-// here runs low. Both counts are part of queued() and empty().
+// Memory: the seen URLs are remembered by a SeenFilter (seen_filter.h), about two bytes each, and
+// at most `window` queued URLs are held here. Past that, Offer answers kQueuedOnDisk: the link is
+// followed, but it waits in the database (its links row says so) until the crawl reads it back
+// with Restore, when the queue here runs low. When the filter cannot tell whether a link's URL was
+// seen, Offer answers kUnsure: the store's writer, which has every committed link and those of its
+// open batch, looks it up and records the link either as a duplicate or as queued in the database
+// (storage/store.h), and Settle brings the counts here up to date. The URLs fetched are kept
+// exactly (fingerprints, url_set.h), so that none is fetched twice: that set grows with the pages
+// fetched (--max-pages), not with the frontier.
 //
 // Threads: loop thread only (no locking).
 #pragma once
 
 #include <chrono>
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -28,6 +35,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "crawler/seen_filter.h"
 #include "crawler/url_set.h"
 #include "util/result.h"
 
@@ -48,21 +56,28 @@ struct FrontierItem {
 
 class Frontier {
  public:
-  enum class Verdict { kQueued, kQueuedOnDisk, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
+  enum class Verdict { kQueued, kQueuedOnDisk, kUnsure, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
+  // Where an offered URL comes from. A link gets a links row, which can hold it on disk or have the
+  // store decide whether it is new; a URL from elsewhere (a sitemap) has no row, so it is queued
+  // here, window or not, and if the filter is unsure it is queued anyway (Pop's exact check of the
+  // fetched URLs keeps a second copy from being fetched).
+  enum class Source { kLink, kOther };
 
   // Fails with kInvalidArgument for a malformed pattern. `window`: queued URLs held in memory at
   // most (0: no limit).
-  static Result<Frontier> Create(ScopeOptions scope, int max_depth, size_t window = 0);
+  static Result<Frontier> Create(ScopeOptions scope, int max_depth, size_t window = 0, SeenFilterOptions seen = {});
 
   // Counts `url` as fetched (a resumed run's done URLs): it is never queued again.
   void MarkFetched(const std::string& url) {
-    seen_.insert(url);
+    seen_.Insert(url);
     fetched_.insert(url);
   }
+  // Counts `url` as seen (a resumed run's followed links): a link to it is a duplicate.
+  void MarkSeen(std::string_view url) { seen_.Insert(url); }
   // Adds a seed at depth 0 (always in scope). `url` must be normalised. False if already there.
   bool AddSeed(const std::string& url);
   // Offers a link found at `depth` - 1 on `parent`. `url` must be normalised.
-  Verdict Offer(const std::string& url, int depth, const std::string& parent = "");
+  Verdict Offer(const std::string& url, int depth, const std::string& parent = "", Source source = Source::kLink);
   // A transfer was redirected to `url`: kQueued when the crawl may follow it (it then counts as
   // fetched, and a queued copy is skipped by Pop), else why not: kDuplicate (fetched or being
   // fetched), kOutOfScope or kExcluded.
@@ -73,23 +88,28 @@ class Frontier {
   // The next URL of a host for which ready(authority) is true; nullopt when there is none.
   std::optional<FrontierItem> Pop(const std::function<bool(std::string_view authority)>& ready);
   std::optional<FrontierItem> Pop() { return Pop([](std::string_view) { return true; }); }
-  // Takes back a URL that Offer left in the database (kQueuedOnDisk).
+  // Takes back a URL that waits in the database (kQueuedOnDisk, a kUnsure found new, or one of
+  // QueueOnDisk's).
   void Restore(FrontierItem item);
-  // Queues a URL a resumed run had followed, whatever the window: it is not on disk as such.
-  void Requeue(FrontierItem item) {
-    seen_.insert(item.url);
-    Push(std::move(item));
-  }
+  // `count` URLs wait in the database for Restore (a resumed run's queue).
+  void QueueOnDisk(size_t count);
+  // The store's word on kUnsure links so far, as totals since the crawl began: how many it found
+  // new (they now wait in the database) and how many were duplicates. Applies what is new.
+  void Settle(int64_t found_new, int64_t found_duplicate);
 
-  bool empty() const { return queued_ + on_disk_ == 0; }
-  size_t queued() const { return queued_ + on_disk_; }  // in memory and in the database
+  bool empty() const { return queued() == 0; }
+  // In memory, in the database, and waiting for the store's word.
+  size_t queued() const { return queued_ + on_disk_ + unsure_; }
   size_t in_memory() const { return queued_; }
   size_t on_disk() const { return on_disk_; }
-  size_t window() const { return window_; }
+  size_t unsure() const { return unsure_; }
+  // How many URLs Restore may add before the queue here is full.
+  size_t room() const { return window_ == 0 ? SIZE_MAX : window_ - std::min(window_, queued_); }
   size_t max_on_disk() const { return max_on_disk_; }
-  // URLs wait in the database and the queue here is at most half full: time to Restore some.
-  bool wants_refill() const { return on_disk_ > 0 && 2 * queued_ < window_; }
-  size_t seen() const { return seen_.size(); }
+  // URLs wait in the database (or for the store's word) and the queue here is at most half full:
+  // time to Settle and Restore some.
+  bool wants_refill() const { return on_disk_ + unsure_ > 0 && (window_ == 0 || 2 * queued_ < window_); }
+  size_t seen_memory_bytes() const { return seen_.memory_bytes(); }
 
   // "duplicate", "out_of_scope", ... ("" for kQueued and kQueuedOnDisk)
   static const char* ReasonFor(Verdict v);
@@ -103,8 +123,8 @@ class Frontier {
   std::vector<std::string> allowed_domains_;
   std::vector<std::regex> include_, exclude_;
   int max_depth_ = -1;
-  UrlSet seen_;     // offered, queued or fetched
-  UrlSet fetched_;  // popped for fetching, or claimed by a redirect
+  SeenFilter seen_;  // offered, queued or fetched
+  UrlSet fetched_;   // popped for fetching, or claimed by a redirect
   struct HostQueue {
     std::vector<std::deque<FrontierItem>> by_depth;
     size_t lowest = 0;      // no queued item has a lower depth
@@ -118,6 +138,8 @@ class Frontier {
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;
+  size_t unsure_ = 0;   // kUnsure links the store has not settled yet (Settle)
+  int64_t settled_new_ = 0, settled_duplicate_ = 0;  // Settle's totals so far
 };
 
 }  // namespace fanout

@@ -138,15 +138,18 @@ std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const
   links.reserve(candidates.size());
   for (LinkCandidate& c : candidates) {
     if (c.reason.empty() && c.url.size() > options.max_url_length) c.reason = "too_long";
-    bool on_disk = false;
+    Frontier::Verdict verdict = Frontier::Verdict::kDuplicate;
     if (c.reason.empty()) {
-      const Frontier::Verdict verdict = frontier.Offer(c.url, page_depth + 1, page_url);
-      on_disk = verdict == Frontier::Verdict::kQueuedOnDisk;
+      verdict = frontier.Offer(c.url, page_depth + 1, page_url);
       c.reason = Frontier::ReasonFor(verdict);
     }
     if (!c.reason.empty()) ++skipped_by_reason[c.reason];
-    links.push_back(LinkRecord{
-        .to_url = std::move(c.url), .followed = c.reason.empty(), .reason = std::move(c.reason), .on_disk = on_disk});
+    const bool unsure = verdict == Frontier::Verdict::kUnsure;
+    links.push_back(LinkRecord{.to_url = std::move(c.url),
+                               .followed = c.reason.empty(),
+                               .reason = std::move(c.reason),
+                               .on_disk = unsure || verdict == Frontier::Verdict::kQueuedOnDisk,
+                               .unsure = unsure});
   }
   return links;
 }
@@ -241,17 +244,24 @@ SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict,
   return {.url = item.url, .reason = "robots", .detail = verdict.rule, .found_on = item.parent, .depth = item.depth};
 }
 
-Result<std::vector<SpilledLink>> ReadSpilled(Store& store, int64_t run_id, int64_t after, size_t room) {
+Result<SpillRead> ReadSpilled(Store& store, int64_t run_id, const SpillCursor& cursor, size_t room) {
   if (Status flushed = store.Flush(); !flushed.ok()) return flushed;
-  return ReadSpilledLinks(store.path(), run_id, after, room);
+  const StoreStats now = store.stats();
+  Result<std::vector<SpilledLink>> rows = ReadSpilledLinks(store.path(), run_id, cursor.after, cursor.resumed_up_to, room);
+  if (!rows.ok()) return rows.status();
+  return SpillRead{.rows = std::move(rows).value(),
+                   .unsure_new = now.unsure_new - cursor.baseline.unsure_new,
+                   .unsure_duplicates = now.unsure_duplicates - cursor.baseline.unsure_duplicates};
 }
 
-size_t RestoreSpilled(std::vector<SpilledLink>& rows, Frontier& frontier, int64_t& cursor) {
-  for (SpilledLink& row : rows) {
-    cursor = row.rowid;
+size_t RestoreSpilled(SpillRead& read, Frontier& frontier, SpillCursor& cursor) {
+  const size_t unsure = frontier.unsure();
+  frontier.Settle(read.unsure_new, read.unsure_duplicates);  // first: the new ones join on_disk
+  for (SpilledLink& row : read.rows) {
+    cursor.after = row.rowid;
     frontier.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), CrawlClock::now()});
   }
-  return rows.size();
+  return read.rows.size() + (unsure - frontier.unsure());
 }
 
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {

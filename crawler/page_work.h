@@ -101,11 +101,25 @@ bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, CrawlSummary
 // The row for a page robots.txt refused, counted among the run's skips.
 SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict, CrawlSummary& summary);
 
-// Reading back what the frontier left in the database (see frontier.h), in two halves: the read,
-// which flushes the store first so the latest links are committed (any thread but the loop), and
-// putting the rows back in the frontier (its owner), which advances `cursor` and returns how many.
-Result<std::vector<SpilledLink>> ReadSpilled(Store& store, int64_t run_id, int64_t after, size_t room);
-size_t RestoreSpilled(std::vector<SpilledLink>& rows, Frontier& frontier, int64_t& cursor);
+// How far a crawl has read back what waits in the database (see frontier.h).
+struct SpillCursor {
+  int64_t after = 0;          // links rowid of the last URL read back
+  int64_t resumed_up_to = 0;  // a resumed run's RunState::last_link; 0 for a new run
+  StoreStats baseline;        // the store's counters when the crawl began
+};
+
+// One read: the rows, and the store's word so far on the unsure links (totals since the baseline).
+struct SpillRead {
+  std::vector<SpilledLink> rows;
+  int64_t unsure_new = 0, unsure_duplicates = 0;
+};
+
+// Reading back in two halves: the read, which flushes the store first so the latest links are
+// committed and settled (any thread but the loop), and putting the result in the frontier (its
+// owner), which settles the unsure links, restores the rows, advances `cursor` and returns how
+// many URLs it restored or settled.
+Result<SpillRead> ReadSpilled(Store& store, int64_t run_id, const SpillCursor& cursor, size_t room);
+size_t RestoreSpilled(SpillRead& read, Frontier& frontier, SpillCursor& cursor);
 
 // Adds what a sitemap walk found to the run's summary.
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);

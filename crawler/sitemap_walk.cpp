@@ -44,7 +44,7 @@ void SitemapWalk::Apply(const std::string& url, const Result<Sitemap>& sitemap, 
       continue;
     }
     ++stats_.urls;
-    if (frontier.Offer(*normalized, 1, url) == Frontier::Verdict::kQueued) ++stats_.queued;
+    if (frontier.Offer(*normalized, 1, url, Frontier::Source::kOther) == Frontier::Verdict::kQueued) ++stats_.queued;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "crawler/url_set.h"
 
+#include <algorithm>
+
 namespace fanout {
 
 uint64_t UrlSet::Fingerprint(std::string_view url) {
@@ -17,9 +19,8 @@ uint64_t UrlSet::Fingerprint(std::string_view url) {
   return h == 0 ? 1 : h;
 }
 
-bool UrlSet::contains(std::string_view url) const {
+bool UrlSet::contains(uint64_t f) const {
   if (slots_.empty()) return false;
-  const uint64_t f = Fingerprint(url);
   const size_t mask = slots_.size() - 1;
   for (size_t i = f & mask;; i = (i + 1) & mask) {
     if (slots_[i] == 0) return false;
@@ -27,9 +28,8 @@ bool UrlSet::contains(std::string_view url) const {
   }
 }
 
-bool UrlSet::insert(std::string_view url) {
+bool UrlSet::insert(uint64_t f) {
   if (2 * (size_ + 1) > slots_.size()) Grow();
-  const uint64_t f = Fingerprint(url);
   const size_t mask = slots_.size() - 1;
   for (size_t i = f & mask;; i = (i + 1) & mask) {
     if (slots_[i] == f) return false;
@@ -39,6 +39,11 @@ bool UrlSet::insert(std::string_view url) {
       return true;
     }
   }
+}
+
+void UrlSet::clear() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  size_ = 0;
 }
 
 void UrlSet::Grow() {

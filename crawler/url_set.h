@@ -17,12 +17,18 @@ namespace fanout {
 class UrlSet {
  public:
   // True if `url` was not in the set (it is now).
-  bool insert(std::string_view url);
-  bool contains(std::string_view url) const;
+  bool insert(std::string_view url) { return insert(Fingerprint(url)); }
+  bool contains(std::string_view url) const { return contains(Fingerprint(url)); }
   size_t size() const { return size_; }
+  void clear();  // keeps the table's size: a set that is emptied and filled again does not regrow
+  size_t memory_bytes() const { return slots_.size() * sizeof(uint64_t); }
+
+  // The same by fingerprint, for callers that need it more than once per URL. Never 0.
+  static uint64_t Fingerprint(std::string_view url);
+  bool insert(uint64_t fingerprint);
+  bool contains(uint64_t fingerprint) const;
 
  private:
-  static uint64_t Fingerprint(std::string_view url);
   void Grow();
 
   std::vector<uint64_t> slots_;  // 0 = empty; a fingerprint of 0 is stored as 1

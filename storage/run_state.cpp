@@ -2,7 +2,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unordered_set>
+#include <algorithm>
+#include <cstdint>
 
 #include "storage/schema.h"
 #include "storage/sqlite.h"
@@ -61,7 +62,6 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
     if (!seeds.ok()) return seeds.status();
     state.seeds = *seeds;
   }
-  std::unordered_set<std::string> done;
   auto collect = [&](const char* sql, auto&& each) -> Status {
     Result<SqliteStmt> stmt = db->Prepare(sql);
     if (!stmt.ok()) return stmt.status();
@@ -75,35 +75,48 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
   };
   FANOUT_RETURN_IF_ERROR(collect("SELECT url, final_url FROM pages WHERE run_id = ?1", [&](SqliteStmt& s) {
     ++state.pages;
-    done.insert(s.ColumnText(0));
-    if (!s.ColumnIsNull(1)) done.insert(s.ColumnText(1));
+    state.done.push_back(s.ColumnText(0));
+    if (!s.ColumnIsNull(1)) state.done.push_back(s.ColumnText(1));
   }));
   FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason = 'robots'",
-                                 [&](SqliteStmt& s) { done.insert(s.ColumnText(0)); }));
-  FANOUT_RETURN_IF_ERROR(collect(
-      "SELECT l.to_url, min(p.depth) + 1 AS depth, min(p.url) FROM links l JOIN pages p ON p.id = l.page_id "
-      "WHERE p.run_id = ?1 AND l.followed > 0 GROUP BY l.to_url ORDER BY depth",
-      [&](SqliteStmt& s) {
-        std::string url = s.ColumnText(0);
-        if (!done.count(url)) {
-          state.queued.push_back({std::move(url), static_cast<int>(s.ColumnInt(1)), s.ColumnText(2)});
-        }
-      }));
+                                 [&](SqliteStmt& s) { state.done.push_back(s.ColumnText(0)); }));
   FANOUT_RETURN_IF_ERROR(collect("SELECT coalesce(max(rowid), 0) FROM links WHERE ?1 IS NOT NULL",
                                  [&](SqliteStmt& s) { state.last_link = s.ColumnInt(0); }));
-  state.done.assign(done.begin(), done.end());
+  // The same rows ReadSpilledLinks returns up to last_link.
+  FANOUT_RETURN_IF_ERROR(collect(
+      "SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0 "
+      "AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = ?1 AND f.url = l.to_url)",
+      [&](SqliteStmt& s) { state.queued = s.ColumnInt(0); }));
   return state;
 }
 
+Status ForEachFollowedLink(const std::string& path, int64_t run_id, const std::function<void(std::string_view)>& each) {
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> stmt =
+      db->Prepare("SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run_id);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    each(stmt->ColumnText(0));
+  }
+}
+
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
-                                                  size_t limit) {
+                                                  int64_t resumed_up_to, size_t limit) {
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
   Result<SqliteStmt> stmt = db->Prepare(
       "SELECT l.rowid, l.to_url, p.depth + 1, p.url FROM links l JOIN pages p ON p.id = l.page_id "
-      "WHERE l.rowid > ?2 AND l.followed = 2 AND p.run_id = ?1 ORDER BY l.rowid LIMIT ?3");
+      "WHERE l.rowid > ?2 AND p.run_id = ?1 AND ((l.rowid > ?4 AND l.followed = 2) OR "
+      "  (l.rowid <= ?4 AND l.followed > 0 AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = ?1 AND f.url = l.to_url))) "
+      "ORDER BY l.rowid LIMIT ?3");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
+  stmt->Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  stmt->Bind(4, resumed_up_to);
   std::vector<SpilledLink> out;
   while (true) {
     Result<bool> row = stmt->Step();

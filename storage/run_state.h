@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.h"
@@ -35,17 +37,23 @@ struct QueuedUrl {
   std::string parent;  // the page it was found on
 };
 
+// The queue is not read here: it stays in the database, and a resumed crawl reads it back a window
+// at a time with ReadSpilledLinks, as it does the links it queues on disk itself.
 struct RunState {
   int64_t run_id = 0;
   std::vector<std::string> seeds;
   std::vector<std::string> done;  // fetched (as requested or as a redirect's final URL) or refused
-  std::vector<QueuedUrl> queued;  // followed links never fetched, shallowest first
   int64_t pages = 0;
-  int64_t last_link = 0;  // the highest links rowid: what a resumed crawl queues on disk comes after
+  int64_t last_link = 0;  // the highest links rowid when the state was read
+  int64_t queued = 0;     // followed links up to last_link whose URL has no page: the queue
 };
 
 // Reads run `run_id`'s state. Errors: kNotFound for no such run; SQLite errors.
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id);
+
+// Calls `each` with the URL of every link run `run_id` followed (queued, fetched or not), so that
+// a resumed crawl knows them as seen. Errors: SQLite errors.
+Status ForEachFollowedLink(const std::string& path, int64_t run_id, const std::function<void(std::string_view)>& each);
 
 // A link the frontier left in the database (links.followed = 2), and where it is in links.
 struct SpilledLink {
@@ -54,8 +62,10 @@ struct SpilledLink {
 };
 
 // Up to `limit` of run `run_id`'s links queued in the database, after links rowid `after`, in the
-// order they were found. Only committed rows are seen: Flush the store first.
+// order they were found: those stored as followed = 2 and, up to rowid `resumed_up_to` (a resumed
+// run's RunState::last_link; 0 for none), every followed link whose URL has no page yet. Only
+// committed rows are seen: Flush the store first.
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
-                                                  size_t limit);
+                                                  int64_t resumed_up_to, size_t limit);
 
 }  // namespace fanout

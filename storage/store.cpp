@@ -45,7 +45,7 @@ Status Annotate(const Status& s, const std::string& context) {
 Status Closed() { return Status::Unavailable("the store is closed"); }
 
 // Optional text: "" is stored as NULL, so SQL can say `error_kind IS NOT NULL`.
-void BindText(SqliteStmt& stmt, int index, const std::string& text) {
+void BindText(SqliteStmt& stmt, int index, std::string_view text) {
   if (text.empty()) {
     stmt.BindNull(index);
   } else {
@@ -74,6 +74,7 @@ struct Connection {
   SqliteStmt insert_page, insert_link, insert_error;
   SqliteStmt insert_run, finish_run, set_store_time, find_unfinished_run;
   SqliteStmt insert_skip, insert_robots;
+  SqliteStmt seen_in_run;
 };
 
 Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
@@ -99,6 +100,12 @@ Status PrepareAll(Connection& c) {
     RETURNING id)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_link,
                                  "INSERT INTO links (page_id, to_url, followed, reason) VALUES (?1, ?2, ?3, ?4)"));
+  // Settles an unsure link (LinkRecord::unsure): links_to_url finds the URL's links, and the pages
+  // key its page. Rows of the open batch count: this connection sees its own transaction.
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.seen_in_run, R"sql(
+    SELECT EXISTS (SELECT 1 FROM links l JOIN pages p ON p.id = l.page_id
+                   WHERE l.to_url = ?2 AND l.followed > 0 AND p.run_id = ?1)
+        OR EXISTS (SELECT 1 FROM pages WHERE run_id = ?1 AND url = ?2))sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_error,
       "INSERT INTO errors (run_id, page_id, url, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -493,6 +500,8 @@ void Store::Impl::WriterLoop() {
         stats_.errors += counts.errors;
         stats_.skipped += counts.skipped;
         stats_.duplicates += counts.duplicates;
+        stats_.unsure_new += counts.unsure_new;
+        stats_.unsure_duplicates += counts.unsure_duplicates;
         stats_.batches += 1;
         stats_.commit_seconds += counts.commit_seconds;
         stats_.write_seconds += counts.write_seconds;
@@ -601,6 +610,9 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   if (!*inserted) {  // the run already has this URL: keep the first, count this one
     p.Reset();
     ++batch_.counts.duplicates;
+    // Its links were stored with the first: an unsure one among them is no news.
+    batch_.counts.unsure_duplicates +=
+        std::count_if(item.links.begin(), item.links.end(), [](const LinkRecord& link) { return link.unsure; });
     return Status::Ok();
   }
   const int64_t page_id = p.ColumnInt(0);
@@ -609,8 +621,21 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
 
   SqliteStmt& l = conn_->insert_link;
   for (const LinkRecord& link : item.links) {
-    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, int64_t{link.followed ? (link.on_disk ? 2 : 1) : 0});
-    BindText(l, 4, link.reason);
+    int64_t followed = link.followed ? (link.on_disk ? 2 : 1) : 0;
+    std::string_view reason = link.reason;
+    if (link.unsure) {
+      SqliteStmt& q = conn_->seen_in_run;
+      q.Bind(1, item.run_id).Bind(2, link.to_url);
+      Result<bool> row = q.Step();
+      const bool seen = row.ok() && *row && q.ColumnInt(0) != 0;
+      q.Reset();
+      if (!row.ok()) return row.status();
+      followed = seen ? 0 : 2;
+      reason = seen ? "duplicate" : "";
+      ++(seen ? batch_.counts.unsure_duplicates : batch_.counts.unsure_new);
+    }
+    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, followed);
+    BindText(l, 4, reason);
     FANOUT_RETURN_IF_ERROR(RunOnce(l));
   }
   batch_.counts.links += static_cast<int64_t>(item.links.size());

@@ -71,6 +71,10 @@ struct LinkRecord {
   std::string reason;     // "" when followed, else why not: "duplicate", "out_of_scope", "depth", "max_pages",
                           // "nofollow", "not_http", "bad_url", "excluded"
   bool on_disk = false;   // followed, and queued in the database, not in memory: stored as followed = 2
+  // The crawl could not tell whether the URL was seen before (see crawler/frontier.h): the writer
+  // decides. If the run has a followed link to it, or a page of it, the link is stored as a
+  // duplicate; else as followed = 2. StoreStats counts both outcomes.
+  bool unsure = false;
 };
 
 // A URL the crawl decided not to fetch, beyond the links table's verdicts; one row in skipped.
@@ -122,6 +126,8 @@ struct StoreStats {
   int64_t errors = 0;      // errors rows written
   int64_t skipped = 0;     // skipped rows written
   int64_t duplicates = 0;  // pages dropped because their (run, url) was already stored
+  int64_t unsure_new = 0;         // unsure links the writer found new: stored as followed = 2
+  int64_t unsure_duplicates = 0;  // unsure links the writer found seen (or whose page was dropped)
   int64_t batches = 0;     // page transactions committed
   double commit_seconds = 0;  // time spent in COMMIT
   double write_seconds = 0;   // time spent writing batches, COMMIT included: the writer's busy time

@@ -82,6 +82,9 @@ TEST_F(ResumeTest, CtrlCThenResumeFetchesEveryPageOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
   EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), static_cast<int64_t>(kPages));
   EXPECT_EQ(Count("SELECT count(*) FROM pages"), static_cast<int64_t>(kPages));
+  // The resumed crawl left its queue in the database and read it back a window at a time.
+  EXPECT_GT(Count("SELECT json_extract(summary, '$.max_queued_on_disk') FROM runs"), 20);
+  EXPECT_GT(Count("SELECT json_extract(summary, '$.frontier_refills') FROM runs"), 1);
   // In-flight transfers finished within the grace period and were kept: no page was asked twice.
   std::map<std::string, int> asked = PageRequests();
   EXPECT_EQ(asked.size(), kPages);

@@ -305,3 +305,39 @@ TEST_F(CrawlTest, ADatabaseThatRunsOutOfRoomStopsTheCrawlAndCanBeResumed) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// With a memory of seen URLs too small to answer (a recent set of two, a Bloom filter of one bit
+// per URL, so most links are "unsure"), the store settles each link against the database: every
+// page is still fetched exactly once, in every mode, and each URL has exactly one followed link.
+TEST_F(CrawlTest, LinksTheSeenFilterCannotTellAreSettledByTheDatabase) {
+  auto site = Serve(Synthetic(300, 6));
+  const SeenFilterOptions tiny{.recent_capacity = 2, .bits_per_url = 1, .first_layer = 4};
+  for (const std::string mode : {"sync", "threads", "async"}) {
+    site->ResetStats();
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .seen_filter = tiny, .mode = mode});
+    EXPECT_EQ(s.pages, 300) << mode;
+    EXPECT_EQ(s.queued_left, 0u) << mode;
+    std::map<std::string, int> asked;
+    for (const auto& entry : site->log()) ++asked[entry.target];
+    EXPECT_EQ(asked.size(), 301u) << mode;  // and robots.txt
+    for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << mode << " " << target;
+    const std::string run = std::to_string(s.run_id);
+    // The store decided: some links it found new (queued on disk), many it found duplicates.
+    EXPECT_GT(Count("SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id WHERE l.followed = 2 AND p.run_id = " + run), 0) << mode;
+    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id "
+                    "WHERE l.followed > 0 AND p.run_id = " + run + " GROUP BY l.to_url HAVING count(*) > 1)"),
+              0)
+        << mode;
+    // The summary's duplicates are the links table's.
+    EXPECT_EQ(s.skipped_by_reason["duplicate"],
+              Count("SELECT count(*) FROM links l JOIN pages p ON p.id = l.page_id WHERE l.reason = 'duplicate' AND "
+                    "p.run_id = " + run))
+        << mode;
+  }
+}
+
+}  // namespace
+}  // namespace fanout

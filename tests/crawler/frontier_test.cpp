@@ -154,5 +154,59 @@ TEST(UrlSet, HoldsManyUrlsAndTellsThemApart) {
   EXPECT_TRUE(set.contains(""));
 }
 
+TEST(UrlSet, ClearForgetsEverything) {
+  UrlSet set;
+  for (int i = 0; i < 5000; ++i) set.insert("http://h/p" + std::to_string(i));
+  set.clear();
+  EXPECT_EQ(set.size(), 0u);
+  EXPECT_FALSE(set.contains("http://h/p1"));
+  EXPECT_TRUE(set.insert("http://h/p1"));
+}
+
+// When the seen filter cannot tell, the link is the store's to settle; until it says, the URL
+// counts as queued, so the crawl does not end before it knows.
+TEST(Frontier, AnUnsureLinkWaitsForTheStoresWord) {
+  Result<Frontier> made = Frontier::Create({}, -1, 0, {.recent_capacity = 1, .bits_per_url = 10, .first_layer = 64});
+  ASSERT_TRUE(made.ok());
+  Frontier& f = *made;
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kDuplicate);  // the recent one is known
+  EXPECT_EQ(f.Offer("http://h/b", 1), Frontier::Verdict::kQueued);
+  EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kUnsure);  // no longer recent: maybe seen
+  EXPECT_EQ(f.Offer("http://h/", 1), Frontier::Verdict::kUnsure);
+  EXPECT_EQ(f.unsure(), 2u);
+  EXPECT_EQ(f.queued(), 5u);
+  EXPECT_TRUE(f.wants_refill());
+  while (f.Pop()) {
+  }
+  EXPECT_FALSE(f.empty());
+  f.Settle(0, 1);  // one duplicate
+  EXPECT_EQ(f.unsure(), 1u);
+  f.Settle(1, 1);  // and one new, which now waits in the database
+  EXPECT_EQ(f.unsure(), 0u);
+  EXPECT_EQ(f.on_disk(), 1u);
+  f.Settle(1, 1);  // totals: nothing new
+  EXPECT_EQ(f.on_disk(), 1u);
+  f.Restore({"http://h/x", 1, "http://h/", {}});
+  EXPECT_EQ(f.Pop()->url, "http://h/x");
+  EXPECT_TRUE(f.empty());
+}
+
+// A URL from a sitemap has no links row to hold it: unsure or past the window, it is queued here,
+// and Pop's exact record of fetched URLs still keeps it from being fetched twice.
+TEST(Frontier, AUrlWithoutALinkRowIsQueuedInMemory) {
+  Result<Frontier> made = Frontier::Create({}, -1, 1, {.recent_capacity = 1, .bits_per_url = 10, .first_layer = 64});
+  ASSERT_TRUE(made.ok());
+  Frontier& f = *made;
+  f.AddSeed("http://h/");
+  EXPECT_EQ(f.Offer("http://h/a", 1, "", Frontier::Source::kOther), Frontier::Verdict::kQueued);  // past the window
+  EXPECT_EQ(f.Offer("http://h/", 1, "", Frontier::Source::kOther), Frontier::Verdict::kQueued);   // unsure
+  std::vector<std::string> popped;
+  while (auto item = f.Pop()) popped.push_back(item->url);
+  EXPECT_EQ(popped, (std::vector<std::string>{"http://h/", "http://h/a"}));
+  EXPECT_TRUE(f.empty());
+}
+
 }  // namespace
 }  // namespace fanout

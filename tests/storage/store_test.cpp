@@ -635,3 +635,43 @@ TEST_F(StoreTest, BadOptionsAreRefused) {
 
 }  // namespace
 }  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// An unsure link (the crawl's filter could not tell) is settled by the writer against the run's
+// rows, its own open batch included: a URL the run already follows, or has a page of, is a
+// duplicate; any other is queued on disk. Another run's rows do not count.
+TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
+  auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000});
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {"http://h/"}, ""}));
+  ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = true}}));
+  ASSERT_OK(store->FinishRun({}));
+  Result<int64_t> run = store->BeginRun({"async", {"http://h/"}, ""});
+  ASSERT_OK(run);
+  auto unsure = [](const std::string& url) {
+    return LinkRecord{.to_url = url, .followed = true, .on_disk = true, .unsure = true};
+  };
+  ASSERT_OK(store->AddPage(Page("http://h/"), {LinkRecord{.to_url = "http://h/a", .followed = true}}));
+  // Same batch: /a is followed above, / is a page; /x was followed only by the other run.
+  ASSERT_OK(store->AddPage(Page("http://h/a"), {unsure("http://h/a"), unsure("http://h/"), unsure("http://h/x")}));
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(store->stats().unsure_duplicates, 2);
+  EXPECT_EQ(store->stats().unsure_new, 1);
+  // Committed now: a second unsure link to /x is a duplicate of the first.
+  ASSERT_OK(store->AddPage(Page("http://h/b"), {unsure("http://h/x"), unsure("http://h/new")}));
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(store->stats().unsure_duplicates, 3);
+  EXPECT_EQ(store->stats().unsure_new, 2);
+  ASSERT_OK(store->Close());
+
+  SqliteDb db = Reader(path_);
+  const std::string in_run = " FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = " + std::to_string(*run);
+  EXPECT_EQ(QueryText(db, "SELECT group_concat(to_url || '=' || followed || ':' || coalesce(reason, ''), ' ')" + in_run +
+                              " AND p.url != 'http://h/'"),
+            "http://h/a=0:duplicate http://h/=0:duplicate http://h/x=2: http://h/x=0:duplicate http://h/new=2:");
+}
+
+}  // namespace
+}  // namespace fanout
