@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Memory against the size of the frontier: a synthetic site of 1,000,000 pages with 20 links
 # each, crawled to --max-pages 10000 and to --max-pages 200000 (override with PAGES="..."):
-# peak RSS, pages/s and the URLs left queued at the end. The frontier and the seen set are held
-# in memory, so RSS grows with them; this script is how that is measured.
+# peak RSS, pages/s and the URLs left queued at the end. Only a window of the queue and a filter of
+# the seen URLs are in memory (README, "Memory"); this script is how that is checked.
 # Usage: bash scripts/bench-memory.sh       Every load is bounded by --max-pages.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
