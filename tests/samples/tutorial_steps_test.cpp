@@ -76,7 +76,8 @@ TEST_P(TutorialStep, RejectsABadArgument) {
 }
 
 // Steps are added here as they are written: the name of the program in samples/tutorial.
-INSTANTIATE_TEST_SUITE_P(Steps, TutorialStep, ::testing::Values("step1_blocking"),
+INSTANTIATE_TEST_SUITE_P(Steps, TutorialStep,
+                         ::testing::Values("step1_blocking", "step2_threads", "step3_multi", "step4_event_loop"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
