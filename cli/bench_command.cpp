@@ -9,11 +9,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/external_command.h"
 #include "cli/text_table.h"
 #include "testsite/server.h"
 
@@ -36,15 +39,40 @@ struct BenchOptions {
   uint64_t sync_pages = 200;  // the page budget of the sync mode (it is slow on purpose)
   int repeat = 1;
   std::string json_file, csv_file, html_file;
+  std::vector<std::string> vs_commands;  // --vs: other crawlers, as shell command lines
+  std::vector<std::string> vs_names;     // --vs-name: their labels, in --vs order
+  double vs_timeout_seconds = 300;
 };
 
-// One cell of the table: a mode at a concurrency, the median of its repeats by pages/s.
+// One cell of the table: a mode at a concurrency, the median of its repeats by pages/s. A --vs
+// command's cell has the same shape, its `report` made by bench from the server's count and the
+// command's rusage, so that every output treats both kinds of row alike.
 struct Cell {
-  std::string mode;
+  std::string mode;  // "sync", "threads", "async", or a --vs command's label
   size_t concurrency = 0;
   json report;  // the crawl's --report
   double speedup = 0, efficiency = 0;
+  bool has_concurrency = true;  // false for a --vs command without {concurrency}
+  // A --vs row's own ({} so that -Wextra accepts Cell{.mode = ...} leaving them empty):
+  std::optional<ExternalRun> external{};  // how its command ended
+  std::string command{};                  // the command as given
 };
+
+// "async 16", or a --vs command's label alone when it has no concurrency: for the charts.
+std::string Label(const Cell& c) {
+  return c.has_concurrency ? c.mode + " " + std::to_string(c.concurrency) : c.mode;
+}
+
+// "async at 16", or the label alone: for messages.
+std::string Describe(const Cell& c) {
+  return c.has_concurrency ? c.mode + " at " + std::to_string(c.concurrency) : c.mode;
+}
+
+std::string StatusOf(const Cell& c) { return c.external ? c.external->Describe() : "ok"; }
+
+bool HasExternalRows(const std::vector<Cell>& cells) {
+  return std::any_of(cells.begin(), cells.end(), [](const Cell& c) { return c.external.has_value(); });
+}
 
 // Runs `fanout crawl` as a child process, so each cell has its own CPU, RSS and database.
 Result<json> RunCrawl(const std::string& self, const std::string& url, const std::string& mode, size_t c,
@@ -82,23 +110,64 @@ double CpuPerThousand(const json& r) {
 void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostream& out) {
   out << "fanout bench: " << o.pages << " pages, " << o.links << " links, ~" << o.page_bytes << " bytes, latency "
       << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
-  TextTable table({"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency", "CPU s/1k pages",
-                   "peak RSS MB", "ctx switches"});
+  // A status column only beside --vs rows: fanout's own crawls either succeed or stop the bench.
+  const bool with_status = HasExternalRows(cells);
+  std::vector<std::string> header = {"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency",
+                                     "CPU s/1k pages", "peak RSS MB", "ctx switches"};
+  if (with_status) header.push_back("status");
+  TextTable table(header);
   for (const Cell& c : cells) {
     const json& r = c.report;
-    table.AddRow({c.mode, std::to_string(c.concurrency), std::to_string(r.value("pages", int64_t{0})),
-                  Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1),
-                  Fixed(c.speedup, 1) + "x", c.efficiency > 0 ? Fixed(100 * c.efficiency, 0) + "%" : "-",
-                  Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
-                  std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))});
+    std::vector<std::string> row = {
+        c.mode, c.has_concurrency ? std::to_string(c.concurrency) : "-", std::to_string(r.value("pages", int64_t{0})),
+        Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1),
+        c.speedup > 0 ? Fixed(c.speedup, 1) + "x" : "-", c.efficiency > 0 ? Fixed(100 * c.efficiency, 0) + "%" : "-",
+        Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
+        std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))};
+    if (with_status) row.push_back(StatusOf(c));
+    table.AddRow(std::move(row));
   }
   table.Print(out);
-  out << "speed-up: pages/s over sync. efficiency: pages/s against the latency-bound ideal, concurrency / latency.\n";
+  out << "speed-up: pages/s over sync (- without sync). efficiency: pages/s against the latency-bound ideal, "
+         "concurrency / latency.\n";
+  if (with_status) {
+    out << "--vs rows: pages are the page requests bench's server answered with 200 during the run; CPU, RSS and "
+           "switches are the command's own, from wait4.\n";
+  }
 }
 
 json CellJson(const Cell& c) {
-  return {{"mode", c.mode}, {"concurrency", c.concurrency}, {"speedup", c.speedup}, {"efficiency", c.efficiency},
-          {"cpu_seconds_per_1000_pages", CpuPerThousand(c.report)}, {"report", c.report}};
+  json j = {{"mode", c.mode},
+            {"concurrency", c.has_concurrency ? json(c.concurrency) : json(nullptr)},
+            {"speedup", c.speedup},
+            {"efficiency", c.efficiency},
+            {"cpu_seconds_per_1000_pages", CpuPerThousand(c.report)},
+            {"report", c.report}};
+  if (c.external) {
+    j["external"] = {{"command", c.command},
+                     {"status", c.external->Describe()},
+                     {"exit_code", c.external->exit_code},
+                     {"signal", c.external->signal},
+                     {"timed_out", c.external->timed_out},
+                     {"stdout_last_line", LastLine(c.external->stdout_tail)},
+                     {"stderr_last_line", LastLine(c.external->stderr_tail)}};
+  }
+  return j;
+}
+
+// Text for HTML: a --vs label is the user's, and may hold '<' or '&'.
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
 }
 
 // A bar chart as inline SVG: one bar per label, values to scale, numbers at the bar ends.
@@ -113,7 +182,7 @@ std::string BarChart(const std::string& title, const std::vector<std::pair<std::
   for (size_t i = 0; i < bars.size(); ++i) {
     const int y = static_cast<int>(i) * row + 5;
     const int w = static_cast<int>(width * bars[i].second / max);
-    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << bars[i].first << "</text><rect x=\"" << left << "\" y=\"" << y
+    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << HtmlEscape(bars[i].first) << "</text><rect x=\"" << left << "\" y=\"" << y
         << "\" width=\"" << std::max(w, 1) << "\" height=\"16\" fill=\"#3b7dd8\"/><text x=\"" << left + w + 6
         << "\" y=\"" << y + 14 << "\">" << Fixed(bars[i].second, 1) << " " << unit << "</text>";
   }
@@ -121,8 +190,12 @@ std::string BarChart(const std::string& title, const std::vector<std::pair<std::
   return svg.str();
 }
 
-// Stacked bars: per cell, the mean seconds per page in each phase.
-std::string BreakdownChart(const std::vector<Cell>& cells) {
+// Stacked bars: per cell, the mean seconds per page in each phase. Only fanout's own cells have
+// phases; a --vs command is timed from the outside.
+std::string BreakdownChart(const std::vector<Cell>& all_cells) {
+  std::vector<Cell> cells;
+  std::copy_if(all_cells.begin(), all_cells.end(), std::back_inserter(cells),
+               [](const Cell& c) { return !c.external; });
   static const char* kPhases[] = {"queue_wait", "dns", "connect", "tls", "first_byte", "transfer", "parse", "store"};
   static const char* kColours[] = {"#999999", "#e0a040", "#d06030", "#a040a0", "#3b7dd8", "#40a070", "#202020", "#70b0e0"};
   static_assert(std::size(kPhases) == std::size(kColours), "a colour per phase");
@@ -146,7 +219,7 @@ std::string BreakdownChart(const std::vector<Cell>& cells) {
       << row * (cells.size() + 1) + 10 << "\">";
   for (size_t i = 0; i < cells.size(); ++i) {
     const int y = static_cast<int>(i) * row + 5;
-    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << cells[i].mode << " " << cells[i].concurrency << "</text>";
+    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << Label(cells[i]) << "</text>";
     double x = left;
     for (size_t k = 0; k < per_page[i].size(); ++k) {
       double w = width * per_page[i][k] / max;
@@ -169,12 +242,11 @@ std::string BreakdownChart(const std::vector<Cell>& cells) {
 std::string Html(const std::vector<Cell>& cells, const BenchOptions& o) {
   std::vector<std::pair<std::string, double>> throughput;
   for (const Cell& c : cells) {
-    throughput.emplace_back(c.mode + " " + std::to_string(c.concurrency), c.report.value("pages_per_second", 0.0));
+    throughput.emplace_back(Label(c), c.report.value("pages_per_second", 0.0));
   }
   std::ostringstream table;
   PrintTable(cells, o, table);
-  std::string escaped;
-  for (char ch : table.str()) escaped += ch == '<' ? "&lt;" : ch == '&' ? "&amp;" : std::string(1, ch);
+  const std::string escaped = HtmlEscape(table.str());
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fanout bench</title>"
          "<style>body{font:14px sans-serif;margin:2em}svg text{font:12px sans-serif}figure{margin:1.5em 0}"
          "figcaption{font-weight:bold;margin-bottom:.5em}</style></head><body><h1>fanout bench</h1><pre>" +
@@ -182,14 +254,140 @@ std::string Html(const std::vector<Cell>& cells, const BenchOptions& o) {
          "</body></html>\n";
 }
 
+// A directory removed with everything in it when it goes out of scope.
+class ScopedDir {
+ public:
+  explicit ScopedDir(fs::path path) : path_(std::move(path)) { fs::create_directories(path_); }
+  ~ScopedDir() {
+    std::error_code ignored;  // a directory we cannot remove is left in /tmp, not an error to report
+    fs::remove_all(path_, ignored);
+  }
+  ScopedDir(const ScopedDir&) = delete;
+  ScopedDir& operator=(const ScopedDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Whether a request target is a page: robots.txt and sitemaps are the crawl's bookkeeping.
+bool IsPageTarget(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/robots.txt") return false;
+  const std::string_view file = path.substr(path.rfind('/') + 1);
+  return !file.starts_with("sitemap");
+}
+
+// The page requests the server answered with 200 since its last ResetStats (/__* are never
+// logged): what a --vs crawler fetched, counted without anything from the crawler itself.
+uint64_t PagesServed(const std::vector<testsite::LogEntry>& log) {
+  return static_cast<uint64_t>(std::count_if(log.begin(), log.end(), [](const testsite::LogEntry& e) {
+    return e.status == 200 && e.method == "GET" && IsPageTarget(e.target);
+  }));
+}
+
+double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+
+// The log must hold every request of a --vs run for the count to be exact: room for each page
+// several times over (robots.txt, errors, a crawler that fetches twice).
+size_t VsLogCapacity(const BenchOptions& o) {
+  return o.vs_commands.empty() ? 0 : std::max<size_t>(100'000, 4 * o.pages + 1'000);
+}
+
+// One run of a --vs command against bench's own server. The server's counters are zeroed first
+// and read once the command has exited; {outdir} is a fresh directory, removed afterwards.
+Result<Cell> RunVsOnce(const std::string& command, const std::string& label, std::optional<size_t> concurrency,
+                       testsite::SiteServer& server, const fs::path& outdir, const BenchOptions& o) {
+  std::map<std::string, std::string> values = {{"url", server.url()}, {"outdir", outdir.string()}};
+  if (concurrency) values["concurrency"] = std::to_string(*concurrency);
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.vs_timeout_seconds * 1000));
+  Result<ExternalRun> run = [&] {
+    ScopedDir scratch(outdir);
+    server.ResetStats();
+    return RunShellCommand(ExpandPlaceholders(command, values), timeout);
+  }();
+  if (!run.ok()) return Status::IOError("cannot run --vs " + label + ": " + run.status().message());
+  const std::vector<testsite::LogEntry> log = server.log();
+  const testsite::ServerStats stats = server.stats();
+  if (log.size() >= VsLogCapacity(o)) {
+    std::cerr << "fanout bench: warning: the server's log filled up during " << label
+              << ": its page count may be short\n";
+  }
+  const uint64_t pages = PagesServed(log);
+  const rusage& ru = run->usage;
+  Cell cell;
+  cell.mode = label;
+  cell.command = command;
+  cell.has_concurrency = concurrency.has_value();
+  cell.concurrency = concurrency.value_or(0);
+  // The fields of a crawl's --report that bench can know from outside the command.
+  cell.report = {{"pages", pages},
+                 {"requests", stats.requests},
+                 {"max_in_flight", stats.max_in_flight},
+                 {"wall_seconds", run->wall_seconds},
+                 {"pages_per_second", run->wall_seconds > 0 ? static_cast<double>(pages) / run->wall_seconds : 0.0},
+                 {"cpu_user_seconds", Seconds(ru.ru_utime)},
+                 {"cpu_system_seconds", Seconds(ru.ru_stime)},
+                 {"peak_rss_kb", ru.ru_maxrss},
+                 {"voluntary_switches", ru.ru_nvcsw},
+                 {"involuntary_switches", ru.ru_nivcsw}};
+  cell.external = std::move(run.value());
+  return cell;
+}
+
+// Says on stderr why a --vs run failed: its status and the last line it wrote there.
+void WarnFailedRun(const Cell& cell, const BenchOptions& o) {
+  const ExternalRun& run = *cell.external;
+  std::cerr << "fanout bench: warning: --vs " << Describe(cell);
+  if (run.timed_out) {
+    std::cerr << " timed out after " << o.vs_timeout_seconds << " s; its process group was killed";
+  } else {
+    std::cerr << " failed (" << run.Describe() << ")";
+  }
+  if (const std::string last = LastLine(run.stderr_tail); !last.empty()) std::cerr << ": " << last;
+  std::cerr << "\n";
+}
+
+// Labels for the --vs commands: --vs-name where given, else CommandLabel; a repeated label gets
+// "#2", "#3", so that each row of the outputs can be told apart.
+std::vector<std::string> VsLabels(const BenchOptions& o) {
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < o.vs_commands.size(); ++i) {
+    const std::string base = i < o.vs_names.size() ? o.vs_names[i] : CommandLabel(o.vs_commands[i]);
+    std::string label = base;
+    for (int n = 2; std::find(labels.begin(), labels.end(), label) != labels.end(); ++n) {
+      label = base + "#" + std::to_string(n);
+    }
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+// Checks the --vs options together, which CLI11 sees one at a time. Returns the one-line message
+// of a usage error, or "".
+std::string VsUsageError(const BenchOptions& o) {
+  if (o.vs_names.size() > o.vs_commands.size()) {
+    return std::to_string(o.vs_names.size()) + " --vs-name for " + std::to_string(o.vs_commands.size()) +
+           " --vs command(s): give at most one name per --vs, in the same order";
+  }
+  if (!o.vs_commands.empty() && !o.url.empty()) {
+    return "--vs needs bench's own site (no URL): its pages are counted by that server";
+  }
+  return "";
+}
+
 int RunBench(const BenchOptions& o) {
+  if (const std::string error = VsUsageError(o); !error.empty()) {
+    std::cerr << "fanout bench: " << error << "\n";
+    return kExitUsage;
+  }
   std::unique_ptr<testsite::SiteServer> server;
   std::string url = o.url;
   if (url.empty()) {
     testsite::ServerOptions so;
     so.synthetic = testsite::SyntheticOptions{.pages = o.pages, .links = o.links, .page_bytes = o.page_bytes, .seed = 1};
     so.latency_ms = o.latency_ms;
-    so.log_capacity = 0;
+    so.log_capacity = VsLogCapacity(o);
     auto created = testsite::SiteServer::Create(so);
     if (!created.ok()) {
       std::cerr << "fanout bench: " << created.status().message() << "\n";
@@ -200,9 +398,12 @@ int RunBench(const BenchOptions& o) {
     url = server->url();
   }
   const std::string self = fs::read_symlink("/proc/self/exe").string();
-  const fs::path dir = fs::temp_directory_path() / ("fanout-bench-" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  const ScopedDir dir(fs::temp_directory_path() / ("fanout-bench-" + std::to_string(getpid())));
 
+  auto efficiency = [&o](const json& report, size_t c) {
+    return o.latency_ms > 0 ? report.value("pages_per_second", 0.0) / (static_cast<double>(c) * 1000.0 / o.latency_ms)
+                            : 0.0;
+  };
   std::vector<Cell> cells;
   double sync_rate = 0;
   for (const std::string& mode : o.modes) {
@@ -210,10 +411,10 @@ int RunBench(const BenchOptions& o) {
     for (size_t c : levels) {
       std::vector<json> runs;
       for (int r = 0; r < o.repeat; ++r) {
-        Result<json> report = RunCrawl(self, url, mode, c, mode == "sync" ? std::min(o.sync_pages, o.pages) : o.pages, dir);
+        Result<json> report =
+            RunCrawl(self, url, mode, c, mode == "sync" ? std::min(o.sync_pages, o.pages) : o.pages, dir.path());
         if (!report.ok()) {
           std::cerr << "fanout bench: " << report.status().message() << "\n";
-          fs::remove_all(dir);
           return kExitFailure;
         }
         runs.push_back(std::move(report.value()));
@@ -221,19 +422,55 @@ int RunBench(const BenchOptions& o) {
       std::sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
         return a.value("pages_per_second", 0.0) < b.value("pages_per_second", 0.0);
       });
-      Cell cell{mode, c, runs[runs.size() / 2]};
+      Cell cell{.mode = mode, .concurrency = c, .report = runs[runs.size() / 2]};
       if (mode == "sync") sync_rate = cell.report.value("pages_per_second", 0.0);
-      if (o.latency_ms > 0) {
-        cell.efficiency = cell.report.value("pages_per_second", 0.0) / (static_cast<double>(c) * 1000.0 / o.latency_ms);
-      }
+      cell.efficiency = efficiency(cell.report, c);
       cells.push_back(std::move(cell));
       std::cerr << "fanout bench: " << mode << " at " << c << " done\n";
     }
   }
+
+  bool vs_failed = false;
+  const std::vector<std::string> labels = VsLabels(o);
+  for (size_t i = 0; i < o.vs_commands.size(); ++i) {
+    const std::string& command = o.vs_commands[i];
+    // Like threads and async, once per concurrency level; once in all if it takes none.
+    std::vector<std::optional<size_t>> levels;
+    if (command.find("{concurrency}") != std::string::npos) {
+      levels.assign(o.concurrency.begin(), o.concurrency.end());
+    } else {
+      levels.push_back(std::nullopt);
+    }
+    for (const std::optional<size_t>& c : levels) {
+      std::vector<Cell> runs;
+      for (int r = 0; r < o.repeat; ++r) {
+        const fs::path outdir = dir.path() / ("vs-" + std::to_string(i) + "-" + std::to_string(c.value_or(0)) + "-" +
+                                              std::to_string(r));
+        Result<Cell> run = RunVsOnce(command, labels[i], c, *server, outdir, o);
+        if (!run.ok()) {
+          std::cerr << "fanout bench: " << run.status().message() << "\n";
+          return kExitFailure;
+        }
+        if (!run->external->ok()) WarnFailedRun(run.value(), o);
+        runs.push_back(std::move(run.value()));
+      }
+      // The median by pages/s, as for fanout's cells; but a failed run is the row if there is one,
+      // so that a failure is never hidden behind a good median.
+      std::sort(runs.begin(), runs.end(), [](const Cell& a, const Cell& b) {
+        return a.report.value("pages_per_second", 0.0) < b.report.value("pages_per_second", 0.0);
+      });
+      auto failed = std::find_if(runs.begin(), runs.end(), [](const Cell& run) { return !run.external->ok(); });
+      Cell cell = std::move(failed != runs.end() ? *failed : runs[runs.size() / 2]);
+      vs_failed = vs_failed || failed != runs.end();
+      if (c) cell.efficiency = efficiency(cell.report, *c);
+      std::cerr << "fanout bench: " << Describe(cell) << " done (" << cell.external->Describe() << ")\n";
+      cells.push_back(std::move(cell));
+    }
+  }
   for (Cell& c : cells) c.speedup = sync_rate > 0 ? c.report.value("pages_per_second", 0.0) / sync_rate : 0;
-  fs::remove_all(dir);
 
   PrintTable(cells, o, std::cout);
+  const bool with_status = HasExternalRows(cells);
   if (!o.json_file.empty()) {
     json rows = json::array();
     for (const Cell& c : cells) rows.push_back(CellJson(c));
@@ -245,17 +482,28 @@ int RunBench(const BenchOptions& o) {
   if (!o.csv_file.empty()) {
     std::ofstream csv(o.csv_file);
     csv << "mode,concurrency,pages,wall_seconds,pages_per_second,speedup,efficiency,cpu_seconds_per_1000_pages,"
-           "peak_rss_kb,context_switches\n";
+           "peak_rss_kb,context_switches"
+        << (with_status ? ",status" : "") << "\n";
     for (const Cell& c : cells) {
       const json& r = c.report;
-      csv << c.mode << "," << c.concurrency << "," << r.value("pages", 0) << "," << r.value("wall_seconds", 0.0) << ","
-          << r.value("pages_per_second", 0.0) << "," << c.speedup << "," << c.efficiency << "," << CpuPerThousand(r)
-          << "," << r.value("peak_rss_kb", 0) << ","
-          << r.value("voluntary_switches", 0) + r.value("involuntary_switches", 0) << "\n";
+      // A --vs label is the user's own text: quoted as CSV needs it.
+      std::string mode = c.mode;
+      if (mode.find_first_of(",\"\n") != std::string::npos) {
+        std::string quoted = "\"";
+        for (char ch : mode) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        mode = quoted + "\"";
+      }
+      csv << mode << "," << (c.has_concurrency ? std::to_string(c.concurrency) : "") << "," << r.value("pages", 0)
+          << "," << r.value("wall_seconds", 0.0) << "," << r.value("pages_per_second", 0.0) << "," << c.speedup << ","
+          << c.efficiency << "," << CpuPerThousand(r) << "," << r.value("peak_rss_kb", 0) << ","
+          << r.value("voluntary_switches", 0) + r.value("involuntary_switches", 0);
+      if (with_status) csv << "," << StatusOf(c);
+      csv << "\n";
     }
   }
   if (!o.html_file.empty()) std::ofstream(o.html_file) << Html(cells, o);
-  return kExitOk;
+  // Everything is printed and written first: a failed --vs run is a result to see, not a reason to lose the rest.
+  return vs_failed ? kExitFailure : kExitOk;
 }
 
 }  // namespace
@@ -281,6 +529,20 @@ void SetupBenchCommand(CLI::App& app) {
   cmd->add_option("--json", opt->json_file, "Write the results as JSON");
   cmd->add_option("--csv", opt->csv_file, "Write the table as CSV");
   cmd->add_option("--html", opt->html_file, "Write a self-contained HTML page with charts");
+  // Each --vs, --vs-name takes exactly one value, so a URL after one is not read as a second command.
+  const auto not_blank = [](const std::string& value) {
+    return value.find_first_not_of(" \t\n") == std::string::npos ? std::string("must not be empty") : std::string();
+  };
+  cmd->add_option("--vs", opt->vs_commands,
+                  "Also run this crawler command (by /bin/sh -c) against the same site, as a row of its own; "
+                  "{url}, {concurrency} and {outdir} are replaced. Repeatable")
+      ->allow_extra_args(false)->check(not_blank);
+  cmd->add_option("--vs-name", opt->vs_names, "The label of the --vs command in the same position (default: its "
+                  "program's name, or its script's after an interpreter). Repeatable")
+      ->allow_extra_args(false)->check(not_blank);
+  cmd->add_option("--vs-timeout", opt->vs_timeout_seconds,
+                  "Time limit of one --vs run, seconds; past it the command's process group is killed")
+      ->capture_default_str()->check(CLI::Range(0.001, 86400.0));
   cmd->callback([opt] { throw CLI::RuntimeError(RunBench(*opt)); });
 }
 

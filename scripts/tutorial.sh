@@ -90,13 +90,13 @@ run step6 slow "$STEPS/step6_limits" {url} --concurrency 16
 run step7 slow "$STEPS/step7_pool" {url} --concurrency 16
 run step7_heavy heavy "$STEPS/step7_pool" {url} --concurrency 16
 run step2_heavy heavy "$STEPS/step2_threads" {url} --concurrency 16
-run python_blocking slow python3 samples/python/crawl_blocking.py {url}
-run python_asyncio slow python3 samples/python/crawl_asyncio.py {url} --concurrency 16
+run python_blocking slow /usr/bin/python3 samples/python/crawl_blocking.py {url}
+run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
 run crawl slow "$FANOUT" crawl {url} --concurrency 16 --db "$work/tutorial.db"
 run bench slow "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
   --sync-pages "$vs_pages" \
-  --vs "python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
-  --vs "python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}"
+  --vs "/usr/bin/python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
+  --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}"
 # The bench's command line names its own site, not $URL: show it as run.
 sed -i "s|$work/tutorial.db|tutorial.db|" "$work/crawl.out"
 

@@ -1,6 +1,11 @@
-// `fanout bench` end to end at a tiny size: its table, JSON, CSV and HTML report.
+// `fanout bench` end to end at a tiny size: its table, JSON, CSV and HTML report, and --vs rows
+// for other crawlers' commands.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -73,6 +78,150 @@ TEST(BenchCommand, BadOptionsAreUsageErrors) {
   test::ProcessResult r = test::RunProcess({FANOUT_BINARY, "bench", "--modes", "sync,turbo"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("turbo"), std::string::npos) << r.err;
+}
+
+// A bench as small as it gets: one async cell of a 30-page site at no latency, then the --vs rows.
+std::vector<std::string> TinyBench(std::vector<std::string> more) {
+  std::vector<std::string> args = {FANOUT_BINARY, "bench",         "--pages",   "30", "--modes",
+                                   "async",       "--concurrency", "4",         "--latency", "0"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// The JSON cell of the row labelled `mode`, or null.
+nlohmann::json CellOf(const nlohmann::json& bench, const std::string& mode) {
+  for (const auto& cell : bench["cells"]) {
+    if (cell["mode"] == mode) return cell;
+  }
+  return nullptr;
+}
+
+TEST(BenchCommand, VsCommandIsARowWhosePagesTheServerCounted) {
+  test::TempDir dir;
+  // Five pages of the synthetic site (/ and the root directory's p3, p6, p9, p12), then robots.txt
+  // (answered 200, but not a page) and a missing page (404): the server must count 5.
+  const std::string fetch_five =
+      "for p in '' p3.html p6.html p9.html p12.html robots.txt missing.html; do "
+      "curl -s -o /dev/null {url}$p || exit 1; done";
+  test::ProcessResult r = test::RunProcess(
+      TinyBench({"--vs", fetch_five, "--vs-name", "fetch5", "--json", dir.File("b.json"), "--csv", dir.File("b.csv"),
+                 "--html", dir.File("b.html")}),
+      60000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Mode, no concurrency, 5 pages, ..., and the status column that --vs adds.
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nfetch5 +- +5 .* ok\n"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nasync +4 +30 .* ok\n"))) << r.out;
+
+  nlohmann::json j = nlohmann::json::parse(Slurp(dir.File("b.json")));
+  ASSERT_EQ(j["cells"].size(), 2u);
+  const nlohmann::json vs = CellOf(j, "fetch5");
+  ASSERT_FALSE(vs.is_null()) << j.dump(2);
+  EXPECT_TRUE(vs["concurrency"].is_null());
+  EXPECT_EQ(vs["report"]["pages"], 5);
+  EXPECT_EQ(vs["report"]["requests"], 7);  // every request the server answered, robots.txt and the 404 too
+  EXPECT_GT(vs["report"]["pages_per_second"].get<double>(), 0);
+  for (const char* field : {"wall_seconds", "cpu_user_seconds", "cpu_system_seconds", "peak_rss_kb",
+                            "voluntary_switches", "involuntary_switches", "max_in_flight"}) {
+    EXPECT_TRUE(vs["report"].contains(field)) << field;
+  }
+  EXPECT_GT(vs["report"]["peak_rss_kb"].get<int64_t>(), 0);  // wait4's rusage of the command
+  EXPECT_EQ(vs["external"]["command"], fetch_five);
+  EXPECT_EQ(vs["external"]["status"], "ok");
+  EXPECT_EQ(vs["external"]["exit_code"], 0);
+
+  const std::string csv = Slurp(dir.File("b.csv"));
+  EXPECT_NE(csv.find("\nfetch5,,5,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",status\n"), std::string::npos) << csv;
+  const std::string html = Slurp(dir.File("b.html"));
+  EXPECT_EQ(ParseHtml(html).errors, 0u);
+  EXPECT_EQ(Occurrences(html, ">fetch5</text>"), 1u);  // a bar in the throughput chart, none in the breakdown
+}
+
+TEST(BenchCommand, VsCommandRunsOncePerConcurrencyLevelInAFreshOutdir) {
+  test::TempDir dir;
+  // {outdir} must exist and be empty; the command echoes its concurrency for the JSON to show.
+  test::ProcessResult r = test::RunProcess(
+      {FANOUT_BINARY, "bench", "--pages", "30", "--modes", "async", "--concurrency", "1,3", "--latency", "0", "--vs",
+       "test -z \"$(ls -A {outdir})\" && touch {outdir}/mine && curl -s -o /dev/null {url} && echo {concurrency}",
+       "--json", dir.File("b.json")},
+      60000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The label defaults to the command's program.
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\ntest +1 +1 "))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\ntest +3 +1 "))) << r.out;
+  nlohmann::json j = nlohmann::json::parse(Slurp(dir.File("b.json")));
+  ASSERT_EQ(j["cells"].size(), 4u);  // async at 1 and 3, then the command at 1 and 3
+  EXPECT_EQ(j["cells"][2]["concurrency"], 1);
+  EXPECT_EQ(j["cells"][2]["external"]["stdout_last_line"], "1");
+  EXPECT_EQ(j["cells"][3]["concurrency"], 3);
+  EXPECT_EQ(j["cells"][3]["external"]["stdout_last_line"], "3");
+}
+
+TEST(BenchCommand, FailingVsCommandIsShownWithItsStatus) {
+  test::TempDir dir;
+  test::ProcessResult r = test::RunProcess(
+      TinyBench({"--vs", "echo 'no such site' >&2; exit 3", "--vs-name", "broken", "--json", dir.File("b.json")}),
+      60000);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // after printing everything
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nbroken +- +0 .* exit 3\n"))) << r.out;
+  EXPECT_NE(r.err.find("broken failed (exit 3): no such site"), std::string::npos) << r.err;
+  const nlohmann::json vs = CellOf(nlohmann::json::parse(Slurp(dir.File("b.json"))), "broken");
+  ASSERT_FALSE(vs.is_null());
+  EXPECT_EQ(vs["external"]["exit_code"], 3);
+  EXPECT_EQ(vs["external"]["status"], "exit 3");
+  EXPECT_EQ(vs["external"]["stderr_last_line"], "no such site");
+}
+
+TEST(BenchCommand, VsCommandPastItsTimeoutIsKilledWithItsChildren) {
+  test::TempDir dir;
+  const std::string pid_file = dir.File("sleeper.pid");
+  // The shell waits on a background sleep: killing the shell alone would leave the sleep running.
+  const auto started = std::chrono::steady_clock::now();
+  test::ProcessResult r = test::RunProcess(
+      TinyBench({"--vs", "sleep 30 & echo $! > " + pid_file + "; wait", "--vs-timeout", "1", "--json",
+                 dir.File("b.json")}),
+      25000);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_FALSE(r.timed_out) << "bench waited for the whole sleep";
+  EXPECT_LT(seconds, 15);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nsleep +- .* timeout\n"))) << r.out;
+  EXPECT_NE(r.err.find("timed out after 1 s"), std::string::npos) << r.err;
+  const nlohmann::json vs = CellOf(nlohmann::json::parse(Slurp(dir.File("b.json"))), "sleep");
+  ASSERT_FALSE(vs.is_null());
+  EXPECT_EQ(vs["external"]["timed_out"], true);
+  EXPECT_EQ(vs["external"]["signal"], 9);
+  EXPECT_LT(vs["report"]["wall_seconds"].get<double>(), 10);
+
+  // The background sleep went with its process group: its pidfd turns readable once it has exited.
+  const pid_t sleeper = std::stoi(Slurp(pid_file));
+  // (The system call itself: glibc 2.36's pidfd_open has no C linkage for C++ to link to.)
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, sleeper, 0));
+  if (pidfd >= 0) {  // else it is gone already (ESRCH)
+    pollfd p{pidfd, POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 10000), 1) << "the background sleep outlived the timeout";
+    close(pidfd);
+  }
+}
+
+TEST(BenchCommand, BadVsOptionsAreUsageErrors) {
+  test::ProcessResult empty = test::RunProcess({FANOUT_BINARY, "bench", "--vs", " "});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("--vs"), std::string::npos) << empty.err;
+  EXPECT_EQ(std::count(empty.err.begin(), empty.err.end(), '\n'), 1) << empty.err;
+
+  test::ProcessResult names =
+      test::RunProcess({FANOUT_BINARY, "bench", "--vs", "true", "--vs-name", "a", "--vs-name", "b"});
+  EXPECT_EQ(names.exit_code, 2);
+  EXPECT_NE(names.err.find("2 --vs-name for 1 --vs"), std::string::npos) << names.err;
+  EXPECT_EQ(std::count(names.err.begin(), names.err.end(), '\n'), 1) << names.err;
+
+  test::ProcessResult url = test::RunProcess({FANOUT_BINARY, "bench", "http://127.0.0.1:9/", "--vs", "true"});
+  EXPECT_EQ(url.exit_code, 2);
+  EXPECT_NE(url.err.find("--vs needs bench's own site"), std::string::npos) << url.err;
+
+  test::ProcessResult timeout = test::RunProcess({FANOUT_BINARY, "bench", "--vs", "true", "--vs-timeout", "0"});
+  EXPECT_EQ(timeout.exit_code, 2);
 }
 
 }  // namespace
