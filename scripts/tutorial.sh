@@ -34,7 +34,7 @@ STEPS="$build_dir/tutorial"
 if [ "$small" = 1 ]; then
   pages=60 latency=5 cpu_pages=40 bench_pages=60 vs_pages=60
 else
-  pages=500 latency=20 cpu_pages=400 bench_pages=1000 vs_pages=300
+  pages=500 latency=20 cpu_pages=400 bench_pages=500 vs_pages=200
 fi
 
 work="$(mktemp -d)"
@@ -100,7 +100,7 @@ run bench slow "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --mod
 # The bench's command line names its own site, not $URL: show it as run.
 sed -i "s|$work/tutorial.db|tutorial.db|" "$work/crawl.out"
 
-python3 - "$output" "$work" <<'PY'
+/usr/bin/python3 - "$output" "$work" <<'PY'
 import pathlib, re, sys
 doc_path, work = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 

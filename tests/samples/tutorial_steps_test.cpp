@@ -77,7 +77,8 @@ TEST_P(TutorialStep, RejectsABadArgument) {
 
 // Steps are added here as they are written: the name of the program in samples/tutorial.
 INSTANTIATE_TEST_SUITE_P(Steps, TutorialStep,
-                         ::testing::Values("step1_blocking", "step2_threads", "step3_multi", "step4_event_loop"),
+                         ::testing::Values("step1_blocking", "step2_threads", "step3_multi", "step4_event_loop",
+                                           "step5_coroutines", "step6_limits", "step7_pool"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -1,0 +1,420 @@
+// Step 6: limits as awaitables.
+//
+// Step 5 capped its transfers with a counter and a queue of pages waiting for a slot, and gave
+// the slot back by hand at the end of each page: an exception, or an early return, would lose it.
+// Here the cap is an awaitable semaphore. Every page found gets its task at once; the task
+// suspends in `co_await limit.Acquire()` until a permit is free, and holds the permit as an
+// object, which gives it back on every way out of the coroutine. Suspended tasks cost a frame
+// each, no thread, so thousands can wait.
+//
+// Two limits, taken in the same order by every task: one per host (a map from host to
+// semaphore: a polite crawler does not hammer one server) and one for the whole crawl
+// (--concurrency). The Task, the loop and the fetch are step 5's, unchanged.
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <coroutine>
+#include <deque>
+#include <exception>
+#include <map>
+#include <optional>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "common.h"
+
+namespace {
+
+[[noreturn]] void Die(const char* what) {
+  std::perror(what);
+  std::exit(1);
+}
+
+// Where a Task<T> keeps its result: co_return x for a value, plain co_return for void.
+template <typename T> struct ReturnSlot {
+  std::optional<T> value;
+  void return_value(T v) { value.emplace(std::move(v)); }
+  T Take() { return std::move(*value); }
+};
+template <> struct ReturnSlot<void> {
+  void return_void() noexcept {}
+  void Take() noexcept {}
+};
+
+// Task<T>: a coroutine that starts when awaited and hands its result (or exception) to the
+// coroutine awaiting it. When it ends, final_suspend returns the awaiter's handle, so control
+// goes straight back to it (symmetric transfer) without growing the stack.
+template <typename T = void> class [[nodiscard]] Task {
+ public:
+  struct promise_type : ReturnSlot<T> {
+    std::coroutine_handle<> awaiter = std::noop_coroutine();
+    std::exception_ptr error;
+    Task get_return_object() noexcept { return Task(Handle::from_promise(*this)); }
+    std::suspend_always initial_suspend() noexcept { return {}; }  // lazy: nothing runs until awaited
+    struct Resumer {
+      bool await_ready() noexcept { return false; }
+      auto await_suspend(std::coroutine_handle<promise_type> me) noexcept { return me.promise().awaiter; }
+      void await_resume() noexcept {}
+    };
+    Resumer final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { error = std::current_exception(); }
+  };
+  using Handle = std::coroutine_handle<promise_type>;
+
+  explicit Task(Handle h) noexcept : frame_(h) {}
+  Task(Task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+  ~Task() { if (frame_) frame_.destroy(); }  // the frame, and everything in it, goes with the Task
+
+  // `co_await task`: starts it, and continues here when it has finished.
+  auto operator co_await() && noexcept {
+    struct Awaiter {
+      Handle task;
+      bool await_ready() noexcept { return false; }
+      Handle await_suspend(std::coroutine_handle<> me) noexcept {
+        task.promise().awaiter = me;
+        return task;  // run the task now; its final_suspend comes back to `me`
+      }
+      T await_resume() {
+        if (task.promise().error) std::rethrow_exception(task.promise().error);
+        return task.promise().Take();
+      }
+    };
+    return Awaiter{frame_};
+  }
+
+ private:
+  Handle frame_;
+};
+
+// Owners for C handles, so that every early return and exception cleans up.
+struct EasyCleanup { void operator()(CURL* easy) const { curl_easy_cleanup(easy); } };
+struct MultiCleanup { void operator()(CURLM* multi) const { curl_multi_cleanup(multi); } };
+using Easy = std::unique_ptr<CURL, EasyCleanup>;
+using Multi = std::unique_ptr<CURLM, MultiCleanup>;
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { if (fd_ >= 0) close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The event loop of step 4 (curl's sockets and timer in one epoll set, as in curl's
+// ephiperfifo.c), plus a queue of coroutines ready to resume. Everything in it runs on the thread
+// that calls Run(); so does every coroutine, which is why none of them needs a lock.
+class Loop {
+ public:
+  Loop() {
+    if (epoll_.get() < 0 || timer_.get() < 0 || !multi_) Die("cannot create the event loop");
+    Watch(timer_.get());
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, OnSocket);
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, OnTimer);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  CURLM* multi() const { return multi_.get(); }
+  // Resumes `h` on a later turn of the loop, never inline: the caller's stack stays its own.
+  void Schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
+  // Starts `task` on the next turn. The loop owns it from now on, and frees it when it ends.
+  void Spawn(Task<void> task) {
+    ++tasks_;
+    Schedule(Own(this, std::move(task)).frame);
+  }
+
+  // Runs until every spawned task has finished.
+  void Run() {
+    ResumeReady();
+    while (tasks_ > 0) {
+      epoll_event events[64];
+      const int n = epoll_wait(epoll_.get(), events, 64, -1);
+      if (n < 0 && errno != EINTR) Die("epoll_wait");
+      for (int i = 0; i < n; ++i) {
+        int running = 0;
+        if (events[i].data.fd == timer_.get()) {
+          uint64_t expirations;
+          [[maybe_unused]] const ssize_t r = read(timer_.get(), &expirations, sizeof expirations);
+          curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+        } else {
+          const uint32_t e = events[i].events;
+          const int what = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                           ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+          curl_multi_socket_action(multi_.get(), events[i].data.fd, what, &running);
+        }
+      }
+      FinishTransfers();  // queues the coroutines whose transfers are done...
+      ResumeReady();      // ...and only then runs them, outside curl's message walk
+    }
+  }
+
+ private:
+  // The coroutine that owns a spawned task. Nobody awaits it, so it reports what the task throws,
+  // and its final_suspend does not suspend: the frame (and the task's, with it) frees itself.
+  struct Detached {
+    struct promise_type {
+      Detached get_return_object() noexcept { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
+      std::suspend_always initial_suspend() noexcept { return {}; }  // Spawn schedules it
+      std::suspend_never final_suspend() noexcept { return {}; }
+      void return_void() noexcept {}
+      void unhandled_exception() noexcept { std::terminate(); }  // unreachable: Own catches everything
+    };
+    std::coroutine_handle<> frame;
+  };
+  static Detached Own(Loop* loop, Task<void> task) {
+    try {
+      co_await std::move(task);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "a task failed: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "a task failed\n");
+    }
+    --loop->tasks_;
+  }
+
+  void Watch(int fd, uint32_t events = EPOLLIN) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  // curl says which of its sockets to watch, and for what.
+  static int OnSocket(CURL*, curl_socket_t s, int what, void* self, void*) {
+    auto* loop = static_cast<Loop*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(loop->epoll_.get(), EPOLL_CTL_DEL, s, nullptr);
+    } else {
+      loop->Watch(s, ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u));
+    }
+    return 0;
+  }
+  // curl wants to be called back in timeout_ms (-1: never). Only arm the timer here: calling
+  // into curl from inside its own callback is not allowed.
+  static int OnTimer(CURLM*, long timeout_ms, void* self) {
+    itimerspec when{};  // all zero: disarmed
+    if (timeout_ms == 0) when.it_value.tv_nsec = 1;  // "now" (zero would mean "disarm")
+    if (timeout_ms > 0) {
+      when.it_value.tv_sec = timeout_ms / 1000;
+      when.it_value.tv_nsec = (timeout_ms % 1000) * 1'000'000;
+    }
+    timerfd_settime(static_cast<Loop*>(self)->timer_.get(), 0, &when, nullptr);
+    return 0;
+  }
+  void FinishTransfers();  // after FetchOp, which it completes
+  void ResumeReady() {
+    // A coroutine may schedule others as it runs; they run in this same pass (hence the index).
+    for (size_t i = 0; i < ready_.size(); ++i) ready_[i].resume();
+    ready_.clear();
+  }
+
+  // The fds are declared before the multi handle, so they are still open while it is cleaned up.
+  Fd epoll_{epoll_create1(EPOLL_CLOEXEC)};
+  Fd timer_{timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};
+  Multi multi_{curl_multi_init()};
+  std::vector<std::coroutine_handle<>> ready_;
+  int tasks_ = 0;  // spawned and not finished
+};
+
+struct Response {
+  long status = 0;  // 0 when the transfer failed
+  std::string body;
+};
+
+// `co_await Fetch(loop, url)`: the awaiter adds a transfer to the loop's multi handle and suspends
+// the coroutine; the loop resumes it when curl reports the transfer done. The awaiter lives in
+// the coroutine's frame until then, so curl can keep a pointer to it (CURLOPT_PRIVATE).
+class FetchOp {
+ public:
+  FetchOp(Loop& loop, std::string url) : loop_(loop), url_(std::move(url)) {}
+  FetchOp(const FetchOp&) = delete;
+  FetchOp& operator=(const FetchOp&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> waiter) {
+    waiter_ = waiter;
+    curl_easy_setopt(easy_.get(), CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(easy_.get(), CURLOPT_WRITEFUNCTION, tutorial::AppendToString);
+    curl_easy_setopt(easy_.get(), CURLOPT_WRITEDATA, &response_.body);
+    curl_easy_setopt(easy_.get(), CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(easy_.get(), CURLOPT_PRIVATE, this);
+    // false resumes the coroutine at once: a transfer curl refused is a failed fetch (status 0).
+    return curl_multi_add_handle(loop_.multi(), easy_.get()) == CURLM_OK;
+  }
+  Response await_resume() { return std::move(response_); }
+
+  // Called by the loop once curl has finished the transfer.
+  void Done(CURLcode result) {
+    curl_multi_remove_handle(loop_.multi(), easy_.get());
+    if (result == CURLE_OK) curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &response_.status);
+    loop_.Schedule(waiter_);
+  }
+
+ private:
+  Loop& loop_;
+  std::string url_;
+  Easy easy_{curl_easy_init()};
+  Response response_;
+  std::coroutine_handle<> waiter_;
+};
+
+FetchOp Fetch(Loop& loop, std::string url) { return FetchOp(loop, std::move(url)); }
+
+void Loop::FinishTransfers() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;  // copy both: remove_handle frees the message
+    const CURLcode result = msg->data.result;
+    void* op = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &op);
+    static_cast<FetchOp*>(op)->Done(result);
+  }
+}
+
+// [tutorial:semaphore]
+// N permits shared by the coroutines of one loop; a coroutine that finds none free is suspended,
+// not its thread. Waiters are served in order of arrival: a release hands the permit straight to
+// the oldest waiter (a newcomer cannot take it first) and *schedules* it on the loop rather than
+// resuming it inline, so giving a permit back never runs another task on the giver's stack.
+class Semaphore {
+ public:
+  // One permit, given back when destroyed (on co_return, on an exception) or by Release().
+  class Permit {
+   public:
+    explicit Permit(Semaphore* sem) : sem_(sem) {}
+    Permit(Permit&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
+    ~Permit() { Release(); }
+    void Release() { if (sem_) std::exchange(sem_, nullptr)->GiveBack(); }
+
+   private:
+    Semaphore* sem_;
+  };
+  class AcquireOp {
+   public:
+    explicit AcquireOp(Semaphore& sem) : sem_(sem) {}
+    bool await_ready() noexcept {  // a free permit is taken without suspending
+      if (sem_.free_ == 0) return false;
+      --sem_.free_;
+      return true;
+    }
+    void await_suspend(std::coroutine_handle<> waiter) { sem_.waiters_.push_back(waiter); }
+    Permit await_resume() noexcept { return Permit(&sem_); }  // a waiter wakes up owning the permit
+
+   private:
+    Semaphore& sem_;
+  };
+
+  Semaphore(Loop& loop, int permits) : loop_(loop), free_(permits) {}
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+  AcquireOp Acquire() { return AcquireOp(*this); }
+
+ private:
+  void GiveBack() {
+    if (waiters_.empty()) {
+      ++free_;
+    } else {  // the permit changes hands without ever being free
+      loop_.Schedule(waiters_.front());
+      waiters_.pop_front();
+    }
+  }
+
+  Loop& loop_;
+  int free_;  // stays 0 while anyone waits
+  std::deque<std::coroutine_handle<>> waiters_;
+};
+// [/tutorial:semaphore]
+
+// The host part of a URL ("" if it has none).
+std::string HostOf(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
+  char* host = nullptr;
+  std::string out;
+  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    out = host;
+  }
+  curl_free(host);
+  return out;
+}
+
+// The crawl's state. Only coroutines on the loop thread touch it, so it needs no lock. It lives
+// in main() until after loop.Run() returns, which outlasts every task that refers to it.
+struct Crawl {
+  // The tutorial's site is one host, so a per-host limit below --concurrency would be all that
+  // ever applied; equal to it, the global limit is the one the report shows at work. A crawl of
+  // the web would set it far lower (a few connections per server).
+  Crawl(Loop& loop, const tutorial::Args& args)
+      : loop(loop), max_pages(args.max_pages), per_host(args.concurrency), global_limit(loop, args.concurrency) {}
+
+  Loop& loop;
+  const int max_pages, per_host;
+  Semaphore global_limit;                  // --concurrency: pages in flight in the whole crawl
+  std::map<std::string, Semaphore> hosts;  // per-host limits, made on first use (and kept)
+  std::unordered_set<std::string> seen;
+  int claimed = 0;  // pages claimed for fetching: the count --max-pages limits
+  int pages = 0, errors = 0;
+  int waiting = 0, most_waiting = 0;       // tasks waiting for their permits
+  int in_flight = 0, most_in_flight = 0;   // transfers running
+
+  void Discover(std::string url);
+  Semaphore& HostLimit(const std::string& url) { return hosts.try_emplace(HostOf(url), loop, per_host).first->second; }
+};
+
+// [tutorial:crawl]
+// One page, start to end. Permits come back however the coroutine ends.
+Task<void> CrawlPage(Crawl& crawl, std::string url) {
+  // The host's permit first: a task stuck behind a busy host then holds no global permit that a
+  // page of another host could use. Every task takes them in this order, so none can deadlock.
+  Semaphore::Permit host = co_await crawl.HostLimit(url).Acquire();
+  Semaphore::Permit page = co_await crawl.global_limit.Acquire();
+  --crawl.waiting;
+  crawl.most_in_flight = std::max(crawl.most_in_flight, ++crawl.in_flight);
+  const Response r = co_await Fetch(crawl.loop, url);
+  --crawl.in_flight;
+  host.Release();  // the host is done with; the global permit is held until the page is
+  ++crawl.pages;
+  if (r.status != 200) {
+    ++crawl.errors;
+    co_return;
+  }
+  for (std::string& link : tutorial::ExtractLinks(r.body, url)) crawl.Discover(std::move(link));
+}
+
+void Crawl::Discover(std::string url) {
+  // A page counts when it is claimed, not when it is fetched: with many pages in flight, counting
+  // at the end would let more than --max-pages start.
+  if (claimed == max_pages || !seen.insert(url).second) return;
+  ++claimed;
+  most_waiting = std::max(most_waiting, ++waiting);
+  loop.Spawn(CrawlPage(*this, std::move(url)));  // at once: the semaphores decide when it runs
+}
+// [/tutorial:crawl]
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const tutorial::Args args = tutorial::ParseArgs(argc, argv);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  {
+    Loop loop;
+    Crawl crawl(loop, args);
+    const double start = tutorial::NowSeconds();
+    crawl.Discover(args.start_url);
+    loop.Run();
+    std::printf("most transfers in flight: %d (limit %d, per host %d), most tasks waiting for a permit: %d\n",
+                crawl.most_in_flight, args.concurrency, crawl.per_host, crawl.most_waiting);
+    tutorial::PrintReport(crawl.pages, crawl.errors, tutorial::NowSeconds() - start);
+  }
+  curl_global_cleanup();
+  return 0;
+}
