@@ -373,6 +373,10 @@ std::string VsUsageError(const BenchOptions& o) {
   if (!o.vs_commands.empty() && !o.url.empty()) {
     return "--vs needs bench's own site (no URL): its pages are counted by that server";
   }
+  for (const std::string& command : o.vs_commands) {
+    // Bench's site is on a port chosen at run time: a command without {url} cannot be crawling it.
+    if (command.find("{url}") == std::string::npos) return "--vs '" + command + "' has no {url}: it would not crawl bench's site";
+  }
   return "";
 }
 

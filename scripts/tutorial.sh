@@ -55,16 +55,21 @@ serve() {
   [ -s "$work/$name.url" ] || { echo "tutorial: fanout serve did not start" >&2; exit 1; }
 }
 
-# run NAME SITE COMMAND...: runs COMMAND (with {url} replaced by SITE's URL), keeps what it printed
-# for <!-- output:NAME --> and shows the command with $URL in place of the address.
+# run NAME SITE COMMAND...: runs COMMAND (with {url} replaced by SITE's URL; SITE "-": left as it
+# is), keeps what it printed for <!-- output:NAME --> and shows the command with $URL in place of
+# the address.
 run() {
   local name="$1" site="$2"
   shift 2
-  local url args=() shown="\$"
-  url="$(head -n 1 "$work/$site.url")"
+  local url="{url}" args=() shown="\$"
+  [ "$site" = - ] || url="$(head -n 1 "$work/$site.url")"
   for a in "$@"; do
     args+=("${a//\{url\}/$url}")
-    shown+=" ${a//\{url\}/\$URL}"
+    if [ "$site" = - ]; then
+      case "$a" in *" "*) shown+=" '$a'" ;; *) shown+=" $a" ;; esac
+    else
+      shown+=" ${a//\{url\}/\$URL}"
+    fi
   done
   echo "== $name: ${shown:2}" >&2
   printf '%s\n' "$shown" >"$work/$name.out"
@@ -93,7 +98,7 @@ run step2_heavy heavy "$STEPS/step2_threads" {url} --concurrency 16
 run python_blocking slow /usr/bin/python3 samples/python/crawl_blocking.py {url}
 run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
 run crawl slow "$FANOUT" crawl {url} --concurrency 16 --db "$work/tutorial.db"
-run bench slow "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
+run bench - "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
   --sync-pages "$vs_pages" \
   --vs "/usr/bin/python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
   --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}"

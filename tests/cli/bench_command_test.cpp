@@ -160,7 +160,7 @@ TEST(BenchCommand, VsCommandRunsOncePerConcurrencyLevelInAFreshOutdir) {
 TEST(BenchCommand, FailingVsCommandIsShownWithItsStatus) {
   test::TempDir dir;
   test::ProcessResult r = test::RunProcess(
-      TinyBench({"--vs", "echo 'no such site' >&2; exit 3", "--vs-name", "broken", "--json", dir.File("b.json")}),
+      TinyBench({"--vs", ": {url}; echo 'no such site' >&2; exit 3", "--vs-name", "broken", "--json", dir.File("b.json")}),
       60000);
   EXPECT_EQ(r.exit_code, 1) << r.err;  // after printing everything
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nbroken +- +0 .* exit 3\n"))) << r.out;
@@ -178,7 +178,7 @@ TEST(BenchCommand, VsCommandPastItsTimeoutIsKilledWithItsChildren) {
   // The shell waits on a background sleep: killing the shell alone would leave the sleep running.
   const auto started = std::chrono::steady_clock::now();
   test::ProcessResult r = test::RunProcess(
-      TinyBench({"--vs", "sleep 30 & echo $! > " + pid_file + "; wait", "--vs-timeout", "1", "--json",
+      TinyBench({"--vs", ": {url}; sleep 30 & echo $! > " + pid_file + "; wait", "--vs-timeout", "1", "--json",
                  dir.File("b.json")}),
       25000);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -220,7 +220,12 @@ TEST(BenchCommand, BadVsOptionsAreUsageErrors) {
   EXPECT_EQ(url.exit_code, 2);
   EXPECT_NE(url.err.find("--vs needs bench's own site"), std::string::npos) << url.err;
 
-  test::ProcessResult timeout = test::RunProcess({FANOUT_BINARY, "bench", "--vs", "true", "--vs-timeout", "0"});
+  // Bench's site is on a port chosen at run time: a command that does not take {url} is a mistake.
+  test::ProcessResult no_url = test::RunProcess({FANOUT_BINARY, "bench", "--vs", "wget2 -r http://127.0.0.1:8080/"});
+  EXPECT_EQ(no_url.exit_code, 2);
+  EXPECT_NE(no_url.err.find("has no {url}"), std::string::npos) << no_url.err;
+
+  test::ProcessResult timeout = test::RunProcess({FANOUT_BINARY, "bench", "--vs", "true {url}", "--vs-timeout", "0"});
   EXPECT_EQ(timeout.exit_code, 2);
 }
 
