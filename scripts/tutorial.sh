@@ -81,7 +81,8 @@ serve slow --synthetic "$pages" --links 10 --page-bytes 10000 --latency "$latenc
 serve heavy --synthetic "$cpu_pages" --links 10 --page-bytes 200000
 printf '%s cores: %s; %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" \
   "$(date -u +%Y-%m-%d)" >"$work/machine.out"
-echo "site: $pages pages of about 10 kB, 10 links each, ${latency} ms latency (fanout serve --synthetic $pages --latency $latency)" >>"$work/machine.out"
+echo "slow site: $pages pages of about 10 kB, 10 links each, ${latency} ms latency (fanout serve --synthetic $pages --page-bytes 10000 --latency $latency)" >>"$work/machine.out"
+echo "heavy site: $cpu_pages pages of about 200 kB, 10 links each, no latency (fanout serve --synthetic $cpu_pages --page-bytes 200000)" >>"$work/machine.out"
 
 run step1 slow "$STEPS/step1_blocking" {url}
 run step2_1 slow "$STEPS/step2_threads" {url} --concurrency 1
@@ -97,7 +98,8 @@ run step7_heavy heavy "$STEPS/step7_pool" {url} --concurrency 16
 run step2_heavy heavy "$STEPS/step2_threads" {url} --concurrency 16
 run python_blocking slow /usr/bin/python3 samples/python/crawl_blocking.py {url}
 run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
-run crawl slow "$FANOUT" crawl {url} --concurrency 16 --db "$work/tutorial.db"
+run python_asyncio_heavy heavy /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
+run crawl slow "$FANOUT" crawl {url} --concurrency 16 --per-host 16 --db "$work/tutorial.db"
 run bench - "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
   --sync-pages "$vs_pages" \
   --vs "/usr/bin/python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
@@ -116,7 +118,7 @@ runs = [("step1", "slow", "1 blocking fetch at a time", 1), ("step2", "slow", "2
         ("step6", "slow", "6 semaphores", 16), ("step7", "slow", "7 thread pool", 16),
         ("python_blocking", "slow", "Python, requests", 1), ("python_asyncio", "slow", "Python, asyncio + aiohttp", 16),
         ("step2_heavy", "heavy", "2 threads", 16), ("step3_heavy", "heavy", "3 curl multi, one thread", 16),
-        ("step7_heavy", "heavy", "7 thread pool", 16)]
+        ("step7_heavy", "heavy", "7 thread pool", 16), ("python_asyncio_heavy", "heavy", "Python, asyncio + aiohttp", 16)]
 report = re.compile(r"pages: (\d+)  errors: (\d+)  seconds: ([0-9.]+)  pages/s: ([0-9.]+)")
 rows, base = [], {}
 for name, site, what, conc in runs:
