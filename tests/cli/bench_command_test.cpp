@@ -160,7 +160,7 @@ TEST(BenchCommand, VsCommandRunsOncePerConcurrencyLevelInAFreshOutdir) {
 TEST(BenchCommand, FailingVsCommandIsShownWithItsStatus) {
   test::TempDir dir;
   test::ProcessResult r = test::RunProcess(
-      TinyBench({"--vs", ": {url}; echo 'no such site' >&2; exit 3", "--vs-name", "broken", "--json", dir.File("b.json")}),
+      TinyBench({"--vs", "echo 'no such site' >&2; exit 3 # {url}", "--vs-name", "broken", "--json", dir.File("b.json")}),
       60000);
   EXPECT_EQ(r.exit_code, 1) << r.err;  // after printing everything
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nbroken +- +0 .* exit 3\n"))) << r.out;
@@ -178,7 +178,7 @@ TEST(BenchCommand, VsCommandPastItsTimeoutIsKilledWithItsChildren) {
   // The shell waits on a background sleep: killing the shell alone would leave the sleep running.
   const auto started = std::chrono::steady_clock::now();
   test::ProcessResult r = test::RunProcess(
-      TinyBench({"--vs", ": {url}; sleep 30 & echo $! > " + pid_file + "; wait", "--vs-timeout", "1", "--json",
+      TinyBench({"--vs", "sleep 30 & echo $! > " + pid_file + "; wait # {url}", "--vs-timeout", "1", "--json",
                  dir.File("b.json")}),
       25000);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
