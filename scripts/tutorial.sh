@@ -100,11 +100,16 @@ run python_blocking slow /usr/bin/python3 samples/python/crawl_blocking.py {url}
 run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
 run python_asyncio_heavy heavy /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
 run crawl slow "$FANOUT" crawl {url} --concurrency 16 --per-host 16 --db "$work/tutorial.db"
+# wget2, if installed, joins the comparison (it is not a dependency).
+others=()
+if command -v wget2 >/dev/null; then
+  others=(--vs "wget2 --quiet --recursive --level=inf --no-parent --max-threads={concurrency} -P {outdir} {url}" --vs-name wget2)
+fi
 run bench - "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
   --sync-pages "$vs_pages" \
   --vs "/usr/bin/python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
-  --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}"
-# The bench's command line names its own site, not $URL: show it as run.
+  --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}" "${others[@]}"
+# The crawl's database was in a temporary directory: show its name alone.
 sed -i "s|$work/tutorial.db|tutorial.db|" "$work/crawl.out"
 
 /usr/bin/python3 - "$output" "$work" <<'PY'
