@@ -7,17 +7,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <map>
-#include <regex>
 #include <string>
 
+#include "tests/support/sample_crawler.h"
 #include "tests/support/subprocess.h"
 #include "testsite/server.h"
 
 namespace fanout::test {
 namespace {
 
-constexpr uint64_t kSitePages = 60;
 // Debian's interpreter, not the first python3 on PATH: another one (pyenv's, a venv's) does not
 // see the modules Debian's packages install.
 constexpr const char* kPython = "/usr/bin/python3";
@@ -30,25 +28,6 @@ struct Sample {
 
 // gtest prints a parameter of a failed test with this, not as bytes.
 void PrintTo(const Sample& sample, std::ostream* os) { *os << sample.script; }
-
-struct Report {
-  int pages = -1, errors = -1;
-};
-
-// The last line of stdout, which must be the report: "pages: N  errors: E  seconds: S  pages/s: R".
-Report ReadReport(const std::string& out) {
-  static const std::regex line(R"(pages: (\d+)  errors: (\d+)  seconds: [0-9]+\.[0-9]{3}  pages/s: [0-9]+\.[0-9])");
-  std::string last = out;
-  while (!last.empty() && last.back() == '\n') last.pop_back();
-  last = last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
-  Report r;
-  std::smatch m;
-  if (std::regex_match(last, m, line)) {
-    r.pages = std::stoi(m[1]);
-    r.errors = std::stoi(m[2]);
-  }
-  return r;
-}
 
 // Success, or a failure that names the Debian package to install.
 ::testing::AssertionResult PythonCanImport(const Sample& sample) {
@@ -69,13 +48,8 @@ class PythonSample : public ::testing::TestWithParam<Sample> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(PythonCanImport(GetParam()));
-    testsite::ServerOptions o;
-    o.synthetic = testsite::SyntheticOptions{.pages = kSitePages, .links = 8, .page_bytes = 2000, .seed = 7};
-    o.latency_ms = 5;
-    auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server.value());
-    server_->Start();
+    server_ = ServeSampleSite();
+    ASSERT_TRUE(server_);
   }
   void TearDown() override {
     if (server_) server_->Stop();
@@ -93,26 +67,23 @@ class PythonSample : public ::testing::TestWithParam<Sample> {
 TEST_P(PythonSample, CrawlsEveryPageOfTheSiteOnce) {
   ProcessResult run = Crawl({server_->url(), "--max-pages", "1000", "--concurrency", "8"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const Report report = ReadReport(run.out);
-  EXPECT_EQ(report.pages, static_cast<int>(kSitePages)) << run.out;
+  const CrawlReport report = ReadCrawlReport(run.out);
+  EXPECT_EQ(report.pages, static_cast<int>(kSampleSitePages)) << run.out;
   EXPECT_EQ(report.errors, 0) << run.out;
-  std::map<std::string, int> fetched;
-  for (const testsite::LogEntry& e : server_->log()) ++fetched[e.target];
-  EXPECT_EQ(fetched.size(), kSitePages);
-  for (const auto& [target, times] : fetched) EXPECT_EQ(times, 1) << target << " fetched " << times << " times";
+  ExpectEachPageFetchedOnce(*server_);
 }
 
 TEST_P(PythonSample, StopsAtMaxPages) {
   ProcessResult run = Crawl({server_->url(), "--max-pages", "10", "--concurrency", "4"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(ReadReport(run.out).pages, 10) << run.out;
+  EXPECT_EQ(ReadCrawlReport(run.out).pages, 10) << run.out;
   EXPECT_EQ(server_->stats().requests, 10u);
 }
 
 TEST_P(PythonSample, CountsAMissingPageAsAnError) {
   ProcessResult run = Crawl({server_->url() + "no-such-page.html"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const Report report = ReadReport(run.out);
+  const CrawlReport report = ReadCrawlReport(run.out);
   EXPECT_EQ(report.pages, 1) << run.out;
   EXPECT_EQ(report.errors, 1) << run.out;
 }
