@@ -415,8 +415,7 @@ Task<void> Crawler::ReportProgress(std::function<void(const CrawlProgress&)> pro
 
 void Crawler::Summarise(CrawlSummary& s, double wall) {
   s = summary_;
-  SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, s);
-  s.max_queued_on_disk = frontier_.max_on_disk();
+  SummariseRun(samples_, meter_, options_, wall, s);
   PoolStats pool = pool_.stats();
   LoopStats loop = loop_.stats();
   s.max_pages_in_progress = max_active_;

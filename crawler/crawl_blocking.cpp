@@ -346,8 +346,7 @@ Status BlockingCrawler::Run(const std::vector<std::string>& sitemap_seeds, Crawl
   const double wall = SecondsSince(started_);
   std::lock_guard lock(mu_);
   summary = summary_;
-  SummariseRun(samples_, meter_, options_, frontier_.queued(), wall, summary);
-  summary.max_queued_on_disk = frontier_.max_on_disk();
+  SummariseRun(samples_, meter_, options_, wall, summary);
   summary.per_host_bound = host_waits_ > 0 && options_.per_host < workers_;
   summary.threads = workers_;
   summary.max_pages_in_progress = workers_;

@@ -321,12 +321,11 @@ double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + stat
 
 }  // namespace
 
-void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, size_t queued_left,
-                  double wall, CrawlSummary& s) {
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, double wall,
+                  CrawlSummary& s) {
   s.fetch_seconds = PercentilesOf(samples.fetch);
   s.parse_seconds = PercentilesOf(samples.parse);
   meter.Report(wall, s);
-  s.queued_left = queued_left;
   s.wall_seconds = wall;
   s.pages_per_second = wall > 0 ? static_cast<double>(s.pages) / wall : 0;
   s.bytes_per_second = wall > 0 ? static_cast<double>(s.bytes) / wall : 0;

@@ -166,8 +166,9 @@ class InFlightMeter {
 };
 
 // Fills the summary's figures that every mode computes alike: percentiles, fan-out, throughput,
-// the limits asked for, queue left and mean parse time.
-void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, size_t queued_left,
-                  double wall, CrawlSummary& summary);
+// the limits asked for and mean parse time. (What is left queued is Crawl's to say, once the store
+// has settled the last unsure links.)
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, double wall,
+                  CrawlSummary& summary);
 
 }  // namespace fanout
