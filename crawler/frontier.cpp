@@ -37,8 +37,9 @@ bool Frontier::AddSeed(const std::string& url) {
   if (std::find(seed_authorities_.begin(), seed_authorities_.end(), authority) == seed_authorities_.end()) {
     seed_authorities_.push_back(authority);
   }
-  if (seen_.Check(url) == SeenFilter::Answer::kSeen) return false;
-  seen_.Insert(url);
+  const uint64_t fingerprint = UrlSet::Fingerprint(url);
+  if (seen_.Check(fingerprint) == SeenFilter::Answer::kSeen) return false;
+  seen_.Insert(fingerprint);
   Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
 }
@@ -71,12 +72,13 @@ bool Frontier::InScope(const std::string& url) const {
 }
 
 Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::string& parent, Source source) {
-  const SeenFilter::Answer seen = seen_.Check(url);
+  const uint64_t fingerprint = UrlSet::Fingerprint(url);
+  const SeenFilter::Answer seen = seen_.Check(fingerprint);
   if (seen == SeenFilter::Answer::kSeen) return Verdict::kDuplicate;
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
   if (Excluded(url)) return Verdict::kExcluded;
-  seen_.Insert(url);
+  seen_.Insert(fingerprint);
   if (source == Source::kLink) {
     if (seen == SeenFilter::Answer::kUnsure) {
       ++unsure_;

@@ -48,14 +48,12 @@ bool SeenFilter::MayContain(uint64_t f) const {
   return false;
 }
 
-SeenFilter::Answer SeenFilter::Check(std::string_view url) const {
-  const uint64_t f = UrlSet::Fingerprint(url);
+SeenFilter::Answer SeenFilter::Check(uint64_t f) const {
   if (recent_.contains(f)) return Answer::kSeen;
   return MayContain(f) ? Answer::kUnsure : Answer::kNew;
 }
 
-void SeenFilter::Insert(std::string_view url) {
-  const uint64_t f = UrlSet::Fingerprint(url);
+void SeenFilter::Insert(uint64_t f) {
   if (recent_.size() >= options_.recent_capacity) recent_.clear();
   recent_.insert(f);
   if (MayContain(f)) return;  // its bits are set already, and bits are never cleared

@@ -34,8 +34,11 @@ class SeenFilter {
 
   explicit SeenFilter(SeenFilterOptions options = {});
 
-  Answer Check(std::string_view url) const;
-  void Insert(std::string_view url);
+  Answer Check(std::string_view url) const { return Check(UrlSet::Fingerprint(url)); }
+  void Insert(std::string_view url) { Insert(UrlSet::Fingerprint(url)); }
+  // The same by fingerprint (UrlSet::Fingerprint): a caller that checks and then inserts hashes once.
+  Answer Check(uint64_t fingerprint) const;
+  void Insert(uint64_t fingerprint);
 
   size_t memory_bytes() const;
   size_t layers() const { return layers_.size(); }
