@@ -21,6 +21,19 @@ Result<std::vector<std::string>> SeedsOf(const std::string& json) {
   return out;
 }
 
+// Runs `sql` with ?1 bound to `run_id` and calls `each` on every row.
+Status ForEachRow(SqliteDb& db, const char* sql, int64_t run_id, const std::function<void(SqliteStmt&)>& each) {
+  Result<SqliteStmt> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run_id);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    each(*stmt);
+  }
+}
+
 }  // namespace
 
 Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) {
@@ -62,16 +75,8 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
     if (!seeds.ok()) return seeds.status();
     state.seeds = *seeds;
   }
-  auto collect = [&](const char* sql, auto&& each) -> Status {
-    Result<SqliteStmt> stmt = db->Prepare(sql);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, run_id);
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return Status::Ok();
-      each(*stmt);
-    }
+  auto collect = [&](const char* sql, const std::function<void(SqliteStmt&)>& each) {
+    return ForEachRow(*db, sql, run_id, each);
   };
   FANOUT_RETURN_IF_ERROR(collect("SELECT url, final_url FROM pages WHERE run_id = ?1", [&](SqliteStmt& s) {
     ++state.pages;
@@ -93,16 +98,8 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
 Status ForEachFollowedLink(const std::string& path, int64_t run_id, const std::function<void(std::string_view)>& each) {
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
-  Result<SqliteStmt> stmt =
-      db->Prepare("SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run_id);
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    each(stmt->ColumnText(0));
-  }
+  return ForEachRow(*db, "SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0",
+                    run_id, [&](SqliteStmt& s) { each(s.ColumnText(0)); });
 }
 
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
