@@ -121,6 +121,7 @@ class Crawler {
   Task<RedirectVerdict> Judge(std::string target);
   Task<FetchResponse> Transfer(FetchRequest request);
   Task<void> Keep(std::function<Status()> write);
+  void Kept(const Status& stored);  // what a store call returned: an error stops the crawl
   Host& HostOf(std::string_view authority);
   void MaybeFinish() {
     if (dispatch_done_ && active_ == 0) loop_.Stop();  // leaves nothing but the progress reporter
@@ -219,7 +220,10 @@ Task<FetchResponse> Crawler::Transfer(FetchRequest request) {
 
 Task<void> Crawler::Keep(std::function<Status()> write) {
   // The store's calls only queue, but may wait for room in its queue: not on the loop thread.
-  Status stored = co_await pool_.Run(std::move(write));
+  Kept(co_await pool_.Run(std::move(write)));
+}
+
+void Crawler::Kept(const Status& stored) {
   if (!stored.ok() && store_error_.ok()) {
     store_error_ = stored;
     stopping_ = true;  // nothing more can be kept: stop fetching
@@ -356,11 +360,15 @@ Task<void> Crawler::VisitPage(const FrontierItem& item) {
   }
   std::string().swap(response.body);  // the body is done with: free it before waiting on the store
 
+  // Room in the store first, off the loop; then the links are decided and the page queued in one
+  // step on the loop, so the writer sees pages in the order their links were decided (it settles
+  // unsure links in that order: see frontier.h).
+  Result<double> room = co_await pool_.Run([&] { return store_.WaitForRoom(); });
   std::vector<LinkRecord> links =
       DecideLinks(std::move(candidates), fetch.url(), item.depth, options_, frontier_, summary_.skipped_by_reason);
   wakeup_.Notify();
   CountPage(record, links.size(), summary_, samples_);
-  co_await Keep([&] { return store_.AddPage(std::move(record), std::move(links)); });
+  Kept(room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room) : room.status());
 }
 
 Task<size_t> Crawler::Refill() {

@@ -66,6 +66,7 @@ class BlockingCrawler {
   void TakeTurn(Host& host, std::unique_lock<std::mutex>& lock);
   FetchResponse Transfer(const FetchRequest& request, BlockingFetcher& fetcher, std::unique_lock<std::mutex>& lock);
   void Keep(const std::function<Status()>& write, std::unique_lock<std::mutex>& lock);
+  void Kept(const Status& stored);  // what a store call returned: an error stops the crawl; REQUIRES: mu_
 
   const CrawlOptions& options_;
   Frontier& frontier_;  // guarded by mu_
@@ -170,6 +171,10 @@ void BlockingCrawler::Keep(const std::function<Status()>& write, std::unique_loc
   lock.unlock();
   Status stored = write();
   lock.lock();
+  Kept(stored);
+}
+
+void BlockingCrawler::Kept(const Status& stored) {
   if (!stored.ok() && store_error_.ok()) {
     store_error_ = stored;
     stopping_ = true;
@@ -270,6 +275,9 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
   std::vector<LinkCandidate> candidates;
   if (parse) candidates = ParsePage(fetch.url(), response, options_, record);
   std::string().swap(response.body);
+  // Room in the store outside the lock; then the links are decided and the page queued under it,
+  // so the writer sees pages in the order their links were decided (see frontier.h).
+  Result<double> room = store_.WaitForRoom();
   lock.lock();
 
   if (parse) ++summary_.parsed_pages;
@@ -277,7 +285,7 @@ void BlockingCrawler::CrawlPage(FrontierItem item, BlockingFetcher& fetcher, std
       DecideLinks(std::move(candidates), fetch.url(), item.depth, options_, frontier_, summary_.skipped_by_reason);
   CountPage(record, links.size(), summary_, samples_);
   changed_.notify_all();
-  Keep([&] { return store_.AddPage(std::move(record), std::move(links)); }, lock);
+  Kept(room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room) : room.status());
 }
 
 void BlockingCrawler::Worker(CURLSH* share) {

@@ -14,7 +14,9 @@
 // with Restore, when the queue here runs low. When the filter cannot tell whether a link's URL was
 // seen, Offer answers kUnsure: the store's writer, which has every committed link and those of its
 // open batch, looks it up and records the link either as a duplicate or as queued in the database
-// (storage/store.h), and Settle brings the counts here up to date. The URLs fetched are kept
+// (storage/store.h), and Settle brings the counts here up to date. That is exact only if the
+// writer sees pages in the order their links were offered here: the crawl queues each page with
+// the store (Store::AddPageNow) in the same step as it offers the page's links. The URLs fetched are kept
 // exactly (fingerprints, url_set.h), so that none is fetched twice: that set grows with the pages
 // fetched (--max-pages), not with the frontier.
 //

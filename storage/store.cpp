@@ -194,6 +194,8 @@ class Store::Impl {
   Result<int64_t> BeginRun(const RunInfo& info);
   Status ResumeRun(int64_t run_id);
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+  Result<double> WaitForRoom();
+  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited);
   Status AddSkip(SkipRecord skip);
   Status AddRobots(RobotsRecord robots);
   Status Flush();
@@ -215,7 +217,8 @@ class Store::Impl {
     Clock::time_point deadline;
   };
 
-  Status Enqueue(Item item);  // a page or a row, under backpressure
+  Status Enqueue(Item item, bool wait = true);  // a page or a row, under backpressure unless !wait
+  double WaitForRoomLocked(std::unique_lock<std::mutex>& lock);  // seconds waited
   Status RunOnWriter(std::function<Status()> fn);
   Status WaitDone(uint64_t seq, std::unique_lock<std::mutex>& lock);
 
@@ -275,6 +278,14 @@ Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return Enqueue(std::move(item));
 }
 
+Status Store::Impl::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited) {
+  Item item;
+  item.page = std::move(page);
+  item.links = std::move(links);
+  item.backpressure_seconds = waited;
+  return Enqueue(std::move(item), false);
+}
+
 Status Store::Impl::AddSkip(SkipRecord skip) {
   Item item;
   item.row = [skip = std::move(skip)](Connection& c, int64_t run_id, StoreStats& counts) {
@@ -309,19 +320,29 @@ Status Store::Impl::AddRobots(RobotsRecord robots) {
   return Enqueue(std::move(item));
 }
 
-Status Store::Impl::Enqueue(Item item) {
+double Store::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& lock) {
+  // Backpressure: the caller waits here while the writer is queue_pages behind.
+  auto has_room = [&] { return queued_pages_ < options_.queue_pages || !error_.ok() || stopping_; };
+  if (has_room()) return 0;
+  const Clock::time_point start = Clock::now();
+  not_full_cv_.wait(lock, has_room);
+  return Seconds(Clock::now() - start);
+}
+
+Result<double> Store::Impl::WaitForRoom() {
+  std::unique_lock lock(mu_);
+  const double waited = WaitForRoomLocked(lock);
+  if (!error_.ok()) return error_;
+  if (stopping_) return Closed();
+  return waited;
+}
+
+Status Store::Impl::Enqueue(Item item, bool wait) {
   std::unique_lock lock(mu_);
   if (run_id_ == 0 && error_.ok() && !stopping_) {
     return Status::InvalidArgument("no run to add to: call BeginRun first");
   }
-  // Backpressure: the pool thread waits here while the writer is queue_pages behind.
-  double waited = 0;
-  auto has_room = [&] { return queued_pages_ < options_.queue_pages || !error_.ok() || stopping_; };
-  if (!has_room()) {
-    const Clock::time_point start = Clock::now();
-    not_full_cv_.wait(lock, has_room);
-    waited = Seconds(Clock::now() - start);
-  }
+  const double waited = wait ? WaitForRoomLocked(lock) : item.backpressure_seconds;
   if (!error_.ok()) return error_;
   if (stopping_) return Closed();
   if (run_id_ == 0) return Status::InvalidArgument("no run to add to: call BeginRun first");
@@ -711,6 +732,10 @@ Store::~Store() = default;  // ~Impl closes
 Result<int64_t> Store::BeginRun(const RunInfo& info) { return impl_->BeginRun(info); }
 Status Store::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return impl_->AddPage(std::move(page), std::move(links));
+}
+Result<double> Store::WaitForRoom() { return impl_->WaitForRoom(); }
+Status Store::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited) {
+  return impl_->AddPageNow(std::move(page), std::move(links), waited);
 }
 Status Store::ResumeRun(int64_t run_id) { return impl_->ResumeRun(run_id); }
 Status Store::AddSkip(SkipRecord skip) { return impl_->AddSkip(std::move(skip)); }

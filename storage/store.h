@@ -15,7 +15,8 @@
 // return that error, and pages still queued are dropped; everything committed before stays intact
 // and readable. Reopen the file to write again. Flush and Close always return, error or not.
 //
-// Thread rules: AddPage, Flush and stats() may be called from any threads at once. BeginRun and
+// Thread rules: AddPage, WaitForRoom, AddPageNow, Flush and stats() may be called from any threads
+// at once. BeginRun and
 // FinishRun belong to the crawl's control thread; pages added while one of them runs may land on
 // either side of it. Close may be called from any thread, any number of times; the destructor
 // requires that no other call is in progress.
@@ -165,6 +166,14 @@ class Store {
   // Errors: the latched writer error, so a caller can stop crawling; kInvalidArgument with no run
   // begun; kUnavailable after Close.
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
+
+  // For a caller that must queue its pages in an order of its own (a crawl queues them in the
+  // order it decided their links, so that the writer settles unsure links in that order too):
+  // WaitForRoom blocks as AddPage would and returns the seconds it waited (or the latched error);
+  // AddPageNow then queues without blocking, taking that wait as the page's. The queue may pass
+  // queue_pages by as many pages as there are such callers at once.
+  Result<double> WaitForRoom();
+  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited);
 
   // Queue a skipped URL or a robots.txt record, in the order of the pages around them. Blocking
   // and errors as for AddPage.

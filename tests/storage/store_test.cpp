@@ -646,14 +646,14 @@ TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
   auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000});
   ASSERT_TRUE(store);
   ASSERT_OK(store->BeginRun({"async", {"http://h/"}, ""}));
-  ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = true}}));
+  ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = true, .reason = ""}}));
   ASSERT_OK(store->FinishRun({}));
   Result<int64_t> run = store->BeginRun({"async", {"http://h/"}, ""});
   ASSERT_OK(run);
   auto unsure = [](const std::string& url) {
-    return LinkRecord{.to_url = url, .followed = true, .on_disk = true, .unsure = true};
+    return LinkRecord{.to_url = url, .followed = true, .reason = "", .on_disk = true, .unsure = true};
   };
-  ASSERT_OK(store->AddPage(Page("http://h/"), {LinkRecord{.to_url = "http://h/a", .followed = true}}));
+  ASSERT_OK(store->AddPage(Page("http://h/"), {LinkRecord{.to_url = "http://h/a", .followed = true, .reason = ""}}));
   // Same batch: /a is followed above, / is a page; /x was followed only by the other run.
   ASSERT_OK(store->AddPage(Page("http://h/a"), {unsure("http://h/a"), unsure("http://h/"), unsure("http://h/x")}));
   ASSERT_OK(store->Flush());
