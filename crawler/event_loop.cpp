@@ -125,10 +125,11 @@ void EventLoop::Spawn(Task<void> task) {
 }
 
 void EventLoop::Post(std::coroutine_handle<> h) {
-  {
-    std::lock_guard lock(remote_mu_);
-    remote_.push_back(h);
-  }
+  // The wake-up is written under the lock: once the loop can take `h`, this call is done with the
+  // loop. Written after the unlock, it could come after `h` resumed, finished the crawl and the
+  // loop was destroyed: a write to a closed (or reused) descriptor.
+  std::lock_guard lock(remote_mu_);
+  remote_.push_back(h);
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
