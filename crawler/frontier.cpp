@@ -6,8 +6,9 @@
 
 namespace fanout {
 
-Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t window, SeenFilterOptions seen) {
-  Frontier f;
+Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t window, SeenFilterOptions seen,
+                                  HostLimits limits) {
+  Frontier f(limits);
   f.seen_ = SeenFilter(seen);
   f.max_depth_ = max_depth;
   f.window_ = window;
@@ -45,14 +46,8 @@ bool Frontier::AddSeed(const std::string& url) {
 }
 
 void Frontier::Push(FrontierItem item) {
-  auto [it, added] = hosts_.try_emplace(std::string(AuthorityOf(item.url)));
-  HostQueue& host = it->second;
-  if (added) host.served = ++pops_;  // a new host queues behind those already waiting
-  const auto depth = static_cast<size_t>(item.depth);
-  if (host.by_depth.size() <= depth) host.by_depth.resize(depth + 1);
-  host.lowest = host.queued == 0 ? depth : std::min(host.lowest, depth);
-  host.by_depth[depth].push_back(std::move(item));
-  ++host.queued;
+  const HostScheduler::HostId host = hosts_->Intern(OriginOf(item.url));
+  hosts_->Push(host, std::move(item));
   ++queued_;
 }
 
@@ -134,27 +129,22 @@ Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
   return Verdict::kQueued;
 }
 
-std::optional<FrontierItem> Frontier::Pop(const std::function<bool(std::string_view authority)>& ready) {
+std::optional<FrontierItem> Frontier::Take(HostScheduler::HostId host) {
+  FrontierItem item = hosts_->TakeUrl(host);
+  --queued_;
+  if (!fetched_.insert(item.url)) return std::nullopt;  // a redirect already fetched it
+  return item;
+}
+
+std::optional<FrontierItem> Frontier::Pop() {
   while (true) {
-    // The ready host with the shallowest URL; among equals, the one served least recently.
-    HostQueue* best = nullptr;
-    std::string_view best_authority;
-    for (auto& [authority, host] : hosts_) {
-      while (host.by_depth[host.lowest].empty()) ++host.lowest;  // queued > 0: it stops
-      if (best != nullptr && (host.lowest > best->lowest || (host.lowest == best->lowest && host.served >= best->served))) {
-        continue;
-      }
-      if (!ready(authority)) continue;
-      best = &host;
-      best_authority = authority;
-    }
-    if (best == nullptr) return std::nullopt;
-    FrontierItem item = std::move(best->by_depth[best->lowest].front());
-    best->by_depth[best->lowest].pop_front();
-    best->served = ++pops_;
-    --queued_;
-    if (--best->queued == 0) hosts_.erase(std::string(best_authority));
-    if (fetched_.insert(item.url)) return item;  // else a redirect already fetched it
+    const auto now = HostScheduler::Clock::now();
+    const HostScheduler::Pick pick = hosts_->Next(now, true);
+    if (pick.kind != HostScheduler::Pick::Kind::kUrl) return std::nullopt;
+    std::optional<FrontierItem> item = Take(pick.host);
+    hosts_->Start(pick.host, now);
+    hosts_->Finish(pick.host, now);
+    if (item) return item;
   }
 }
 

@@ -1,8 +1,8 @@
 // Frontier: which URLs the crawl will fetch, in what order, and why the others are not fetched.
 //
-// Breadth-first by depth: Pop() returns a URL of the lowest depth queued, among the hosts the
-// caller says are ready (politeness: a host at its --per-host limit waits while others go on);
-// hosts of equal depth take turns. Every URL is fetched
+// Breadth-first by depth: the URLs are queued per host in a HostScheduler (host_scheduler.h), which
+// says which host may go now (politeness: a host at its --per-host limit, or whose delay has not
+// passed, waits while the others go on); ready hosts of equal depth take turns. Every URL is fetched
 // at most once per run: Offer() deduplicates on the normalised URL, and a redirect's target is
 // claimed with ClaimRedirect, so that it is not fetched again (a queued copy is skipped by Pop). Offer() also checks scope (by default the seeds' hosts and ports; or
 // --allow-domain domains and their subdomains), --include/--exclude patterns and --max-depth.
@@ -20,7 +20,8 @@
 // exactly (fingerprints, url_set.h), so that none is fetched twice: that set grows with the pages
 // fetched (--max-pages), not with the frontier.
 //
-// Threads: loop thread only (no locking).
+// Threads: not thread-safe: the crawl's owner serialises calls (the loop thread in async mode, the
+// crawl's lock in the blocking modes).
 #pragma once
 
 #include <chrono>
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <optional>
 #include <regex>
@@ -37,6 +39,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "crawler/host_scheduler.h"
 #include "crawler/seen_filter.h"
 #include "crawler/url_set.h"
 #include "util/result.h"
@@ -49,13 +52,6 @@ struct ScopeOptions {
   std::vector<std::string> exclude = {};          // a URL matching one is skipped
 };
 
-struct FrontierItem {
-  std::string url;
-  int depth = 0;
-  std::string parent;  // the page it was found on; "" for a seed
-  std::chrono::steady_clock::time_point queued_at;
-};
-
 class Frontier {
  public:
   enum class Verdict { kQueued, kQueuedOnDisk, kUnsure, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
@@ -66,8 +62,9 @@ class Frontier {
   enum class Source { kLink, kOther };
 
   // Fails with kInvalidArgument for a malformed pattern. `window`: queued URLs held in memory at
-  // most (0: no limit).
-  static Result<Frontier> Create(ScopeOptions scope, int max_depth, size_t window = 0, SeenFilterOptions seen = {});
+  // most (0: no limit). `limits`: the hosts' politeness (default: none, no robots.txt).
+  static Result<Frontier> Create(ScopeOptions scope, int max_depth, size_t window = 0, SeenFilterOptions seen = {},
+                                 HostLimits limits = {});
 
   // Counts `url` as fetched (a resumed run's done URLs): it is never queued again.
   void MarkFetched(const std::string& url) {
@@ -87,9 +84,15 @@ class Frontier {
   // ClaimRedirect's verdict without the claim: to know whether a target is worth more checks.
   Verdict CheckRedirect(const std::string& url) const;
 
-  // The next URL of a host for which ready(authority) is true; nullopt when there is none.
-  std::optional<FrontierItem> Pop(const std::function<bool(std::string_view authority)>& ready);
-  std::optional<FrontierItem> Pop() { return Pop([](std::string_view) { return true; }); }
+  // The hosts, their queues and their politeness: the crawl asks hosts().Next() what may go.
+  HostScheduler& hosts() { return *hosts_; }
+  const HostScheduler& hosts() const { return *hosts_; }
+  // Takes the next URL of `host` (HostScheduler::Next said kUrl) for fetching: nullopt when a
+  // redirect has fetched it already (the caller asks Next again).
+  std::optional<FrontierItem> Take(HostScheduler::HostId host);
+  // The next URL in the scheduler's order, as a zero-time transfer (Start and Finish at once);
+  // nullopt when none may go now. For tools and tests that need no politeness.
+  std::optional<FrontierItem> Pop();
   // Takes back a URL that waits in the database (kQueuedOnDisk, a kUnsure found new, or one of
   // QueueOnDisk's).
   void Restore(FrontierItem item);
@@ -117,7 +120,7 @@ class Frontier {
   static const char* ReasonFor(Verdict v);
 
  private:
-  Frontier() = default;
+  explicit Frontier(HostLimits limits) : hosts_(std::make_unique<HostScheduler>(limits)) {}
   bool InScope(const std::string& url) const;
   bool Excluded(const std::string& url) const;  // by --include / --exclude
 
@@ -127,15 +130,8 @@ class Frontier {
   int max_depth_ = -1;
   SeenFilter seen_;  // offered, queued or fetched
   UrlSet fetched_;   // popped for fetching, or claimed by a redirect
-  struct HostQueue {
-    std::vector<std::deque<FrontierItem>> by_depth;
-    size_t lowest = 0;      // no queued item has a lower depth
-    size_t queued = 0;
-    uint64_t served = 0;    // when Pop last took from it: the least recent goes first among equals
-  };
   void Push(FrontierItem item);
-  std::unordered_map<std::string, HostQueue> hosts_;  // by authority; only hosts with queued URLs
-  uint64_t pops_ = 0;
+  std::unique_ptr<HostScheduler> hosts_;  // not movable: its heaps point back at it
   size_t queued_ = 0;   // in hosts_
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "crawler/page_work.h"
+#include "crawler/page_content.h"
 #include "crawler/retry.h"
 #include "crawler/url.h"
 

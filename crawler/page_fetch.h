@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "crawler/crawl.h"
+#include "crawler/crawl_options.h"
 #include "crawler/fetch.h"
-#include "storage/store.h"
+#include "storage/records.h"
 
 namespace fanout {
 

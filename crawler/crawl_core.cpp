@@ -1,0 +1,336 @@
+#include "crawler/crawl_core.h"
+
+#include <algorithm>
+
+#include "crawler/page_content.h"
+#include "crawler/sitemap_walk.h"
+#include "crawler/url.h"
+
+namespace fanout {
+namespace {
+
+// Counts a procedure as work in progress until it ends, however it ends.
+class WorkGuard {
+ public:
+  WorkGuard(std::function<void()> end) : end_(std::move(end)) {}  // NOLINT
+  WorkGuard(const WorkGuard&) = delete;
+  WorkGuard& operator=(const WorkGuard&) = delete;
+  ~WorkGuard() { end_(); }
+
+ private:
+  std::function<void()> end_;
+};
+
+}  // namespace
+
+CrawlCore::CrawlCore(const CrawlOptions& options, Frontier& frontier, Store& store, int64_t run_id,
+                     const SpillCursor& spill_cursor)
+    : options_(options),
+      frontier_(frontier),
+      hosts_(frontier.hosts()),
+      store_(store),
+      meter_(options.concurrency),
+      run_id_(run_id),
+      spill_cursor_(spill_cursor) {}
+
+bool CrawlCore::RefillWanted() const {
+  if (!frontier_.wants_refill() || refilling_) return false;
+  // Pages stored since the last empty read may have committed more; with nothing in progress,
+  // everything is in the store's hands and one more read finds it all.
+  return empty_refill_pages_ != summary_.pages || (active_ == 0 && !empty_refill_idle_);
+}
+
+CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_only) {
+  while (true) {
+    if (stopping_) return {.kind = Work::Kind::kDone};
+    const bool page_budget = options_.max_pages <= 0 || dispatched_ < options_.max_pages;
+    const CrawlClock::time_point now = CrawlClock::now();
+    const HostScheduler::Pick pick = hosts_.Next(now, page_slot && page_budget && !turns_only);
+    switch (pick.kind) {
+      case HostScheduler::Pick::Kind::kRobots:
+        hosts_.SetRobotsFetching(pick.host, now);
+        hosts_.Start(pick.host, now);
+        ++active_;
+        return {.kind = Work::Kind::kRobots, .host = pick.host};
+      case HostScheduler::Pick::Kind::kWaiter: {
+        Turn* turn = static_cast<Turn*>(hosts_.TakeWaiter(pick.host));
+        waiting_.erase(turn);
+        hosts_.Start(pick.host, now);
+        turn->host = pick.host;
+        turn->held = true;
+        return {.kind = Work::Kind::kGranted, .host = pick.host, .turn = turn};
+      }
+      case HostScheduler::Pick::Kind::kUrl: {
+        std::optional<FrontierItem> item = frontier_.Take(pick.host);
+        if (!item) continue;  // a redirect fetched it already
+        if (const RobotsTxt* robots = hosts_.robots(pick.host)) {
+          RobotsVerdict verdict = robots->Check(PathAndQueryOf(item->url));
+          if (!verdict.allowed) {
+            SkipRecord skip = RobotsRefusal(*item, verdict, summary_);
+            waits.Keep([this, skip = std::move(skip)]() mutable { return store_.AddSkip(std::move(skip)); });
+            continue;
+          }
+        }
+        hosts_.Start(pick.host, now);
+        ++active_;
+        ++dispatched_;
+        return {.kind = Work::Kind::kPage, .host = pick.host, .item = std::move(*item)};
+      }
+      case HostScheduler::Pick::Kind::kNone: break;
+    }
+    if (turns_only) {
+      if (std::optional<CrawlClock::time_point> wake = hosts_.NextWake()) {
+        return {.kind = Work::Kind::kWaitUntil, .until = *wake};
+      }
+      return {.kind = Work::Kind::kWaitChange};
+    }
+    if (!page_budget) {  // at --max-pages: wait for what is in progress, then finish
+      return {.kind = active_ == 0 ? Work::Kind::kDone : Work::Kind::kWaitChange};
+    }
+    if (RefillWanted()) return {.kind = Work::Kind::kRefill};
+    const std::optional<CrawlClock::time_point> wake = hosts_.NextWake();
+    // Nothing in progress, no host to wake for and nothing more to read back: the crawl is over.
+    // What is still counted as queued then cannot be had (the store could not give it back).
+    if (active_ == 0 && !wake && !refilling_) return {.kind = Work::Kind::kDone};
+    if (frontier_.in_memory() > 0) ++host_waits_;
+    if (wake) return {.kind = Work::Kind::kWaitUntil, .until = *wake};
+    return {.kind = Work::Kind::kWaitChange};
+  }
+}
+
+Task<bool> CrawlCore::TakeTurn(Turn& turn, HostId host, CrawlWaits& waits) {
+  if (stopping_) co_return false;
+  turn.host = host;
+  turn.held = false;
+  hosts_.AddWaiter(host, &turn);
+  waiting_.insert(&turn);
+  waits.Changed();  // the dispatcher may grant it at once
+  co_await waits.AwaitTurn(turn);
+  co_return turn.held;
+}
+
+Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
+  meter_.Change(+1, frontier_.queued());
+  FetchResponse response = co_await waits.Transfer(turn, std::move(request));
+  meter_.Change(-1, frontier_.queued());
+  hosts_.Finish(turn.host, CrawlClock::now());
+  turn.held = false;
+  waits.Changed();  // the host, and a --concurrency permit, are free again
+  co_return response;
+}
+
+void CrawlCore::ReleaseTurn(Turn& turn, CrawlWaits& waits) {
+  waits.Release(turn);
+  hosts_.Finish(turn.host, CrawlClock::now());
+  turn.held = false;
+  waits.Changed();
+}
+
+void CrawlCore::EndWork(CrawlWaits& waits) {
+  --active_;
+  waits.Changed();
+}
+
+Task<void> CrawlCore::FetchRobots(HostId host, std::unique_ptr<Turn> turn, CrawlWaits& waits) {
+  WorkGuard work([&] { EndWork(waits); });
+  turn->host = host;
+  turn->held = true;
+  const std::string origin = hosts_.origin(host);
+  FetchRequest request = RobotsRequest(options_, origin);
+  FetchResponse response = co_await Transfer(*turn, std::move(request), waits);
+  ++summary_.robots_fetched;
+  RobotsRecord record;
+  record.fetched_at = UnixNow();
+  std::shared_ptr<const RobotsTxt> robots = robots_.Get(response, origin, options_, record);
+  if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
+  std::optional<double> crawl_delay;
+  if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
+  hosts_.SetRobots(host, std::move(robots), crawl_delay, CrawlClock::now());
+  waits.Keep([this, record = std::move(record)]() mutable { return store_.AddRobots(std::move(record)); });
+}
+
+Task<std::optional<RedirectVerdict>> CrawlCore::JudgeRedirect(std::string target, Turn& turn, CrawlWaits& waits) {
+  // Scope first: a host the crawl will not visit is not asked for its robots.txt.
+  if (Frontier::Verdict v = frontier_.CheckRedirect(target); v != Frontier::Verdict::kQueued) {
+    co_return RedirectVerdict{.follow = false, .reason = Frontier::ReasonFor(v), .detail = ""};
+  }
+  // The hop is a request to the target's host like any other: its robots.txt, its limits, its delay.
+  const HostId host = hosts_.Intern(OriginOf(target));
+  const CrawlClock::time_point asked = CrawlClock::now();
+  ++page_turn_waits_;
+  const bool held = co_await TakeTurn(turn, host, waits);
+  page_turn_wait_seconds_ += SecondsSince(asked);
+  if (!held) co_return std::nullopt;
+  RedirectVerdict verdict = fanout::JudgeRedirect(target, frontier_, hosts_.robots(host));
+  if (!verdict.follow) ReleaseTurn(turn, waits);
+  co_return verdict;
+}
+
+bool CrawlCore::ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, std::optional<SkipRecord>& skip) {
+  if (fetch.response().curl_code == CURLE_ABORTED_BY_CALLBACK) {
+    ++summary_.dropped;
+    return false;
+  }
+  fetch.Fill(record);
+  summary_.retries += fetch.retries();
+  skip = fetch.skipped_target();
+  if (skip) {
+    ++summary_.skipped_by_reason[skip->reason];
+    skip->depth = depth;
+  }
+  return true;
+}
+
+Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<Turn> turn, CrawlWaits& waits) {
+  max_pages_in_progress_ = std::max(max_pages_in_progress_, ++pages_in_progress_);
+  WorkGuard work([&] {
+    if (turn->held) ReleaseTurn(*turn, waits);
+    --pages_in_progress_;
+    EndWork(waits);
+  });
+  turn->host = host;
+  turn->held = true;
+  PageRecord record;
+  record.url = item.url;
+  record.depth = item.depth;
+  const CrawlClock::time_point taken = CrawlClock::now();
+  record.fetched_at = UnixNow();
+  PageFetch fetch(options_, item.url, random_());
+  bool first = true;
+  for (bool done = false; !done;) {
+    switch (fetch.Next()) {
+      case PageFetch::Step::kFetch: {
+        if (!turn->held) {  // a retry: the host's limits and delay again
+          const CrawlClock::time_point asked = CrawlClock::now();
+          ++page_turn_waits_;
+          const bool held = co_await TakeTurn(*turn, turn->host, waits);
+          page_turn_wait_seconds_ += SecondsSince(asked);
+          if (!held) co_return;  // stopped: left for a resumed crawl (it is still a followed link)
+        }
+        if (std::exchange(first, false)) record.queue_wait = SecondsSince(taken);
+        FetchRequest request = fetch.request();
+        fetch.OnResponse(co_await Transfer(*turn, std::move(request), waits));
+        break;
+      }
+      case PageFetch::Step::kWait:
+        co_await waits.Sleep(std::chrono::duration<double>(fetch.wait_seconds()));
+        if (stopping_) co_return;  // the retry is left for a resumed crawl
+        break;
+      case PageFetch::Step::kCheckRedirect: {
+        std::optional<RedirectVerdict> verdict = co_await JudgeRedirect(fetch.redirect_target(), *turn, waits);
+        if (!verdict) co_return;
+        fetch.OnRedirectVerdict(std::move(*verdict));
+        break;
+      }
+      case PageFetch::Step::kDone: done = true; break;
+    }
+  }
+  std::optional<SkipRecord> skip;
+  if (!ConcludeFetch(fetch, item.depth, record, skip)) co_return;
+  if (skip) waits.Keep([this, skip = std::move(*skip)]() mutable { return store_.AddSkip(std::move(skip)); });
+
+  // One trip off the loop: parse, free the body, and wait for room in the store. Then the links
+  // are decided and the page queued in one step here, so the writer sees pages in the order their
+  // links were decided (it settles unsure links in that order: see frontier.h).
+  FetchResponse& response = fetch.response();
+  const bool parse = ShouldParse(response);
+  const std::string& page_url = fetch.url();
+  std::vector<LinkCandidate> candidates;
+  Result<double> room = 0.0;
+  co_await waits.OffLoop([&] {
+    if (parse) candidates = ParsePage(page_url, response, options_, record);
+    std::string().swap(response.body);
+    room = store_.WaitForRoom();
+  });
+  if (parse) ++summary_.parsed_pages;
+  std::vector<LinkRecord> links =
+      DecideLinks(std::move(candidates), page_url, item.depth, options_, frontier_, summary_.skipped_by_reason);
+  CountPage(record, links.size(), summary_, samples_);
+  Kept(waits, room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room) : room.status());
+}
+
+std::vector<std::string> CrawlCore::BeginSitemaps(const std::vector<std::string>& seeds) {
+  if (!options_.sitemaps) return {};
+  std::vector<std::string> origins = OriginsOf(seeds);
+  active_ += origins.size();
+  return origins;
+}
+
+Task<void> CrawlCore::WalkSitemaps(std::string origin, CrawlWaits& waits) {
+  WorkGuard work([&] { EndWork(waits); });
+  const HostId host = hosts_.Intern(origin);
+  std::unique_ptr<Turn> turn = waits.NewTurn();
+  // A turn on the host makes its robots.txt known first: its Sitemap: lines start the walk.
+  if (!co_await TakeTurn(*turn, host, waits)) co_return;
+  const RobotsTxt* robots = hosts_.robots(host);
+  SitemapWalk walk(origin, robots != nullptr ? robots->sitemaps() : std::vector<std::string>{});
+  while (std::optional<std::string> url = walk.Next()) {
+    if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
+    if (!turn->held && !co_await TakeTurn(*turn, host, waits)) break;
+    FetchRequest request = SitemapRequest(options_, *url);
+    FetchResponse response = co_await Transfer(*turn, std::move(request), waits);
+    std::optional<Result<Sitemap>> sitemap;
+    co_await waits.OffLoop([&] { sitemap.emplace(SitemapWalk::Parse(response)); });
+    walk.Apply(*url, *sitemap, frontier_);
+    waits.Changed();
+  }
+  if (turn->held) ReleaseTurn(*turn, waits);
+  CountSitemaps(walk.stats(), summary_);
+}
+
+Task<void> CrawlCore::Refill(CrawlWaits& waits) {
+  refilling_ = true;
+  const size_t room = frontier_.room();
+  const SpillCursor cursor = spill_cursor_;
+  const bool idle = active_ == 0;
+  std::optional<Result<SpillRead>> read;
+  co_await waits.OffLoop([&] { read.emplace(ReadSpilled(store_, run_id_, cursor, room)); });
+  refilling_ = false;
+  if (!read->ok()) {
+    if (store_error_.ok()) store_error_ = read->status();
+    Stop(waits, false);
+    co_return;
+  }
+  ++summary_.frontier_refills;
+  if (RestoreSpilled(**read, frontier_, spill_cursor_) == 0) {
+    empty_refill_pages_ = summary_.pages;
+    empty_refill_idle_ = idle;
+  }
+  waits.Changed();
+}
+
+void CrawlCore::Stop(CrawlWaits& waits, bool interrupted) {
+  if (interrupted) summary_.interrupted = true;
+  stopping_ = true;
+  for (Turn* turn : std::exchange(waiting_, {})) {
+    hosts_.Withdraw(turn->host, turn);
+    waits.Wake(*turn);  // without a turn: it ends
+  }
+  waits.Changed();
+}
+
+void CrawlCore::Kept(CrawlWaits& waits, const Status& stored) {
+  if (!stored.ok() && store_error_.ok()) {
+    store_error_ = stored;
+    Stop(waits, false);  // nothing more can be kept: stop fetching
+  }
+}
+
+CrawlProgress CrawlCore::Progress() const {
+  return {summary_.pages, summary_.errors, meter_.in_flight(), frontier_.queued(), SecondsSince(started_)};
+}
+
+void CrawlCore::Summarise(double wall, CrawlSummary& s) {
+  s = summary_;
+  SummariseRun(samples_, meter_, options_, wall, s);
+  s.max_pages_in_progress = max_pages_in_progress_;
+  s.per_host_bound = host_waits_ > 0 && options_.per_host < options_.concurrency;
+  s.hosts = hosts_.hosts();
+  s.host_memory_bytes = hosts_.memory_bytes() + robots_.memory_bytes();
+  s.robots_distinct = robots_.distinct();
+  s.page_turn_waits = page_turn_waits_;
+  s.page_turn_wait_seconds = page_turn_wait_seconds_;
+  s.scheduler_heap_steps = hosts_.heap_steps();
+}
+
+}  // namespace fanout

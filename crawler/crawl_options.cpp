@@ -1,0 +1,41 @@
+#include "crawler/crawl_options.h"
+
+#include "parser/robots_txt.h"
+
+#ifndef FANOUT_VERSION
+#define FANOUT_VERSION "0.0.0"
+#endif
+
+namespace fanout {
+
+Status ValidateOptions(const CrawlOptions& options) {
+  if (options.concurrency == 0 || options.per_host == 0) {
+    return Status::InvalidArgument("--concurrency and --per-host must be at least 1");
+  }
+  if (options.retries < 0 || options.retry_delay < 0 || options.max_retry_wait < 0 || options.delay < 0 ||
+      options.max_delay < 0 || options.delay_jitter < 0 || options.delay_jitter > 1) {
+    return Status::InvalidArgument("--retries, --retry-delay, --max-retry-wait, --delay and --max-delay must not be "
+                                   "negative, and --delay-jitter must be in [0, 1]");
+  }
+  if (options.mode != "async" && options.mode != "threads" && options.mode != "sync") {
+    return Status::InvalidArgument("--mode must be sync, threads or async, not '" + options.mode + "'");
+  }
+  return Status::Ok();
+}
+
+HostLimits HostLimitsOf(const CrawlOptions& options) {
+  return HostLimits{.per_host = options.per_host,
+                    .delay = options.delay,
+                    .delay_jitter = options.delay_jitter,
+                    .max_delay = options.max_delay,
+                    .robots = !options.ignore_robots,
+                    .seed = 20261121};
+}
+
+std::string DefaultUserAgent() { return "fanout/" FANOUT_VERSION; }
+
+std::string UserAgentOf(const CrawlOptions& options) {
+  return RobotsProductToken(options.user_agent.empty() ? DefaultUserAgent() : options.user_agent);
+}
+
+}  // namespace fanout

@@ -1,0 +1,73 @@
+// CrawlOptions: what a crawl is asked to do, as `fanout crawl`'s flags say it; one value shared by
+// the crawl's parts (frontier, scheduler, page procedure, PageFetch) so none needs the others.
+//
+// Threads: a value; read by any thread once the crawl has begun.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crawler/frontier.h"
+#include "crawler/seen_filter.h"
+#include "util/status.h"
+
+namespace fanout {
+
+struct RunState;  // storage/run_state.h
+
+struct CrawlOptions {
+  std::vector<std::string> seeds = {};
+  size_t concurrency = 64;       // transfers in flight at most
+  size_t per_host = 8;           // transfers in flight to one host:port at most
+  size_t threads = 0;            // pool threads; 0: the number of cores
+  int64_t max_pages = 0;         // pages fetched at most; 0: no limit
+  int max_depth = -1;            // link depth from the seeds; -1: no limit
+  ScopeOptions scope = {};
+  std::string user_agent = {};      // "" means "fanout/VERSION"
+  long timeout_ms = 30000;
+  long connect_timeout_ms = 10000;
+  long low_speed_bytes = 100;     // a transfer slower than this many bytes/s...
+  long low_speed_seconds = 20;    // ...for this long is cut as a timeout (0: never)
+  size_t max_bytes = 10 << 20;   // body cap
+  long max_redirects = 10;       // hops the crawler follows per URL
+  bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
+  size_t max_url_length = 2048;  // longer links are not followed ("too_long")
+  // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
+  // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).
+  int retries = 2;
+  double retry_delay = 1.0;
+  double max_retry_wait = 60;
+  // Politeness: seconds between the starts of two requests to one host (each drawn from
+  // delay x [1 - delay_jitter, 1 + delay_jitter]); robots.txt's Crawl-delay raises it, to max_delay at most.
+  double delay = 0;
+  double delay_jitter = 0;
+  double max_delay = 30;
+  bool ignore_robots = false;    // do not fetch or obey robots.txt
+  bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
+  // Queued URLs held in memory at most; more wait in the database (see frontier.h). 0: no limit.
+  size_t frontier_window = 50000;
+  // The memory of URLs seen (seen_filter.h): smaller means more links settled by the store.
+  SeenFilterOptions seen_filter = {};
+  // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
+  // are the crawl's; --max-pages counts its pages too.
+  std::shared_ptr<const RunState> resume = nullptr;
+  std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
+};
+
+// kInvalidArgument with a one-line message when the options cannot be crawled with (a limit of
+// 0, a negative delay, an unknown mode).
+Status ValidateOptions(const CrawlOptions& options);
+
+// The politeness the options ask of every host (see host_scheduler.h).
+HostLimits HostLimitsOf(const CrawlOptions& options);
+
+// The default user agent, "fanout/VERSION".
+std::string DefaultUserAgent();
+
+// The product token of the crawl's User-Agent, which robots.txt groups are matched against.
+std::string UserAgentOf(const CrawlOptions& options);
+
+}  // namespace fanout

@@ -1,0 +1,70 @@
+#include "crawler/crawl_summary.h"
+
+#include <nlohmann/json.hpp>
+
+namespace fanout {
+
+std::string CrawlSummary::ToJson() const {
+  nlohmann::json j = {
+      {"run_id", run_id},
+      {"mode", mode},
+      {"pages", pages},
+      {"ok_pages", ok_pages},
+      {"parsed_pages", parsed_pages},
+      {"errors", errors},
+      {"errors_by_kind", errors_by_kind},
+      {"bytes", bytes},
+      {"links", links},
+      {"skipped_by_reason", skipped_by_reason},
+      {"retries", retries},
+      {"robots_fetched", robots_fetched},
+      {"robots_refused_origins", robots_refused_origins},
+      {"robots_ignored", robots_ignored},
+      {"interrupted", interrupted},
+      {"dropped", dropped},
+      {"pages_before", pages_before},
+      {"sitemaps", {{"fetched", sitemaps_fetched}, {"failed", sitemaps_failed}, {"urls", sitemap_urls},
+                    {"queued", sitemap_queued}}},
+      {"queued_left", queued_left},
+      {"max_queued_on_disk", max_queued_on_disk},
+      {"frontier_refills", frontier_refills},
+      {"wall_seconds", wall_seconds},
+      {"pages_per_second", pages_per_second},
+      {"bytes_per_second", bytes_per_second},
+      {"concurrency", concurrency},
+      {"per_host", per_host},
+      {"max_in_flight", max_in_flight},
+      {"max_pages_in_progress", max_pages_in_progress},
+      {"page_slots", page_slots},
+      {"mean_in_flight", mean_in_flight},
+      {"saturated_seconds", saturated_seconds},
+      {"saturated_mean_in_flight", saturated_mean_in_flight},
+      {"mean_parse_seconds", mean_parse_seconds},
+      {"per_host_bound", per_host_bound},
+      {"loop_busy_fraction", loop_busy_fraction},
+      {"pool_busy_fraction", pool_busy_fraction},
+      {"threads", threads},
+      {"store_busy_fraction", store_busy_fraction},
+      {"store_batches", store_batches},
+      {"hosts", hosts},
+      {"host_memory_bytes", host_memory_bytes},
+      {"bytes_per_host", hosts > 0 ? static_cast<double>(host_memory_bytes) / static_cast<double>(hosts) : 0.0},
+      {"robots_distinct", robots_distinct},
+      {"page_turn_waits", page_turn_waits},
+      {"page_turn_wait_seconds", page_turn_wait_seconds},
+      {"scheduler_heap_steps", scheduler_heap_steps},
+      {"phase_seconds", {{"queue_wait", phases.queue_wait}, {"dns", phases.dns}, {"connect", phases.connect},
+                         {"tls", phases.tls}, {"first_byte", phases.first_byte}, {"transfer", phases.transfer},
+                         {"parse", phases.parse}, {"store", phases.store}}},
+      {"fetch_seconds", {{"p50", fetch_seconds.p50}, {"p90", fetch_seconds.p90}, {"p99", fetch_seconds.p99}}},
+      {"parse_seconds", {{"p50", parse_seconds.p50}, {"p90", parse_seconds.p90}, {"p99", parse_seconds.p99}}},
+      {"cpu_user_seconds", cpu_user_seconds},
+      {"cpu_system_seconds", cpu_system_seconds},
+      {"peak_rss_kb", peak_rss_kb},
+      {"voluntary_switches", voluntary_switches},
+      {"involuntary_switches", involuntary_switches},
+  };
+  return j.dump();
+}
+
+}  // namespace fanout

@@ -1,0 +1,96 @@
+// CrawlSummary: what a run did and where its time went, as `fanout crawl` prints it and --report
+// writes it (ToJson); CrawlProgress: the few figures of the progress line.
+//
+// Threads: values; any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace fanout {
+
+struct CrawlProgress {
+  int64_t pages = 0;
+  int64_t errors = 0;
+  size_t in_flight = 0;
+  size_t queued = 0;
+  double elapsed_seconds = 0;
+};
+
+// Seconds summed over the run's pages, phase by phase: where the time went. parse is CPU time;
+// store is each page's wait for room in the store's queue plus the writer's time inserting it.
+struct PhaseSeconds {
+  double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, parse = 0, store = 0;
+};
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0;
+};
+
+struct CrawlSummary {
+  int64_t run_id = 0;
+  std::string mode;
+  int64_t pages = 0;             // fetched (attempted), each a row in pages
+  int64_t ok_pages = 0;          // answered 2xx
+  int64_t parsed_pages = 0;      // HTML pages parsed for links
+  int64_t errors = 0;            // pages with an error kind
+  std::map<std::string, int64_t> errors_by_kind;
+  int64_t bytes = 0;             // body bytes received
+  int64_t links = 0;             // links found (rows in links)
+  std::map<std::string, int64_t> skipped_by_reason;  // links and URLs not followed or fetched, by reason
+  int64_t retries = 0;           // transfers repeated after a failure that may pass
+  int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
+  int64_t robots_refused_origins = 0;  // ... that answered 5xx or not at all: the origin is not crawled
+  bool robots_ignored = false;   // --ignore-robots
+  bool interrupted = false;      // stopped by CrawlControl (Ctrl-C): the run may be resumed
+  int64_t dropped = 0;           // transfers cut by an abort, not stored (a resume fetches them)
+  int64_t pages_before = 0;      // pages of the run stored before this resume
+  int64_t sitemaps_fetched = 0;  // --sitemaps: sitemap files fetched,
+  int64_t sitemaps_failed = 0;   // ... of which unavailable or unreadable,
+  int64_t sitemap_urls = 0;      // ... the page URLs they listed,
+  int64_t sitemap_queued = 0;    // ... and those the frontier took (in scope, new)
+  size_t queued_left = 0;        // still in the frontier (--max-pages stopped the crawl)
+  size_t max_queued_on_disk = 0; // the most queued URLs waiting in the database at once
+  int64_t frontier_refills = 0;  // reads of those back into memory
+  double wall_seconds = 0;
+  double pages_per_second = 0;
+  double bytes_per_second = 0;   // body bytes received / wall
+  size_t concurrency = 0;
+  size_t per_host = 0;
+  size_t max_in_flight = 0;      // the most transfers at once
+  size_t max_pages_in_progress = 0;  // the most pages between dispatch and the store (bodies held)
+  size_t page_slots = 0;         // the bound on that: --concurrency plus the parser's backlog
+  double mean_in_flight = 0;     // time-weighted, over the whole crawl
+  double saturated_seconds = 0;  // time during which the frontier held at least --concurrency URLs
+  double saturated_mean_in_flight = 0;  // mean in flight during that time: ideally --concurrency
+  double mean_parse_seconds = 0; // CPU time per parsed page, on a pool thread
+  bool per_host_bound = false;   // the per-host limit, not --concurrency, capped the fan-out
+  double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall
+  double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)
+  size_t threads = 0;
+  double store_busy_fraction = 0;  // the store's writer thread: time writing batches / wall
+  int64_t store_batches = 0;       // transactions committed for this run's pages
+  uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
+  size_t hosts = 0;              // hosts (origins) the crawl knew
+  size_t host_memory_bytes = 0;  // what the host scheduler and the robots.txt verdicts took
+  size_t robots_distinct = 0;    // distinct robots.txt answers (hosts that served the same share one)
+  // Turns a page in progress asked of a host (its retries and redirect hops; a new page never
+  // waits for its host: it is taken only when its host may go), and the seconds they took.
+  uint64_t page_turn_waits = 0;
+  double page_turn_wait_seconds = 0;
+  uint64_t scheduler_heap_steps = 0;  // the host scheduler's work: heap moves, O(log hosts) a request
+
+  PhaseSeconds phases;           // summed over pages
+  Percentiles fetch_seconds;     // per page, the whole transfer
+  Percentiles parse_seconds;     // per parsed page, CPU
+  double cpu_user_seconds = 0;   // the process, during the crawl (getrusage)
+  double cpu_system_seconds = 0;
+  int64_t peak_rss_kb = 0;       // the process's peak resident set so far
+  int64_t voluntary_switches = 0, involuntary_switches = 0;
+
+  std::string ToJson() const;
+};
+
+}  // namespace fanout

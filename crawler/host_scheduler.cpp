@@ -1,0 +1,273 @@
+#include "crawler/host_scheduler.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace fanout {
+namespace {
+
+HostScheduler::Clock::rep Ticks(double seconds) {
+  return std::chrono::duration_cast<HostScheduler::Clock::duration>(std::chrono::duration<double>(seconds)).count();
+}
+
+// The URL heap's order: lowest depth first, then first come.
+bool Later(const auto& a, const auto& b) {
+  return a.item.depth != b.item.depth ? a.item.depth > b.item.depth : a.order > b.order;
+}
+
+}  // namespace
+
+HostScheduler::HostScheduler(HostLimits limits)
+    : limits_(limits),
+      index_(16, OriginHash{this}, OriginEq{this}),
+      ready_(*this, &HostScheduler::ReadyBefore, &Host::ready_pos),
+      snoozed_(*this, &HostScheduler::WakesBefore, &Host::snooze_pos),
+      random_(limits.seed) {}
+
+HostScheduler::HostId HostScheduler::Intern(std::string_view origin) {
+  if (auto it = index_.find(origin); it != index_.end()) return *it;
+  const auto id = static_cast<HostId>(hosts_.size());
+  Host& h = hosts_.emplace_back();
+  h.origin = std::string(origin);
+  h.origin.shrink_to_fit();
+  h.delay = static_cast<float>(limits_.delay);
+  h.next_start = Clock::now().time_since_epoch().count();
+  if (!limits_.robots) h.robots_state = RobotsState::kKnown;
+  index_.insert(id);
+  return id;
+}
+
+HostScheduler::Queue& HostScheduler::QueueOf(Host& h) {
+  if (!h.queue) {
+    h.queue = std::make_unique<Queue>();
+    ++busy_hosts_;
+  }
+  return *h.queue;
+}
+
+void HostScheduler::DropQueueIfEmpty(Host& h) {
+  if (h.queue && h.queue->urls.empty() && h.queue->waiters.empty()) {
+    h.queue.reset();
+    --busy_hosts_;
+  }
+}
+
+size_t HostScheduler::queued(HostId host) const {
+  const Host& h = hosts_[host];
+  return h.queue ? h.queue->urls.size() : 0;
+}
+
+void HostScheduler::Push(HostId host, FrontierItem item) {
+  Host& h = hosts_[host];
+  std::vector<Queued>& urls = QueueOf(h).urls;
+  urls.push_back({order_++, std::move(item)});
+  std::push_heap(urls.begin(), urls.end(), [](const Queued& a, const Queued& b) { return Later(a, b); });
+  ++queued_;
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+FrontierItem HostScheduler::TakeUrl(HostId host) {
+  Host& h = hosts_[host];
+  std::vector<Queued>& urls = h.queue->urls;
+  std::pop_heap(urls.begin(), urls.end(), [](const Queued& a, const Queued& b) { return Later(a, b); });
+  FrontierItem item = std::move(urls.back().item);
+  urls.pop_back();
+  --queued_;
+  DropQueueIfEmpty(h);
+  Place(host, Clock::now().time_since_epoch().count());
+  return item;
+}
+
+void HostScheduler::AddWaiter(HostId host, void* token) {
+  QueueOf(hosts_[host]).waiters.push_back(token);
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+void* HostScheduler::TakeWaiter(HostId host) {
+  Host& h = hosts_[host];
+  std::vector<void*>& waiters = h.queue->waiters;
+  void* token = waiters.front();
+  waiters.erase(waiters.begin());
+  DropQueueIfEmpty(h);
+  Place(host, Clock::now().time_since_epoch().count());
+  return token;
+}
+
+void HostScheduler::Withdraw(HostId host, void* token) {
+  Host& h = hosts_[host];
+  if (!h.queue) return;
+  std::erase(h.queue->waiters, token);
+  DropQueueIfEmpty(h);
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+void HostScheduler::Book(Host& h, Clock::rep start) {
+  double gap = h.delay;
+  if (gap > 0 && limits_.delay_jitter > 0) {
+    gap *= std::uniform_real_distribution<double>(1 - limits_.delay_jitter, 1 + limits_.delay_jitter)(random_);
+  }
+  h.next_start = std::max(h.next_start, start + Ticks(gap));
+}
+
+void HostScheduler::Start(HostId host, Clock::time_point now) {
+  Host& h = hosts_[host];
+  const Clock::rep t = now.time_since_epoch().count();
+  ++h.in_flight;
+  h.served = ++served_;
+  Book(h, t);
+  Place(host, t);
+}
+
+void HostScheduler::Finish(HostId host, Clock::time_point now) {
+  Host& h = hosts_[host];
+  if (h.in_flight > 0) --h.in_flight;
+  Place(host, now.time_since_epoch().count());
+}
+
+void HostScheduler::SetRobotsFetching(HostId host, Clock::time_point now) {
+  hosts_[host].robots_state = RobotsState::kFetching;
+  Place(host, now.time_since_epoch().count());
+}
+
+void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
+                              Clock::time_point now) {
+  Host& h = hosts_[host];
+  const Clock::rep t = now.time_since_epoch().count();
+  h.robots = std::move(robots);
+  h.robots_state = RobotsState::kKnown;
+  if (crawl_delay) {
+    const double delay = std::max(limits_.delay, std::min(*crawl_delay, limits_.max_delay));
+    h.delay = static_cast<float>(delay);
+    h.next_start = std::max(h.next_start, t + Ticks(delay));  // robots.txt itself was a request
+  }
+  Place(host, t);
+}
+
+int HostScheduler::Priority(const Host& h) const {
+  if (!h.queue->waiters.empty()) return -1;
+  return h.queue->urls.front().item.depth;
+}
+
+bool HostScheduler::ReadyBefore(HostId a, HostId b) const {
+  const Host& x = hosts_[a];
+  const Host& y = hosts_[b];
+  const int px = Priority(x), py = Priority(y);
+  if (px != py) return px < py;
+  return x.served != y.served ? x.served < y.served : a < b;  // never served: the first known first
+}
+
+bool HostScheduler::WakesBefore(HostId a, HostId b) const { return hosts_[a].next_start < hosts_[b].next_start; }
+
+void HostScheduler::Place(HostId host, Clock::rep now) {
+  const Host& h = hosts_[host];
+  const bool has_work = h.queue && (!h.queue->waiters.empty() || !h.queue->urls.empty());
+  const bool may_send = has_work && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
+  const bool ready = may_send && h.next_start <= now;
+  const bool snoozed = may_send && !ready;
+  if (ready) {
+    if (h.snooze_pos >= 0) snoozed_.Remove(host);
+    if (h.ready_pos >= 0) {
+      ready_.Update(host);
+    } else {
+      ready_.Insert(host);
+    }
+  } else if (snoozed) {
+    if (h.ready_pos >= 0) ready_.Remove(host);
+    if (h.snooze_pos >= 0) {
+      snoozed_.Update(host);
+    } else {
+      snoozed_.Insert(host);
+    }
+  } else {
+    if (h.ready_pos >= 0) ready_.Remove(host);
+    if (h.snooze_pos >= 0) snoozed_.Remove(host);
+  }
+}
+
+HostScheduler::Pick HostScheduler::Next(Clock::time_point now, bool urls) {
+  const Clock::rep t = now.time_since_epoch().count();
+  while (!snoozed_.empty() && hosts_[snoozed_.top()].next_start <= t) Place(snoozed_.top(), t);
+  if (ready_.empty()) return {};
+  const HostId id = ready_.top();
+  const Host& h = hosts_[id];
+  if (h.robots_state == RobotsState::kUnknown) return {Pick::Kind::kRobots, id};
+  if (!h.queue->waiters.empty()) return {Pick::Kind::kWaiter, id};
+  if (!urls) return {};
+  return {Pick::Kind::kUrl, id};
+}
+
+std::optional<HostScheduler::Clock::time_point> HostScheduler::NextWake() const {
+  if (snoozed_.empty()) return std::nullopt;
+  return Clock::time_point(Clock::duration(hosts_[snoozed_.top()].next_start));
+}
+
+size_t HostScheduler::memory_bytes() const {
+  size_t bytes = hosts_.capacity() * sizeof(Host) + ready_.capacity_bytes() + snoozed_.capacity_bytes();
+  // The index: a node (next pointer, id, cached hash) per host and a bucket pointer.
+  bytes += index_.size() * (sizeof(void*) + sizeof(HostId) + sizeof(size_t)) + index_.bucket_count() * sizeof(void*);
+  for (const Host& h : hosts_) {
+    if (h.origin.capacity() > 15) bytes += h.origin.capacity() + 1;  // past the small-string buffer
+    if (h.queue) {
+      bytes += sizeof(Queue) + h.queue->urls.capacity() * sizeof(Queued) + h.queue->waiters.capacity() * sizeof(void*);
+      for (const Queued& q : h.queue->urls) bytes += q.item.url.capacity() + q.item.parent.capacity();
+    }
+  }
+  return bytes;
+}
+
+// The heap.
+
+void HostScheduler::Heap::Place(size_t i, HostId id) {
+  ids_[i] = id;
+  owner_.hosts_[id].*pos_ = static_cast<int32_t>(i);
+  ++owner_.heap_steps_;
+}
+
+void HostScheduler::Heap::SiftUp(size_t i) {
+  const HostId id = ids_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!(owner_.*less_)(id, ids_[parent])) break;
+    Place(i, ids_[parent]);
+    i = parent;
+  }
+  Place(i, id);
+}
+
+void HostScheduler::Heap::SiftDown(size_t i) {
+  const HostId id = ids_[i];
+  const size_t n = ids_.size();
+  while (true) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && (owner_.*less_)(ids_[child + 1], ids_[child])) ++child;
+    if (!(owner_.*less_)(ids_[child], id)) break;
+    Place(i, ids_[child]);
+    i = child;
+  }
+  Place(i, id);
+}
+
+void HostScheduler::Heap::Insert(HostId id) {
+  ids_.push_back(id);
+  SiftUp(ids_.size() - 1);
+}
+
+void HostScheduler::Heap::Remove(HostId id) {
+  const auto i = static_cast<size_t>(owner_.hosts_[id].*pos_);
+  owner_.hosts_[id].*pos_ = -1;
+  const HostId last = ids_.back();
+  ids_.pop_back();
+  if (i == ids_.size()) return;
+  ids_[i] = last;
+  SiftUp(i);
+  SiftDown(static_cast<size_t>(owner_.hosts_[last].*pos_));
+}
+
+void HostScheduler::Heap::Update(HostId id) {
+  const auto i = static_cast<size_t>(owner_.hosts_[id].*pos_);
+  SiftUp(i);
+  SiftDown(static_cast<size_t>(owner_.hosts_[id].*pos_));
+}
+
+}  // namespace fanout

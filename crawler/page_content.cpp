@@ -1,0 +1,158 @@
+#include "crawler/page_content.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "crawler/run_stats.h"
+#include "crawler/url.h"
+#include "parser/charset.h"
+#include "parser/html_parser.h"
+
+namespace fanout {
+namespace {
+
+const char* ErrorKindOf(int curl_code) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST: return "dns";
+    case CURLE_COULDNT_CONNECT: return "connect";
+    case CURLE_TOO_MANY_REDIRECTS: return "redirect_loop";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION: return "tls";
+    case CURLE_UNSUPPORTED_PROTOCOL: return "unsupported";
+    default: return "network";
+  }
+}
+
+bool IsHtml(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == "text/html" || type == "application/xhtml+xml";
+}
+
+// Does the href start with a scheme other than http(s) ("mailto:", "javascript:")? Then it is not
+// a broken link to a page but a link to something else.
+bool HasOtherScheme(std::string_view href) {
+  while (!href.empty() && (href.front() == ' ' || href.front() == '\t' || href.front() == '\n')) href.remove_prefix(1);
+  size_t colon = href.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string scheme;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = href[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return false;
+    scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return std::isalpha(static_cast<unsigned char>(href[0])) && scheme != "http" && scheme != "https";
+}
+
+}  // namespace
+
+FetchRequest RequestFor(const CrawlOptions& options, const std::string& url) {
+  return FetchRequest{.url = url,
+                      .timeout_ms = options.timeout_ms,
+                      .connect_timeout_ms = options.connect_timeout_ms,
+                      .max_bytes = options.max_bytes,
+                      .max_redirects = options.max_redirects,
+                      .low_speed_bytes = options.low_speed_bytes,
+                      .low_speed_seconds = options.low_speed_seconds};
+}
+
+void FillRecord(const FetchResponse& response, PageRecord& record) {
+  record.status = static_cast<int>(response.status);
+  record.content_type = response.content_type;
+  record.bytes = static_cast<int64_t>(response.body.size());
+  record.truncated = response.truncated;
+  record.http_version = response.http_version;
+  record.new_connections = response.new_connections;
+  record.redirects = static_cast<int>(response.redirects);
+  record.dns = response.timings.dns;
+  record.connect = response.timings.connect;
+  record.tls = response.timings.tls;
+  record.first_byte = response.timings.first_byte;
+  record.transfer = response.timings.transfer;
+  record.total = response.timings.total;
+  if (!response.ok()) {
+    record.error_kind = ErrorKindOf(response.curl_code);
+    record.error = response.error;
+  } else if (response.status >= 400) {
+    record.error_kind = "http";
+    record.error = "HTTP " + std::to_string(response.status);
+  }
+}
+
+bool ShouldParse(const FetchResponse& response) {
+  return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
+}
+
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
+                                     const CrawlOptions& options, PageRecord& record) {
+  const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
+  const bool follow_nofollow = options.follow_nofollow;
+  DecodedText text = DecodeToUtf8(response.body, response.content_type);
+  record.charset = text.charset;
+  ParsedPage parsed = ParseHtml(text.utf8);
+  record.title = parsed.title;
+  record.noindex = parsed.meta_noindex;
+  std::string base = page_url;
+  if (!parsed.base_href.empty()) {
+    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href); b.ok()) base = *b;
+  }
+  if (!parsed.canonical.empty()) {
+    if (Result<std::string> c = ResolveUrl(base, parsed.canonical); c.ok()) record.canonical = *c;
+  }
+  std::vector<LinkCandidate> out;
+  out.reserve(parsed.links.size());
+  for (const HtmlLink& link : parsed.links) {
+    Result<std::string> url = ResolveUrl(base, link.href);
+    if (!url.ok()) {
+      out.push_back({link.href, HasOtherScheme(link.href) ? "not_http" : "bad_url"});
+    } else if ((link.nofollow || parsed.meta_nofollow) && !follow_nofollow) {
+      out.push_back({*url, "nofollow"});
+    } else {
+      out.push_back({*url, ""});
+    }
+  }
+  record.parse = ThreadCpuSeconds() - start;
+  return out;
+}
+
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,
+                                    const CrawlOptions& options, Frontier& frontier,
+                                    std::map<std::string, int64_t>& skipped_by_reason) {
+  std::vector<LinkRecord> links;
+  links.reserve(candidates.size());
+  for (LinkCandidate& c : candidates) {
+    if (c.reason.empty() && c.url.size() > options.max_url_length) c.reason = "too_long";
+    Frontier::Verdict verdict = Frontier::Verdict::kDuplicate;
+    if (c.reason.empty()) {
+      verdict = frontier.Offer(c.url, page_depth + 1, page_url);
+      c.reason = Frontier::ReasonFor(verdict);
+    }
+    if (!c.reason.empty()) ++skipped_by_reason[c.reason];
+    const bool unsure = verdict == Frontier::Verdict::kUnsure;
+    links.push_back(LinkRecord{.to_url = std::move(c.url),
+                               .followed = c.reason.empty(),
+                               .reason = std::move(c.reason),
+                               .on_disk = unsure || verdict == Frontier::Verdict::kQueuedOnDisk,
+                               .unsure = unsure});
+  }
+  return links;
+}
+
+FetchRequest SitemapRequest(const CrawlOptions& options, const std::string& url) {
+  FetchRequest request = RequestFor(options, url);
+  request.max_bytes = std::max<size_t>(options.max_bytes, 50 << 20);
+  return request;
+}
+
+std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds) {
+  std::vector<std::string> origins;
+  for (const std::string& seed : seeds) {
+    std::string origin(OriginOf(seed));
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) origins.push_back(std::move(origin));
+  }
+  return origins;
+}
+
+}  // namespace fanout

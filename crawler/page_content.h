@@ -1,0 +1,53 @@
+// What a page's content means, whatever mode fetched it: the request sent for a URL, the record of a
+// finished fetch, whether to parse, the parse itself (decoded, links resolved), and the frontier's
+// verdict on each link found. Pure functions, except DecideLinks, which offers links to the frontier.
+//
+// Threads: any thread; DecideLinks only on the frontier's owner (see frontier.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crawler/crawl_options.h"
+#include "crawler/fetch.h"
+#include "crawler/frontier.h"
+#include "storage/records.h"
+
+namespace fanout {
+
+// The request every mode sends for a URL.
+FetchRequest RequestFor(const CrawlOptions& options, const std::string& url);
+
+// Copies status, type, size, timings and the error kind of a finished fetch into `record`.
+void FillRecord(const FetchResponse& response, PageRecord& record);
+
+// Whether the response is HTML worth parsing (2xx, text/html or application/xhtml+xml).
+bool ShouldParse(const FetchResponse& response);
+
+// A link as the parser and URL resolution leave it, before the frontier's verdict.
+struct LinkCandidate {
+  std::string url;     // resolved and normalised, or the raw href when it could not be
+  std::string reason;  // "" when it may be followed
+};
+
+// Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, and
+// resolves its links against its base; sets the record's title, noindex, canonical, charset and
+// parse (CPU seconds). Pure: runs on any thread.
+std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
+                                     const CrawlOptions& options, PageRecord& record);
+
+// Offers the followable candidates found on `page_url` to the frontier and turns all of them into
+// link rows; links longer than options.max_url_length are not offered ("too_long").
+std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,
+                                    const CrawlOptions& options, Frontier& frontier,
+                                    std::map<std::string, int64_t>& skipped_by_reason);
+
+// The request for one sitemap: bodies up to the protocol's own cap (50 MB) are kept.
+FetchRequest SitemapRequest(const CrawlOptions& options, const std::string& url);
+
+// The distinct origins of the seeds, in order.
+std::vector<std::string> OriginsOf(const std::vector<std::string>& seeds);
+
+}  // namespace fanout

@@ -1,0 +1,116 @@
+#include "crawler/run_stats.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+
+namespace fanout {
+namespace {
+
+Percentiles PercentilesOf(std::vector<double>& v) {
+  if (v.empty()) return {};
+  auto at = [&v](double q) {
+    size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+    return v[i];
+  };
+  return {at(0.50), at(0.90), at(0.99)};
+}
+
+double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+
+}  // namespace
+
+double SecondsSince(CrawlClock::time_point t) { return std::chrono::duration<double>(CrawlClock::now() - t).count(); }
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {
+  summary.sitemaps_fetched += stats.fetched;
+  summary.sitemaps_failed += stats.failed;
+  summary.sitemap_urls += stats.urls;
+  summary.sitemap_queued += stats.queued;
+}
+
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples) {
+  PhaseSeconds& t = summary.phases;
+  t.queue_wait += record.queue_wait;
+  t.dns += record.dns;
+  t.connect += record.connect;
+  t.tls += record.tls;
+  t.first_byte += record.first_byte;
+  t.transfer += record.transfer;
+  t.parse += record.parse;
+  samples.fetch.push_back(record.total);
+  if (record.parse > 0) samples.parse.push_back(record.parse);
+  ++summary.pages;
+  summary.bytes += record.bytes;
+  summary.links += static_cast<int64_t>(links);
+  if (record.status >= 200 && record.status < 300) ++summary.ok_pages;
+  if (!record.error_kind.empty()) {
+    ++summary.errors;
+    ++summary.errors_by_kind[record.error_kind];
+  }
+}
+
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, double wall,
+                  CrawlSummary& s) {
+  s.fetch_seconds = PercentilesOf(samples.fetch);
+  s.parse_seconds = PercentilesOf(samples.parse);
+  meter.Report(wall, s);
+  s.wall_seconds = wall;
+  s.pages_per_second = wall > 0 ? static_cast<double>(s.pages) / wall : 0;
+  s.bytes_per_second = wall > 0 ? static_cast<double>(s.bytes) / wall : 0;
+  s.concurrency = options.concurrency;
+  s.per_host = options.per_host;
+  s.mean_parse_seconds = s.parsed_pages > 0 ? s.phases.parse / static_cast<double>(s.parsed_pages) : 0;
+}
+
+ResourceUse ResourceUse::Now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return {Seconds(ru.ru_utime), Seconds(ru.ru_stime), ru.ru_maxrss, ru.ru_nvcsw, ru.ru_nivcsw};
+}
+
+void SummariseResources(const ResourceUse& before, const ResourceUse& after, CrawlSummary& s) {
+  s.cpu_user_seconds = after.user - before.user;
+  s.cpu_system_seconds = after.system - before.system;
+  s.peak_rss_kb = after.max_rss_kb;
+  s.voluntary_switches = after.voluntary - before.voluntary;
+  s.involuntary_switches = after.involuntary - before.involuntary;
+}
+
+void InFlightMeter::Integrate(CrawlClock::time_point now) {
+  const double dt = std::chrono::duration<double>(now - mark_).count();
+  in_flight_seconds_ += dt * static_cast<double>(in_flight_);
+  if (saturated_) {
+    saturated_seconds_ += dt;
+    saturated_in_flight_seconds_ += dt * static_cast<double>(in_flight_);
+  }
+  mark_ = now;
+}
+
+void InFlightMeter::Change(int delta, size_t queued) {
+  Integrate(CrawlClock::now());
+  in_flight_ = static_cast<size_t>(static_cast<long>(in_flight_) + delta);
+  max_ = std::max(max_, in_flight_);
+  saturated_ = queued >= concurrency_;
+}
+
+void InFlightMeter::Report(double wall, CrawlSummary& s) const {
+  s.max_in_flight = max_;
+  s.mean_in_flight = wall > 0 ? in_flight_seconds_ / wall : 0;
+  s.saturated_seconds = saturated_seconds_;
+  s.saturated_mean_in_flight = saturated_seconds_ > 0 ? saturated_in_flight_seconds_ / saturated_seconds_ : 0;
+}
+
+}  // namespace fanout

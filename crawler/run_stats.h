@@ -1,0 +1,70 @@
+// Run statistics every crawl mode keeps alike: per-page samples and counters, the fan-out over time
+// (InFlightMeter), the process's resource use, and the clocks they are measured with.
+//
+// Threads: not thread-safe; the crawl's owner serialises calls. The clock functions: any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "crawler/crawl_options.h"
+#include "crawler/crawl_summary.h"
+#include "crawler/sitemap_walk.h"
+#include "storage/records.h"
+
+namespace fanout {
+
+using CrawlClock = std::chrono::steady_clock;
+
+double SecondsSince(CrawlClock::time_point t);
+double ThreadCpuSeconds();  // CPU time of the calling thread
+double UnixNow();
+
+// Adds what a sitemap walk found to the run's summary.
+void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);
+
+// Per-page samples a run keeps for its percentiles.
+struct PageSamples {
+  std::vector<double> fetch, parse;
+};
+
+// Adds one stored page to the run's counters and samples.
+void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples);
+
+
+// The process's resource use (getrusage), for the difference over a run.
+struct ResourceUse {
+  double user = 0, system = 0;
+  int64_t max_rss_kb = 0, voluntary = 0, involuntary = 0;
+  static ResourceUse Now();
+};
+void SummariseResources(const ResourceUse& before, const ResourceUse& after, CrawlSummary& summary);
+
+// Transfers in flight, integrated over time: the whole run, and the part of it during which the
+// frontier held at least `concurrency` URLs (when the mode could have kept every permit busy).
+class InFlightMeter {
+ public:
+  explicit InFlightMeter(size_t concurrency) : concurrency_(concurrency) {}
+  // Call just before in-flight changes by `delta`, with the frontier's current size.
+  void Change(int delta, size_t queued);
+  void Report(double wall, CrawlSummary& s) const;
+  size_t in_flight() const { return in_flight_; }
+
+ private:
+  void Integrate(CrawlClock::time_point now);
+  size_t concurrency_;
+  size_t in_flight_ = 0, max_ = 0;
+  bool saturated_ = false;
+  CrawlClock::time_point mark_ = CrawlClock::now();
+  double in_flight_seconds_ = 0, saturated_seconds_ = 0, saturated_in_flight_seconds_ = 0;
+};
+
+// Fills the summary's figures that every mode computes alike: percentiles, fan-out, throughput,
+// the limits asked for and mean parse time. (What is left queued is Crawl's to say, once the store
+// has settled the last unsure links.)
+void SummariseRun(PageSamples& samples, const InFlightMeter& meter, const CrawlOptions& options, double wall,
+                  CrawlSummary& summary);
+
+}  // namespace fanout
