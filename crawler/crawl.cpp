@@ -231,6 +231,7 @@ void AsyncCrawl::Summarise(CrawlSummary& s, double wall) {
   LoopStats loop = loop_.stats();
   s.page_slots = pages_.capacity();
   s.loop_busy_fraction = wall > 0 ? loop.busy_seconds / wall : 0;
+  s.loop_cpu_seconds = loop.cpu_seconds;
   s.threads = pool.threads;
   s.pool_busy_fraction = wall > 0 && pool.threads > 0 ? pool.busy_seconds / (wall * static_cast<double>(pool.threads)) : 0;
   s.task_errors = loop.task_errors;

@@ -42,6 +42,7 @@ std::string CrawlSummary::ToJson() const {
       {"mean_parse_seconds", mean_parse_seconds},
       {"per_host_bound", per_host_bound},
       {"loop_busy_fraction", loop_busy_fraction},
+      {"loop_cpu_seconds", loop_cpu_seconds},
       {"pool_busy_fraction", pool_busy_fraction},
       {"threads", threads},
       {"store_busy_fraction", store_busy_fraction},

@@ -68,6 +68,7 @@ struct CrawlSummary {
   double mean_parse_seconds = 0; // CPU time per parsed page, on a pool thread
   bool per_host_bound = false;   // the per-host limit, not --concurrency, capped the fan-out
   double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall
+  double loop_cpu_seconds = 0;   // the loop thread's CPU time (async; 0 in the blocking modes)
   double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)
   size_t threads = 0;
   double store_busy_fraction = 0;  // the store's writer thread: time writing batches / wall

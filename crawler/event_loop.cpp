@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <iostream>
 
@@ -23,10 +24,16 @@ void ArmTimer(int fd, std::chrono::nanoseconds delay) {
   timerfd_settime(fd, 0, &its, nullptr);
 }
 
+double LoopThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// One read resets an eventfd's or a timerfd's counter; a second would only find it empty.
 void DrainCounter(int fd) {
   uint64_t count;
-  while (read(fd, &count, sizeof count) == sizeof count) {
-  }
+  [[maybe_unused]] ssize_t n = read(fd, &count, sizeof count);
 }
 
 }  // namespace
@@ -128,8 +135,11 @@ void EventLoop::Post(std::coroutine_handle<> h) {
   // The wake-up is written under the lock: once the loop can take `h`, this call is done with the
   // loop. Written after the unlock, it could come after `h` resumed, finished the crawl and the
   // loop was destroyed: a write to a closed (or reused) descriptor.
+  // Only the first post into an empty queue wakes the loop: it takes the whole queue at once, and
+  // a later post finds the queue empty again and wakes it anew.
   std::lock_guard lock(remote_mu_);
   remote_.push_back(h);
+  if (remote_.size() > 1) return;
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
@@ -148,8 +158,16 @@ void EventLoop::Run() {
   const Clock::time_point start = Clock::now();
   Clock::time_point busy_since = start;
   epoll_event events[256];
+  const double cpu_start = LoopThreadCpuSeconds();
   while (!stopping_) {
     RunReady();
+    if (curl_due_now_) {  // curl asked for a timeout action "now": no timer round trip for that
+      curl_due_now_ = false;
+      int running = 0;
+      curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+      DrainCurlMessages();
+      continue;
+    }
     if (roots_.empty() || stopping_) break;
     stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
     int n = epoll_wait(epoll_fd_, events, 256, -1);
@@ -165,12 +183,14 @@ void EventLoop::Run() {
   }
   stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
   stats_.total_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  stats_.cpu_seconds += LoopThreadCpuSeconds() - cpu_start;
 }
 
 void EventLoop::HandleEvent(int fd, uint32_t events) {
   int running = 0;
   if (fd == curl_timer_fd_) {
     DrainCounter(fd);
+    curl_deadline_.reset();  // it fired: disarmed
     curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
   } else if (fd == sleep_timer_fd_) {
     DrainCounter(fd);
@@ -228,10 +248,29 @@ int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void* s
 }
 
 int EventLoop::OnCurlTimer(CURLM*, long timeout_ms, void* arg) {
-  // Only arm the timer: calling back into curl from here would re-enter it.
+  // Only arm the timer: calling back into curl from here would re-enter it. curl calls this on
+  // every change of its earliest timeout, often with the same deadline again: the timer is set
+  // only when the deadline (in curl's milliseconds) moves, and "now" is a flag the loop checks
+  // before it waits, not a timer that fires at once.
   auto* loop = static_cast<EventLoop*>(arg);
-  ArmTimer(loop->curl_timer_fd_, timeout_ms < 0 ? std::chrono::nanoseconds(-1)
-                                                : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms)));
+  if (timeout_ms == 0) {
+    loop->curl_due_now_ = true;
+    return 0;
+  }
+  if (timeout_ms < 0) {
+    if (loop->curl_deadline_) ArmTimer(loop->curl_timer_fd_, std::chrono::nanoseconds(-1));
+    loop->curl_deadline_.reset();
+    return 0;
+  }
+  const Clock::time_point deadline = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now()) +
+                                     std::chrono::milliseconds(timeout_ms);
+  if (loop->curl_deadline_ == deadline) return 0;
+  loop->curl_deadline_ = deadline;
+  itimerspec its{};
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+  its.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  its.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  timerfd_settime(loop->curl_timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr);
   return 0;
 }
 

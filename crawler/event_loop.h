@@ -1,9 +1,11 @@
 // EventLoop: one thread, one epoll set, one libcurl multi handle, and the coroutines that use them.
 //
 // The loop is curl's `ephiperfifo` design: CURLMOPT_SOCKETFUNCTION adds and removes sockets in
-// epoll, CURLMOPT_TIMERFUNCTION arms a timerfd, and curl_multi_socket_action is called only for
-// the sockets epoll says are ready (so a wake-up costs what is ready, not what is open). A second
-// timerfd serves SleepFor; an eventfd wakes the loop when another thread Post()s a coroutine.
+// epoll, CURLMOPT_TIMERFUNCTION arms a timerfd (only when curl's deadline moves; a zero timeout is
+// acted on before the loop next waits, with no timer), and curl_multi_socket_action is called only
+// for the sockets epoll says are ready (so a wake-up costs what is ready, not what is open). A
+// second timerfd serves SleepFor; an eventfd wakes the loop when another thread Post()s a
+// coroutine into an empty queue (posts that find it non-empty ride on that wake-up).
 // Coroutines are resumed only on the loop thread, from its ready queue, never inside a curl
 // callback.
 //
@@ -22,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -46,6 +49,7 @@ struct LoopStats {
   double total_seconds = 0;  // time inside Run()
   uint64_t wakeups = 0;      // epoll_wait returns
   uint64_t task_errors = 0;  // spawned tasks that ended with an exception
+  double cpu_seconds = 0;    // the loop thread's CPU time inside Run()
 };
 
 class EventLoop {
@@ -107,6 +111,8 @@ class EventLoop {
   std::function<void(std::exception_ptr)> on_error_;
   LoopStats stats_;
   bool stopping_ = false;
+  bool curl_due_now_ = false;                        // curl asked for a timeout action at once
+  std::optional<Clock::time_point> curl_deadline_;  // what curl_timer_fd_ is armed for
 
   std::mutex remote_mu_;
   std::vector<std::coroutine_handle<>> remote_;  // guarded by remote_mu_
