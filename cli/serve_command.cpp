@@ -17,6 +17,8 @@ struct ServeOptions {
   std::string root;
   uint64_t synthetic_pages = 0;
   testsite::SyntheticOptions synthetic;
+  uint64_t hosts = 0;  // 0: one site on the bound address, not a web
+  testsite::SyntheticWebOptions web;
   std::vector<std::string> fault_specs;
   std::vector<std::string> fault_files;
   std::string robots_file;
@@ -31,6 +33,10 @@ int RunServe(ServeOptions& opt) {
     opt.synthetic.pages = opt.synthetic_pages;
     so.synthetic = opt.synthetic;
     so.seed = opt.synthetic.seed;
+  }
+  if (opt.hosts > 0) {
+    opt.web.hosts = opt.hosts;
+    so.web = opt.web;
   }
   if (!opt.robots_file.empty()) so.robots_file = opt.robots_file;
   if (!opt.log_file.empty()) so.log_file = opt.log_file;
@@ -65,7 +71,13 @@ int RunServe(ServeOptions& opt) {
   }
   // The first line of stdout is the URL, for scripts and tests; everything else goes to stderr.
   std::cout << (*server)->url() << std::endl;
-  if (so.synthetic) {
+  if (so.web) {
+    std::cerr << "fanout serve: synthetic web of " << so.web->hosts << " hosts (h0.localhost .. h" << so.web->hosts - 1
+              << ".localhost) of " << so.synthetic->pages << " pages (" << so.synthetic->links << " links, "
+              << so.web->cross_links << " of them to other hosts, ~" << so.synthetic->page_bytes << " bytes each, seed "
+              << so.synthetic->seed << (so.web->robots_mix ? ", robots.txt mix" : "")
+              << (so.web->cross_redirects ? ", cross-host redirects" : "") << ")";
+  } else if (so.synthetic) {
     std::cerr << "fanout serve: synthetic site of " << so.synthetic->pages << " pages (" << so.synthetic->links
               << " links, ~" << so.synthetic->page_bytes << " bytes each, seed " << so.synthetic->seed << ")";
   } else {
@@ -100,13 +112,26 @@ void SetupServeCommand(CLI::App& app) {
       "  status:CODE[:RETRY_AFTER]  redirect:CODE:TARGET  chain:HOPS:TARGET  loop  slow:BYTES_PER_SEC\n"
       "  reset  huge:BYTES[:chunked]  type:MIME  malformed  latin1[:meta]  delay:MS\n"
       "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
-      "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults.");
+      "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults; with --hosts, GET /__hosts[?all=1].");
 
   auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
   auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
                         ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
   root->excludes(synthetic);
   synthetic->excludes(root);
+  auto* hosts = cmd->add_option("--hosts", opt->hosts,
+                                "Serve the synthetic site as a web of N hosts, h0.localhost .. h{N-1}.localhost, "
+                                "each of --synthetic P pages")
+                    ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}))
+                    ->needs(synthetic);
+  cmd->add_option("--cross-links", opt->web.cross_links, "With --hosts: the share of links that lead to another host")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0))->needs(hosts);
+  cmd->add_flag("--robots-mix", opt->web.robots_mix,
+                "With --hosts: robots.txt varies by host (allow, disallow a prefix, crawl-delay, 404, 503)")
+      ->needs(hosts);
+  cmd->add_flag("--cross-redirects", opt->web.cross_redirects,
+                "With --hosts: about 1 page in 50 answers 301 to its path on another host")
+      ->needs(hosts);
   cmd->add_option("--links", opt->synthetic.links, "Links per synthetic page")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--page-bytes", opt->synthetic.page_bytes, "Approximate size of a synthetic page")

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <condition_variable>
@@ -93,7 +95,12 @@ std::string ReadFile(const std::string& path, bool& ok) {
 }
 
 std::string StatusPage(int code) {
-  const char* phrase = code == 404 ? "Not Found" : code == 403 ? "Forbidden" : code == 400 ? "Bad Request" : "";
+  const char* phrase = code == 404   ? "Not Found"
+                       : code == 403 ? "Forbidden"
+                       : code == 400 ? "Bad Request"
+                       : code == 421 ? "Misdirected Request"
+                       : code == 503 ? "Service Unavailable"
+                                     : "";
   std::string title = std::to_string(code) + (*phrase ? std::string(" ") + phrase : "");
   return "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
          "</h1><p>fanout serve</p></body></html>\n";
@@ -124,6 +131,22 @@ std::string_view QueryValue(std::string_view query, std::string_view key) {
   return {};
 }
 
+// One host's counters. Small, because a web may have 100,000 hosts; a host without requests
+// allocates nothing.
+struct HostCounters {
+  uint32_t requests = 0;
+  uint32_t pages = 0;
+  uint32_t robots_fetches = 0;
+  uint32_t cross_redirects = 0;
+  uint32_t in_flight = 0;
+  uint32_t max_in_flight = 0;
+  int64_t last_arrival_ns = -1;  // since the server started; -1: none since the last reset
+  int64_t min_gap_ns = -1;       // -1: fewer than two arrivals
+  std::vector<std::pair<int, uint32_t>> by_status;  // a handful of codes: a map would cost more
+};
+
+constexpr size_t kRobotsKinds = 5;  // HostRobots::Kind's values
+
 }  // namespace
 
 // One request between arrival and answer. Owned by the server's pending set; freed on answer.
@@ -137,6 +160,9 @@ struct PendingReply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  int64_t host = -1;        // a web's host the request is for; -1 without a web (or for a 421)
+  bool robots_txt = false;  // a request for /robots.txt
+  bool cross_redirect = false;
   size_t sent = 0;          // kSlow: body bytes written so far
   int64_t bytes_per_sec = 0;
   LogEntry entry;
@@ -145,7 +171,10 @@ struct PendingReply {
 class SiteServer::Impl {
  public:
   ServerOptions options;
-  std::optional<SyntheticSite> site;
+  std::optional<SyntheticSite> own_site;  // a single synthetic site ...
+  std::optional<SyntheticWeb> web;        // ... or a web of them
+  const SyntheticSite* site = nullptr;    // the pages of either
+  std::array<uint64_t, kRobotsKinds> robots_kinds{};  // a web's hosts by robots.txt kind; const
   std::string root_real;
   std::optional<std::string> robots;  // explicit robots.txt content
   std::string url;                     // with trailing '/'
@@ -164,6 +193,8 @@ class SiteServer::Impl {
   mutable std::mutex mu;
   std::condition_variable request_cv;  // a request was received
   ServerStats stats;              // guarded by mu
+  std::vector<HostCounters> hosts;  // guarded by mu; a web's, indexed by host
+  uint64_t misdirected = 0;       // guarded by mu; 421s for a Host the web does not serve
   std::deque<LogEntry> log;       // guarded by mu
   std::ofstream log_out;          // guarded by mu
 
@@ -191,7 +222,7 @@ class SiteServer::Impl {
   }
 
   void Handle(evhttp_request* req);
-  bool HandleAdmin(evhttp_request* req, std::string_view path);
+  bool HandleAdmin(evhttp_request* req, std::string_view path, std::string_view query);
   void Respond(PendingReply* p, std::string_view path, std::string_view query);
   void RespondStatic(PendingReply* p, std::string_view raw_path, std::string_view query);
   bool ApplyFault(PendingReply* p, const Fault& f, std::string_view path, std::string_view query,
@@ -199,13 +230,19 @@ class SiteServer::Impl {
   void Schedule(PendingReply* p, int64_t delay_ms);
   void Deliver(PendingReply* p);
   void Finish(PendingReply* p, int status, uint64_t bytes);
-  std::optional<Fault> SyntheticPageFault(uint64_t page) const;
+  std::optional<Fault> SyntheticPageFault(uint64_t host, uint64_t page) const;
+  std::string RenderPage(const PendingReply* p, uint64_t page, PageFlavor flavor = PageFlavor::kNormal) const;
   std::string FaultsJson() const;
+  std::string HostsJson(bool all) const;
+  HostStats StatsOfHost(uint64_t host) const;  // REQUIRES: mu held, a web, host < web->hosts()
+  std::string RobotsKindOf(uint64_t host) const;
+  void ResetAll();                             // REQUIRES: mu held
 };
 
-std::optional<Fault> SiteServer::Impl::SyntheticPageFault(uint64_t page) const {
+std::optional<Fault> SiteServer::Impl::SyntheticPageFault(uint64_t host, uint64_t page) const {
   if (!site || page == 0 || options.synthetic_fault_rate <= 0) return std::nullopt;
-  uint64_t draw = Mix64(options.seed ^ Mix64(page * 0x5bd1e995ULL + 77));
+  const uint64_t key = host * site->size() + page;  // host 0 draws what a single site does
+  uint64_t draw = Mix64(options.seed ^ Mix64(key * 0x5bd1e995ULL + 77));
   double unit = static_cast<double>(draw >> 11) / static_cast<double>(1ULL << 53);
   if (unit >= options.synthetic_fault_rate) return std::nullopt;
   return SyntheticFault(Mix64(draw), site->PathOf((page + 1) % site->size()));
@@ -225,12 +262,13 @@ void SiteServer::Impl::Handle(evhttp_request* req) {
   std::string_view path = raw_path && *raw_path ? raw_path : "/";
   std::string_view query = raw_query ? raw_query : "";
 
-  if (path.substr(0, 3) == "/__" && HandleAdmin(req, path)) return;
+  if (path.substr(0, 3) == "/__" && HandleAdmin(req, path, query)) return;
 
   auto* p = new PendingReply;
   p->server = this;
   p->req = req;
-  p->entry.received = Now();
+  const Clock::duration since_start = Clock::now() - started;
+  p->entry.received = std::chrono::duration<double>(since_start).count();
   switch (evhttp_request_get_command(req)) {
     case EVHTTP_REQ_GET: p->entry.method = "GET"; break;
     case EVHTTP_REQ_HEAD: p->entry.method = "HEAD"; break;
@@ -240,14 +278,46 @@ void SiteServer::Impl::Handle(evhttp_request* req) {
   p->entry.target = evhttp_request_get_uri(req);
   const char* ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
   p->entry.user_agent = ua ? ua : "";
+  const char* host_header = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+  p->entry.host = host_header ? host_header : "";
+  std::optional<uint64_t> host = web ? web->HostOf(p->entry.host) : std::nullopt;
+  if (host) p->host = static_cast<int64_t>(*host);
+  p->robots_txt = path == "/robots.txt";
   pending.insert(p);
   {
     std::lock_guard lock(mu);
     ++stats.requests;
     stats.max_in_flight = std::max(stats.max_in_flight, ++stats.in_flight);
+    if (host) {
+      HostCounters& h = hosts[*host];
+      ++h.requests;
+      h.robots_fetches += p->robots_txt;
+      h.max_in_flight = std::max(h.max_in_flight, ++h.in_flight);
+      const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since_start).count();
+      if (h.last_arrival_ns >= 0) {
+        const int64_t gap = now_ns - h.last_arrival_ns;
+        h.min_gap_ns = h.min_gap_ns < 0 ? gap : std::min(h.min_gap_ns, gap);
+      }
+      h.last_arrival_ns = now_ns;
+    } else if (web) {
+      ++misdirected;
+    }
   }
   request_cv.notify_all();
+  if (web && !host) {
+    // Not one of ours: a crawl that follows a link off the web learns so at once, and cannot wander.
+    p->status = 421;
+    p->body = StatusPage(421);
+    p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+    Deliver(p);
+    return;
+  }
   Respond(p, path, query);
+}
+
+std::string SiteServer::Impl::RenderPage(const PendingReply* p, uint64_t page, PageFlavor flavor) const {
+  if (web) return web->Render(static_cast<uint64_t>(p->host), page, port, flavor);
+  return site->Render(page, base, flavor);
 }
 
 void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::string_view query) {
@@ -273,11 +343,22 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
       fault = &rule.fault;
     }
   }
-  std::optional<Fault> page_fault = page ? SyntheticPageFault(*page) : std::nullopt;
+  const uint64_t host = p->host >= 0 ? static_cast<uint64_t>(p->host) : 0;
+  std::optional<Fault> page_fault = page ? SyntheticPageFault(host, *page) : std::nullopt;
   if (!fault && page_fault) fault = &*page_fault;
 
   if (!fault || !ApplyFault(p, *fault, path, query, page)) {
-    if (path == "/robots.txt" && (robots || !site)) {
+    if (path == "/robots.txt" && web && !robots) {
+      const HostRobots r = web->RobotsOf(host);
+      p->status = r.status();
+      if (p->status == 200) {
+        p->body = r.body();
+        p->headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+      } else {
+        p->body = StatusPage(p->status);
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      }
+    } else if (path == "/robots.txt" && (robots || !site)) {
       if (robots || root_real.empty()) {
         p->body = robots ? *robots : std::string(kDefaultRobots);
         p->headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
@@ -288,8 +369,16 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
       p->body = kDefaultRobots;
       p->headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
     } else if (site) {
-      if (page) {
-        p->body = site->Render(*page, base);
+      std::optional<WebPage> moved = web && page ? web->CrossRedirectOf(host, *page) : std::nullopt;
+      if (moved) {
+        const std::string location = SyntheticWeb::OriginOf(moved->host, port) + site->PathOf(moved->page);
+        p->status = 301;
+        p->cross_redirect = true;
+        p->headers.emplace_back("Location", location);
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+        p->body = "<!DOCTYPE html><title>Moved</title><a href=\"" + location + "\">moved</a>\n";
+      } else if (page) {
+        p->body = RenderPage(p, *page);
         p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
       } else {
         p->status = 404;
@@ -351,7 +440,7 @@ bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_v
   };
   auto page_or_file = [&]() {
     if (site && page) {
-      html(site->Render(*page, base));
+      html(RenderPage(p, *page));
     } else if (site) {
       p->status = 404;
       html(StatusPage(404));
@@ -404,7 +493,7 @@ bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_v
       return true;
     case K::kMalformed:
       if (site && page) {
-        html(site->Render(*page, base, PageFlavor::kMalformed));
+        html(RenderPage(p, *page, PageFlavor::kMalformed));
       } else {
         html("<html><head><title>Broken <b>page</title><body><div><p>Unclosed <a href=/>home<table><tr><td>"
              "<a href='/'>again</td></p></div></span><!-- cut");
@@ -420,7 +509,7 @@ bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_v
       p->headers.emplace_back("Content-Type",
                               f.variant ? "text/html" : "text/html; charset=ISO-8859-1");
       if (site && page) {
-        p->body = site->Render(*page, base, flavor);
+        p->body = RenderPage(p, *page, flavor);
       } else {
         p->body = std::string("<!DOCTYPE html><html><head>") +
                   (f.variant ? "<meta charset=\"iso-8859-1\">" : "") +
@@ -484,7 +573,8 @@ void SiteServer::Impl::Deliver(PendingReply* p) {
   if (p->action == A::kSend) {
     evbuffer* buf = evhttp_request_get_output_buffer(req);
     evbuffer_add(buf, p->body.data(), p->body.size());
-    evhttp_send_reply(req, p->status, nullptr, nullptr);
+    // evhttp knows no phrase for 421 and would say "Client Error".
+    evhttp_send_reply(req, p->status, p->status == 421 ? "Misdirected Request" : nullptr, nullptr);
     Finish(p, p->status, p->body.size());
     return;
   }
@@ -537,9 +627,22 @@ void SiteServer::Impl::Finish(PendingReply* p, int status, uint64_t bytes) {
     ++stats.by_status[status];
     if (status == 0) ++stats.resets;
     stats.bytes_sent += bytes;
+    if (p->host >= 0) {
+      HostCounters& h = hosts[static_cast<size_t>(p->host)];
+      --h.in_flight;
+      auto code = std::find_if(h.by_status.begin(), h.by_status.end(), [&](const auto& e) { return e.first == status; });
+      if (code == h.by_status.end()) {
+        h.by_status.emplace_back(status, 1);
+      } else {
+        ++code->second;
+      }
+      h.pages += status == 200 && !p->robots_txt && p->entry.method != "POST";
+      h.cross_redirects += p->cross_redirect;
+    }
     if (log_out.is_open()) {
       nlohmann::json j = {{"received", p->entry.received}, {"answered", p->entry.answered},
-                          {"method", p->entry.method},     {"target", p->entry.target},
+                          {"method", p->entry.method},     {"host", p->entry.host},
+                          {"target", p->entry.target},
                           {"user_agent", p->entry.user_agent}, {"status", status},
                           {"bytes", bytes}};
       log_out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -564,7 +667,7 @@ nlohmann::json ToJson(const ServerStats& s) {
 }
 
 nlohmann::json ToJson(const LogEntry& e) {
-  return {{"received", e.received}, {"answered", e.answered}, {"method", e.method}, {"target", e.target},
+  return {{"received", e.received}, {"answered", e.answered}, {"method", e.method}, {"host", e.host}, {"target", e.target},
           {"user_agent", e.user_agent}, {"status", e.status}, {"bytes", e.bytes}};
 }
 
@@ -582,7 +685,117 @@ std::string Dump(const nlohmann::json& j) {
 
 }  // namespace
 
-bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path) {
+void SiteServer::Impl::ResetAll() {
+  ResetCounters(stats);
+  log.clear();
+  misdirected = 0;
+  for (HostCounters& h : hosts) {
+    HostCounters fresh;
+    fresh.in_flight = h.in_flight;
+    fresh.max_in_flight = h.in_flight;
+    h = std::move(fresh);
+  }
+}
+
+std::string SiteServer::Impl::RobotsKindOf(uint64_t host) const {
+  return robots ? "file" : web->RobotsOf(host).ToString();
+}
+
+HostStats SiteServer::Impl::StatsOfHost(uint64_t host) const {
+  const HostCounters& c = hosts[host];
+  HostStats out;
+  out.host = host;
+  out.name = SyntheticWeb::HostName(host);
+  out.robots = RobotsKindOf(host);
+  out.requests = c.requests;
+  out.pages = c.pages;
+  out.robots_fetches = c.robots_fetches;
+  out.cross_redirects = c.cross_redirects;
+  out.in_flight = c.in_flight;
+  out.max_in_flight = c.max_in_flight;
+  if (c.min_gap_ns >= 0) out.min_gap_ms = static_cast<double>(c.min_gap_ns) / 1e6;
+  for (const auto& [code, n] : c.by_status) out.by_status[code] = n;
+  return out;
+}
+
+namespace {
+
+void AppendGapMs(std::string& out, int64_t gap_ns) {
+  if (gap_ns < 0) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(gap_ns) / 1e6);
+  out += buf;
+}
+
+// Written by hand rather than with nlohmann::json: ?all=1 lists 100,000 hosts, and this is
+// several times faster. Every string written is ours and needs no escaping.
+void AppendHostJson(std::string& out, uint64_t host, const HostCounters& c, const std::string& robots) {
+  out += "\"h" + std::to_string(host) + ".localhost\": {\"robots\": \"" + robots +
+         "\", \"requests\": " + std::to_string(c.requests) + ", \"pages\": " + std::to_string(c.pages) +
+         ", \"robots_fetches\": " + std::to_string(c.robots_fetches) +
+         ", \"cross_redirects\": " + std::to_string(c.cross_redirects) +
+         ", \"in_flight\": " + std::to_string(c.in_flight) + ", \"max_in_flight\": " + std::to_string(c.max_in_flight) +
+         ", \"min_gap_ms\": ";
+  AppendGapMs(out, c.min_gap_ns);
+  out += ", \"statuses\": {";
+  std::vector<std::pair<int, uint32_t>> codes = c.by_status;
+  std::sort(codes.begin(), codes.end());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    out += (i ? ", \"" : "\"") + (codes[i].first == 0 ? std::string("reset") : std::to_string(codes[i].first)) +
+           "\": " + std::to_string(codes[i].second);
+  }
+  out += "}}";
+}
+
+}  // namespace
+
+std::string SiteServer::Impl::HostsJson(bool all) const {
+  if (!web) return {};
+  std::string out = "{\"hosts\": {";
+  uint64_t active = 0, requests = 0, pages = 0, robots_fetches = 0, cross_redirects = 0, max_in_flight = 0;
+  int64_t min_gap = -1;
+  std::lock_guard lock(mu);
+  for (uint64_t h = 0; h < hosts.size(); ++h) {
+    const HostCounters& c = hosts[h];
+    const bool idle = c.requests == 0 && c.in_flight == 0;
+    if (!idle) {
+      ++active;
+      requests += c.requests;
+      pages += c.pages;
+      robots_fetches += c.robots_fetches;
+      cross_redirects += c.cross_redirects;
+      max_in_flight = std::max<uint64_t>(max_in_flight, c.max_in_flight);
+      if (c.min_gap_ns >= 0) min_gap = min_gap < 0 ? c.min_gap_ns : std::min(min_gap, c.min_gap_ns);
+    }
+    if (idle && !all) continue;
+    if (out.back() != '{') out += ", ";
+    AppendHostJson(out, h, c, RobotsKindOf(h));
+  }
+  out += "}, \"totals\": {\"hosts\": " + std::to_string(hosts.size()) +
+         ", \"host_branching\": " + std::to_string(web->host_branching()) +
+         ", \"active_hosts\": " + std::to_string(active) + ", \"requests\": " + std::to_string(requests) +
+         ", \"pages\": " + std::to_string(pages) + ", \"robots_fetches\": " + std::to_string(robots_fetches) +
+         ", \"cross_redirects\": " + std::to_string(cross_redirects) +
+         ", \"misdirected\": " + std::to_string(misdirected) +
+         ", \"max_in_flight\": " + std::to_string(max_in_flight) + ", \"min_gap_ms\": ";
+  AppendGapMs(out, min_gap);
+  out += ", \"robots\": {";
+  if (robots) {
+    out += "\"file\": " + std::to_string(hosts.size());
+  } else {
+    constexpr const char* kNames[kRobotsKinds] = {"allow", "disallow", "crawl-delay", "404", "503"};
+    for (size_t k = 0; k < kRobotsKinds; ++k) {
+      out += std::string(k ? ", \"" : "\"") + kNames[k] + "\": " + std::to_string(robots_kinds[k]);
+    }
+  }
+  out += "}}}\n";
+  return out;
+}
+
+bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path, std::string_view query) {
   const auto cmd = evhttp_request_get_command(req);
   std::string body;
   if (path == "/__stats" && cmd == EVHTTP_REQ_GET) {
@@ -590,8 +803,7 @@ bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path) {
     body = Dump(ToJson(stats));
   } else if (path == "/__stats/reset" && cmd == EVHTTP_REQ_POST) {
     std::lock_guard lock(mu);
-    ResetCounters(stats);
-    log.clear();
+    ResetAll();
     body = Dump(ToJson(stats));
   } else if (path == "/__log" && cmd == EVHTTP_REQ_GET) {
     nlohmann::json entries = nlohmann::json::array();
@@ -600,6 +812,8 @@ bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path) {
     body = Dump(entries);
   } else if (path == "/__faults" && cmd == EVHTTP_REQ_GET) {
     body = FaultsJson();
+  } else if (path == "/__hosts" && cmd == EVHTTP_REQ_GET && web) {
+    body = HostsJson(QueryValue(query, "all") == "1");
   } else {
     return false;  // an ordinary (probably missing) page
   }
@@ -623,8 +837,13 @@ std::string SiteServer::Impl::FaultsJson() const {
   }
   nlohmann::json pages = nlohmann::json::object();
   if (site && options.synthetic_fault_rate > 0) {
-    for (uint64_t i = 1; i < site->size(); ++i) {
-      if (auto f = SyntheticPageFault(i)) pages[site->PathOf(i)] = f->ToString();
+    // A web's pages are keyed "h3.localhost/p4.html"; a single site's by path alone.
+    const uint64_t host_count = web ? web->hosts() : 1;
+    for (uint64_t h = 0; h < host_count; ++h) {
+      const std::string prefix = web ? SyntheticWeb::HostName(h) : std::string();
+      for (uint64_t i = 1; i < site->size(); ++i) {
+        if (auto f = SyntheticPageFault(h, i)) pages[prefix + site->PathOf(i)] = f->ToString();
+      }
     }
   }
   return Dump({{"rules", rules}, {"pages", pages}});
@@ -651,6 +870,23 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   }
   if (options.synthetic_fault_rate > 0 && !options.synthetic) {
     return Status::InvalidArgument("--faults RATE applies to a --synthetic site; use --fault RULE with --root");
+  }
+  if (options.web) {
+    const SyntheticWebOptions& web = *options.web;
+    if (!options.synthetic) return Status::InvalidArgument("--hosts needs --synthetic P (pages per host)");
+    if (web.hosts < 1) return Status::InvalidArgument("--hosts must be at least 1");
+    if (!(web.cross_links >= 0 && web.cross_links <= 1)) {
+      return Status::InvalidArgument("--cross-links must be a share between 0 and 1");
+    }
+    if (web.hosts > 1 && options.synthetic->links < 1) {
+      return Status::InvalidArgument("--hosts needs --links of at least 1: with none, no host links another");
+    }
+    if (web.robots_mix && options.robots_file) {
+      return Status::InvalidArgument("--robots-mix and --robots FILE exclude each other");
+    }
+    if (options.host != "127.0.0.1" && options.host != "localhost") {
+      return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1");
+    }
   }
   socklen_t len = 0;
   Result<sockaddr_storage> addr = LoopbackAddress(options.host, options.port, len);
@@ -697,12 +933,21 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
                                             : ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
   std::string host = actual.ss_family == AF_INET6 ? "[" + options.host + "]" : options.host;
   if (options.host == "localhost") host = "127.0.0.1";
-  impl->base = "http://" + host + ":" + std::to_string(impl->port);
+  impl->base = options.web ? SyntheticWeb::OriginOf(0, impl->port) : "http://" + host + ":" + std::to_string(impl->port);
   impl->url = impl->base + "/";
 
   evhttp_set_allowed_methods(impl->http.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
   evhttp_set_gencb(impl->http.get(), &Impl::OnRequest, impl.get());
-  if (options.synthetic) impl->site.emplace(*options.synthetic);
+  if (options.web) {
+    impl->web.emplace(*options.synthetic, *options.web);
+    impl->site = &impl->web->site();
+    impl->hosts.resize(impl->web->hosts());
+    for (uint64_t h = 0; h < impl->web->hosts(); ++h) {
+      ++impl->robots_kinds[static_cast<size_t>(impl->web->RobotsOf(h).kind)];
+    }
+  } else if (options.synthetic) {
+    impl->site = &impl->own_site.emplace(*options.synthetic);
+  }
   impl->options = std::move(options);
   return std::unique_ptr<SiteServer>(new SiteServer(std::move(impl)));
 }
@@ -739,8 +984,7 @@ std::vector<LogEntry> SiteServer::log() const {
 
 void SiteServer::ResetStats() {
   std::lock_guard lock(impl_->mu);
-  ResetCounters(impl_->stats);
-  impl_->log.clear();
+  impl_->ResetAll();
 }
 
 std::string SiteServer::StatsJson() const {
@@ -749,5 +993,22 @@ std::string SiteServer::StatsJson() const {
 }
 
 std::string SiteServer::FaultsJson() const { return impl_->FaultsJson(); }
+
+std::string SiteServer::HostsJson(bool all) const { return impl_->HostsJson(all); }
+
+std::optional<HostStats> SiteServer::HostStatsOf(uint64_t host) const {
+  if (!impl_->web || host >= impl_->web->hosts()) return std::nullopt;
+  std::lock_guard lock(impl_->mu);
+  return impl_->StatsOfHost(host);
+}
+
+std::vector<HostStats> SiteServer::ActiveHostStats() const {
+  std::vector<HostStats> out;
+  std::lock_guard lock(impl_->mu);
+  for (uint64_t h = 0; h < impl_->hosts.size(); ++h) {
+    if (impl_->hosts[h].requests > 0 || impl_->hosts[h].in_flight > 0) out.push_back(impl_->StatsOfHost(h));
+  }
+  return out;
+}
 
 }  // namespace fanout::testsite

@@ -1,15 +1,18 @@
 // SiteServer: the local HTTP server that every fanout test, demo, tutorial step and benchmark
 // crawls (`fanout serve`).
 //
-// It serves a directory or a SyntheticSite on a loopback address only, on libevent's evhttp.
+// It serves a directory, a SyntheticSite, or a SyntheticWeb (many hosts, h0.localhost ..
+// h{N-1}.localhost, told apart by the Host header) on a loopback address only, on libevent's evhttp.
 // Latency is a timer on the server's event loop, never a sleeping thread, so thousands of delayed
 // requests can be in flight at once on one thread. Faults (faults.h) make it misbehave on purpose.
 // It counts what it serves (requests, responses by status, requests in flight and the most at
 // once) and keeps a bounded request log; over HTTP, GET /__stats, POST /__stats/reset, GET /__log
-// and GET /__faults expose them. Requests to /__* are neither counted nor logged.
+// and GET /__faults expose them, and for a web GET /__hosts the counters of each host. A web
+// answers 421 to a Host it does not serve. Requests to /__* are neither counted nor logged.
 //
 // Threads: the event loop runs on the thread that calls Run(), or on the server's own thread after
-// Start(). Stop(), stats(), log() and ResetStats() may be called from any thread.
+// Start(). Stop(), stats(), log(), ResetStats(), HostStatsOf(), ActiveHostStats() and the *Json()
+// methods may be called from any thread.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 
 #include "testsite/faults.h"
 #include "testsite/synthetic.h"
+#include "testsite/synthetic_web.h"
 #include "util/result.h"
 
 namespace fanout::testsite {
@@ -31,6 +35,7 @@ struct ServerOptions {
   uint16_t port = 0;                           // 0: the kernel picks a free port
   std::optional<std::string> root;             // serve this directory ...
   std::optional<SyntheticOptions> synthetic;   // ... or this generated site (exactly one of them)
+  std::optional<SyntheticWebOptions> web;      // with synthetic: serve it as a web of this many hosts
   int latency_ms = 0;                          // delay before each answer
   int jitter_ms = 0;                           // +/- uniform random on top of latency_ms
   std::vector<FaultRule> faults;
@@ -54,10 +59,26 @@ struct LogEntry {
   double received = 0;     // seconds since the server started
   double answered = 0;     // when the answer was handed to the socket (or the reset done)
   std::string method;
+  std::string host;        // the Host header as sent ("h3.localhost:8080"), "" without one
   std::string target;      // path and query as requested
   std::string user_agent;
   int status = 0;          // 0 for a reset connection
   uint64_t bytes = 0;
+};
+
+// One host of a web, counted since start or the last ResetStats.
+struct HostStats {
+  uint64_t host = 0;
+  std::string name;              // "h3.localhost"
+  std::string robots;            // what its robots.txt answers: HostRobots::ToString(), or "file" for --robots
+  uint64_t requests = 0;         // received, robots.txt included
+  uint64_t pages = 0;            // GET/HEAD answered 200, robots.txt not included
+  uint64_t robots_fetches = 0;   // requests for /robots.txt
+  uint64_t cross_redirects = 0;  // 301s to another host (SyntheticWebOptions::cross_redirects)
+  uint64_t in_flight = 0;
+  uint64_t max_in_flight = 0;
+  std::optional<double> min_gap_ms = {};  // the shortest time between two arrivals; none before the second
+  std::map<int, uint64_t> by_status = {};  // 0 for a reset
 };
 
 class SiteServer {
@@ -84,7 +105,14 @@ class SiteServer {
   std::vector<LogEntry> log() const;
   void ResetStats();  // zero the counters (in_flight stays true) and clear the log
 
+  // A web's hosts. HostStatsOf: nothing without a web or for host >= the number of hosts.
+  // ActiveHostStats: the hosts that received a request, by host number.
+  std::optional<HostStats> HostStatsOf(uint64_t host) const;
+  std::vector<HostStats> ActiveHostStats() const;
+
   std::string StatsJson() const;   // what GET /__stats answers
+  // What GET /__hosts answers (GET /__hosts?all=1 when `all`: idle hosts too); "" without a web.
+  std::string HostsJson(bool all) const;
   std::string FaultsJson() const;  // what GET /__faults answers: the rules and faulted pages
 
   class Impl;

@@ -1,6 +1,7 @@
 #include "testsite/synthetic.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace fanout::testsite {
@@ -178,7 +179,29 @@ std::string SyntheticSite::LinkHref(uint64_t from, uint64_t to, int index,
   }
 }
 
+std::string SyntheticSite::ForeignHref(uint64_t from, const SiteLink& to, int index) const {
+  std::string url = to.site_url + PathOf(to.page);
+  switch (Hash(from, 5000 + static_cast<uint64_t>(index)) % 4) {
+    case 0: return url;
+    case 1: {  // "HTTP://H3.LOCALHOST:8080/...": scheme and host are case-insensitive
+      size_t host_end = url.find('/', url.find("//") + 2);
+      for (size_t k = 0; k < host_end; ++k) url[k] = static_cast<char>(std::toupper(url[k]));
+      return url;
+    }
+    case 2: return url + "#from-" + std::to_string(from);
+    default: return url + "#";
+  }
+}
+
 std::string SyntheticSite::Render(uint64_t page, std::string_view base_url, PageFlavor flavor) const {
+  std::vector<SiteLink> links;
+  for (uint64_t to : LinksOf(page)) links.push_back(SiteLink{.page = to, .site_url = {}});
+  return RenderWithLinks(page, base_url, links, {}, flavor);
+}
+
+std::string SyntheticSite::RenderWithLinks(uint64_t page, std::string_view base_url,
+                                           const std::vector<SiteLink>& links, std::string_view heading,
+                                           PageFlavor flavor) const {
   const bool latin1 = flavor == PageFlavor::kLatin1 || flavor == PageFlavor::kLatin1Meta;
   const bool malformed = flavor == PageFlavor::kMalformed;
   std::string title = TitleOf(page);
@@ -192,12 +215,16 @@ std::string SyntheticSite::Render(uint64_t page, std::string_view base_url, Page
     html += "<meta charset=\"utf-8\">\n";
   }
   html += "<title>" + HtmlEscape(title) + "</title>\n</head>\n<body>\n";
-  html += "<h1>Page " + std::to_string(page) + "</h1>\n";
+  html += "<h1>Page " + std::to_string(page);
+  if (!heading.empty()) html += " " + HtmlEscape(heading);
+  html += "</h1>\n";
   html += malformed ? "<div class=nav><ul>\n" : "<nav>\n<ul>\n";
-  const std::vector<uint64_t> links = LinksOf(page);
   for (size_t j = 0; j < links.size(); ++j) {
-    std::string href = HtmlEscape(LinkHref(page, links[j], static_cast<int>(j), base_url));
-    std::string label = "page " + std::to_string(links[j]);
+    const SiteLink& link = links[j];
+    const int index = static_cast<int>(j);
+    std::string href = HtmlEscape(link.site_url.empty() ? LinkHref(page, link.page, index, base_url)
+                                                        : ForeignHref(page, link, index));
+    std::string label = "page " + std::to_string(link.page);
     if (malformed) {
       // Unquoted or single-quoted attributes, unclosed <li> and <b>, a stray </span>.
       if (j % 3 == 0 && href.find_first_of(" >'") == std::string::npos) {

@@ -15,6 +15,9 @@
 // URLs (some with an upper-case scheme), paths with dot segments, and `#fragment` variants, all of
 // which normalise to the page's one URL.
 //
+// A SyntheticWeb (synthetic_web.h) lays many hosts out with one SyntheticSite: it swaps some of a
+// page's links for links to other hosts and renders the page with RenderWithLinks.
+//
 // Thread-safe after construction (const).
 #pragma once
 
@@ -31,6 +34,13 @@ struct SyntheticOptions {
   int links = 10;             // links per page, to other pages of the site
   size_t page_bytes = 5000;   // filler text brings each page to about this size
   uint64_t seed = 1;
+};
+
+// One link of a page: to `page` of the site being rendered or, when `site_url` is set
+// ("http://h3.localhost:8080"), to `page` of another site with the same layout on that origin.
+struct SiteLink {
+  uint64_t page = 0;
+  std::string site_url;
 };
 
 // How a page is rendered; the faults module asks for the broken flavours.
@@ -65,8 +75,16 @@ class SyntheticSite {
   std::string Render(uint64_t page, std::string_view base_url,
                      PageFlavor flavor = PageFlavor::kNormal) const;
 
+  // The same page with `links` in place of LinksOf(page) and `heading` (when not empty) after
+  // "Page i" in <h1>. Links to another site are written as absolute URLs in a few spellings
+  // (upper-case scheme or host, a fragment), each of which normalises to the target's one URL.
+  // REQUIRES: every link's page < size()
+  std::string RenderWithLinks(uint64_t page, std::string_view base_url, const std::vector<SiteLink>& links,
+                              std::string_view heading, PageFlavor flavor = PageFlavor::kNormal) const;
+
  private:
   std::string LinkHref(uint64_t from, uint64_t to, int index, std::string_view base_url) const;
+  std::string ForeignHref(uint64_t from, const SiteLink& to, int index) const;
   uint64_t Hash(uint64_t a, uint64_t b) const;
 
   SyntheticOptions options_;

@@ -43,6 +43,21 @@ TEST(ServeCommand, ServesTheSampleSiteWithItsFaultFile) {
   EXPECT_EQ(serve.Wait(10000).exit_code, 0);
 }
 
+TEST(ServeCommand, HostsPrintsTheFirstHostsUrlAndServesEveryHost) {
+  Subprocess serve({kFanout, "serve", "--synthetic", "3", "--hosts", "4", "--robots-mix", "--port", "0"});
+  std::string url = serve.ReadStdoutLine(10000);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(url, m, std::regex(R"(http://h0\.localhost:([0-9]+)/)"))) << "first line: " << url;
+  test::HttpResponse h3 = test::HttpGet("http://h3.localhost:" + m[1].str() + "/");
+  EXPECT_EQ(h3.status, 200) << h3.error;
+  EXPECT_NE(h3.body.find("on h3.localhost"), std::string::npos);
+  EXPECT_EQ(test::HttpGet("http://h4.localhost:" + m[1].str() + "/").status, 421);
+  serve.Signal(SIGTERM);
+  test::ProcessResult done = serve.Wait(10000);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.err.find("synthetic web of 4 hosts"), std::string::npos) << done.err;
+}
+
 TEST(ServeCommand, DurationStopsItByItself) {
   test::ProcessResult r = RunProcess({kFanout, "serve", "--synthetic", "5", "--duration", "0.3"}, 10000);
   EXPECT_FALSE(r.timed_out);
@@ -60,6 +75,15 @@ TEST(ServeCommand, BadInputIsOneClearLineAndExitCodeTwo) {
       {{"serve", "--synthetic", "5", "--latency", "soon"}, "--latency"},
       {{"serve", "--root", "/no/such/dir"}, "--root"},
       {{"serve", "--synthetic", "5", "--bogus"}, "--bogus"},
+      {{"serve", "--synthetic", "5", "--cross-links", "0.3"}, "--hosts"},
+      {{"serve", "--synthetic", "5", "--robots-mix"}, "--hosts"},
+      {{"serve", "--root", "/", "--hosts", "3"}, "--synthetic"},
+      {{"serve", "--synthetic", "5", "--hosts", "0"}, "--hosts"},
+      {{"serve", "--synthetic", "5", "--hosts", "3", "--cross-links", "1.5"}, "--cross-links"},
+      {{"serve", "--synthetic", "5", "--hosts", "3", "--links", "0"}, "--links of at least 1"},
+      {{"serve", "--synthetic", "5", "--hosts", "3", "--host", "::1"}, "use --host 127.0.0.1"},
+      {{"serve", "--synthetic", "5", "--hosts", "3", "--robots-mix", "--robots", FANOUT_SOURCE_DIR "/samples/site/robots.txt"},
+       "exclude each other"},
       {{"fly"}, "fly"},
   };
   for (const auto& [args, words] : cases) {
@@ -89,7 +113,8 @@ TEST(ServeCommand, HelpListsEveryOption) {
   test::ProcessResult r = RunProcess({kFanout, "serve", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* option : {"--root", "--synthetic", "--links", "--page-bytes", "--seed", "--port", "--latency",
-                             "--jitter", "--fault", "--fault-file", "--faults", "--robots", "--log", "--duration"}) {
+                             "--jitter", "--fault", "--fault-file", "--faults", "--robots", "--log", "--duration",
+                             "--hosts", "--cross-links", "--robots-mix", "--cross-redirects"}) {
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
   }
 }

@@ -13,6 +13,7 @@ namespace {
 struct Transfer {
   HttpResponse response;
   char errbuf[CURL_ERROR_SIZE] = {};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers{nullptr, &curl_slist_free_all};
 };
 
 size_t OnBody(char* data, size_t, size_t n, void* arg) {
@@ -55,6 +56,13 @@ CURL* MakeEasy(const HttpRequest& r, Transfer* t, CURL* reuse = nullptr) {
   curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);  // send "/../" as written: tests probe escapes
   if (r.method == "HEAD") curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   if (r.method == "POST") curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+  for (const std::string& h : r.headers) {
+    if (curl_slist* grown = curl_slist_append(t->headers.get(), h.c_str())) {
+      (void)t->headers.release();  // `grown` is the same list, one longer
+      t->headers.reset(grown);
+    }
+  }
+  if (t->headers) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers.get());
   return easy;
 }
 

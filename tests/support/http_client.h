@@ -26,6 +26,7 @@ struct HttpRequest {
   bool follow_redirects = false;
   long timeout_ms = 20000;
   std::string user_agent = "fanout-tests";
+  std::vector<std::string> headers = {};  // extra request headers, "Name: value" (e.g. a Host to send)
 };
 
 HttpResponse HttpGet(const HttpRequest& request);

@@ -420,5 +420,311 @@ TEST(SiteServer, ConnectionsAreKeptAlive) {
   EXPECT_EQ(responses[2].status, 404);
 }
 
+
+// --- A web of hosts (ServerOptions::web) --------------------------------------------------------
+
+ServerOptions Web(uint64_t hosts, uint64_t pages, int links, SyntheticWebOptions web = {}) {
+  ServerOptions o = Synthetic(pages, links, 1500);
+  web.hosts = hosts;
+  o.web = web;
+  return o;
+}
+
+std::string HostUrl(const SiteServer& server, uint64_t host, const std::string& path = "/") {
+  return SyntheticWeb::OriginOf(host, server.port()) + path;
+}
+
+// A request to the server's port that names `host` in its Host header.
+HttpResponse GetWithHost(const SiteServer& server, const std::string& host, const std::string& path = "") {
+  return HttpGet(HttpRequest{.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/" + path,
+                             .headers = {"Host: " + host}});
+}
+
+TEST(SiteServerWeb, RoutesByTheHostHeader) {
+  ServerOptions o = Web(10, 20, 4);
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->url(), "http://h0.localhost:" + std::to_string(server->port()) + "/");
+  SyntheticWeb web(*o.synthetic, *o.web);
+
+  HttpResponse h3 = HttpGet(HostUrl(*server, 3));  // curl resolves *.localhost to loopback itself
+  ASSERT_EQ(h3.status, 200) << h3.error;
+  EXPECT_EQ(h3.body, web.Render(3, 0, server->port()));
+  EXPECT_NE(h3.body.find("<h1>Page 0 on h3.localhost</h1>"), std::string::npos);
+  EXPECT_NE(h3.body, HttpGet(HostUrl(*server, 4)).body);
+  // The name is case-insensitive and its port is ignored.
+  EXPECT_EQ(GetWithHost(*server, "H3.LocalHost:1").body, h3.body);
+  ASSERT_EQ(web.site().PathOf(4), "/s1/p4.html");
+  EXPECT_EQ(HttpGet(HostUrl(*server, 7, "/s1/p4.html")).body, web.Render(7, 4, server->port()));
+  EXPECT_EQ(HttpGet(HostUrl(*server, 7, "/p4.html")).status, 404);  // not where page 4 lives
+}
+
+// A crawl cannot wander: any other name for the port, the bare address included, is misdirected.
+TEST(SiteServerWeb, AnswersMisdirectedToAHostItDoesNotServe) {
+  auto server = StartServer(Web(10, 5, 4));
+  ASSERT_TRUE(server);
+  const std::string port = std::to_string(server->port());
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1:" + port, "localhost:" + port,
+                                                           "h10.localhost:" + port, "h03.localhost", "example.com"}) {
+    HttpResponse r = GetWithHost(*server, host);
+    EXPECT_EQ(r.status, 421) << host;
+    EXPECT_NE(r.body.find("Misdirected"), std::string::npos) << host;
+  }
+  // The admin endpoints answer on any name.
+  nlohmann::json hosts = nlohmann::json::parse(GetWithHost(*server, "127.0.0.1", "__hosts").body);
+  EXPECT_EQ(hosts["totals"]["misdirected"], 5);
+  EXPECT_EQ(hosts["totals"]["requests"], 0);
+  EXPECT_TRUE(hosts["hosts"].empty());
+  EXPECT_EQ(server->stats().by_status[421], 5u);
+}
+
+TEST(SiteServerWeb, CountsEachHostsRequestsPagesAndRobotsFetches) {
+  auto server = StartServer(Web(5, 10, 4));
+  ASSERT_TRUE(server);
+  std::vector<HttpRequest> requests;
+  for (const char* path : {"/robots.txt", "/", "/p3.html", "/missing.html"}) {
+    requests.push_back(HttpRequest{.url = HostUrl(*server, 1, path)});
+  }
+  for (const HttpResponse& r : test::HttpGetSequential(requests)) ASSERT_NE(r.status, 0) << r.error;
+  HttpGet(HostUrl(*server, 2));
+
+  std::optional<HostStats> h1 = server->HostStatsOf(1);
+  ASSERT_TRUE(h1);
+  EXPECT_EQ(h1->name, "h1.localhost");
+  EXPECT_EQ(h1->robots, "allow");
+  EXPECT_EQ(h1->requests, 4u);
+  EXPECT_EQ(h1->pages, 2u);           // robots.txt and the 404 are not pages
+  EXPECT_EQ(h1->robots_fetches, 1u);
+  EXPECT_EQ(h1->by_status, (std::map<int, uint64_t>{{200, 3}, {404, 1}}));
+  EXPECT_EQ(h1->max_in_flight, 1u);
+  EXPECT_EQ(h1->in_flight, 0u);
+  ASSERT_TRUE(h1->min_gap_ms.has_value());
+  EXPECT_FALSE(server->HostStatsOf(2)->min_gap_ms.has_value());  // one request: no gap yet
+  EXPECT_EQ(server->HostStatsOf(3)->requests, 0u);
+  EXPECT_FALSE(server->HostStatsOf(5).has_value());
+
+  std::vector<HostStats> active = server->ActiveHostStats();
+  ASSERT_EQ(active.size(), 2u);
+  EXPECT_EQ(active[0].host, 1u);
+  EXPECT_EQ(active[1].host, 2u);
+
+  // The same, over HTTP.
+  nlohmann::json hosts = nlohmann::json::parse(HttpGet(server->url() + "__hosts").body);
+  ASSERT_EQ(hosts["hosts"].size(), 2u);
+  const nlohmann::json& j1 = hosts["hosts"]["h1.localhost"];
+  EXPECT_EQ(j1["requests"], 4);
+  EXPECT_EQ(j1["pages"], 2);
+  EXPECT_EQ(j1["robots_fetches"], 1);
+  EXPECT_EQ(j1["statuses"], nlohmann::json({{"200", 3}, {"404", 1}}));
+  EXPECT_NEAR(j1["min_gap_ms"].get<double>(), *h1->min_gap_ms, 0.001);
+  EXPECT_TRUE(hosts["hosts"]["h2.localhost"]["min_gap_ms"].is_null());
+  EXPECT_EQ(hosts["totals"]["requests"], 5);
+  EXPECT_EQ(hosts["totals"]["pages"], 3);
+  EXPECT_EQ(hosts["totals"]["active_hosts"], 2);
+  EXPECT_EQ(hosts["totals"]["hosts"], 5);
+  EXPECT_EQ(nlohmann::json::parse(HttpGet(server->url() + "__hosts?all=1").body)["hosts"].size(), 5u);
+}
+
+// With 200 ms of latency, requests sent one after another reach a host at least 200 ms apart, and
+// requests sent together overlap there: the gap and the in-flight peak are what a politeness test reads.
+TEST(SiteServerWeb, HostGapsAndPeaksFollowHowRequestsArrive) {
+  ServerOptions o = Web(5, 10, 4);
+  o.latency_ms = 200;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  test::HttpGetSequential({HttpRequest{.url = HostUrl(*server, 1)}, HttpRequest{.url = HostUrl(*server, 1, "/p3.html")}});
+  std::vector<HttpRequest> together(6, HttpRequest{.url = HostUrl(*server, 2)});
+  together.push_back(HttpRequest{.url = HostUrl(*server, 3)});
+  test::HttpGetParallel(together);
+
+  HostStats h1 = *server->HostStatsOf(1), h2 = *server->HostStatsOf(2), h3 = *server->HostStatsOf(3);
+  EXPECT_EQ(h1.max_in_flight, 1u);
+  EXPECT_GE(*h1.min_gap_ms, 199.0);
+  EXPECT_EQ(h2.requests, 6u);
+  EXPECT_EQ(h2.max_in_flight, 6u);
+  EXPECT_LT(*h2.min_gap_ms, 200.0);
+  EXPECT_EQ(h3.max_in_flight, 1u);  // the other host's burst is not this host's
+  EXPECT_EQ(h2.in_flight, 0u);
+}
+
+TEST(SiteServerWeb, ResetZeroesEveryHost) {
+  auto server = StartServer(Web(5, 10, 4));
+  ASSERT_TRUE(server);
+  for (uint64_t h : {0, 1, 1, 4}) HttpGet(HostUrl(*server, h));
+  GetWithHost(*server, "elsewhere.example");
+  ASSERT_EQ(server->ActiveHostStats().size(), 3u);
+
+  HttpResponse reset = HttpGet(HttpRequest{.url = server->url() + "__stats/reset", .method = "POST"});
+  EXPECT_EQ(reset.status, 200);
+  EXPECT_TRUE(server->ActiveHostStats().empty());
+  HostStats h1 = *server->HostStatsOf(1);
+  EXPECT_EQ(h1.requests, 0u);
+  EXPECT_TRUE(h1.by_status.empty());
+  EXPECT_FALSE(h1.min_gap_ms.has_value());
+  nlohmann::json hosts = nlohmann::json::parse(HttpGet(server->url() + "__hosts").body);
+  EXPECT_TRUE(hosts["hosts"].empty());
+  EXPECT_EQ(hosts["totals"]["requests"], 0);
+  EXPECT_EQ(hosts["totals"]["misdirected"], 0);
+
+  // After a reset, the first request again has no gap before it.
+  HttpGet(HostUrl(*server, 1));
+  EXPECT_FALSE(server->HostStatsOf(1)->min_gap_ms.has_value());
+  server->ResetStats();
+  EXPECT_EQ(server->HostStatsOf(1)->requests, 0u);
+}
+
+// Each host answers robots.txt as /__hosts?all=1 says it will.
+TEST(SiteServerWeb, RobotsMixIsServedAsListed) {
+  auto server = StartServer(Web(200, 3, 4, {.robots_mix = true}));
+  ASSERT_TRUE(server);
+  nlohmann::json hosts = nlohmann::json::parse(HttpGet(server->url() + "__hosts?all=1").body);
+  ASSERT_EQ(hosts["hosts"].size(), 200u);
+  std::map<std::string, int> seen;
+  for (uint64_t h = 0; h < 200; ++h) {
+    const std::string kind = hosts["hosts"][SyntheticWeb::HostName(h)]["robots"];
+    HttpResponse r = HttpGet(HostUrl(*server, h, "/robots.txt"));
+    const std::string family = kind.substr(0, kind.find(':'));
+    ++seen[family];
+    if (family == "404" || family == "503") {
+      EXPECT_EQ(r.status, std::stoi(family)) << "h" << h;
+    } else {
+      EXPECT_EQ(r.status, 200) << "h" << h;
+      if (family == "disallow") {
+        EXPECT_NE(r.body.find("Disallow: " + kind.substr(9)), std::string::npos) << r.body;
+      } else if (family == "crawl-delay") {
+        EXPECT_NE(r.body.find("Crawl-delay: " + kind.substr(12)), std::string::npos) << r.body;
+      } else {
+        EXPECT_EQ(r.body, "User-agent: *\nDisallow:\n");
+      }
+    }
+  }
+  EXPECT_EQ(hosts["hosts"]["h0.localhost"]["robots"], "allow");
+  for (const char* family : {"allow", "disallow", "crawl-delay", "404", "503"}) {
+    EXPECT_GT(seen[family], 0) << family;
+    EXPECT_EQ(hosts["totals"]["robots"][family], seen[family]) << family;
+  }
+  hosts = nlohmann::json::parse(HttpGet(server->url() + "__hosts").body);
+  EXPECT_EQ(hosts["totals"]["robots_fetches"], 200);
+}
+
+TEST(SiteServerWeb, CrossRedirectsMoveToTheSamePathOnAnotherHost) {
+  ServerOptions o = Web(100, 10, 4, {.cross_redirects = true});
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  SyntheticWeb web(*o.synthetic, *o.web);
+  std::optional<WebPage> from, to;
+  for (uint64_t h = 0; h < 100 && !from; ++h) {
+    for (uint64_t p = 0; p < 10 && !from; ++p) {
+      if ((to = web.CrossRedirectOf(h, p))) from = WebPage{h, p};
+    }
+  }
+  ASSERT_TRUE(from) << "no page of the web redirects";
+  const std::string path = web.site().PathOf(from->page);
+  HttpResponse moved = HttpGet(HostUrl(*server, from->host, path));
+  EXPECT_EQ(moved.status, 301);
+  EXPECT_EQ(moved.headers["location"], HostUrl(*server, to->host, path));
+  HttpResponse followed = HttpGet(HttpRequest{.url = HostUrl(*server, from->host, path), .follow_redirects = true});
+  EXPECT_EQ(followed.status, 200);
+  EXPECT_EQ(followed.body, web.Render(to->host, to->page, server->port()));
+  EXPECT_EQ(server->HostStatsOf(from->host)->cross_redirects, 2u);
+  EXPECT_EQ(server->HostStatsOf(from->host)->pages, 0u);
+  EXPECT_EQ(server->HostStatsOf(to->host)->pages, 1u);
+}
+
+TEST(SiteServerWeb, LogEntriesCarryTheirHost) {
+  TempDir tmp;
+  ServerOptions o = Web(5, 10, 4);
+  o.log_file = (tmp.path() / "requests.jsonl").string();
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  HttpGet(HostUrl(*server, 4, "/p3.html"));
+  GetWithHost(*server, "stray.example");
+  const std::string port = std::to_string(server->port());
+  std::vector<LogEntry> log = server->log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].host, "h4.localhost:" + port);
+  EXPECT_EQ(log[1].host, "stray.example");
+  EXPECT_EQ(log[1].status, 421);
+  nlohmann::json over_http = nlohmann::json::parse(HttpGet(server->url() + "__log").body);
+  EXPECT_EQ(over_http[0]["host"], "h4.localhost:" + port);
+  server.reset();
+  std::ifstream in(tmp.path() / "requests.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["host"], "h4.localhost:" + port);
+}
+
+// The knobs of a single site hold for a web: fault rules by path hit that path on every host,
+// and --faults RATE spreads faults over the hosts' pages as /__faults lists them.
+TEST(SiteServerWeb, FaultsApplyOnEveryHost) {
+  ServerOptions o = Web(20, 30, 4);
+  o.faults.push_back(Rule("status:500@/p3.html"));
+  o.synthetic_fault_rate = 0.1;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  for (uint64_t h : {0, 7, 19}) EXPECT_EQ(HttpGet(HostUrl(*server, h, "/p3.html")).status, 500) << h;
+  nlohmann::json pages = nlohmann::json::parse(HttpGet(server->url() + "__faults").body)["pages"];
+  EXPECT_GT(pages.size(), 20u);
+  std::set<std::string> faulted_hosts;
+  int checked = 0;
+  for (const auto& [where, fault] : pages.items()) {
+    const std::string host = where.substr(0, where.find('/'));
+    faulted_hosts.insert(host);
+    const std::string kind = fault.get<std::string>();
+    if (kind.rfind("status:", 0) != 0 || where.find("/p3.html") != std::string::npos) continue;
+    HttpResponse r = HttpGet("http://" + host + ":" + std::to_string(server->port()) + where.substr(host.size()));
+    EXPECT_EQ(r.status, std::stoi(kind.substr(7, 3))) << where;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+  EXPECT_GT(faulted_hosts.size(), 10u);
+}
+
+// A breadth-first walk over HTTP from the printed URL: every page of every host, and no link
+// leads off the web.
+TEST(SiteServerWeb, EveryPageOfEveryHostIsReachableOverHttp) {
+  constexpr uint64_t kHosts = 30, kPages = 4;
+  auto server = StartServer(Web(kHosts, kPages, 4));
+  ASSERT_TRUE(server);
+  std::set<std::string> seen = {server->url()};
+  std::deque<std::string> queue = {server->url()};
+  const std::string suffix = ".localhost:" + std::to_string(server->port()) + "/";
+  while (!queue.empty()) {
+    std::string url = queue.front();
+    queue.pop_front();
+    HttpResponse r = HttpGet(url);
+    ASSERT_EQ(r.status, 200) << url;
+    for (const std::string& href : test::ExtractHrefs(r.body)) {
+      Result<std::string> next = ResolveUrl(url, href);
+      ASSERT_TRUE(next.ok()) << href;
+      ASSERT_NE(next->find(suffix), std::string::npos) << "link leaves the web: " << *next;
+      if (seen.insert(*next).second) queue.push_back(*next);
+    }
+  }
+  EXPECT_EQ(seen.size(), kHosts * kPages);
+  nlohmann::json totals = nlohmann::json::parse(HttpGet(server->url() + "__hosts").body)["totals"];
+  EXPECT_EQ(totals["active_hosts"], kHosts);
+  EXPECT_EQ(totals["pages"], kHosts * kPages);
+}
+
+TEST(SiteServerWeb, RefusesOptionsThatCannotMakeAWeb) {
+  auto refused = [](ServerOptions o) { return SiteServer::Create(std::move(o)).status().code(); };
+  ServerOptions no_links = Web(3, 5, 0);
+  EXPECT_EQ(refused(no_links), Status::Code::kInvalidArgument);
+  ServerOptions share = Web(3, 5, 4, {.cross_links = 1.5});
+  EXPECT_EQ(refused(share), Status::Code::kInvalidArgument);
+  ServerOptions v6 = Web(3, 5, 4);
+  v6.host = "::1";
+  EXPECT_EQ(refused(v6), Status::Code::kInvalidArgument);
+  ServerOptions directory = Directory(kSampleSite);
+  directory.web = SyntheticWebOptions{.hosts = 3};
+  EXPECT_EQ(refused(directory), Status::Code::kInvalidArgument);
+  // A single site knows nothing of hosts: /__hosts is an ordinary missing page there.
+  auto single = StartServer(Synthetic(5, 2));
+  ASSERT_TRUE(single);
+  EXPECT_EQ(HttpGet(single->url() + "__hosts").status, 404);
+  EXPECT_FALSE(single->HostStatsOf(0).has_value());
+}
+
 }  // namespace
 }  // namespace fanout::testsite

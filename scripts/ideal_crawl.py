@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""The wall time of an ideal crawl of a `fanout serve` web, for benchmarks to compare against.
+
+Usage: /usr/bin/python3 scripts/ideal_crawl.py URL [--max-pages N] [--concurrency C]
+           [--per-host N] [--delay D] [--latency L] [--workers W] [--timeout S]
+
+1. Discovery. Starting at URL (the first line `fanout serve --synthetic P --hosts N` prints; serve
+   it at zero latency, this step does not measure anything), a breadth-first walk fetches each
+   host's /robots.txt and then every page a crawler that obeys it may fetch, at most --max-pages.
+   Links come from a regex over <a href>, resolved against the page's URL, fragments dropped,
+   scheme and host lower-cased, dot segments removed; a redirect's only link is its Location.
+   Only http URLs on the URL's port whose host is the URL's own or any *.localhost name (all of
+   them 127.0.0.1) are followed: everything goes to the URL's one loopback address, and nothing
+   else is ever contacted. (urllib's opener would ask the system resolver for h3.localhost, which
+   need not know it, so the requests go out on http.client with the Host header set.)
+
+2. Simulation. A discrete-event simulation of the ideal crawl of that graph: every request takes
+   --latency seconds and processing takes none; at most --concurrency requests at once, at most
+   --per-host to one host, and two requests to one host start at least max(--delay, the host's
+   Crawl-delay) seconds apart. A host's robots.txt is its first request; its pages wait for the
+   answer and for the delay after it. A page's links are known when its fetch completes, and
+   whenever a transfer slot is free the request started is the oldest-discovered one whose host
+   may go now. robots.txt answering 4xx allows all; 5xx (or no answer) closes the host.
+
+It prints one line, `ideal_seconds X pages N hosts H`: the time the last request ends, the page
+requests made (robots.txt not counted; redirects and errors counted), and the hosts contacted.
+
+Exit codes: 0 done; 1 the server could not be read; 2 usage error (including a URL that is not
+http on a loopback host).
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import heapq
+import html
+import http.client
+import ipaddress
+import re
+import sys
+import threading
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+
+HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+class Fatal(Exception):
+    """An error the script ends on, with its exit code."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def remove_dot_segments(path):
+    """RFC 3986 5.2.4: urljoin leaves them in a href that is already absolute."""
+    out = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    if path.split("/")[-1] in (".", ".."):
+        out.append("")
+    return "/" + "/".join(out)
+
+
+def normalize(base, href):
+    """The absolute, normalised URL of `href` on page `base`, or None for other schemes."""
+    try:
+        url, _ = urldefrag(urljoin(base, html.unescape(href.strip())))
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = "[" + host + "]"
+    default = 80 if parts.scheme == "http" else 443
+    netloc = host if port in (None, default) else "%s:%d" % (host, port)
+    return urlunsplit((parts.scheme, netloc, remove_dot_segments(parts.path or "/"), parts.query, ""))
+
+
+class Scope:
+    """Which URLs may be fetched, and the one address they are fetched from."""
+
+    def __init__(self, url):
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise Fatal("%s is not an http:// URL" % url, 2)
+        self.host = parts.hostname.lower()
+        self.port = parts.port or 80
+        if self.host == "localhost" or self.host.endswith(".localhost"):
+            self.address = "127.0.0.1"  # RFC 6761: *.localhost is loopback, as curl resolves it
+        else:
+            try:
+                ip = ipaddress.ip_address(self.host)
+            except ValueError:
+                raise Fatal("%s is not a loopback host (use 127.0.0.1 or hK.localhost)" % self.host, 2)
+            if not ip.is_loopback:
+                raise Fatal("%s is not a loopback address" % self.host, 2)
+            self.address = self.host
+        self.web = self.address == "127.0.0.1"
+
+    def allows(self, url):
+        parts = urlsplit(url)
+        if parts.scheme != "http" or (parts.port or 80) != self.port:
+            return False
+        host = parts.hostname or ""
+        return host == self.host or (self.web and (host == "localhost" or host.endswith(".localhost")))
+
+
+def origin_of(url):
+    parts = urlsplit(url)
+    return parts.scheme + "://" + parts.netloc
+
+
+def path_of(url):
+    parts = urlsplit(url)
+    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
+
+
+# --- robots.txt -----------------------------------------------------------------------------
+
+
+class Robots:
+    """The rules of the `User-agent: *` group (RFC 9309): longest match wins, Allow on a tie."""
+
+    def __init__(self, status, text=""):
+        self.status = status
+        self.rules = []  # (pattern length, allow, regex)
+        self.crawl_delay = 0.0
+        self.closed = status == 0 or status >= 500
+        if 200 <= status < 300:
+            self._parse(text)
+
+    def _parse(self, text):
+        agents, in_rules, ours = [], False, False
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if ":" not in line:
+                continue
+            key, value = (s.strip() for s in line.split(":", 1))
+            key = key.lower()
+            if key == "user-agent":
+                if in_rules:
+                    agents, in_rules = [], False
+                agents.append(value.lower())
+                ours = "*" in agents
+            elif key in ("allow", "disallow"):
+                in_rules = True
+                if ours and value:
+                    regex = re.compile("".join(".*" if c == "*" else "$" if c == "$" else re.escape(c)
+                                               for c in value))
+                    self.rules.append((len(value), key == "allow", regex))
+            elif key == "crawl-delay":
+                in_rules = True
+                if ours:
+                    try:
+                        self.crawl_delay = max(0.0, float(value))
+                    except ValueError:
+                        pass
+
+    def allowed(self, path):
+        if self.closed:
+            return False
+        best = None
+        for length, allow, regex in self.rules:
+            if regex.match(path) and (best is None or length > best[0] or (length == best[0] and allow)):
+                best = (length, allow)
+        return best is None or best[1]
+
+
+# --- Discovery ------------------------------------------------------------------------------
+
+
+class Fetcher:
+    """GETs over one kept-alive connection per thread, all to the scope's address."""
+
+    def __init__(self, scope, timeout):
+        self.scope, self.timeout = scope, timeout
+        self.local = threading.local()
+
+    def get(self, url):
+        """(status, Location or None, body) of a GET; redirects are not followed."""
+        parts = urlsplit(url)
+        for attempt in (1, 2):  # once more on a fresh connection, should the kept one have closed
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection(self.scope.address, self.scope.port,
+                                                                    timeout=self.timeout)
+            try:
+                conn.request("GET", path_of(url), headers={"Host": parts.netloc, "User-Agent": "ideal-crawl"})
+                response = conn.getresponse()
+                body = response.read()
+                return response.status, response.getheader("Location"), body.decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise Fatal("cannot read %s from %s:%d: %s" % (url, self.scope.address, self.scope.port, e))
+        return None
+
+
+def discover(start, scope, fetcher, max_pages, workers):
+    """The crawlable graph from `start`: {url: [links]} (None: not fetched), robots by origin."""
+    start = normalize(start, start)
+    graph, robots = {start: None}, {}
+    level, fetched = [start], 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        while level and fetched < max_pages:
+            new_origins = sorted({origin_of(u) for u in level} - robots.keys())
+            for origin, (status, _, body) in zip(new_origins,
+                                                 pool.map(lambda o: fetcher.get(o + "/robots.txt"), new_origins)):
+                robots[origin] = Robots(status, body)
+            level = [u for u in level if robots[origin_of(u)].allowed(path_of(u))][: max_pages - fetched]
+            fetched += len(level)
+            following = []
+            for url, (status, location, body) in zip(level, pool.map(fetcher.get, level)):
+                if 300 <= status < 400 and location:
+                    hrefs = [location]
+                elif status == 200:
+                    hrefs = [next(g for g in m.groups() if g is not None) for m in HREF.finditer(body)]
+                else:
+                    hrefs = []
+                links = []
+                for href in hrefs:
+                    target = normalize(url, href)
+                    if target is None or not scope.allows(target):
+                        continue
+                    links.append(target)
+                    if target not in graph:
+                        graph[target] = None
+                        following.append(target)
+                graph[url] = links
+            level = following
+    return graph, robots
+
+
+# --- Simulation -----------------------------------------------------------------------------
+
+
+class Host:
+    __slots__ = ("queue", "robots", "robots_state", "in_flight", "next_start", "delay", "queued")
+
+    def __init__(self, delay):
+        self.queue = collections.deque()  # (discovery order, url)
+        self.robots = None
+        self.robots_state = 0             # 0 not asked, 1 asked, 2 answered
+        self.in_flight = 0
+        self.next_start = 0.0
+        self.delay = delay
+        self.queued = False               # in the ready or the wake heap
+
+
+def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pages):
+    """(seconds, pages, hosts) of the greedy ideal crawl; see the module's comment."""
+    start = normalize(start, start)
+    hosts, seen, order = {}, {start}, [0]
+    ready, wake, done = [], [], []  # (order of the host's oldest URL, origin); (time, origin); (time, seq, origin, url)
+    in_flight, pages_started, seq, now, last_end = 0, 0, 0, 0.0, 0.0
+
+    def offer(origin, host):
+        """Puts a host with work on the ready or the wake heap, unless it is on one already."""
+        while host.robots_state == 2 and host.queue and not host.robots.allowed(path_of(host.queue[0][1])):
+            host.queue.popleft()  # robots.txt refuses it: no request is made
+        if host.queued or not host.queue or host.robots_state == 1 or host.in_flight >= per_host:
+            return
+        if pages_started >= max_pages:
+            return  # the budget is spent: no page, and no robots.txt for pages never fetched
+        host.queued = True
+        if host.next_start > now:
+            heapq.heappush(wake, (host.next_start, origin))
+        else:
+            heapq.heappush(ready, (host.queue[0][0], origin))
+
+    def discovered(url):
+        origin = origin_of(url)
+        host = hosts.get(origin)
+        if host is None:
+            host = hosts[origin] = Host(delay)
+        order[0] += 1
+        host.queue.append((order[0], url))
+        offer(origin, host)
+
+    discovered(start)
+    while True:
+        while wake and wake[0][0] <= now:
+            _, origin = heapq.heappop(wake)
+            hosts[origin].queued = False
+            offer(origin, hosts[origin])
+        while in_flight < concurrency and ready:
+            _, origin = heapq.heappop(ready)
+            host = hosts[origin]
+            host.queued = False
+            if not host.queue or host.in_flight >= per_host or host.next_start > now or host.robots_state == 1:
+                offer(origin, host)
+                continue
+            if pages_started >= max_pages:
+                continue
+            if host.robots_state == 0:
+                host.robots_state, url = 1, None
+            else:
+                _, url = host.queue.popleft()
+                pages_started += 1
+            host.in_flight += 1
+            host.next_start = now + host.delay
+            in_flight += 1
+            seq += 1
+            heapq.heappush(done, (now + latency, seq, origin, url))
+            offer(origin, host)
+        # The next thing to happen: a transfer ends, or a waiting host may go while a slot is free.
+        candidates = [done[0][0]] if done else []
+        if wake and in_flight < concurrency:
+            candidates.append(wake[0][0])
+        if not candidates:
+            break
+        now = min(candidates)
+        while done and done[0][0] <= now:
+            end, _, origin, url = heapq.heappop(done)
+            last_end = max(last_end, end)
+            host = hosts[origin]
+            host.in_flight -= 1
+            in_flight -= 1
+            if url is None:
+                host.robots = robots.get(origin) or Robots(404)
+                host.robots_state = 2
+                host.delay = max(delay, host.robots.crawl_delay)
+                # The delay counts from the start of robots.txt, which may have been raised by it.
+                host.next_start = max(now, end - latency + host.delay)
+                if host.robots.closed:
+                    host.queue.clear()
+            else:
+                for target in graph.get(url) or ():
+                    if target not in seen:
+                        seen.add(target)
+                        discovered(target)
+            offer(origin, host)
+    contacted = sum(1 for h in hosts.values() if h.robots_state)
+    return last_end, pages_started, contacted
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", help="the first line `fanout serve --hosts N` prints (at zero latency)")
+    parser.add_argument("--max-pages", type=int, default=1_000_000, help="pages to read at most (default 1000000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests at once (default 16)")
+    parser.add_argument("--per-host", type=int, default=1, help="requests at once to one host (default 1)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds between two starts on one host (default 0)")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds a request takes (default 0.05)")
+    parser.add_argument("--workers", type=int, default=4, help="connections used for discovery (default 4)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds for one request (default 30)")
+    args = parser.parse_args()
+    for name in ("max_pages", "concurrency", "per_host", "workers"):
+        if getattr(args, name) < 1:
+            parser.error("--%s must be at least 1" % name.replace("_", "-"))
+    for name in ("delay", "latency"):
+        if getattr(args, name) < 0:
+            parser.error("--%s must not be negative" % name)
+    try:
+        scope = Scope(args.url)
+        if not scope.allows(normalize(args.url, args.url) or ""):
+            raise Fatal("%s is not an http:// URL on a loopback host" % args.url, 2)
+        graph, robots = discover(args.url, scope, Fetcher(scope, args.timeout), args.max_pages, args.workers)
+    except Fatal as e:
+        print("ideal_crawl.py: %s" % e, file=sys.stderr)
+        return e.code
+    fetched = sum(1 for links in graph.values() if links is not None)
+    print("ideal_crawl.py: read %d pages on %d hosts (%d URLs known)" % (fetched, len(robots), len(graph)),
+          file=sys.stderr)
+    seconds, pages, hosts = simulate(args.url, graph, robots, args.concurrency, args.per_host, args.delay,
+                                     args.latency, args.max_pages)
+    print("ideal_seconds %.3f pages %d hosts %d" % (seconds, pages, hosts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
