@@ -110,6 +110,7 @@ Task<bool> CrawlCore::TakeTurn(Turn& turn, HostId host, CrawlWaits& waits) {
 }
 
 Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
+  request.keep_alive = hosts_.KeepConnection(turn.host);
   meter_.Change(+1, frontier_.queued());
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
   meter_.Change(-1, frontier_.queued());

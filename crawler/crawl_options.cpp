@@ -29,6 +29,7 @@ HostLimits HostLimitsOf(const CrawlOptions& options) {
                     .delay_jitter = options.delay_jitter,
                     .max_delay = options.max_delay,
                     .robots = !options.ignore_robots,
+                    .kept_hosts = options.concurrency,
                     .seed = 20261121};
 }
 

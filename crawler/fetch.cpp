@@ -112,6 +112,12 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &state);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, state.errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  if (!request.keep_alive) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  // libcurl's DNS cache is a short hash list that it prunes of stale entries on every lookup: a
+  // cost per new connection that grows with the hosts resolved within its timeout (60 s by
+  // default: every host of a fast crawl of many). A connection is resolved once and then reused,
+  // so the crawl keeps no DNS cache beyond it.
+  curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode

@@ -36,6 +36,9 @@ struct FetchRequest {
   long max_redirects = 10;          // 0: do not follow redirects
   long low_speed_bytes = 0;         // slower than this many bytes/s...
   long low_speed_seconds = 0;       // ...for this many seconds: cut as a timeout (0: never)
+  // Keep the connection for another request (the crawl says no when the host has nothing more
+  // queued: an idle connection would only sit in libcurl's cache, which it walks per transfer).
+  bool keep_alive = true;
 };
 
 // Where a transfer's time went, in seconds (the final request's phases; redirects separately).

@@ -143,6 +143,15 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
   Place(host, t);
 }
 
+bool HostScheduler::KeepConnection(HostId host) {
+  Host& h = hosts_[host];
+  const bool keep = h.queue != nullptr && (h.kept || kept_hosts_ < limits_.kept_hosts);
+  if (keep && !h.kept) ++kept_hosts_;
+  if (!keep && h.kept) --kept_hosts_;
+  h.kept = keep;
+  return keep;
+}
+
 int HostScheduler::Priority(const Host& h) const {
   if (!h.queue->waiters.empty()) return -1;
   return h.queue->urls.front().item.depth;

@@ -49,6 +49,7 @@ struct HostLimits {
   double delay_jitter = 0;     // each gap drawn from delay x [1 - jitter, 1 + jitter]
   double max_delay = 30;       // the longest Crawl-delay obeyed
   bool robots = false;         // a host's robots.txt must be known before its first URL goes
+  size_t kept_hosts = SIZE_MAX;  // hosts whose connections are kept for reuse at most (KeepConnection)
   uint64_t seed = 20261121;    // for the jitter
 };
 
@@ -112,6 +113,13 @@ class HostScheduler {
   const RobotsTxt* robots(HostId host) const { return hosts_[host].robots.get(); }
 
   size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
+  // Whether a request to `host` that starts now should keep its connection for the next one: the
+  // host has more to send, and it is among the first `kept_hosts` hosts that asked (a host keeps its
+  // place until a request of its does not keep the connection). libcurl walks every connection it
+  // keeps when a transfer ends, so a crawl spread over thousands of hosts, each visited now and then,
+  // would pay per page for connections that mostly wait to be closed as idle.
+  bool KeepConnection(HostId host);
+  size_t kept_hosts() const { return kept_hosts_; }
   // Hosts with something queued or waiting.
   size_t busy_hosts() const { return busy_hosts_; }
   // What the hosts cost in memory: each host's own state, and what its queue adds. Robots files
@@ -141,6 +149,7 @@ class HostScheduler {
     int32_t ready_pos = -1;     // index in ready_, or -1
     int32_t snooze_pos = -1;    // index in snoozed_, or -1
     RobotsState robots_state = RobotsState::kUnknown;
+    bool kept = false;          // counted in kept_hosts_
   };
 
   // An indexed binary heap of host ids; `less` orders them, `pos` is each host's index field.
@@ -199,6 +208,7 @@ class HostScheduler {
   uint64_t order_ = 0;
   size_t queued_ = 0;
   size_t busy_hosts_ = 0;
+  size_t kept_hosts_ = 0;
   mutable uint64_t heap_steps_ = 0;
 };
 

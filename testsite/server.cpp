@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -857,7 +858,12 @@ SiteServer::~SiteServer() { Stop(); }
 
 Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   static std::once_flag threads_enabled;
-  std::call_once(threads_enabled, [] { evthread_use_pthreads(); });  // lets Stop() come from any thread
+  std::call_once(threads_enabled, [] {
+    evthread_use_pthreads();  // lets Stop() come from any thread
+    // A crawler that hangs up mid-answer must not kill the process that serves it (a test binary
+    // runs the server in-process): the write fails with EPIPE instead, and the server goes on.
+    signal(SIGPIPE, SIG_IGN);
+  });
 
   if (options.root.has_value() == options.synthetic.has_value()) {
     return Status::InvalidArgument("serve needs exactly one of --root DIR and --synthetic N");

@@ -10,6 +10,9 @@
 // and GET /__faults expose them, and for a web GET /__hosts the counters of each host. A web
 // answers 421 to a Host it does not serve. Requests to /__* are neither counted nor logged.
 //
+// The first Create() makes the process ignore SIGPIPE: a peer that hangs up mid-answer is an EPIPE
+// for the server, not the end of the process.
+//
 // Threads: the event loop runs on the thread that calls Run(), or on the server's own thread after
 // Start(). Stop(), stats(), log(), ResetStats(), HostStatsOf(), ActiveHostStats() and the *Json()
 // methods may be called from any thread.
