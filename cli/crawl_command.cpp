@@ -84,14 +84,26 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
                         ", --per-host " + std::to_string(s.per_host) + ")";
   if (s.per_host_bound) fan_out += "; the per-host limit bounded it";
   run.AddRow({"fan-out", fan_out});
+  if (s.hosts > 0) {
+    std::string hosts = Count(static_cast<int64_t>(s.hosts), "host", "hosts") + ", " +
+                        Fixed(static_cast<double>(s.host_memory_bytes) / static_cast<double>(s.hosts), 0) +
+                        " bytes each with nothing queued (robots.txt verdict included)";
+    if (s.page_turn_waits > 0) {
+      hosts += "; pages waited " + Fixed(s.page_turn_wait_seconds, 2) + " s for " +
+               Count(static_cast<int64_t>(s.page_turn_waits), "turn", "turns") + " (retries, redirect hops)";
+    }
+    run.AddRow({"hosts", hosts});
+  }
   if (s.saturated_seconds > 0) {
     run.AddRow({"  with a full queue", Fixed(s.saturated_mean_in_flight, 1) + " in flight on average over " +
                                            Fixed(s.saturated_seconds, 2) + " s with >= " +
                                            std::to_string(s.concurrency) + " URLs queued"});
   }
   if (s.mode == "async") {
-    run.AddRow({"threads", "loop busy " + Fixed(100 * s.loop_busy_fraction, 0) + "%, " + std::to_string(s.threads) +
-                               " pool threads busy " + Fixed(100 * s.pool_busy_fraction, 0) + "%"});
+    run.AddRow({"threads", "loop busy " + Fixed(100 * s.loop_busy_fraction, 0) + "% (" +
+                               Fixed(s.pages > 0 ? 1e6 * s.loop_cpu_seconds / static_cast<double>(s.pages) : 0, 0) +
+                               " us of CPU a page), " + std::to_string(s.threads) + " pool threads busy " +
+                               Fixed(100 * s.pool_busy_fraction, 0) + "%"});
   } else {
     run.AddRow({"threads", Count(static_cast<int64_t>(s.threads), "worker thread", "worker threads") +
                                " with blocking transfers"});

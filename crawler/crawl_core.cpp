@@ -112,9 +112,15 @@ Task<bool> CrawlCore::TakeTurn(Turn& turn, HostId host, CrawlWaits& waits) {
 Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
   request.keep_alive = hosts_.KeepConnection(turn.host);
   meter_.Change(+1, frontier_.queued());
+  const CrawlClock::time_point started = CrawlClock::now();
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
   meter_.Change(-1, frontier_.queued());
-  hosts_.Finish(turn.host, CrawlClock::now());
+  // The request went out once its connection was made (and TLS negotiated): the host's delay
+  // counts from then. A redirect's hops are in `redirect`, before the final request.
+  const FetchTimings& t = response.timings;
+  const double before_request = t.redirect + t.dns + t.connect + t.tls;
+  hosts_.Finish(turn.host, CrawlClock::now(),
+                started + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(before_request)));
   turn.held = false;
   waits.Changed();  // the host, and a --concurrency permit, are free again
   co_return response;
@@ -328,6 +334,7 @@ void CrawlCore::Summarise(double wall, CrawlSummary& s) {
   s.per_host_bound = host_waits_ > 0 && options_.per_host < options_.concurrency;
   s.hosts = hosts_.hosts();
   s.host_memory_bytes = hosts_.memory_bytes() + robots_.memory_bytes();
+  s.host_queue_bytes = hosts_.queue_memory_bytes();
   s.robots_distinct = robots_.distinct();
   s.page_turn_waits = page_turn_waits_;
   s.page_turn_wait_seconds = page_turn_wait_seconds_;

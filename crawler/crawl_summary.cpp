@@ -49,6 +49,7 @@ std::string CrawlSummary::ToJson() const {
       {"store_batches", store_batches},
       {"hosts", hosts},
       {"host_memory_bytes", host_memory_bytes},
+      {"host_queue_bytes", host_queue_bytes},
       {"bytes_per_host", hosts > 0 ? static_cast<double>(host_memory_bytes) / static_cast<double>(hosts) : 0.0},
       {"robots_distinct", robots_distinct},
       {"page_turn_waits", page_turn_waits},

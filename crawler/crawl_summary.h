@@ -75,7 +75,8 @@ struct CrawlSummary {
   int64_t store_batches = 0;       // transactions committed for this run's pages
   uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
   size_t hosts = 0;              // hosts (origins) the crawl knew
-  size_t host_memory_bytes = 0;  // what the host scheduler and the robots.txt verdicts took
+  size_t host_memory_bytes = 0;  // the hosts' own state and robots.txt verdicts: what idle hosts cost
+  size_t host_queue_bytes = 0;   // what the queues of hosts with URLs queued added, at the end
   size_t robots_distinct = 0;    // distinct robots.txt answers (hosts that served the same share one)
   // Turns a page in progress asked of a host (its retries and redirect hops; a new page never
   // waits for its host: it is taken only when its host may go), and the seconds they took.

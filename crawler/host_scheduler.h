@@ -98,10 +98,14 @@ class HostScheduler {
   void* TakeWaiter(HostId host);  // REQUIRES: Next() said kWaiter for it
   void Withdraw(HostId host, void* token);
 
-  // A request to `host` starts now: books the start of the next (now + its delay, jittered).
+  // A request to `host` starts now: books the start of the next (now + its delay, jittered, plus a
+  // margin of 2%, at most 20 ms, for the jitter between here and the server).
   void Start(HostId host, Clock::time_point now);
-  // A transfer to `host` is over.
-  void Finish(HostId host, Clock::time_point now);
+  // A transfer to `host` is over. `sent`, if known, is when its request went out (after its
+  // connection was made): the next request waits its delay from then, not from when this one was
+  // booked, so that the gap holds as the server sees it even when this one started late or had a
+  // connection to open first.
+  void Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent = std::nullopt);
 
   RobotsState robots_state(HostId host) const { return hosts_[host].robots_state; }
   // robots.txt is being fetched: the host sends nothing else meanwhile.
@@ -122,9 +126,11 @@ class HostScheduler {
   size_t kept_hosts() const { return kept_hosts_; }
   // Hosts with something queued or waiting.
   size_t busy_hosts() const { return busy_hosts_; }
-  // What the hosts cost in memory: each host's own state, and what its queue adds. Robots files
-  // shared by several hosts are counted once, by the caller that shares them.
+  // What the hosts cost in memory: each host's own state (what an idle host costs), and what the
+  // queues of those with URLs queued or waiters add. Robots files shared by several hosts are
+  // counted once, by the caller that shares them.
   size_t memory_bytes() const;
+  size_t queue_memory_bytes() const;
   // Heap steps taken so far (sift moves): what the scheduler's cost is made of.
   uint64_t heap_steps() const { return heap_steps_; }
 
@@ -145,6 +151,7 @@ class HostScheduler {
     Clock::rep next_start = 0;  // steady clock ticks
     uint64_t served = 0;        // when it last started a request
     float delay = 0;            // seconds
+    float gap = 0;              // the gap drawn for its last start, seconds
     uint32_t in_flight = 0;
     int32_t ready_pos = -1;     // index in ready_, or -1
     int32_t snooze_pos = -1;    // index in snoozed_, or -1
