@@ -115,12 +115,11 @@ Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlW
   const CrawlClock::time_point started = CrawlClock::now();
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
   meter_.Change(-1, frontier_.queued());
-  // The request went out once its connection was made (and TLS negotiated): the host's delay
-  // counts from then. A redirect's hops are in `redirect`, before the final request.
-  const FetchTimings& t = response.timings;
-  const double before_request = t.redirect + t.dns + t.connect + t.tls;
+  // The request went out once its connection was made (and TLS negotiated), as curl reports it:
+  // the host's delay counts from then.
   hosts_.Finish(turn.host, CrawlClock::now(),
-                started + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(before_request)));
+                started + std::chrono::duration_cast<CrawlClock::duration>(
+                              std::chrono::duration<double>(response.timings.request_sent)));
   turn.held = false;
   waits.Changed();  // the host, and a --concurrency permit, are free again
   co_return response;

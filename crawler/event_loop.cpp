@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -199,6 +200,13 @@ void EventLoop::HandleEvent(int fd, uint32_t events) {
     DrainCounter(fd);
     DrainRemote();
   } else {
+    if (fd >= 0 && static_cast<size_t>(fd) < sockets_.size() && (sockets_[fd] & kSocketParked)) {
+      // A parked connection stirred (the server closed it, most likely): curl is not watching it
+      // and will find out when it tries to reuse it. Out of epoll it goes, or it would fire again.
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      sockets_[fd] &= kSocketOurs;
+      return;
+    }
     int action = ((events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                  ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
     curl_multi_socket_action(multi_.get(), fd, action, &running);
@@ -227,24 +235,62 @@ void EventLoop::DrainRemote() {
   ready_.insert(ready_.end(), batch.begin(), batch.end());
 }
 
-int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void* socket_data) {
+uint8_t& EventLoop::SocketState(curl_socket_t s) {
+  const auto i = static_cast<size_t>(s);
+  if (sockets_.size() <= i) sockets_.resize(i + 1, 0);
+  return sockets_[i];
+}
+
+int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void*) {
   auto* loop = static_cast<EventLoop*>(arg);
+  uint8_t& state = loop->SocketState(s);
   if (what == CURL_POLL_REMOVE) {
+    // A connection curl keeps for reuse goes quiet between transfers: it stays in epoll, parked,
+    // so that the next transfer on it costs no epoll_ctl. Only a socket opened and closed through
+    // the loop may stay (its close is seen); others, such as a resolver's, leave now.
+    if (state & kSocketOurs) {
+      state |= kSocketParked;
+      return 0;
+    }
     epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+    state = 0;
     return 0;
   }
+  const uint8_t want = ((what & CURL_POLL_IN) ? kSocketIn : 0) | ((what & CURL_POLL_OUT) ? kSocketOut : 0);
   epoll_event ev{};
-  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  ev.events = ((want & kSocketIn) ? EPOLLIN : 0u) | ((want & kSocketOut) ? EPOLLOUT : 0u);
   ev.data.fd = s;
-  if (socket_data == nullptr) {
+  if (!(state & kSocketInEpoll)) {
     if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
       epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
     }
-    curl_multi_assign(loop->multi_.get(), s, loop);  // any non-null marks "registered"
-  } else {
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+  } else if ((state & (kSocketIn | kSocketOut)) != want) {
+    // ENOENT: a socket closed behind the loop's back, and its number reused.
+    if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) {
+      epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev);
+    }
   }
+  state = static_cast<uint8_t>((state & kSocketOurs) | kSocketInEpoll | want);
   return 0;
+}
+
+curl_socket_t EventLoop::OnCurlOpenSocket(void* arg, curlsocktype, curl_sockaddr* address) {
+  const int s = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (s < 0) return CURL_SOCKET_BAD;
+  static_cast<EventLoop*>(arg)->SocketState(s) = kSocketOurs;  // a new socket: nothing of an old one
+  return s;
+}
+
+int EventLoop::OnCurlCloseSocket(void* arg, curl_socket_t s) {
+  static_cast<EventLoop*>(arg)->SocketState(s) = 0;  // closing takes it out of epoll too
+  return close(s);
+}
+
+void EventLoop::PrepareTransfer(CURL* easy) {
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::OnCurlOpenSocket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &EventLoop::OnCurlCloseSocket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
 }
 
 int EventLoop::OnCurlTimer(CURLM*, long timeout_ms, void* arg) {

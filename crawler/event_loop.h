@@ -77,6 +77,9 @@ class EventLoop {
   SleepOp SleepFor(Clock::duration d);
 
   CURLM* multi() const { return multi_.get(); }
+  // Sets the easy handle's socket open and close callbacks to the loop's, so that a connection
+  // kept between transfers can stay in epoll (no epoll_ctl per transfer). Call before adding it.
+  void PrepareTransfer(CURL* easy);
   // Called when a spawned task throws; the default prints one line to stderr.
   void OnTaskError(std::function<void(std::exception_ptr)> handler) { on_error_ = std::move(handler); }
   LoopStats stats() const { return stats_; }
@@ -88,6 +91,9 @@ class EventLoop {
 
   static int OnCurlSocket(CURL* easy, curl_socket_t s, int what, void* loop, void* socket_data);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* loop);
+  static curl_socket_t OnCurlOpenSocket(void* loop, curlsocktype purpose, curl_sockaddr* address);
+  static int OnCurlCloseSocket(void* loop, curl_socket_t s);
+  uint8_t& SocketState(curl_socket_t s);
   static RootTask RunRoot(EventLoop* loop, Task<void> task);
 
   void RunReady();
@@ -111,6 +117,10 @@ class EventLoop {
   std::function<void(std::exception_ptr)> on_error_;
   LoopStats stats_;
   bool stopping_ = false;
+  // Per socket number: what epoll has of it. A socket opened through the loop (kSocketOurs) is
+  // closed through it too, so a parked one (curl keeps the connection, not watching it) may stay.
+  static constexpr uint8_t kSocketIn = 1, kSocketOut = 2, kSocketInEpoll = 4, kSocketParked = 8, kSocketOurs = 16;
+  std::vector<uint8_t> sockets_;
   bool curl_due_now_ = false;                        // curl asked for a timeout action at once
   std::optional<Clock::time_point> curl_deadline_;  // what curl_timer_fd_ is armed for
 

@@ -170,6 +170,7 @@ void CollectTransfer(CURL* e, CURLcode result, TransferState& state) {
   const double total = Seconds(e, CURLINFO_TOTAL_TIME_T);
   FetchTimings& t = r.timings;
   t.redirect = Seconds(e, CURLINFO_REDIRECT_TIME_T);
+  t.request_sent = t.redirect + Seconds(e, CURLINFO_PRETRANSFER_TIME_T);
   t.total = total;
   t.dns = lookup;
   t.connect = std::max(0.0, connect - lookup);
@@ -185,6 +186,7 @@ void FetchOp::await_suspend(std::coroutine_handle<> h) {
   waiter_ = h;
   easy_ = fetcher_.TakeEasy();
   ConfigureTransfer(easy_.get(), state_, fetcher_.options_, fetcher_.share_.get());
+  fetcher_.loop_.PrepareTransfer(easy_.get());
   curl_easy_setopt(easy_.get(), CURLOPT_PRIVATE, static_cast<CurlTransfer*>(this));
   CURLMcode rc = curl_multi_add_handle(fetcher_.loop_.multi(), easy_.get());
   if (rc != CURLM_OK) {

@@ -44,6 +44,7 @@ struct FetchRequest {
 // Where a transfer's time went, in seconds (the final request's phases; redirects separately).
 struct FetchTimings {
   double dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, redirect = 0, total = 0;
+  double request_sent = 0;  // from the start to the final request going out (CURLINFO_PRETRANSFER_TIME)
 };
 
 struct FetchResponse {

@@ -106,9 +106,9 @@ void HostScheduler::Book(Host& h, Clock::rep start) {
   if (gap > 0 && limits_.delay_jitter > 0) {
     gap *= std::uniform_real_distribution<double>(1 - limits_.delay_jitter, 1 + limits_.delay_jitter)(random_);
   }
-  // A margin (2%, at most 20 ms) so that jitter on the way (the server's own loop, a connection
-  // being made) does not bring two requests closer than the delay as the server sees them.
-  if (gap > 0) gap += std::min(0.02, 0.02 * gap);
+  // A margin (2 ms and 2%, at most 20 ms) so that jitter on the way (the server's own loop, a
+  // connection being accepted) does not bring two requests closer than the delay as the server sees them.
+  if (gap > 0) gap += std::min(0.02, 0.002 + 0.02 * gap);
   h.gap = static_cast<float>(gap);
   h.next_start = std::max(h.next_start, start + Ticks(gap));
 }
@@ -150,7 +150,10 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
 
 bool HostScheduler::KeepConnection(HostId host) {
   Host& h = hosts_[host];
-  const bool keep = h.queue != nullptr && (h.kept || kept_hosts_ < limits_.kept_hosts);
+  // More to send: queued URLs or waiters, or other transfers under way, whose pages may well link
+  // back (a site's first pages, while its queue is still empty).
+  const bool more = h.queue != nullptr || h.in_flight > 1;
+  const bool keep = more && (h.kept || kept_hosts_ < limits_.kept_hosts);
   if (keep && !h.kept) ++kept_hosts_;
   if (!keep && h.kept) --kept_hosts_;
   h.kept = keep;

@@ -99,7 +99,7 @@ class HostScheduler {
   void Withdraw(HostId host, void* token);
 
   // A request to `host` starts now: books the start of the next (now + its delay, jittered, plus a
-  // margin of 2%, at most 20 ms, for the jitter between here and the server).
+  // margin of 2 ms and 2%, at most 20 ms, for the jitter between here and the server).
   void Start(HostId host, Clock::time_point now);
   // A transfer to `host` is over. `sent`, if known, is when its request went out (after its
   // connection was made): the next request waits its delay from then, not from when this one was
@@ -117,8 +117,8 @@ class HostScheduler {
   const RobotsTxt* robots(HostId host) const { return hosts_[host].robots.get(); }
 
   size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
-  // Whether a request to `host` that starts now should keep its connection for the next one: the
-  // host has more to send, and it is among the first `kept_hosts` hosts that asked (a host keeps its
+  // Whether a request to `host` that starts now (Start() done) should keep its connection for the
+  // next one: the host has more to send (or other transfers under way), and it is among the first `kept_hosts` hosts that asked (a host keeps its
   // place until a request of its does not keep the connection). libcurl walks every connection it
   // keeps when a transfer ends, so a crawl spread over thousands of hosts, each visited now and then,
   // would pay per page for connections that mostly wait to be closed as idle.

@@ -1,25 +1,29 @@
-// Store: the crawl's SQLite database (runs, pages, links, errors), written by one thread.
+// Store: the crawl's SQLite database (runs, pages, links, errors, skipped URLs, robots.txt files),
+// written by one thread.
 //
-// Pool threads hand each finished page to AddPage, which only enqueues it. One writer thread owns
-// the sqlite3 connection and its prepared statements, drains a bounded queue and commits many pages
-// per transaction: a batch is committed once it holds batch_pages pages, or batch_ms after its first
-// page was written, whichever comes first, and at once by Flush, FinishRun and Close. The database
-// runs in WAL mode with synchronous=NORMAL, so other processes can read it while a crawl writes; a
-// power cut can lose the last batches but never corrupts the file.
+// Callers hand rows to AddPage (or WaitForRoom then AddPageNow), AddSkip and AddRobots, which only
+// enqueue them. One writer thread owns the sqlite3 connection and its prepared statements, drains
+// a bounded queue and commits many pages per transaction: a batch is committed once it holds
+// batch_pages pages, or batch_ms after its first page was written, whichever comes first, and at
+// once by Flush, FinishRun and Close. The database runs in WAL mode with synchronous=NORMAL, so
+// other processes can read it while a crawl writes; a power cut can lose the last batches but
+// never corrupts the file. The writer handles the queue in order, so rows queued one after another
+// by one thread are written in that order (the crawl relies on it to settle unsure links).
 //
-// Backpressure: when queue_pages pages are waiting, AddPage blocks its caller until the writer has
-// taken some. A pool that outruns the disk slows down instead of filling memory.
+// Backpressure: when queue_pages pages are waiting, AddPage, AddSkip, AddRobots and WaitForRoom block
+// their caller until the writer has taken some (AddPageNow never blocks: its caller waited first). A
+// crawl that outruns the disk slows down instead of filling memory; an event loop does the waiting on
+// a pool thread and queues with AddPageNow on its own.
 //
 // Errors: a write that fails inside the writer (disk full, read-only file, I/O error) rolls back the
-// batch it was writing and is latched. From then on AddPage, Flush, BeginRun, FinishRun and Close
-// return that error, and pages still queued are dropped; everything committed before stays intact
-// and readable. Reopen the file to write again. Flush and Close always return, error or not.
+// batch it was writing and is latched. From then on the Add calls, Flush, BeginRun, FinishRun and
+// Close return that error, and rows still queued are dropped; everything committed before stays
+// intact and readable. Reopen the file to write again. Flush and Close always return, error or not.
 //
-// Thread rules: AddPage, WaitForRoom, AddPageNow, Flush and stats() may be called from any threads
-// at once. BeginRun and
-// FinishRun belong to the crawl's control thread; pages added while one of them runs may land on
-// either side of it. Close may be called from any thread, any number of times; the destructor
-// requires that no other call is in progress.
+// Thread rules: AddPage, WaitForRoom, AddPageNow, AddSkip, AddRobots, Flush and stats() may be called
+// from any threads at once. BeginRun, ResumeRun and FinishRun belong to the crawl's control thread;
+// rows added while one of them runs may land on either side of it. Close may be called from any
+// thread, any number of times; the destructor requires that no other call is in progress.
 #pragma once
 
 #include <cstddef>

@@ -48,7 +48,8 @@ TEST(HostScheduler, AHostWhoseDelayHasNotPassedSleepsWhileOthersGo) {
   EXPECT_EQ(StartNext(s, t0), "http://b/1");  // a waits for its delay; b goes on
   EXPECT_EQ(StartNext(s, t0), "");
   ASSERT_TRUE(s.NextWake().has_value());
-  // a wakes one delay after its start, and the margin for the jitter on the way (2%, 20 ms at most)
+  // a wakes one delay after its start, and the margin for the jitter on the way (2 ms and 2%, 20 ms
+  // at most)
   EXPECT_EQ(*s.NextWake(), t0 + std::chrono::milliseconds(1020));
   EXPECT_EQ(StartNext(s, t0 + std::chrono::milliseconds(1019)), "");
   EXPECT_EQ(StartNext(s, t0 + std::chrono::milliseconds(1020)), "http://a/2");
@@ -78,8 +79,8 @@ TEST(HostScheduler, RobotsTxtGoesFirstAndTheHostWaitsForIt) {
   s.SetRobots(a, nullptr, 0.5, now);  // Crawl-delay: 0.5
   EXPECT_EQ(StartNext(s, now), "");   // and the first page waits that long after robots.txt
   EXPECT_EQ(StartNext(s, now + std::chrono::milliseconds(500)), "http://a/1");
-  EXPECT_EQ(StartNext(s, now + std::chrono::milliseconds(1009)), "");  // 0.5 s and 2% after a/1
-  EXPECT_EQ(StartNext(s, now + std::chrono::milliseconds(1010)), "http://a/2");
+  EXPECT_EQ(StartNext(s, now + std::chrono::milliseconds(1011)), "");  // 0.5 s, 2 ms and 2% after a/1
+  EXPECT_EQ(StartNext(s, now + std::chrono::milliseconds(1012)), "http://a/2");
 }
 
 TEST(HostScheduler, AWaiterGoesBeforeNewUrlsAndBreadthFirstOrderHolds) {
