@@ -207,8 +207,10 @@ HostScheduler::Pick HostScheduler::Next(Clock::time_point now, bool urls) {
   if (ready_.empty()) return {};
   const HostId id = ready_.top();
   const Host& h = hosts_[id];
-  if (h.robots_state == RobotsState::kUnknown) return {Pick::Kind::kRobots, id};
-  if (!h.queue->waiters.empty()) return {Pick::Kind::kWaiter, id};
+  const bool waiters = !h.queue->waiters.empty();
+  // robots.txt is fetched for a URL (only when one may start) or for a waiter.
+  if (h.robots_state == RobotsState::kUnknown) return urls || waiters ? Pick{Pick::Kind::kRobots, id} : Pick{};
+  if (waiters) return {Pick::Kind::kWaiter, id};
   if (!urls) return {};
   return {Pick::Kind::kUrl, id};
 }

@@ -84,8 +84,9 @@ class HostScheduler {
   size_t queued() const { return queued_; }
   size_t queued(HostId host) const;
 
-  // What may start now; `urls`: whether a new URL may (a page slot is free). Only moves hosts
-  // whose delay has passed from the snoozed heap to the ready one.
+  // What may start now; `urls`: whether a new URL may (a page slot is free, the page budget not
+  // spent), and so a robots.txt fetch for one. Only moves hosts whose delay has passed from the
+  // snoozed heap to the ready one.
   Pick Next(Clock::time_point now, bool urls);
   // When the first snoozed host wakes (nullopt: none is snoozed).
   std::optional<Clock::time_point> NextWake() const;
