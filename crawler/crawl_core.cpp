@@ -141,7 +141,7 @@ Task<void> CrawlCore::FetchRobots(HostId host, std::unique_ptr<Turn> turn, Crawl
   WorkGuard work([&] { EndWork(waits); });
   turn->host = host;
   turn->held = true;
-  const std::string origin = hosts_.origin(host);
+  const std::string origin(hosts_.origin(host));
   FetchRequest request = RobotsRequest(options_, origin);
   FetchResponse response = co_await Transfer(*turn, std::move(request), waits);
   ++summary_.robots_fetched;

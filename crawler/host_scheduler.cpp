@@ -19,21 +19,50 @@ bool Later(const auto& a, const auto& b) {
 
 HostScheduler::HostScheduler(HostLimits limits)
     : limits_(limits),
-      index_(16, OriginHash{this}, OriginEq{this}),
+      slots_(16, kNoHost),
       ready_(*this, &HostScheduler::ReadyBefore, &Host::ready_pos),
       snoozed_(*this, &HostScheduler::WakesBefore, &Host::snooze_pos),
       random_(limits.seed) {}
 
+size_t HostScheduler::SlotOf(std::string_view origin) const {
+  const size_t mask = slots_.size() - 1;
+  size_t i = std::hash<std::string_view>()(origin) & mask;
+  while (slots_[i] != kNoHost && hosts_[slots_[i]].origin != origin) i = (i + 1) & mask;
+  return i;
+}
+
+void HostScheduler::GrowIndex() {
+  std::vector<HostId> old(slots_.size() * 2, kNoHost);
+  old.swap(slots_);
+  for (HostId id : old) {
+    if (id != kNoHost) slots_[SlotOf(hosts_[id].origin)] = id;
+  }
+}
+
+std::string_view HostScheduler::Keep(std::string_view origin) {
+  if (origin.size() > arena_left_) {
+    arena_left_ = std::max(kArenaBlock, origin.size());
+    origins_.push_back(std::make_unique<char[]>(arena_left_));
+    arena_at_ = origins_.back().get();
+  }
+  char* at = arena_at_;
+  std::copy(origin.begin(), origin.end(), at);
+  arena_at_ += origin.size();
+  arena_left_ -= origin.size();
+  return {at, origin.size()};
+}
+
 HostScheduler::HostId HostScheduler::Intern(std::string_view origin) {
-  if (auto it = index_.find(origin); it != index_.end()) return *it;
+  const size_t slot = SlotOf(origin);
+  if (slots_[slot] != kNoHost) return slots_[slot];
   const auto id = static_cast<HostId>(hosts_.size());
   Host& h = hosts_.emplace_back();
-  h.origin = std::string(origin);
-  h.origin.shrink_to_fit();
+  h.origin = Keep(origin);
   h.delay = static_cast<float>(limits_.delay);
   h.next_start = Clock::now().time_since_epoch().count();
   if (!limits_.robots) h.robots_state = RobotsState::kKnown;
-  index_.insert(id);
+  slots_[slot] = id;
+  if (2 * hosts_.size() > slots_.size()) GrowIndex();
   return id;
 }
 
@@ -138,7 +167,13 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
                               Clock::time_point now) {
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
-  h.robots = std::move(robots);
+  if (robots) {
+    auto [it, added] = robots_index_.try_emplace(robots.get(), static_cast<uint32_t>(robots_table_.size()));
+    if (added) robots_table_.push_back(std::move(robots));
+    h.robots = it->second;
+  } else {
+    h.robots = 0;
+  }
   h.robots_state = RobotsState::kKnown;
   if (crawl_delay) {
     const double delay = std::max(limits_.delay, std::min(*crawl_delay, limits_.max_delay));
@@ -221,13 +256,10 @@ std::optional<HostScheduler::Clock::time_point> HostScheduler::NextWake() const 
 }
 
 size_t HostScheduler::memory_bytes() const {
-  size_t bytes = hosts_.capacity() * sizeof(Host) + ready_.capacity_bytes() + snoozed_.capacity_bytes();
-  // The index: a node (next pointer, id, cached hash) per host and a bucket pointer.
-  bytes += index_.size() * (sizeof(void*) + sizeof(HostId) + sizeof(size_t)) + index_.bucket_count() * sizeof(void*);
-  for (const Host& h : hosts_) {
-    if (h.origin.capacity() > 15) bytes += h.origin.capacity() + 1;  // past the small-string buffer
-  }
-  return bytes;
+  return hosts_.size() * sizeof(Host) + ready_.capacity_bytes() + snoozed_.capacity_bytes() +
+         slots_.capacity() * sizeof(HostId) + origins_.size() * kArenaBlock - arena_left_ +
+         robots_table_.capacity() * sizeof(robots_table_[0]) +
+         robots_index_.size() * (2 * sizeof(void*) + sizeof(size_t)) + robots_index_.bucket_count() * sizeof(void*);
 }
 
 size_t HostScheduler::queue_memory_bytes() const {

@@ -29,7 +29,8 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "parser/robots_txt.h"
@@ -76,7 +77,7 @@ class HostScheduler {
 
   // The host of `origin` ("http://h:1"), made known on first use.
   HostId Intern(std::string_view origin);
-  const std::string& origin(HostId host) const { return hosts_[host].origin; }
+  std::string_view origin(HostId host) const { return hosts_[host].origin; }
   size_t hosts() const { return hosts_.size(); }
 
   // Queues a URL of `host` (the origin of item.url).
@@ -115,7 +116,7 @@ class HostScheduler {
   // host's delay, within [--delay, --max-delay], and the next start waits it from now.
   void SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
                  Clock::time_point now);
-  const RobotsTxt* robots(HostId host) const { return hosts_[host].robots.get(); }
+  const RobotsTxt* robots(HostId host) const { return robots_table_[hosts_[host].robots].get(); }
 
   size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
   // Whether a request to `host` that starts now (Start() done) should keep its connection for the
@@ -145,10 +146,12 @@ class HostScheduler {
     std::vector<Queued> urls;    // a min-heap by (depth, order)
     std::vector<void*> waiters;  // FIFO
   };
+  // Every host known stays (its politeness and robots.txt outlive its queue), so this is what an
+  // idle host costs, with its origin's bytes in the arena and a slot or two in the index.
   struct Host {
-    std::string origin;
+    std::string_view origin;    // in origins_
     std::unique_ptr<Queue> queue;
-    std::shared_ptr<const RobotsTxt> robots;
+    uint32_t robots = 0;        // index in robots_table_ (0: none, or not obeyed)
     Clock::rep next_start = 0;  // steady clock ticks
     uint64_t served = 0;        // when it last started a request
     float delay = 0;            // seconds
@@ -191,24 +194,21 @@ class HostScheduler {
   int Priority(const Host& h) const;  // -1 for a waiter, else the lowest queued depth
   void Book(Host& h, Clock::rep start);
 
-  struct OriginHash {
-    using is_transparent = void;
-    const HostScheduler* owner;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-    size_t operator()(HostId id) const { return (*this)(std::string_view(owner->hosts_[id].origin)); }
-  };
-  struct OriginEq {
-    using is_transparent = void;
-    const HostScheduler* owner;
-    std::string_view Of(HostId id) const { return owner->hosts_[id].origin; }
-    std::string_view Of(std::string_view s) const { return s; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const { return Of(a) == Of(b); }
-  };
+  // The index by origin: open addressing over host ids, linear probing, at most half full.
+  static constexpr HostId kNoHost = UINT32_MAX;
+  size_t SlotOf(std::string_view origin) const;  // the slot holding it, or the empty one it would take
+  void GrowIndex();
+  std::string_view Keep(std::string_view origin);  // a copy in the arena
 
   HostLimits limits_;
-  std::vector<Host> hosts_;
-  std::unordered_set<HostId, OriginHash, OriginEq> index_;  // by origin
+  std::deque<Host> hosts_;  // a deque: no spare capacity to pay for, and hosts never move
+  std::vector<HostId> slots_;
+  std::vector<std::unique_ptr<char[]>> origins_;  // the arena: blocks of kArenaBlock bytes
+  char* arena_at_ = nullptr;  // the free end of the last block
+  size_t arena_left_ = 0;
+  static constexpr size_t kArenaBlock = 64 * 1024;
+  std::vector<std::shared_ptr<const RobotsTxt>> robots_table_{nullptr};  // distinct verdicts
+  std::unordered_map<const RobotsTxt*, uint32_t> robots_index_;
   Heap ready_;
   Heap snoozed_;
   std::mt19937_64 random_;

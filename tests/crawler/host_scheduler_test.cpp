@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <string>
 
 namespace fanout {
@@ -123,9 +124,11 @@ TEST(HostScheduler, CostPerRequestDoesNotGrowWithIdleHostsAndOnlyLogarithmically
     }
     return static_cast<double>(s.heap_steps() - before) / requests;
   };
+  std::cout << "heap steps a request: ";
   const double ten = steps_per_request(10, 0);
   const double ten_and_idle = steps_per_request(10, 100000);
   const double many = steps_per_request(100000, 0);
+  std::cout << ten << " (10 hosts), " << ten_and_idle << " (10 busy, 100,000 idle), " << many << " (100,000 busy)\n";
   EXPECT_EQ(ten_and_idle, ten);
   // log2(100,000) / log2(10) is 5; a scan of every host would be 10,000 times more.
   EXPECT_LT(many, 8 * ten) << "10 hosts: " << ten << " steps a request, 100,000 hosts: " << many;
@@ -137,6 +140,7 @@ TEST(HostScheduler, AnIdleHostIsSmall) {
   for (int i = 0; i < hosts; ++i) s.Intern(Origin(i));
   const double per_host = static_cast<double>(s.memory_bytes()) / hosts;
   EXPECT_LT(per_host, 200.0);
+  std::cout << "an idle host: " << per_host << " bytes\n";
   EXPECT_EQ(s.hosts(), static_cast<size_t>(hosts));
 }
 
