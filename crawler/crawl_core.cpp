@@ -49,7 +49,7 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
     switch (pick.kind) {
       case HostScheduler::Pick::Kind::kRobots:
         hosts_.SetRobotsFetching(pick.host, now);
-        hosts_.Start(pick.host, now);
+        hosts_.Start(pick.host, now, /*served=*/false);
         ++active_;
         return {.kind = Work::Kind::kRobots, .host = pick.host};
       case HostScheduler::Pick::Kind::kWaiter: {

@@ -142,11 +142,11 @@ void HostScheduler::Book(Host& h, Clock::rep start) {
   h.next_start = std::max(h.next_start, start + Ticks(gap));
 }
 
-void HostScheduler::Start(HostId host, Clock::time_point now) {
+void HostScheduler::Start(HostId host, Clock::time_point now, bool served) {
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
   ++h.in_flight;
-  h.served = ++served_;
+  if (served) h.served = ++served_;
   Book(h, t);
   Place(host, t);
 }

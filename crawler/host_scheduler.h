@@ -102,7 +102,9 @@ class HostScheduler {
 
   // A request to `host` starts now: books the start of the next (now + its delay, jittered, plus a
   // margin of 2 ms and 2%, at most 20 ms, for the jitter between here and the server).
-  void Start(HostId host, Clock::time_point now);
+  // `served`: false for robots.txt, so that the host's first page comes next among equals, on the
+  // connection robots.txt opened, instead of after every other host's robots.txt.
+  void Start(HostId host, Clock::time_point now, bool served = true);
   // A transfer to `host` is over. `sent`, if known, is when its request went out (after its
   // connection was made): the next request waits its delay from then, not from when this one was
   // booked, so that the gap holds as the server sees it even when this one started late or had a
