@@ -14,6 +14,9 @@
 #     parse-bound limit (pool threads / parse CPU per page).
 # Usage: bash scripts/bench-hosts.sh [--baseline PATH/TO/fanout] [--quick]
 #   --quick: a tenth of every size, to see that it all runs (the figures mean little).
+#   A baseline binary of another commit, for example:
+#     git worktree add /tmp/base REV && (cd /tmp/base && cmake --preset default >/dev/null &&
+#       cmake --build build --target fanout) && bash scripts/bench-hosts.sh --baseline /tmp/base/build/cli/fanout
 # Every load is bounded: the webs are finite and each server stops by itself.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
