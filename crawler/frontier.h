@@ -4,8 +4,9 @@
 // says which host may go now (politeness: a host at its --per-host limit, or whose delay has not
 // passed, waits while the others go on); ready hosts of equal depth take turns. Every URL is fetched
 // at most once per run: Offer() deduplicates on the normalised URL, and a redirect's target is
-// claimed with ClaimRedirect, so that it is not fetched again (a queued copy is skipped by Pop). Offer() also checks scope (by default the seeds' hosts and ports; or
-// --allow-domain domains and their subdomains), --include/--exclude patterns and --max-depth.
+// claimed with ClaimRedirect, so that it is not fetched again (a queued copy is skipped by Take).
+// Offer() also checks scope (by default the seeds' hosts and ports; or --allow-domain domains and
+// their subdomains), --include/--exclude patterns and --max-depth.
 // The verdict is what the links table records for a link that is not followed.
 //
 // Memory: the seen URLs are remembered by a SeenFilter (seen_filter.h), about two bytes each, and
@@ -57,7 +58,7 @@ class Frontier {
   enum class Verdict { kQueued, kQueuedOnDisk, kUnsure, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
   // Where an offered URL comes from. A link gets a links row, which can hold it on disk or have the
   // store decide whether it is new; a URL from elsewhere (a sitemap) has no row, so it is queued
-  // here, window or not, and if the filter is unsure it is queued anyway (Pop's exact check of the
+  // here, window or not, and if the filter is unsure it is queued anyway (Take's exact check of the
   // fetched URLs keeps a second copy from being fetched).
   enum class Source { kLink, kOther };
 
@@ -78,7 +79,7 @@ class Frontier {
   // Offers a link found at `depth` - 1 on `parent`. `url` must be normalised.
   Verdict Offer(const std::string& url, int depth, const std::string& parent = "", Source source = Source::kLink);
   // A transfer was redirected to `url`: kQueued when the crawl may follow it (it then counts as
-  // fetched, and a queued copy is skipped by Pop), else why not: kDuplicate (fetched or being
+  // fetched, and a queued copy is skipped by Take), else why not: kDuplicate (fetched or being
   // fetched), kOutOfScope or kExcluded.
   Verdict ClaimRedirect(const std::string& url);
   // ClaimRedirect's verdict without the claim: to know whether a target is worth more checks.
