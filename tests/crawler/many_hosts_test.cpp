@@ -54,10 +54,6 @@ class ManyHostsTest : public test::CrawlFixture {
     EXPECT_TRUE((*store)->Close().ok());
     return summary;
   }
-  int64_t Count(const std::string& file, const std::string& sql) {
-    std::set<std::string> one = Column(file, sql);
-    return one.empty() || one.begin()->empty() ? 0 : std::stoll(*one.begin());
-  }
   std::set<std::string> Column(const std::string& file, const std::string& sql) {
     std::set<std::string> out;
     auto handle = SqliteDb::Open(dir_.File(file));
@@ -118,7 +114,7 @@ TEST_F(ManyHostsTest, EveryModeCrawlsTheSameWebOnceAndPolitelyAsTheServerSeesIt)
     EXPECT_EQ(s->sitemaps_fetched, 1) << mode;
     EXPECT_EQ(s->queued_left, 0u) << mode;
     // A page asks for a host's turn only for a redirect hop (there are no retries here).
-    EXPECT_LE(static_cast<int64_t>(s->page_turn_waits), Count(mode + ".db", "SELECT sum(redirects) FROM pages")) << mode;
+    EXPECT_LE(static_cast<int64_t>(s->page_turn_waits), Count("SELECT sum(redirects) FROM pages", dir_.File(mode + ".db"))) << mode;
     // What a page holds does not depend on the order: which URL a redirect reached first does.
     Found& f = found[mode];
     f.content = Column(mode + ".db", "SELECT coalesce(nullif(final_url, ''), url) FROM pages WHERE status = 200");

@@ -39,15 +39,15 @@ class CrawlFixture : public ::testing::Test {
     return summary.ok() ? *summary : CrawlSummary{};
   }
 
-  // The first column of the first row of `sql`, as an integer.
-  int64_t Count(const std::string& sql) {
-    const std::string value = Query(sql);
+  // The first column of the first row of `sql`, as an integer; in `file` ("": db()).
+  int64_t Count(const std::string& sql, const std::string& file = "") {
+    const std::string value = Query(sql, file);
     return value.empty() ? 0 : std::stoll(value);
   }
 
-  // The first column of the first row of `sql` as text ("" for none or NULL).
-  std::string Query(const std::string& sql) {
-    auto handle = SqliteDb::Open(db());
+  // The first column of the first row of `sql` as text ("" for none or NULL); in `file` ("": db()).
+  std::string Query(const std::string& sql, const std::string& file = "") {
+    auto handle = SqliteDb::Open(file.empty() ? db() : file);
     EXPECT_TRUE(handle.ok());
     auto stmt = handle->Prepare(sql);
     EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
