@@ -22,33 +22,59 @@ FetchRequest RobotsRequest(const CrawlOptions& options, const std::string& origi
   return request;
 }
 
-RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& origin, const CrawlOptions& options,
-                             RobotsRecord& record) {
+namespace {
+
+// What a robots.txt answer means (RFC 9309 2.3.1): rules from a 2xx body; 4xx (or more than
+// five redirects) allows everything; 5xx or no answer refuses the origin.
+enum class RobotsAnswer { kRules, kAllowAll, kDisallowAll };
+
+RobotsAnswer AnswerOf(const FetchResponse& response) {
+  if (!response.ok() || response.status >= 500 || response.status < 200) return RobotsAnswer::kDisallowAll;
+  if (response.status >= 300) return RobotsAnswer::kAllowAll;
+  return RobotsAnswer::kRules;
+}
+
+// Why an answer without rules means what it does, naming no origin (the verdict is shared).
+std::string Why(const FetchResponse& response) {
+  if (!response.ok()) return "robots.txt unreachable (" + response.error + "): the origin is not crawled";
+  return "robots.txt answered " + std::to_string(response.status) +
+         (AnswerOf(response) == RobotsAnswer::kAllowAll ? ": every URL allowed" : ": the origin is not crawled");
+}
+
+RobotsTxt VerdictOf(const FetchResponse& response, const CrawlOptions& options) {
+  switch (AnswerOf(response)) {
+    case RobotsAnswer::kDisallowAll: return RobotsTxt::DisallowAll(Why(response));
+    case RobotsAnswer::kAllowAll: return RobotsTxt::AllowAll(Why(response));
+    case RobotsAnswer::kRules: break;
+  }
+  return RobotsTxt::Parse(response.body, UserAgentOf(options));
+}
+
+// The robots row of `origin` for `response`, whose verdict is `robots`.
+void Describe(const RobotsTxt& robots, const FetchResponse& response, const std::string& origin, RobotsRecord& record) {
   record.origin = origin;
   record.status = static_cast<int>(response.status);
   record.bytes = static_cast<int64_t>(response.body.size());
-  const std::string what = origin + "/robots.txt";
-  if (!response.ok()) {
-    record.verdict = "disallow_all";
-    record.error = what + " unreachable (" + response.error + "): the origin is not crawled";
-    return RobotsTxt::DisallowAll(record.error.substr(origin.size() + 1));  // shared: no origin
+  switch (AnswerOf(response)) {
+    case RobotsAnswer::kDisallowAll: record.verdict = "disallow_all"; break;
+    case RobotsAnswer::kAllowAll: record.verdict = "allow_all"; break;
+    case RobotsAnswer::kRules: record.verdict = "rules"; break;
   }
-  if (response.status >= 500 || response.status < 200) {
-    record.verdict = "disallow_all";
-    record.error = what + " answered " + std::to_string(response.status) + ": the origin is not crawled";
-    return RobotsTxt::DisallowAll(record.error.substr(origin.size() + 1));  // shared: no origin
+  if (record.verdict != "rules") {
+    record.error = origin + "/" + Why(response);
+    return;
   }
-  // 4xx: no robots.txt. More than five redirects counts the same (RFC 9309 2.3.1.2).
-  if (response.status >= 300) {
-    record.verdict = "allow_all";
-    record.error = what + " answered " + std::to_string(response.status) + ": every URL allowed";
-    return RobotsTxt::AllowAll(record.error.substr(origin.size() + 1));
-  }
-  RobotsTxt robots = RobotsTxt::Parse(response.body, UserAgentOf(options));
-  record.verdict = "rules";
   record.user_agent = robots.group();
   if (std::optional<double> delay = robots.crawl_delay()) record.crawl_delay = *delay;
   record.sitemaps = robots.sitemaps();
+}
+
+}  // namespace
+
+RobotsTxt RobotsFromResponse(const FetchResponse& response, const std::string& origin, const CrawlOptions& options,
+                             RobotsRecord& record) {
+  RobotsTxt robots = VerdictOf(response, options);
+  Describe(robots, response, origin, record);
   return robots;
 }
 
@@ -59,22 +85,14 @@ SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict,
 
 std::shared_ptr<const RobotsTxt> RobotsCache::Get(const FetchResponse& response, const std::string& origin,
                                                   const CrawlOptions& options, RobotsRecord& record) {
-  RobotsTxt robots = RobotsFromResponse(response, origin, options, record);
-  // The verdict is a function of the status class and, for rules, the body; an unreachable file's
-  // reason names curl's error.
-  std::string key = record.verdict + '\n';
-  if (record.verdict == "rules") {
-    key += response.body;
-  } else if (!response.ok()) {
-    key += response.error;
-  } else {
-    key += std::to_string(response.status);
-  }
-  auto [it, added] = by_answer_.try_emplace(std::move(key));
-  if (added) {
-    it->second = std::make_shared<const RobotsTxt>(std::move(robots));
+  // The verdict is a function of the answer: the body of one with rules, else why it has none.
+  const bool rules = AnswerOf(response) == RobotsAnswer::kRules;
+  auto [it, added] = by_answer_.try_emplace(rules ? "rules\n" + response.body : Why(response));
+  if (added) {  // parsed once, whatever the number of hosts that serve it
+    it->second = std::make_shared<const RobotsTxt>(VerdictOf(response, options));
     memory_bytes_ += sizeof(RobotsTxt) + it->first.capacity() + 64;  // the file's rules are about its size
   }
+  Describe(*it->second, response, origin, record);
   return it->second;
 }
 

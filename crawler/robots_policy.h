@@ -41,7 +41,8 @@ SkipRecord RobotsRefusal(const FrontierItem& item, const RobotsVerdict& verdict,
 // status class and body) share it. Entries live as long as the cache.
 class RobotsCache {
  public:
-  // RobotsFromResponse's verdict for `response`, shared with every earlier identical answer.
+  // RobotsFromResponse's verdict for `response`, shared with every earlier identical answer (which
+  // is not parsed again); fills `record` for `origin` as RobotsFromResponse does.
   std::shared_ptr<const RobotsTxt> Get(const FetchResponse& response, const std::string& origin,
                                        const CrawlOptions& options, RobotsRecord& record);
   size_t distinct() const { return by_answer_.size(); }
