@@ -14,6 +14,16 @@ namespace {
 thread_local BlockingFetcher* tls_fetcher = nullptr;
 thread_local std::unique_lock<std::mutex>* tls_lock = nullptr;
 
+// Runs `work` with the crawl's lock released: how a blocking thread waits for anything slow.
+template <typename F>
+auto Unlocked(F work) {
+  tls_lock->unlock();
+  struct Relock {
+    ~Relock() { tls_lock->lock(); }
+  } relock;
+  return work();
+}
+
 class BlockingCrawl final : public CrawlWaits {
  public:
   BlockingCrawl(const CrawlOptions& options, CrawlCore& core, size_t workers, CrawlControl& control)
@@ -32,10 +42,7 @@ class BlockingCrawl final : public CrawlWaits {
   Await<void> AwaitTurn(Turn& turn) override;
   void Wake(Turn&) override { changed_.notify_all(); }
   Await<FetchResponse> Transfer(Turn&, FetchRequest request) override {
-    tls_lock->unlock();
-    FetchResponse response = tls_fetcher->Fetch(std::move(request));
-    tls_lock->lock();
-    return Await<FetchResponse>::Ready(std::move(response));
+    return Await<FetchResponse>::Ready(Unlocked([&] { return tls_fetcher->Fetch(std::move(request)); }));
   }
   void Release(Turn&) override {}
   Await<void> Sleep(std::chrono::duration<double> d) override {
@@ -44,17 +51,10 @@ class BlockingCrawl final : public CrawlWaits {
     return Await<void>::Ready();
   }
   Await<void> OffLoop(std::function<void()> work) override {
-    tls_lock->unlock();
-    work();
-    tls_lock->lock();
+    Unlocked(work);
     return Await<void>::Ready();
   }
-  void Keep(std::function<Status()> write) override {
-    tls_lock->unlock();
-    Status stored = write();
-    tls_lock->lock();
-    core_.Kept(*this, stored);
-  }
+  void Keep(std::function<Status()> write) override { core_.Kept(*this, Unlocked(write)); }
   void Changed() override { changed_.notify_all(); }
 
  private:

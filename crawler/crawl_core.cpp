@@ -109,6 +109,14 @@ Task<bool> CrawlCore::TakeTurn(Turn& turn, HostId host, CrawlWaits& waits) {
   co_return turn.held;
 }
 
+Task<bool> CrawlCore::PageTurn(Turn& turn, HostId host, CrawlWaits& waits) {
+  const CrawlClock::time_point asked = CrawlClock::now();
+  ++page_turn_waits_;
+  const bool held = co_await TakeTurn(turn, host, waits);
+  page_turn_wait_seconds_ += SecondsSince(asked);
+  co_return held;
+}
+
 Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
   request.keep_alive = hosts_.KeepConnection(turn.host);
   meter_.Change(+1, frontier_.queued());
@@ -162,11 +170,7 @@ Task<std::optional<RedirectVerdict>> CrawlCore::JudgeRedirect(std::string target
   }
   // The hop is a request to the target's host like any other: its robots.txt, its limits, its delay.
   const HostId host = hosts_.Intern(OriginOf(target));
-  const CrawlClock::time_point asked = CrawlClock::now();
-  ++page_turn_waits_;
-  const bool held = co_await TakeTurn(turn, host, waits);
-  page_turn_wait_seconds_ += SecondsSince(asked);
-  if (!held) co_return std::nullopt;
+  if (!co_await PageTurn(turn, host, waits)) co_return std::nullopt;
   RedirectVerdict verdict = fanout::JudgeRedirect(target, frontier_, hosts_.robots(host));
   if (!verdict.follow) ReleaseTurn(turn, waits);
   co_return verdict;
@@ -206,13 +210,9 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   for (bool done = false; !done;) {
     switch (fetch.Next()) {
       case PageFetch::Step::kFetch: {
-        if (!turn->held) {  // a retry: the host's limits and delay again
-          const CrawlClock::time_point asked = CrawlClock::now();
-          ++page_turn_waits_;
-          const bool held = co_await TakeTurn(*turn, turn->host, waits);
-          page_turn_wait_seconds_ += SecondsSince(asked);
-          if (!held) co_return;  // stopped: left for a resumed crawl (it is still a followed link)
-        }
+        // A retry: the host's limits and delay again. Stopped: left for a resumed crawl (it is
+        // still a followed link).
+        if (!turn->held && !co_await PageTurn(*turn, turn->host, waits)) co_return;
         if (std::exchange(first, false)) record.queue_wait = SecondsSince(taken);
         FetchRequest request = fetch.request();
         fetch.OnResponse(co_await Transfer(*turn, std::move(request), waits));
@@ -293,8 +293,7 @@ Task<void> CrawlCore::Refill(CrawlWaits& waits) {
   co_await waits.OffLoop([&] { read.emplace(ReadSpilled(store_, run_id_, cursor, room)); });
   refilling_ = false;
   if (!read->ok()) {
-    if (store_error_.ok()) store_error_ = read->status();
-    Stop(waits, false);
+    Kept(waits, read->status());
     co_return;
   }
   ++summary_.frontier_refills;

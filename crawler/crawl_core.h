@@ -117,7 +117,7 @@ class CrawlCore {
   // without one. `interrupted`: the run may be resumed, and the summary says so.
   void Stop(CrawlWaits& waits, bool interrupted);
   bool stopping() const { return stopping_; }
-  // What a store call returned: an error stops the crawl.
+  // What a store call (a write, or a read back) returned: an error stops the crawl.
   void Kept(CrawlWaits& waits, const Status& stored);
   const Status& store_error() const { return store_error_; }
   // Work in progress: pages, robots.txt fetches and sitemap walks started and not finished.
@@ -130,6 +130,8 @@ class CrawlCore {
  private:
   // Queues `turn` as a waiter on `host` and waits; false when the crawl stops instead.
   Task<bool> TakeTurn(Turn& turn, HostId host, CrawlWaits& waits);
+  // TakeTurn for a page in progress (a retry, a redirect hop), counted with the time it took.
+  Task<bool> PageTurn(Turn& turn, HostId host, CrawlWaits& waits);
   // One transfer on the held turn, measured; the turn is over after it.
   Task<FetchResponse> Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits);
   // Ends a held turn that made no transfer.

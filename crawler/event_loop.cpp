@@ -11,24 +11,30 @@
 #include <cstring>
 #include <iostream>
 
+#include "util/thread_cpu.h"
+
 namespace fanout {
 namespace {
+
+timespec TimespecOf(std::chrono::nanoseconds t) {
+  return {static_cast<time_t>(t.count() / 1'000'000'000), static_cast<long>(t.count() % 1'000'000'000)};
+}
 
 void ArmTimer(int fd, std::chrono::nanoseconds delay) {
   itimerspec its{};
   if (delay.count() > 0) {
-    its.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
-    its.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+    its.it_value = TimespecOf(delay);
   } else if (delay.count() == 0) {
     its.it_value.tv_nsec = 1;  // "now": an all-zero it_value would disarm the timer instead
   }  // negative: disarm
   timerfd_settime(fd, 0, &its, nullptr);
 }
 
-double LoopThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+// Arms `fd` to fire at `deadline` on the steady clock (CLOCK_MONOTONIC, as the timerfd's).
+void ArmTimerAt(int fd, std::chrono::steady_clock::time_point deadline) {
+  itimerspec its{};
+  its.it_value = TimespecOf(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()));
+  timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, nullptr);
 }
 
 // One read resets an eventfd's or a timerfd's counter; a second would only find it empty.
@@ -159,7 +165,7 @@ void EventLoop::Run() {
   const Clock::time_point start = Clock::now();
   Clock::time_point busy_since = start;
   epoll_event events[256];
-  const double cpu_start = LoopThreadCpuSeconds();
+  const double cpu_start = ThreadCpuSeconds();
   while (!stopping_) {
     RunReady();
     if (curl_due_now_) {  // curl asked for a timeout action "now": no timer round trip for that
@@ -184,7 +190,7 @@ void EventLoop::Run() {
   }
   stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
   stats_.total_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-  stats_.cpu_seconds += LoopThreadCpuSeconds() - cpu_start;
+  stats_.cpu_seconds += ThreadCpuSeconds() - cpu_start;
 }
 
 void EventLoop::HandleEvent(int fd, uint32_t events) {
@@ -312,11 +318,7 @@ int EventLoop::OnCurlTimer(CURLM*, long timeout_ms, void* arg) {
                                      std::chrono::milliseconds(timeout_ms);
   if (loop->curl_deadline_ == deadline) return 0;
   loop->curl_deadline_ = deadline;
-  itimerspec its{};
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-  its.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-  its.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  timerfd_settime(loop->curl_timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr);
+  ArmTimerAt(loop->curl_timer_fd_, deadline);
   return 0;
 }
 

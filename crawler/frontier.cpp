@@ -48,7 +48,6 @@ bool Frontier::AddSeed(const std::string& url) {
 void Frontier::Push(FrontierItem item) {
   const HostScheduler::HostId host = hosts_->Intern(OriginOf(item.url));
   hosts_->Push(host, std::move(item));
-  ++queued_;
 }
 
 bool Frontier::InScope(const std::string& url) const {
@@ -79,7 +78,7 @@ Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::
       ++unsure_;
       return Verdict::kUnsure;
     }
-    if (window_ > 0 && queued_ >= window_) {
+    if (window_ > 0 && in_memory() >= window_) {
       max_on_disk_ = std::max(max_on_disk_, ++on_disk_);
       return Verdict::kQueuedOnDisk;
     }
@@ -131,7 +130,6 @@ Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
 
 std::optional<FrontierItem> Frontier::Take(HostScheduler::HostId host) {
   FrontierItem item = hosts_->TakeUrl(host);
-  --queued_;
   if (!fetched_.insert(item.url)) return std::nullopt;  // a redirect already fetched it
   return item;
 }

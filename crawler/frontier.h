@@ -105,16 +105,16 @@ class Frontier {
 
   bool empty() const { return queued() == 0; }
   // In memory, in the database, and waiting for the store's word.
-  size_t queued() const { return queued_ + on_disk_ + unsure_; }
-  size_t in_memory() const { return queued_; }
+  size_t queued() const { return in_memory() + on_disk_ + unsure_; }
+  size_t in_memory() const { return hosts_->queued(); }
   size_t on_disk() const { return on_disk_; }
   size_t unsure() const { return unsure_; }
   // How many URLs Restore may add before the queue here is full.
-  size_t room() const { return window_ == 0 ? SIZE_MAX : window_ - std::min(window_, queued_); }
+  size_t room() const { return window_ == 0 ? SIZE_MAX : window_ - std::min(window_, in_memory()); }
   size_t max_on_disk() const { return max_on_disk_; }
   // URLs wait in the database (or for the store's word) and the queue here is at most half full:
   // time to Settle and Restore some.
-  bool wants_refill() const { return on_disk_ + unsure_ > 0 && (window_ == 0 || 2 * queued_ < window_); }
+  bool wants_refill() const { return on_disk_ + unsure_ > 0 && (window_ == 0 || 2 * in_memory() < window_); }
   size_t seen_memory_bytes() const { return seen_.memory_bytes(); }
 
   // "duplicate", "out_of_scope", ... ("" for kQueued and kQueuedOnDisk)
@@ -133,7 +133,6 @@ class Frontier {
   UrlSet fetched_;   // popped for fetching, or claimed by a redirect
   void Push(FrontierItem item);
   std::unique_ptr<HostScheduler> hosts_;  // not movable: its heaps point back at it
-  size_t queued_ = 0;   // in hosts_
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;

@@ -81,11 +81,6 @@ void HostScheduler::DropQueueIfEmpty(Host& h) {
   }
 }
 
-size_t HostScheduler::queued(HostId host) const {
-  const Host& h = hosts_[host];
-  return h.queue ? h.queue->urls.size() : 0;
-}
-
 void HostScheduler::Push(HostId host, FrontierItem item) {
   Host& h = hosts_[host];
   std::vector<Queued>& urls = QueueOf(h).urls;
@@ -212,8 +207,8 @@ bool HostScheduler::WakesBefore(HostId a, HostId b) const { return hosts_[a].nex
 
 void HostScheduler::Place(HostId host, Clock::rep now) {
   const Host& h = hosts_[host];
-  const bool has_work = h.queue && (!h.queue->waiters.empty() || !h.queue->urls.empty());
-  const bool may_send = has_work && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
+  // A host has a queue only while it has URLs queued or waiters (DropQueueIfEmpty).
+  const bool may_send = h.queue != nullptr && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
   const bool ready = may_send && h.next_start <= now;
   const bool snoozed = may_send && !ready;
   if (ready) {

@@ -83,7 +83,6 @@ class HostScheduler {
   // Queues a URL of `host` (the origin of item.url).
   void Push(HostId host, FrontierItem item);
   size_t queued() const { return queued_; }
-  size_t queued(HostId host) const;
 
   // What may start now; `urls`: whether a new URL may (a page slot is free, the page budget not
   // spent), and so a robots.txt fetch for one. Only moves hosts whose delay has passed from the
@@ -111,7 +110,6 @@ class HostScheduler {
   // connection to open first.
   void Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent = std::nullopt);
 
-  RobotsState robots_state(HostId host) const { return hosts_[host].robots_state; }
   // robots.txt is being fetched: the host sends nothing else meanwhile.
   void SetRobotsFetching(HostId host, Clock::time_point now);
   // robots.txt is known (nullptr: not obeyed). `crawl_delay` (seconds, if it gave one) becomes the
@@ -127,7 +125,6 @@ class HostScheduler {
   // keeps when a transfer ends, so a crawl spread over thousands of hosts, each visited now and then,
   // would pay per page for connections that mostly wait to be closed as idle.
   bool KeepConnection(HostId host);
-  size_t kept_hosts() const { return kept_hosts_; }
   // Hosts with something queued or waiting.
   size_t busy_hosts() const { return busy_hosts_; }
   // What the hosts cost in memory: each host's own state (what an idle host costs), and what the

@@ -24,12 +24,6 @@ double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + stat
 
 double SecondsSince(CrawlClock::time_point t) { return std::chrono::duration<double>(CrawlClock::now() - t).count(); }
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

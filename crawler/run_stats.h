@@ -13,13 +13,13 @@
 #include "crawler/crawl_summary.h"
 #include "crawler/sitemap_walk.h"
 #include "storage/records.h"
+#include "util/thread_cpu.h"
 
 namespace fanout {
 
 using CrawlClock = std::chrono::steady_clock;
 
 double SecondsSince(CrawlClock::time_point t);
-double ThreadCpuSeconds();  // CPU time of the calling thread
 double UnixNow();
 
 // Adds what a sitemap walk found to the run's summary.
