@@ -1,5 +1,8 @@
 #include "parser/html_parser.h"
 
+#include "parser/html_fast_path.h"
+#include "parser/page_fields.h"
+
 #include <gumbo.h>
 
 #include <algorithm>
@@ -39,62 +42,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---------------------------------------------------------------------------------------------------
-// Text helpers (ASCII rules, as HTML defines them for attribute values and tokens)
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool IsSpace(char c) { return IsHtmlSpace(c); }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
-  }
-  return false;
-}
-
-// Whether `list`, split on whitespace (and commas if `commas`), has `token`, ignoring ASCII case.
-bool HasToken(std::string_view list, std::string_view token, bool commas) {
-  size_t i = 0;
-  while (i < list.size()) {
-    auto separator = [&](char c) { return IsSpace(c) || (commas && c == ','); };
-    while (i < list.size() && separator(list[i])) ++i;
-    size_t start = i;
-    while (i < list.size() && !separator(list[i])) ++i;
-    if (i > start && EqualsIgnoreCase(list.substr(start, i - start), token)) return true;
-  }
-  return false;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string CollapseWhitespace(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  bool pending_space = false;
-  for (char c : s) {
-    if (IsSpace(c)) {
-      pending_space = !out.empty();
-    } else {
-      if (pending_space) out += ' ';
-      pending_space = false;
-      out += c;
-    }
-  }
-  return out;
-}
+char Lower(char c) { return AsciiLower(c); }
 
 // ---------------------------------------------------------------------------------------------------
 // Arena and GumboDoc
@@ -206,7 +156,7 @@ class GumboDoc {
 
 class Extractor {
  public:
-  Extractor(ParsedPage& page, size_t max_links) : page_(page), max_links_(max_links) {}
+  Extractor(ParsedPage& page, size_t max_links) : fields_(page, max_links) {}
 
   // Adds what `root` holds to the page. Called once per tree, in document order: the first title,
   // base and canonical found in any of them win.
@@ -248,45 +198,37 @@ class Extractor {
           return;
         }
         const char* href = Attribute(e, "href");
-        if (href == nullptr || page_.links.size() >= max_links_) return;
+        if (href == nullptr || !fields_.WantsLink()) return;
         const char* rel = Attribute(e, "rel");
-        page_.links.push_back(HtmlLink{href, e.tag == GUMBO_TAG_A ? "a" : "area",
-                                       rel != nullptr && HasToken(rel, "nofollow", false)});
+        const std::string_view rel_text = rel != nullptr ? rel : "";
+        fields_.Link(href, e.tag == GUMBO_TAG_AREA, rel != nullptr ? &rel_text : nullptr);
         return;
       }
       case GUMBO_TAG_TITLE: {
-        if (have_title_) return;
-        have_title_ = true;
+        if (!fields_.WantsTitle()) return;
         std::string text;
         for (unsigned i = 0; i < e.children.length; ++i) {
           const auto* child = static_cast<const GumboNode*>(e.children.data[i]);
           if (child->type == GUMBO_NODE_TEXT || child->type == GUMBO_NODE_WHITESPACE) text += child->v.text.text;
         }
-        page_.title = CollapseWhitespace(text);
+        fields_.Title(text);
         return;
       }
       case GUMBO_TAG_BASE: {
         const char* href = Attribute(e, "href");
-        if (have_base_ || href == nullptr) return;
-        have_base_ = true;
-        page_.base_href = href;
+        if (href != nullptr) fields_.Base(href);
         return;
       }
       case GUMBO_TAG_LINK: {
         const char* rel = Attribute(e, "rel");
         const char* href = Attribute(e, "href");
-        if (have_canonical_ || rel == nullptr || href == nullptr || !HasToken(rel, "canonical", false)) return;
-        have_canonical_ = true;
-        page_.canonical = href;
+        if (rel != nullptr && href != nullptr) fields_.LinkElement(rel, href);
         return;
       }
       case GUMBO_TAG_META: {
         const char* name = Attribute(e, "name");
         const char* content = Attribute(e, "content");
-        if (name == nullptr || content == nullptr || !EqualsIgnoreCase(Trim(name), "robots")) return;
-        const bool none = HasToken(content, "none", true);
-        page_.meta_nofollow = page_.meta_nofollow || none || HasToken(content, "nofollow", true);
-        page_.meta_noindex = page_.meta_noindex || none || HasToken(content, "noindex", true);
+        if (name != nullptr && content != nullptr) fields_.Meta(name, content);
         return;
       }
       default:
@@ -294,11 +236,7 @@ class Extractor {
     }
   }
 
-  ParsedPage& page_;
-  size_t max_links_;
-  bool have_title_ = false;
-  bool have_base_ = false;
-  bool have_canonical_ = false;
+  PageFields fields_;
   std::vector<const GumboNode*> stack_;
 };
 
@@ -1373,6 +1311,16 @@ ParsedPage ParseHtml(std::string_view html, const ParseOptions& options) {
   if (html.size() > options.max_bytes) {
     html = html.substr(0, options.max_bytes);
     page.truncated = true;
+  }
+  if (options.parser == HtmlParser::kAuto) {
+    ParsedPage fast;
+    const FastPathBailout why = ParseHtmlFastPath(html, options.max_links, fast);
+    if (why == FastPathBailout::kNone) {
+      fast.truncated = page.truncated;
+      fast.fast_path = true;
+      return fast;
+    }
+    page.bailout = FastPathBailoutName(why);
   }
   Extractor extractor(page, options.max_links);
 

@@ -1,4 +1,8 @@
-// ParseHtml: the links, title and robots metadata of an HTML page, parsed with gumbo.
+// ParseHtml: the links, title and robots metadata of an HTML page, as gumbo's tree gives them.
+//
+// By default a fast path reads the page first (parser/html_fast_path.h): one pass, no tree, exact
+// for the common subset of markup, handing anything else to gumbo, so the result is gumbo's either
+// way. ParseOptions::parser = kGumbo always builds the tree.
 //
 // ParseHtml is a pure function with no shared state: any thread may call it at any time (the
 // crawler calls it on pool threads). It never fails: every byte string is an HTML document (invalid
@@ -42,9 +46,21 @@ struct ParsedPage {
   // them: links are still all there, but tags inside <svg> or <math> count as HTML in that part.
   bool flattened = false;
   size_t errors = 0;            // parse errors gumbo reported in what it parsed as a tree (at most max_errors)
+  // Which path gave the result. The fast path builds no tree, so `errors` and `flattened` are set
+  // only when it did not (fast_path false).
+  bool fast_path = false;
+  // Why the fast path handed the page to gumbo ("foreign_content", "foster_parent", ...: see
+  // FastPathBailoutName); "" when it did not, or when the fast path was not asked for.
+  std::string_view bailout;
+};
+
+enum class HtmlParser {
+  kAuto,   // the fast path, with gumbo behind it for what the fast path does not handle
+  kGumbo,  // always gumbo's tree
 };
 
 struct ParseOptions {
+  HtmlParser parser = HtmlParser::kAuto;
   size_t max_bytes = 4 << 20;   // parse at most this many bytes of the document
   int max_errors = 100;         // gumbo stops recording errors past this (GumboOptions.max_errors)
   size_t max_links = 100000;    // links beyond this are dropped

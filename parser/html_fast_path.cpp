@@ -1,0 +1,729 @@
+#include "parser/html_fast_path.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "parser/html_entities.h"
+#include "parser/page_fields.h"
+
+// What the fast path must get right, and why it can.
+//
+// gumbo's result is read from its tree in document order. For the elements kept (a, area, base,
+// link, meta, title in the HTML namespace), the tree's order is the source order, and every start tag
+// makes an element, except where tree construction moves, drops or re-reads content:
+//  - foster parenting: content in a table but outside its cells and caption goes before the table.
+//    The fast path tracks the open tables (which are in a cell, a caption or neither) and stops at
+//    any start tag that would be foster-parented; text is moved too, but holds nothing kept.
+//  - <select> drops most tags; <template> parses into a fragment; <svg> and <math> have their own
+//    tag names and raw text rules; <frameset> may replace the body: the fast path stops there.
+//  - clones the adoption agency and the reconstruction of formatting elements make: the extractor
+//    skips them, so they need no tracking; what they move keeps its order.
+//  - which elements' content is text (title, textarea: RCDATA; style, xmp, iframe, noembed,
+//    noframes: RAWTEXT; script: script data; plaintext: the rest) is decided in tree construction,
+//    but outside the cases above it is the same in every insertion mode gumbo reaches.
+// gumbo replaces some input (invalid UTF-8, NUL, controls, noncharacters) with U+FFFD; a page with
+// any of those is handed over, so the bytes the fast path reads are the characters gumbo reads (CR
+// aside: the input stream turns CR LF and CR into LF, which the decoding of values does too).
+
+namespace fanout {
+namespace {
+
+constexpr size_t kEnd = std::string_view::npos;  // the input ended: nothing more to read
+
+bool IsSpace(char c) { return IsHtmlSpace(c); }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
+bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Whether gumbo reads every byte as it is: valid UTF-8 with no NUL, no C0 control other than tab,
+// LF, FF and CR, no DEL or C1 control and no noncharacter (gumbo's "invalid code points").
+bool ReadsAsIs(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  while (i < n) {
+    // Eight bytes at a time while they are printable ASCII (a byte under 0x20, a DEL or a high bit
+    // sends them to the byte-by-byte check).
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      const uint64_t del = w ^ (0x7f * kOnes);
+      if (((w | ((w - 0x20 * kOnes) & ~w) | ((del - kOnes) & ~del)) & kHigh) != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      if (c < 0x20 ? !(c == '\t' || c == '\n' || c == '\f' || c == '\r') : c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    uint32_t min;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2, cp = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3, cp = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp <= 0x9f || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe) return false;
+    i += len;
+  }
+  return true;
+}
+
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+// A numeric reference's code point that the tokenizer keeps as it is (no replacement, no error).
+bool PlainCodePoint(uint64_t cp) {
+  if (cp < 0x20) return cp == '\t' || cp == '\n' || cp == '\f';
+  if (cp >= 0x7f && cp <= 0x9f) return false;
+  if (cp >= 0xd800 && cp <= 0xdfff) return false;
+  if (cp > 0x10ffff) return false;
+  return !((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe);
+}
+
+// Decodes the character reference at s[at] == '&' into `out`, as the tokenizer does in an attribute
+// value (`in_attribute`) or in RCDATA. Returns the position after what it consumed, or kEnd for a
+// numeric reference the fast path does not decode (see PlainCodePoint).
+size_t CharRef(std::string_view s, size_t at, bool in_attribute, std::string& out) {
+  const size_t n = s.size();
+  const size_t j = at + 1;
+  if (j < n && s[j] == '#') {
+    size_t k = j + 1;
+    const bool hex = k < n && (s[k] == 'x' || s[k] == 'X');
+    if (hex) ++k;
+    const size_t digits = k;
+    uint64_t cp = 0;
+    while (k < n && (hex ? IsHexDigit(s[k]) : IsDigit(s[k]))) {
+      if (k - digits >= 8) return kEnd;  // past U+10FFFF whatever follows
+      const char d = s[k];
+      cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(IsDigit(d) ? d - '0' : AsciiLower(d) - 'a' + 10);
+      ++k;
+    }
+    if (k == digits) {  // "&#" or "&#x" with no digits: not a reference
+      out.append(s.substr(at, k - at));
+      return k;
+    }
+    if (!PlainCodePoint(cp)) return kEnd;
+    AppendUtf8(static_cast<uint32_t>(cp), out);
+    return k < n && s[k] == ';' ? k + 1 : k;
+  }
+  size_t k = j;
+  while (k < n && IsAlnum(s[k])) ++k;
+  const std::string_view run = s.substr(j, k - j);
+  if (k < n && s[k] == ';' && !run.empty()) {
+    if (std::optional<std::string_view> text = NamedRefWithSemicolon(run)) {
+      out.append(*text);
+      return k + 1;
+    }
+  }
+  // The longest legacy name the run starts with, if any. In an attribute, one followed by '=' or a
+  // letter or digit is left as written ("&notify=1"), for the sake of old URLs.
+  for (size_t len = std::min(run.size(), kLongestLegacyName); len >= 2; --len) {
+    const std::optional<std::string_view> text = LegacyNamedRef(run.substr(0, len));
+    if (!text) continue;
+    const size_t after = j + len;
+    if (in_attribute && after < n && (s[after] == '=' || IsAlnum(s[after]))) break;
+    out.append(*text);
+    return after;
+  }
+  out.append(s.substr(at, k - at));  // not a reference: the ampersand and the run stay
+  return k;
+}
+
+// Decodes an attribute value or RCDATA text: character references, and CR LF or CR as LF. False if
+// it holds a reference the fast path does not decode.
+bool Decode(std::string_view raw, bool in_attribute, std::string& out) {
+  out.clear();
+  if (std::memchr(raw.data(), '&', raw.size()) == nullptr && std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
+    out.assign(raw);
+    return true;
+  }
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size();) {
+    const char c = raw[i];
+    if (c == '&') {
+      i = CharRef(raw, i, in_attribute, out);
+      if (i == kEnd) return false;
+    } else if (c == '\r') {
+      out += '\n';
+      i += (i + 1 < raw.size() && raw[i + 1] == '\n') ? 2 : 1;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return true;
+}
+
+// The tags the fast path tells apart; every other name is kOther.
+enum class Tag : uint8_t {
+  kOther, kA, kArea, kBase, kLink, kMeta, kTitle, kTextarea, kStyle, kXmp, kIframe, kNoembed,
+  kNoframes, kScript, kPlaintext, kSvg, kMath, kTemplate, kSelect, kFrameset, kInput, kForm,
+  kTable, kCaption, kColgroup, kCol, kTbody, kThead, kTfoot, kTr, kTd, kTh,
+};
+
+Tag Classify(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    Tag tag;
+  };
+  // By length, then name: a tag name is compared with the few of its length.
+  static constexpr Entry kTags[] = {
+      {"a", Tag::kA},           {"td", Tag::kTd},         {"th", Tag::kTh},             {"tr", Tag::kTr},
+      {"col", Tag::kCol},       {"svg", Tag::kSvg},       {"xmp", Tag::kXmp},           {"area", Tag::kArea},
+      {"base", Tag::kBase},     {"form", Tag::kForm},     {"link", Tag::kLink},         {"math", Tag::kMath},
+      {"meta", Tag::kMeta},     {"input", Tag::kInput},   {"style", Tag::kStyle},       {"table", Tag::kTable},
+      {"tbody", Tag::kTbody},   {"tfoot", Tag::kTfoot},   {"thead", Tag::kThead},       {"title", Tag::kTitle},
+      {"iframe", Tag::kIframe}, {"script", Tag::kScript}, {"select", Tag::kSelect},     {"caption", Tag::kCaption},
+      {"noembed", Tag::kNoembed}, {"colgroup", Tag::kColgroup}, {"frameset", Tag::kFrameset},
+      {"noframes", Tag::kNoframes}, {"template", Tag::kTemplate}, {"textarea", Tag::kTextarea},
+      {"plaintext", Tag::kPlaintext},
+  };
+  if (name.empty() || name.size() > 9) return Tag::kOther;
+  char lower[9];
+  for (size_t i = 0; i < name.size(); ++i) lower[i] = AsciiLower(name[i]);
+  const std::string_view wanted(lower, name.size());
+  for (const Entry& e : kTags) {
+    if (e.name.size() > wanted.size()) break;
+    if (e.name.size() == wanted.size() && e.name == wanted) return e.tag;
+  }
+  return Tag::kOther;
+}
+
+// Start tags that end plain foreign content: the HTML tags that break out of <svg> and <math>, and
+// the integration points, whose content is HTML again. Inside foreign content the fast path stops
+// at any of them.
+bool LeavesForeignContent(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "annotation-xml", "b", "big", "blockquote", "body", "br", "center", "code", "dd", "desc", "div", "dl", "dt",
+      "em", "embed", "font", "foreignobject", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i", "img", "li",
+      "listing", "menu", "meta", "mi", "mn", "mo", "ms", "mtext", "nobr", "ol", "p", "pre", "ruby", "s", "small",
+      "span", "strike", "strong", "sub", "sup", "table", "title", "tt", "u", "ul", "var",
+  };
+  for (std::string_view n : kNames) {
+    if (EqualsIgnoreCase(n, name)) return true;
+  }
+  return false;
+}
+
+bool KeepsAttributes(Tag tag) {
+  return tag == Tag::kA || tag == Tag::kArea || tag == Tag::kBase || tag == Tag::kLink || tag == Tag::kMeta;
+}
+
+struct Attribute {
+  std::string_view raw;  // the value as written, without its quotes
+  bool present = false;
+};
+
+struct TagToken {
+  Tag tag = Tag::kOther;
+  std::string_view name;
+  bool self_closing = false;  // ended by "/>", which only foreign content honours
+  Attribute href, rel, name_attr, content;  // the first of each, for the tags that keep them
+};
+
+class FastPath {
+ public:
+  FastPath(std::string_view html, size_t max_links, ParsedPage& page)
+      : s_(html), n_(html.size()), fields_(page, max_links) {}
+
+  FastPathBailout Run() {
+    size_t i = 0;
+    while (i < n_) {
+      const void* lt = std::memchr(s_.data() + i, '<', n_ - i);
+      if (lt == nullptr) break;
+      i = Markup(static_cast<size_t>(static_cast<const char*>(lt) - s_.data()));
+      if (bail_ != FastPathBailout::kNone) return bail_;
+    }
+    return FastPathBailout::kNone;
+  }
+
+ private:
+  // An open table: where in it the parser is, and which row group is open.
+  enum class Where : uint8_t { kTable, kTd, kTh, kCaption };
+  struct Table {
+    Where where = Where::kTable;
+    Tag group = Tag::kOther;  // kTbody, kThead, kTfoot, or kOther for none
+  };
+
+  // At s_[at] == '<': reads what it opens. Returns where to go on (kEnd: the input ended).
+  size_t Markup(size_t at) {
+    if (at + 1 >= n_) return kEnd;
+    const char c = s_[at + 1];
+    if (IsAlpha(c)) return StartTag(at + 1);
+    if (c == '/') {
+      if (at + 2 >= n_) return kEnd;
+      const char d = s_[at + 2];
+      if (IsAlpha(d)) return EndTag(at + 2);
+      if (d == '>') return at + 3;  // "</>" is dropped
+      return BogusComment(at + 2);
+    }
+    if (c == '!') {
+      if (s_.compare(at + 2, 2, "--") == 0) return Comment(at + 4);
+      // In foreign content <![CDATA[ opens a CDATA section; elsewhere it is a bogus comment.
+      if (!foreign_.empty() && s_.compare(at + 2, 7, "[CDATA[") == 0) return Bail(FastPathBailout::kForeignContent);
+      return BogusComment(at + 2);  // a doctype ends at its first '>' too, quotes or not
+    }
+    if (c == '?') return BogusComment(at + 1);
+    return at + 1;  // a '<' that opens nothing is text
+  }
+
+  size_t BogusComment(size_t from) {
+    const void* gt = std::memchr(s_.data() + from, '>', n_ - from);
+    return gt == nullptr ? kEnd : static_cast<size_t>(static_cast<const char*>(gt) - s_.data()) + 1;
+  }
+
+  // A comment ends at "-->" or "--!>", or right away as "<!-->" or "<!--->".
+  size_t Comment(size_t from) {
+    if (s_.compare(from, 1, ">") == 0) return from + 1;
+    if (s_.compare(from, 2, "->") == 0) return from + 2;
+    for (size_t at = from;;) {
+      at = s_.find("--", at);
+      if (at == std::string_view::npos) return kEnd;
+      if (s_.compare(at + 2, 1, ">") == 0) return at + 3;
+      if (s_.compare(at + 2, 2, "!>") == 0) return at + 4;
+      ++at;
+    }
+  }
+
+  // Reads a tag from the first letter of its name to just past its '>'. Returns kEnd if the input
+  // ends first: the tokenizer then drops the tag.
+  size_t ReadTag(size_t name_start, bool start_tag, TagToken& t) {
+    size_t i = name_start;
+    while (i < n_ && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') ++i;
+    t.name = s_.substr(name_start, i - name_start);
+    t.tag = Classify(t.name);
+    return ReadAttributes(i, start_tag && KeepsAttributes(t.tag), t);
+  }
+
+  // The attribute states, from after the tag name to just past '>'.
+  size_t ReadAttributes(size_t i, bool keep, TagToken& t) {
+    for (;;) {
+      while (i < n_ && IsSpace(s_[i])) ++i;
+      if (i >= n_) return kEnd;
+      if (s_[i] == '>') return i + 1;
+      if (s_[i] == '/') {
+        ++i;
+        if (i < n_ && s_[i] == '>') {
+          t.self_closing = true;
+          return i + 1;
+        }
+        continue;
+      }
+      const size_t name_begin = i++;  // the first character may be '=', as the tokenizer allows
+      while (i < n_ && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
+      const std::string_view name = s_.substr(name_begin, i - name_begin);
+      while (i < n_ && IsSpace(s_[i])) ++i;
+      std::string_view value;
+      if (i < n_ && s_[i] == '=') {
+        ++i;
+        while (i < n_ && IsSpace(s_[i])) ++i;
+        if (i >= n_) return kEnd;
+        if (s_[i] == '"' || s_[i] == '\'') {
+          const void* close = std::memchr(s_.data() + i + 1, s_[i], n_ - i - 1);
+          if (close == nullptr) return kEnd;
+          const size_t end = static_cast<size_t>(static_cast<const char*>(close) - s_.data());
+          value = s_.substr(i + 1, end - i - 1);
+          i = end + 1;
+        } else {
+          const size_t begin = i;
+          while (i < n_ && !IsSpace(s_[i]) && s_[i] != '>') ++i;
+          value = s_.substr(begin, i - begin);
+        }
+      }
+      if (keep) Keep(name, value, t);
+    }
+  }
+
+  static void Keep(std::string_view name, std::string_view value, TagToken& t) {
+    Attribute* slot = nullptr;
+    switch (name.size()) {
+      case 3:
+        if (EqualsIgnoreCase(name, "rel")) slot = &t.rel;
+        break;
+      case 4:
+        if (EqualsIgnoreCase(name, "href")) {
+          slot = &t.href;
+        } else if (EqualsIgnoreCase(name, "name")) {
+          slot = &t.name_attr;
+        }
+        break;
+      case 7:
+        if (EqualsIgnoreCase(name, "content")) slot = &t.content;
+        break;
+      default:
+        break;
+    }
+    if (slot != nullptr && !slot->present) *slot = Attribute{value, true};  // the first one counts
+  }
+
+  bool InTableProper() const { return !tables_.empty() && tables_.back().where == Where::kTable; }
+
+  // What a start tag in a table, outside its cells, may be without being moved before the table.
+  static bool StaysInTable(Tag tag) {
+    switch (tag) {
+      case Tag::kTable: case Tag::kCaption: case Tag::kColgroup: case Tag::kCol: case Tag::kTbody:
+      case Tag::kThead: case Tag::kTfoot: case Tag::kTr: case Tag::kTd: case Tag::kTh:
+      case Tag::kStyle: case Tag::kScript: case Tag::kInput: case Tag::kForm: case Tag::kTemplate:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  size_t StartTag(size_t name_start) {
+    TagToken t;
+    const size_t end = ReadTag(name_start, true, t);
+    if (end == kEnd) return kEnd;
+    if (!foreign_.empty()) return ForeignStartTag(t, end);
+    if (InTableProper() && !StaysInTable(t.tag)) return Bail(FastPathBailout::kFosterParent);
+    switch (t.tag) {
+      case Tag::kA:
+      case Tag::kArea:
+        if (t.href.present && fields_.WantsLink()) {
+          if (!Decode(t.href.raw, true, value_) || !Decode(t.rel.raw, true, value2_)) return Bail(FastPathBailout::kCharRef);
+          const std::string_view rel = value2_;
+          fields_.Link(value_, t.tag == Tag::kArea, t.rel.present ? &rel : nullptr);
+        }
+        return end;
+      case Tag::kBase:
+        if (t.href.present && fields_.WantsBase()) {
+          if (!Decode(t.href.raw, true, value_)) return Bail(FastPathBailout::kCharRef);
+          fields_.Base(value_);
+        }
+        return end;
+      case Tag::kLink:
+        if (t.rel.present && t.href.present && fields_.WantsCanonical()) {
+          if (!Decode(t.href.raw, true, value_) || !Decode(t.rel.raw, true, value2_)) return Bail(FastPathBailout::kCharRef);
+          fields_.LinkElement(value2_, value_);
+        }
+        return end;
+      case Tag::kMeta:
+        if (t.name_attr.present && t.content.present) {
+          if (!Decode(t.name_attr.raw, true, value_) || !Decode(t.content.raw, true, value2_)) {
+            return Bail(FastPathBailout::kCharRef);
+          }
+          fields_.Meta(value_, value2_);
+        }
+        return end;
+      case Tag::kTitle:
+        return Text(end, "title", fields_.WantsTitle());
+      case Tag::kTextarea:
+      case Tag::kStyle:
+      case Tag::kXmp:
+      case Tag::kIframe:
+      case Tag::kNoembed:
+      case Tag::kNoframes:
+        return Text(end, t.name, false);
+      case Tag::kScript:
+        return ScriptData(end);
+      case Tag::kPlaintext:
+        return kEnd;  // the rest of the input is text
+      case Tag::kSvg:
+      case Tag::kMath:
+        if (!t.self_closing) foreign_.push_back(t.name);
+        return end;
+      case Tag::kTemplate:
+        return Bail(FastPathBailout::kTemplate);
+      case Tag::kSelect:
+        return Bail(FastPathBailout::kSelect);
+      case Tag::kFrameset:
+        return Bail(FastPathBailout::kFrameset);
+      default:
+        TableStartTag(t.tag);
+        return end;
+    }
+  }
+
+  size_t EndTag(size_t name_start) {
+    TagToken t;
+    const size_t end = ReadTag(name_start, false, t);
+    if (end == kEnd) return kEnd;
+    if (!foreign_.empty()) return ForeignEndTag(t, end);
+    if (!tables_.empty()) TableEndTag(t.tag);
+    return end;
+  }
+
+  // Plain foreign content: elements of <svg> or <math> other than those that leave it. Their tags
+  // are elements of that namespace (an <a> there is not a link), "/>" closes them, and the
+  // tokenizer stays in the data state (a <script> or <style> there holds markup).
+  static constexpr size_t kMaxForeignDepth = 256;  // an end tag looks down the stack of them
+  size_t ForeignStartTag(const TagToken& t, size_t end) {
+    if (LeavesForeignContent(t.name)) return Bail(FastPathBailout::kForeignContent);
+    if (t.self_closing) return end;
+    if (foreign_.size() >= kMaxForeignDepth) return Bail(FastPathBailout::kForeignContent);
+    foreign_.push_back(t.name);
+    return end;
+  }
+
+  // An end tag closes the nearest open foreign element of its name, and those inside it. One that
+  // matches none (or </br>, </p>) would go on to HTML's rules: the fast path stops.
+  size_t ForeignEndTag(const TagToken& t, size_t end) {
+    if (EqualsIgnoreCase(t.name, "br") || EqualsIgnoreCase(t.name, "p")) return Bail(FastPathBailout::kForeignContent);
+    for (size_t k = foreign_.size(); k-- > 0;) {
+      if (EqualsIgnoreCase(foreign_[k], t.name)) {
+        foreign_.resize(k);
+        return end;
+      }
+    }
+    return Bail(FastPathBailout::kForeignContent);
+  }
+
+  // Table start tags, as the table insertion modes take them. Outside a table, only <table> counts
+  // (in body, the others are dropped).
+  void TableStartTag(Tag tag) {
+    if (tag == Tag::kTable) {
+      // In a cell or caption it nests; in the table proper it closes the open one and starts the next.
+      if (InTableProper()) tables_.pop_back();
+      tables_.push_back(Table{});
+      return;
+    }
+    if (tables_.empty()) return;
+    Table& table = tables_.back();
+    switch (tag) {
+      case Tag::kCaption:
+        table.where = Where::kCaption;
+        table.group = Tag::kOther;
+        break;
+      case Tag::kColgroup:
+      case Tag::kCol:
+        table.where = Where::kTable;
+        table.group = Tag::kOther;
+        break;
+      case Tag::kTbody:
+      case Tag::kThead:
+      case Tag::kTfoot:
+        table.where = Where::kTable;
+        table.group = tag;
+        break;
+      case Tag::kTr:
+        table.where = Where::kTable;
+        if (table.group == Tag::kOther) table.group = Tag::kTbody;  // implied
+        break;
+      case Tag::kTd:
+      case Tag::kTh:
+        table.where = tag == Tag::kTd ? Where::kTd : Where::kTh;
+        if (table.group == Tag::kOther) table.group = Tag::kTbody;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void TableEndTag(Tag tag) {
+    Table& table = tables_.back();
+    const bool in_cell = table.where == Where::kTd || table.where == Where::kTh;
+    switch (tag) {
+      case Tag::kTable:
+        tables_.pop_back();
+        break;
+      case Tag::kTd:
+        if (table.where == Where::kTd) table.where = Where::kTable;
+        break;
+      case Tag::kTh:
+        if (table.where == Where::kTh) table.where = Where::kTable;
+        break;
+      case Tag::kCaption:
+        if (table.where == Where::kCaption) table.where = Where::kTable;
+        break;
+      case Tag::kTr:
+        if (in_cell) table.where = Where::kTable;  // a cell always has its row open
+        break;
+      case Tag::kTbody:
+      case Tag::kThead:
+      case Tag::kTfoot:
+        if (table.group != tag || table.where == Where::kCaption) break;  // not open: ignored
+        table.where = Where::kTable;
+        table.group = Tag::kOther;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // RCDATA or RAWTEXT after a start tag `name`: up to its end tag. The text is given to the title
+  // when `title`. Returns the position after the end tag.
+  size_t Text(size_t from, std::string_view name, bool title) {
+    size_t at = from;
+    size_t text_end = n_;
+    size_t next = kEnd;
+    for (;;) {
+      const void* lt = std::memchr(s_.data() + at, '<', n_ - at);
+      if (lt == nullptr) break;
+      at = static_cast<size_t>(static_cast<const char*>(lt) - s_.data());
+      const size_t after = at + 2 + name.size();
+      // At the end of the input, "</title" is text: the tokenizer never saw what ends its name.
+      if (after < n_ && s_[at + 1] == '/' && EqualsIgnoreCase(s_.substr(at + 2, name.size()), name) &&
+          (IsSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
+        text_end = at;
+        TagToken ignored;  // an end tag's attributes are read, and dropped
+        next = ReadAttributes(after, false, ignored);
+        break;
+      }
+      ++at;
+    }
+    if (title && !Decode(s_.substr(from, text_end - from), false, value_)) return Bail(FastPathBailout::kCharRef);
+    if (title) fields_.Title(value_);
+    return next;
+  }
+
+  // If "</script" followed by whitespace, '/' or '>' starts at s_[at]: the position after that end
+  // tag (kEnd if the input ends in it). Else kNotEndTag.
+  static constexpr size_t kNotEndTag = kEnd - 1;
+  size_t ScriptEndTag(size_t at) {
+    const size_t after = at + 8;
+    if (after >= n_ || s_[at + 1] != '/' || !EqualsIgnoreCase(s_.substr(at + 2, 6), "script")) return kNotEndTag;
+    if (!IsSpace(s_[after]) && s_[after] != '/' && s_[after] != '>') return kNotEndTag;
+    TagToken ignored;
+    return ReadAttributes(after, false, ignored);
+  }
+
+  // After s_[at] (a letter), a run of letters that spells "script" and then whitespace, '/' or '>':
+  // returns the position after that character. Else kNotEndTag, with `at` moved past the letters.
+  size_t ScriptWord(size_t& at) {
+    const size_t begin = at;
+    while (at < n_ && IsAlpha(s_[at])) ++at;
+    if (at >= n_ || !EqualsIgnoreCase(s_.substr(begin, at - begin), "script")) return kNotEndTag;
+    if (!IsSpace(s_[at]) && s_[at] != '/' && s_[at] != '>') return kNotEndTag;
+    return at + 1;
+  }
+
+  // Script data with its escapes ("<!--" ... "-->", and "<script>" inside them, where "</script>"
+  // does not end the script). Returns the position after the end tag.
+  size_t ScriptData(size_t from) {
+    enum State { kData, kEscaped, kEscapedDash, kEscapedDashDash, kDouble, kDoubleDash, kDoubleDashDash };
+    State state = kData;
+    size_t i = from;
+    while (i < n_) {
+      const char c = s_[i];
+      switch (state) {
+        case kData: {
+          const void* lt = std::memchr(s_.data() + i, '<', n_ - i);
+          if (lt == nullptr) return kEnd;
+          i = static_cast<size_t>(static_cast<const char*>(lt) - s_.data());
+          if (const size_t end = ScriptEndTag(i); end != kNotEndTag) return end;
+          if (s_.compare(i + 1, 3, "!--") == 0) {
+            state = kEscapedDashDash;
+            i += 4;
+          } else {
+            ++i;
+          }
+          continue;
+        }
+        case kEscaped:
+        case kEscapedDash:
+        case kEscapedDashDash:
+          if (c == '-') {
+            state = state == kEscaped ? kEscapedDash : kEscapedDashDash;
+            ++i;
+          } else if (c == '<') {
+            if (const size_t end = ScriptEndTag(i); end != kNotEndTag) return end;
+            ++i;
+            state = kEscaped;
+            if (i < n_ && IsAlpha(s_[i])) {
+              const size_t after = ScriptWord(i);
+              if (after != kNotEndTag) {
+                state = kDouble;
+                i = after;
+              }
+            }
+          } else {
+            state = (c == '>' && state == kEscapedDashDash) ? kData : kEscaped;
+            ++i;
+          }
+          continue;
+        case kDouble:
+        case kDoubleDash:
+        case kDoubleDashDash:
+          if (c == '-') {
+            state = state == kDouble ? kDoubleDash : kDoubleDashDash;
+            ++i;
+          } else if (c == '<') {
+            ++i;
+            state = kDouble;
+            if (i < n_ && s_[i] == '/') {
+              ++i;
+              const size_t after = ScriptWord(i);
+              if (after != kNotEndTag) {
+                state = kEscaped;
+                i = after;
+              }
+            }
+          } else {
+            state = (c == '>' && state == kDoubleDashDash) ? kData : kDouble;
+            ++i;
+          }
+          continue;
+      }
+    }
+    return kEnd;
+  }
+
+  size_t Bail(FastPathBailout why) {
+    bail_ = why;
+    return kEnd;
+  }
+
+  std::string_view s_;
+  size_t n_;
+  PageFields fields_;
+  std::vector<Table> tables_;
+  std::vector<std::string_view> foreign_;  // the open <svg> or <math> and the elements inside, by name
+  std::string value_, value2_;  // decoded attribute values, reused
+  FastPathBailout bail_ = FastPathBailout::kNone;
+};
+
+}  // namespace
+
+std::string_view FastPathBailoutName(FastPathBailout why) {
+  switch (why) {
+    case FastPathBailout::kNone: return "";
+    case FastPathBailout::kEncoding: return "encoding";
+    case FastPathBailout::kForeignContent: return "foreign_content";
+    case FastPathBailout::kTemplate: return "template";
+    case FastPathBailout::kSelect: return "select";
+    case FastPathBailout::kFrameset: return "frameset";
+    case FastPathBailout::kFosterParent: return "foster_parent";
+    case FastPathBailout::kCharRef: return "char_ref";
+  }
+  return "";
+}
+
+FastPathBailout ParseHtmlFastPath(std::string_view html, size_t max_links, ParsedPage& page) {
+  if (!ReadsAsIs(html)) return FastPathBailout::kEncoding;
+  return FastPath(html, max_links, page).Run();
+}
+
+}  // namespace fanout
