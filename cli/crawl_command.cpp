@@ -57,6 +57,13 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
                       std::to_string(s.parsed_pages) + " parsed, " + Count(s.errors, "error", "errors");
   if (!s.errors_by_kind.empty()) pages += " (" + ByKey(s.errors_by_kind) + ")";
   run.AddRow({"pages", pages});
+  if (s.parsed_pages > 0) {
+    std::string parser = std::to_string(s.fast_path_pages) + " by the fast path, " +
+                         std::to_string(s.parsed_pages - s.fast_path_pages) + " by gumbo";
+    if (!s.parser_bailouts.empty()) parser += " (handed over: " + ByKey(s.parser_bailouts) + ")";
+    if (s.parser == "gumbo") parser += " (--parser gumbo)";
+    run.AddRow({"parser", parser});
+  }
   run.AddRow({"wall time", Fixed(s.wall_seconds, s.wall_seconds < 1 ? 3 : 2) + " s"});
   run.AddRow({"throughput", Fixed(s.pages_per_second, 1) + " pages/s, " + Fixed(s.bytes_per_second / 1e6, 2) +
                                 " MB/s (" + Fixed(static_cast<double>(s.bytes) / 1e6, 2) + " MB of bodies)"});
@@ -253,6 +260,10 @@ void SetupCrawlCommand(CLI::App& app) {
                   "How fetches are scheduled: async (event loop), threads (one blocking transfer per thread, "
                   "--concurrency threads) or sync (one at a time)")
       ->capture_default_str()->check(CLI::IsMember({"async", "threads", "sync"}));
+  cmd->add_option("--parser", c.parser,
+                  "How HTML is parsed: auto (a one-pass fast path, with gumbo's tree for what it does not "
+                  "handle) or gumbo (always the tree); both give the same links")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "gumbo"}));
   cmd->add_option("--concurrency,-c", c.concurrency, "Transfers in flight at most")
       ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--per-host", c.per_host, "Transfers in flight to one host at most")

@@ -273,7 +273,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   }
 
   nlohmann::json options_json = {
-      {"mode", options.mode},
+      {"mode", options.mode}, {"parser", options.parser},
       {"concurrency", options.concurrency}, {"per_host", options.per_host},   {"threads", options.threads},
       {"max_pages", options.max_pages},     {"max_depth", options.max_depth}, {"timeout_ms", options.timeout_ms},
       {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
@@ -338,6 +338,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       summary.wall_seconds > 0 ? (after.write_seconds - store_before.write_seconds) / summary.wall_seconds : 0;
   summary.run_id = *run;
   summary.mode = options.mode;
+  summary.parser = options.parser;
   summary.robots_ignored = options.ignore_robots;
   FANOUT_RETURN_IF_ERROR(store.FinishRun(RunSummary{.pages = summary.pages_before + summary.pages,
                                                     .errors = summary.errors,

@@ -241,16 +241,16 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   FetchResponse& response = fetch.response();
   const bool parse = ShouldParse(response);
   const std::string& page_url = fetch.url();
-  std::vector<LinkCandidate> candidates;
+  PageLinks parsed;
   Result<double> room = 0.0;
   co_await waits.OffLoop([&] {
-    if (parse) candidates = ParsePage(page_url, response, options_, record);
+    if (parse) parsed = ParsePage(page_url, response, options_, record);
     std::string().swap(response.body);
     room = store_.WaitForRoom();
   });
-  if (parse) ++summary_.parsed_pages;
-  std::vector<LinkRecord> links =
-      DecideLinks(std::move(candidates), page_url, item.depth, options_, frontier_, summary_.skipped_by_reason);
+  if (parse) CountParse(parsed.fast_path, parsed.bailout, summary_);
+  std::vector<LinkRecord> links = DecideLinks(std::move(parsed.candidates), page_url, item.depth, options_, frontier_,
+                                              summary_.skipped_by_reason);
   CountPage(record, links.size(), summary_, samples_);
   Kept(waits, room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room) : room.status());
 }

@@ -20,6 +20,9 @@ Status ValidateOptions(const CrawlOptions& options) {
   if (options.mode != "async" && options.mode != "threads" && options.mode != "sync") {
     return Status::InvalidArgument("--mode must be sync, threads or async, not '" + options.mode + "'");
   }
+  if (options.parser != "auto" && options.parser != "gumbo") {
+    return Status::InvalidArgument("--parser must be auto or gumbo, not '" + options.parser + "'");
+  }
   return Status::Ok();
 }
 

@@ -34,6 +34,9 @@ struct CrawlOptions {
   size_t max_bytes = 10 << 20;   // body cap
   long max_redirects = 10;       // hops the crawler follows per URL
   bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
+  // How HTML is parsed: "auto" (the fast path, gumbo's tree for what it does not handle) or "gumbo"
+  // (always the tree); the result is the same, the CPU is not (parser/html_parser.h).
+  std::string parser = "auto";
   size_t max_url_length = 2048;  // longer links are not followed ("too_long")
   // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
   // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).

@@ -11,6 +11,8 @@ std::string CrawlSummary::ToJson() const {
       {"pages", pages},
       {"ok_pages", ok_pages},
       {"parsed_pages", parsed_pages},
+      {"parser", {{"mode", parser}, {"fast_path", fast_path_pages}, {"gumbo", parsed_pages - fast_path_pages},
+                  {"bailouts", parser_bailouts}}},
       {"errors", errors},
       {"errors_by_kind", errors_by_kind},
       {"bytes", bytes},

@@ -35,6 +35,9 @@ struct CrawlSummary {
   int64_t pages = 0;             // fetched (attempted), each a row in pages
   int64_t ok_pages = 0;          // answered 2xx
   int64_t parsed_pages = 0;      // HTML pages parsed for links
+  std::string parser;            // --parser: "auto" or "gumbo"
+  int64_t fast_path_pages = 0;   // of the parsed pages, those the parser's fast path read (the rest: gumbo)
+  std::map<std::string, int64_t> parser_bailouts;  // pages the fast path handed to gumbo, by reason
   int64_t errors = 0;            // pages with an error kind
   std::map<std::string, int64_t> errors_by_kind;
   int64_t bytes = 0;             // body bytes received

@@ -85,13 +85,14 @@ bool ShouldParse(const FetchResponse& response) {
   return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
 }
 
-std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
-                                     const CrawlOptions& options, PageRecord& record) {
+PageLinks ParsePage(const std::string& page_url, const FetchResponse& response, const CrawlOptions& options,
+                    PageRecord& record) {
   const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
   const bool follow_nofollow = options.follow_nofollow;
   DecodedText text = DecodeToUtf8(response.body, response.content_type);
   record.charset = text.charset;
-  ParsedPage parsed = ParseHtml(text.utf8);
+  ParsedPage parsed =
+      ParseHtml(text.utf8, {.parser = options.parser == "gumbo" ? HtmlParser::kGumbo : HtmlParser::kAuto});
   record.title = parsed.title;
   record.noindex = parsed.meta_noindex;
   std::string base = page_url;
@@ -101,7 +102,8 @@ std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchRes
   if (!parsed.canonical.empty()) {
     if (Result<std::string> c = ResolveUrl(base, parsed.canonical); c.ok()) record.canonical = *c;
   }
-  std::vector<LinkCandidate> out;
+  PageLinks result{.candidates = {}, .fast_path = parsed.fast_path, .bailout = parsed.bailout};
+  std::vector<LinkCandidate>& out = result.candidates;
   out.reserve(parsed.links.size());
   for (const HtmlLink& link : parsed.links) {
     Result<std::string> url = ResolveUrl(base, link.href);
@@ -114,7 +116,7 @@ std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchRes
     }
   }
   record.parse = ThreadCpuSeconds() - start;
-  return out;
+  return result;
 }
 
 std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,

@@ -32,11 +32,18 @@ struct LinkCandidate {
   std::string reason;  // "" when it may be followed
 };
 
-// Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, and
-// resolves its links against its base; sets the record's title, noindex, canonical, charset and
-// parse (CPU seconds). Pure: runs on any thread.
-std::vector<LinkCandidate> ParsePage(const std::string& page_url, const FetchResponse& response,
-                                     const CrawlOptions& options, PageRecord& record);
+// What parsing a page found, besides the record's fields.
+struct PageLinks {
+  std::vector<LinkCandidate> candidates;
+  bool fast_path = false;    // the parser's fast path read the page, not gumbo's tree
+  std::string_view bailout;  // why the fast path handed the page to gumbo; "" if it did not
+};
+
+// Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, with the
+// parser options.parser names, and resolves its links against its base; sets the record's title,
+// noindex, canonical, charset and parse (CPU seconds). Pure: runs on any thread.
+PageLinks ParsePage(const std::string& page_url, const FetchResponse& response, const CrawlOptions& options,
+                    PageRecord& record);
 
 // Offers the followable candidates found on `page_url` to the frontier and turns all of them into
 // link rows; links longer than options.max_url_length are not offered ("too_long").

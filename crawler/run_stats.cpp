@@ -35,6 +35,15 @@ void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {
   summary.sitemap_queued += stats.queued;
 }
 
+void CountParse(bool fast_path, std::string_view bailout, CrawlSummary& summary) {
+  ++summary.parsed_pages;
+  if (fast_path) {
+    ++summary.fast_path_pages;
+  } else if (!bailout.empty()) {
+    ++summary.parser_bailouts[std::string(bailout)];
+  }
+}
+
 void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples) {
   PhaseSeconds& t = summary.phases;
   t.queue_wait += record.queue_wait;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "crawler/crawl_options.h"
@@ -29,6 +30,9 @@ void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);
 struct PageSamples {
   std::vector<double> fetch, parse;
 };
+
+// Adds one parsed page to the run's counters: by the parser's fast path, or by gumbo and why.
+void CountParse(bool fast_path, std::string_view bailout, CrawlSummary& summary);
 
 // Adds one stored page to the run's counters and samples.
 void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, PageSamples& samples);
