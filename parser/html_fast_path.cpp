@@ -166,6 +166,7 @@ size_t CharRef(std::string_view s, size_t at, bool in_attribute, std::string& ou
 // it holds a reference the fast path does not decode.
 bool Decode(std::string_view raw, bool in_attribute, std::string& out) {
   out.clear();
+  if (raw.empty()) return true;  // (an absent attribute's view has no data for memchr)
   if (std::memchr(raw.data(), '&', raw.size()) == nullptr && std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
     out.assign(raw);
     return true;
