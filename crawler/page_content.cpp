@@ -85,11 +85,11 @@ bool ShouldParse(const FetchResponse& response) {
   return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
 }
 
-PageLinks ParsePage(const std::string& page_url, const FetchResponse& response, const CrawlOptions& options,
+PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const CrawlOptions& options,
                     PageRecord& record) {
   const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
   const bool follow_nofollow = options.follow_nofollow;
-  DecodedText text = DecodeToUtf8(response.body, response.content_type);
+  DecodedText text = DecodeOwnedToUtf8(std::move(response.body), response.content_type);
   record.charset = text.charset;
   ParsedPage parsed =
       ParseHtml(text.utf8, {.parser = options.parser == "gumbo" ? HtmlParser::kGumbo : HtmlParser::kAuto});
@@ -105,8 +105,9 @@ PageLinks ParsePage(const std::string& page_url, const FetchResponse& response, 
   PageLinks result{.candidates = {}, .fast_path = parsed.fast_path, .bailout = parsed.bailout};
   std::vector<LinkCandidate>& out = result.candidates;
   out.reserve(parsed.links.size());
+  UrlResolver resolver(base);
   for (const HtmlLink& link : parsed.links) {
-    Result<std::string> url = ResolveUrl(base, link.href);
+    Result<std::string> url = resolver.Resolve(link.href);
     if (!url.ok()) {
       out.push_back({link.href, HasOtherScheme(link.href) ? "not_http" : "bad_url"});
     } else if ((link.nofollow || parsed.meta_nofollow) && !follow_nofollow) {

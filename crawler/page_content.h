@@ -41,8 +41,9 @@ struct PageLinks {
 
 // Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, with the
 // parser options.parser names, and resolves its links against its base; sets the record's title,
-// noindex, canonical, charset and parse (CPU seconds). Pure: runs on any thread.
-PageLinks ParsePage(const std::string& page_url, const FetchResponse& response, const CrawlOptions& options,
+// noindex, canonical, charset and parse (CPU seconds). Takes the body (response.body is left in a
+// valid but unspecified state): a UTF-8 page is parsed where it was received. Pure: runs on any thread.
+PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const CrawlOptions& options,
                     PageRecord& record);
 
 // Offers the followable candidates found on `page_url` to the frontier and turns all of them into

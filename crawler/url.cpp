@@ -134,14 +134,31 @@ Result<std::string> NormalizeUrl(std::string_view absolute_url) {
 }
 
 Result<std::string> ResolveUrl(std::string_view base, std::string_view href) {
-  CurlUrl u(curl_url());
-  FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), std::string(base), "bad base URL"));
-  FANOUT_RETURN_IF_ERROR(CheckScheme(u.get()));
-  std::string cleaned = CleanHref(href);
-  // "" and "#frag" refer to the base document itself (curl 7.88 mis-resolves a lone fragment).
-  if (cleaned.empty() || cleaned[0] == '#') return Finish(u.get());
-  FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), cleaned, "bad link"));
-  return Finish(u.get());
+  return UrlResolver(base).Resolve(href);
+}
+
+void UrlResolver::CurlUrlDeleter::operator()(CURLU* u) const { curl_url_cleanup(u); }
+
+UrlResolver::UrlResolver(std::string_view base) : base_(curl_url()) {
+  base_status_ = SetUrl(base_.get(), std::string(base), "bad base URL");
+  if (base_status_.ok()) base_status_ = CheckScheme(base_.get());
+}
+
+UrlResolver::~UrlResolver() = default;
+
+Result<std::string> UrlResolver::Resolve(std::string_view href) {
+  if (!base_status_.ok()) return base_status_;
+  if (auto it = remembered_.find(std::string(href)); it != remembered_.end()) return it->second;
+  CurlUrl u(curl_url_dup(base_.get()));
+  const std::string cleaned = CleanHref(href);
+  Result<std::string> url = [&]() -> Result<std::string> {
+    // "" and "#frag" refer to the base document itself (curl 7.88 mis-resolves a lone fragment).
+    if (cleaned.empty() || cleaned[0] == '#') return Finish(u.get());
+    FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), cleaned, "bad link"));
+    return Finish(u.get());
+  }();
+  if (remembered_.size() < kMaxRemembered) remembered_.emplace(std::string(href), url);
+  return url;
 }
 
 std::string_view AuthorityOf(std::string_view url) {

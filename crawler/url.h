@@ -10,10 +10,14 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "util/result.h"
+
+typedef struct Curl_URL CURLU;
 
 namespace fanout {
 
@@ -25,6 +29,29 @@ Result<std::string> NormalizeUrl(std::string_view absolute_url);
 // absolute http(s) URL, and normalises the result. Spaces and non-ASCII bytes in the href are
 // percent-encoded first, as browsers do. Fails for other schemes (mailto:, javascript:, ...).
 Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
+
+// ResolveUrl for many hrefs on one page: the base is parsed once, and an href met again is answered
+// from memory (pages repeat their navigation links: a JDK page links to ~105 URLs, half of them
+// twice or more). Same results as ResolveUrl(base, href). Not thread-safe: one per page.
+class UrlResolver {
+ public:
+  explicit UrlResolver(std::string_view base);
+  UrlResolver(const UrlResolver&) = delete;
+  UrlResolver& operator=(const UrlResolver&) = delete;
+  ~UrlResolver();
+
+  Result<std::string> Resolve(std::string_view href);
+
+ private:
+  struct CurlUrlDeleter {
+    void operator()(CURLU* u) const;
+  };
+  static constexpr size_t kMaxRemembered = 4096;  // a page of 100,000 distinct links stays bounded
+
+  std::unique_ptr<CURLU, CurlUrlDeleter> base_;
+  Status base_status_;
+  std::unordered_map<std::string, Result<std::string>> remembered_;
+};
 
 // "127.0.0.1:8080" from "http://127.0.0.1:8080/a": the server a URL talks to (host and port).
 // REQUIRES: a URL as NormalizeUrl/ResolveUrl return it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -248,6 +249,14 @@ bool Utf8SequenceAt(std::string_view s, size_t i, size_t& length) {
 size_t FirstInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    // Eight ASCII bytes at a time: most of a page is ASCII.
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ull) != 0) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     size_t length;
     if (!Utf8SequenceAt(s, i, length)) return i;
     i += length;
@@ -518,12 +527,19 @@ class Prescan {
 // ---------------------------------------------------------------------------------------------------
 
 // Decodes `body` as `id`; false if iconv has no converter for it (the caller tries the next source).
-bool Decode(std::string_view body, EncodingId id, DecodedText& result) {
+// Decodes `body` as `id` into result. `owned`, when not null, is the string `body` views: valid UTF-8
+// is then moved into the result rather than copied (most pages are).
+bool Decode(std::string_view body, EncodingId id, DecodedText& result, std::string* owned = nullptr) {
   const Encoding& encoding = kEncodings[id];
   result.utf8.clear();
   result.replaced = 0;
   if (encoding.iconv_name == nullptr) {
-    result.replaced = AppendUtf8Lossy(body, result.utf8);
+    if (owned != nullptr && owned->data() == body.data() && owned->size() == body.size() &&
+        FirstInvalidUtf8(body) == body.size()) {
+      result.utf8 = std::move(*owned);
+    } else {
+      result.replaced = AppendUtf8Lossy(body, result.utf8);
+    }
   } else {
     IconvHandle cd = OpenIconvToUtf8(encoding.iconv_name);
     if (!cd) return false;
@@ -539,6 +555,45 @@ bool Decode(std::string_view body, EncodingId id, DecodedText& result) {
   }
   result.charset = encoding.name;
   return true;
+}
+
+DecodedText DecodeBody(std::string_view body, std::string_view content_type, std::string* owned) {
+  DecodedText result;
+
+  // A BOM decides, and is not part of the text.
+  std::optional<EncodingId> bom;
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") {
+    bom = kUtf8;
+  } else if (body.substr(0, 2) == "\xFE\xFF") {
+    bom = kUtf16Be;
+  } else if (body.substr(0, 2) == "\xFF\xFE") {
+    bom = kUtf16Le;
+  }
+  if (bom) {
+    std::string_view text = body.substr(*bom == kUtf8 ? 3 : 2);
+    if (Decode(text, *bom, result)) {
+      result.source = "bom";
+      return result;
+    }
+  }
+
+  if (std::optional<EncodingId> id = LookupLabel(CharsetFromContentType(content_type))) {
+    if (Decode(body, *id, result, owned)) {
+      result.source = "header";
+      return result;
+    }
+  }
+
+  if (std::optional<EncodingId> id = Prescan(body).Run()) {
+    if (Decode(body, *id, result, owned)) {
+      result.source = "meta";
+      return result;
+    }
+  }
+
+  Decode(body, kUtf8, result, owned);
+  result.source = "default";
+  return result;
 }
 
 }  // namespace
@@ -579,42 +634,12 @@ std::string CanonicalCharset(std::string_view label) {
 }
 
 DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type) {
-  DecodedText result;
-
-  // A BOM decides, and is not part of the text.
-  std::optional<EncodingId> bom;
-  if (body.substr(0, 3) == "\xEF\xBB\xBF") {
-    bom = kUtf8;
-  } else if (body.substr(0, 2) == "\xFE\xFF") {
-    bom = kUtf16Be;
-  } else if (body.substr(0, 2) == "\xFF\xFE") {
-    bom = kUtf16Le;
-  }
-  if (bom) {
-    std::string_view text = body.substr(*bom == kUtf8 ? 3 : 2);
-    if (Decode(text, *bom, result)) {
-      result.source = "bom";
-      return result;
-    }
-  }
-
-  if (std::optional<EncodingId> id = LookupLabel(CharsetFromContentType(content_type))) {
-    if (Decode(body, *id, result)) {
-      result.source = "header";
-      return result;
-    }
-  }
-
-  if (std::optional<EncodingId> id = Prescan(body).Run()) {
-    if (Decode(body, *id, result)) {
-      result.source = "meta";
-      return result;
-    }
-  }
-
-  Decode(body, kUtf8, result);
-  result.source = "default";
-  return result;
+  return DecodeBody(body, content_type, nullptr);
 }
+
+DecodedText DecodeOwnedToUtf8(std::string&& body, std::string_view content_type) {
+  return DecodeBody(body, content_type, &body);
+}
+
 
 }  // namespace fanout

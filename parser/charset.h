@@ -43,5 +43,7 @@ std::string CanonicalCharset(std::string_view label);
 // "iso-8859-1", "latin1" and "us-ascii" mean windows-1252, and "shift_jis" means Windows' CP932, as
 // they do in browsers. UTF-8 is checked rather than converted: each invalid sequence becomes one U+FFFD.
 DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type);
+// The same, taking the body: when it is UTF-8 already, it becomes the result without a copy.
+DecodedText DecodeOwnedToUtf8(std::string&& body, std::string_view content_type);
 
 }  // namespace fanout
