@@ -9,6 +9,7 @@ Deliberately simple, like the tutorial: no robots.txt, no retries, no storage.
 """
 
 import argparse
+import re
 import sys
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
@@ -56,7 +57,13 @@ def parse_args(description):
     parser.add_argument("--max-pages", type=_count, default=1000, help="fetch at most this many pages (default 1000)")
     parser.add_argument("--concurrency", type=_count, default=16,
                         help="requests at once (default 16; the blocking crawler ignores it)")
-    return parser.parse_args()
+    parser.add_argument("--links", choices=("html", "regex"), default="html",
+                        help="how links are found: html.parser (default), or a regular expression, the "
+                             "cheapest parser there is and a wrong one (comments, scripts, entities)")
+    args = parser.parse_args()
+    global _find_hrefs
+    _find_hrefs = _hrefs_by_regex if args.links == "regex" else _hrefs_by_html_parser
+    return args
 
 
 class _LinkCollector(HTMLParser):
@@ -74,14 +81,28 @@ class _LinkCollector(HTMLParser):
                     self.hrefs.append(value.strip())
 
 
-def extract_links(html, page_url, site):
-    """The links of an HTML page resolved against page_url, without #fragments, and only those
-    on `site` (an origin() tuple): the crawl stays on one scheme, host and port."""
+def _hrefs_by_html_parser(html):
     collector = _LinkCollector()
     collector.feed(html)
     collector.close()
+    return collector.hrefs
+
+
+_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def _hrefs_by_regex(html):
+    return [m.group(1) for m in _HREF.finditer(html)]
+
+
+_find_hrefs = _hrefs_by_html_parser  # parse_args may choose the regex
+
+
+def extract_links(html, page_url, site):
+    """The links of an HTML page resolved against page_url, without #fragments, and only those
+    on `site` (an origin() tuple): the crawl stays on one scheme, host and port."""
     links = []
-    for href in collector.hrefs:
+    for href in _find_hrefs(html):
         url = urldefrag(urljoin(page_url, href)).url
         if origin(url) == site:
             links.append(url)
