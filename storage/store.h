@@ -51,6 +51,9 @@ struct StoreOptions {
   // Caps the database at this many SQLite pages (PRAGMA max_page_count); 0 = no cap. Writing past
   // it fails like a full disk, which is how the tests make one.
   int64_t max_db_pages = 0;
+  // URLs whose urls.id the writer keeps in memory, per generation (storage/id_cache.h: at most
+  // twice this many, some 150 bytes each); 0 looks every link's URL up in the database.
+  size_t url_cache = 16384;
 };
 
 // Counters since Open of what the writer has committed, and two gauges of what it has not yet.
