@@ -18,6 +18,7 @@
 #include "storage/id_cache.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "util/thread_cpu.h"
 
 namespace fanout {
 namespace {
@@ -256,6 +257,7 @@ class Store::Impl {
   // What one batch has written so far: writer thread only.
   struct Batch {
     bool open = false;  // BEGIN issued, COMMIT not yet
+    double cpu_start = 0;  // the writer's ThreadCpuSeconds at BEGIN
     size_t items = 0;   // pages taken into it, duplicates included
     StoreStats counts;  // rows written in it; merged into stats_ when it commits
     Clock::time_point deadline;
@@ -570,6 +572,7 @@ void Store::Impl::WriterLoop() {
         stats_.batches += 1;
         stats_.commit_seconds += counts.commit_seconds;
         stats_.write_seconds += counts.write_seconds;
+        stats_.cpu_seconds += counts.cpu_seconds;
         stats_.store_seconds += counts.store_seconds;
         stats_.in_batch = 0;
         done_seq_ = applied_seq_;
@@ -631,6 +634,7 @@ Status Store::Impl::WritePage(const Item& item) {
     if (!begun.ok()) return AbortBatch(Annotate(begun, "starting a batch"));
     batch_.open = true;
     batch_.deadline = start + std::chrono::milliseconds(options_.batch_ms);
+    batch_.cpu_start = ThreadCpuSeconds();
   }
   ++batch_.items;
   Status s;
@@ -742,6 +746,7 @@ Status Store::Impl::CommitBatch() {
   const double took = Seconds(Clock::now() - start);
   batch_.counts.commit_seconds += took;
   batch_.counts.write_seconds += took;
+  batch_.counts.cpu_seconds += ThreadCpuSeconds() - batch_.cpu_start;
   if (!s.ok()) return AbortBatch(Annotate(s, "committing " + std::to_string(batch_.items) + " pages"));
   return Status::Ok();
 }

@@ -68,6 +68,7 @@ struct StoreStats {
   int64_t batches = 0;     // page transactions committed
   double commit_seconds = 0;  // time spent in COMMIT
   double write_seconds = 0;   // time spent writing batches, COMMIT included: the writer's busy time
+  double cpu_seconds = 0;     // the writer thread's CPU time in those batches: their cost, not their wait for a core
   // The pages' `store` column summed: per page, the time its caller waited in AddPage for room in
   // the queue plus the writer's time inserting its rows (the batch's COMMIT is not split per page).
   double store_seconds = 0;

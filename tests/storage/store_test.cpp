@@ -154,6 +154,8 @@ TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
   EXPECT_EQ(stats.pages, 2);
   EXPECT_EQ(stats.links, 3);
   EXPECT_EQ(stats.errors, 1);
+  EXPECT_GT(stats.cpu_seconds, 0);
+  EXPECT_LE(stats.cpu_seconds, stats.write_seconds + 0.05) << "CPU time of one thread outran its wall time";
   ASSERT_OK(store->Close());
   store.reset();
 
