@@ -11,6 +11,7 @@
 
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
+#include "storage/schema.h"
 
 namespace fanout::cli {
 namespace {
@@ -26,13 +27,14 @@ struct ExportCommandOptions {
 // The query for one table, every run or one. Each orders by the table's own id, which SQLite reads
 // in that order anyway: the rows stream out as they are read, with no sort holding them. The unary
 // + on run_id keeps the planner off the (run_id, ...) indexes, whose order would need that sort.
-std::string QueryFor(const std::string& what, bool one_run) {
+std::string QueryFor(const std::string& what, bool one_run, int schema_version) {
   if (what == "links") {
-    // A link's page is a row id; its URL is what a reader wants, so the links come with it.
+    // A link's page is a row id; its URL is what a reader wants, so the links come with it. The
+    // links view has no rowid: they come in the order of their ids, on either layout.
     return "SELECT p.run_id AS run_id, l.page_id AS page_id, p.url AS from_url, l.to_url AS to_url, "
            "l.followed AS followed, l.reason AS reason "
-           "FROM links l JOIN pages p ON p.id = l.page_id" +
-           std::string(one_run ? " WHERE +p.run_id = ?1" : "") + " ORDER BY l.rowid";
+           "FROM " + LinksWithIds(schema_version) + " l JOIN pages p ON p.id = l.page_id" +
+           std::string(one_run ? " WHERE +p.run_id = ?1" : "") + " ORDER BY l.link_id";
   }
   return "SELECT * FROM " + what + (one_run ? " WHERE +run_id = ?1" : "") + " ORDER BY id";
 }
@@ -134,7 +136,7 @@ int RunExport(const ExportCommandOptions& opt) {
     Result<int64_t> run = ChooseRun(*db, opt.run);
     if (!run.ok()) return fail(run.status().message(), ChooseRunExitCode(run.status(), true));
   }
-  Result<SqliteStmt> rows = db->db.Prepare(QueryFor(opt.what, opt.run > 0));
+  Result<SqliteStmt> rows = db->db.Prepare(QueryFor(opt.what, opt.run > 0, db->schema_version));
   if (!rows.ok()) return fail(rows.status().message(), kExitDatabase);
   if (opt.run > 0) rows->Bind(1, opt.run);
 

@@ -336,6 +336,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   summary.phases.store = after.store_seconds - store_before.store_seconds;
   summary.store_busy_fraction =
       summary.wall_seconds > 0 ? (after.write_seconds - store_before.write_seconds) / summary.wall_seconds : 0;
+  summary.store_cpu_seconds = after.cpu_seconds - store_before.cpu_seconds;
   summary.run_id = *run;
   summary.mode = options.mode;
   summary.parser = options.parser;

@@ -48,6 +48,7 @@ std::string CrawlSummary::ToJson() const {
       {"pool_busy_fraction", pool_busy_fraction},
       {"threads", threads},
       {"store_busy_fraction", store_busy_fraction},
+      {"store_cpu_seconds", store_cpu_seconds},
       {"store_batches", store_batches},
       {"hosts", hosts},
       {"host_memory_bytes", host_memory_bytes},

@@ -75,6 +75,7 @@ struct CrawlSummary {
   double pool_busy_fraction = 0; // pool threads' busy time / (threads x wall)
   size_t threads = 0;
   double store_busy_fraction = 0;  // the store's writer thread: time writing batches / wall
+  double store_cpu_seconds = 0;    // the writer thread's CPU time in those batches
   int64_t store_batches = 0;       // transactions committed for this run's pages
   uint64_t task_errors = 0;      // page tasks that threw (a bug if ever non-zero)
   size_t hosts = 0;              // hosts (origins) the crawl knew

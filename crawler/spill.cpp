@@ -18,7 +18,7 @@ size_t RestoreSpilled(SpillRead& read, Frontier& frontier, SpillCursor& cursor) 
   const size_t unsure = frontier.unsure();
   frontier.Settle(read.unsure_new, read.unsure_duplicates);  // first: the new ones join on_disk
   for (SpilledLink& row : read.rows) {
-    cursor.after = row.rowid;
+    cursor.after = row.link_id;
     frontier.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), std::chrono::steady_clock::now()});
   }
   return read.rows.size() + (unsure - frontier.unsure());

@@ -18,7 +18,7 @@ namespace fanout {
 
 // How far a crawl has read back what waits in the database (see frontier.h).
 struct SpillCursor {
-  int64_t after = 0;          // links rowid of the last URL read back
+  int64_t after = 0;          // link_rows.id of the last URL read back
   int64_t resumed_up_to = 0;  // a resumed run's RunState::last_link; 0 for a new run
   StoreStats baseline;        // the store's counters when the crawl began
 };

@@ -42,7 +42,7 @@ struct PageRecord {
   double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
 };
 
-// One link found on a page; one row in links.
+// One link found on a page; one row of link_rows (read as text through the links view).
 struct LinkRecord {
   std::string to_url;
   bool followed = false;  // queued for fetching

@@ -62,6 +62,9 @@ Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) 
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
+  // Read before the crawl's store migrates the file: the links may still be a table of their own.
+  Result<int> version = ReadSchemaVersion(*db);
+  if (!version.ok()) return version.status();
   RunState state;
   state.run_id = run_id;
   {
@@ -85,7 +88,10 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
   }));
   FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason = 'robots'",
                                  [&](SqliteStmt& s) { state.done.push_back(s.ColumnText(0)); }));
-  FANOUT_RETURN_IF_ERROR(collect("SELECT coalesce(max(rowid), 0) FROM links WHERE ?1 IS NOT NULL",
+  // Version 5 keeps the links rowids as link_rows.id; links is a view, with no rowid, since then.
+  FANOUT_RETURN_IF_ERROR(collect(*version >= kCompactLinksVersion
+                                     ? "SELECT coalesce(max(id), 0) FROM link_rows WHERE ?1 IS NOT NULL"
+                                     : "SELECT coalesce(max(rowid), 0) FROM links WHERE ?1 IS NOT NULL",
                                  [&](SqliteStmt& s) { state.last_link = s.ColumnInt(0); }));
   // The same rows ReadSpilledLinks returns up to last_link.
   FANOUT_RETURN_IF_ERROR(collect(
@@ -107,10 +113,11 @@ Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
   if (!db.ok()) return db.status();
   Result<SqliteStmt> stmt = db->Prepare(
-      "SELECT l.rowid, l.to_url, p.depth + 1, p.url FROM links l JOIN pages p ON p.id = l.page_id "
-      "WHERE l.rowid > ?2 AND p.run_id = ?1 AND ((l.rowid > ?4 AND l.followed = 2) OR "
-      "  (l.rowid <= ?4 AND l.followed > 0 AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = ?1 AND f.url = l.to_url))) "
-      "ORDER BY l.rowid LIMIT ?3");
+      "SELECT l.link_id, l.to_url, p.depth + 1, p.url FROM " + LinksWithIds(kSchemaVersion) +
+      " l JOIN pages p ON p.id = l.page_id "
+      "WHERE l.link_id > ?2 AND p.run_id = ?1 AND ((l.link_id > ?4 AND l.followed = 2) OR "
+      "  (l.link_id <= ?4 AND l.followed > 0 AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = ?1 AND f.url = l.to_url))) "
+      "ORDER BY l.link_id LIMIT ?3");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
   stmt->Bind(4, resumed_up_to);

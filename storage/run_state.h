@@ -44,27 +44,29 @@ struct RunState {
   std::vector<std::string> seeds;
   std::vector<std::string> done;  // fetched (as requested or as a redirect's final URL) or refused
   int64_t pages = 0;
-  int64_t last_link = 0;  // the highest links rowid when the state was read
+  int64_t last_link = 0;  // the highest link id (link_rows.id, or the links rowid before version 5) when read
   int64_t queued = 0;     // followed links up to last_link whose URL has no page: the queue
 };
 
-// Reads run `run_id`'s state. Errors: kNotFound for no such run; SQLite errors.
+// Reads run `run_id`'s state, from a database of any version (the store migrates it afterwards,
+// keeping the link ids). Errors: kNotFound for no such run; SQLite errors.
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id);
 
 // Calls `each` with the URL of every link run `run_id` followed (queued, fetched or not), so that
 // a resumed crawl knows them as seen. Errors: SQLite errors.
 Status ForEachFollowedLink(const std::string& path, int64_t run_id, const std::function<void(std::string_view)>& each);
 
-// A link the frontier left in the database (links.followed = 2), and where it is in links.
+// A link the frontier left in the database (links.followed = 2), and where it is in link_rows.
 struct SpilledLink {
-  int64_t rowid = 0;
+  int64_t link_id = 0;  // link_rows.id
   QueuedUrl queued;
 };
 
-// Up to `limit` of run `run_id`'s links queued in the database, after links rowid `after`, in the
-// order they were found: those stored as followed = 2 and, up to rowid `resumed_up_to` (a resumed
+// Up to `limit` of run `run_id`'s links queued in the database, after link id `after`, in the
+// order they were found: those stored as followed = 2 and, up to link id `resumed_up_to` (a resumed
 // run's RunState::last_link; 0 for none), every followed link whose URL has no page yet. Only
-// committed rows are seen: Flush the store first.
+// committed rows are seen: Flush the store first. REQUIRES: the database is at kSchemaVersion (a
+// Store has opened it).
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
                                                   int64_t resumed_up_to, size_t limit);
 

@@ -136,6 +136,51 @@ CREATE VIEW frontier AS
     AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = l.to_url)
   GROUP BY p.run_id, l.to_url;
 )sql",
+    // 4 -> 5: compact links. Each URL a link points to is stored once, in urls, and each reason once,
+    // in link_reasons; a link is a row of integers in link_rows, whose id keeps the old links rowid
+    // (a resumed run reads its queue back by it). links is now a view with the old columns.
+    R"sql(
+CREATE TABLE urls (
+  id  INTEGER PRIMARY KEY,
+  url TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE link_reasons (
+  id     INTEGER PRIMARY KEY,
+  reason TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE link_rows (
+  id        INTEGER PRIMARY KEY,
+  page_id   INTEGER NOT NULL REFERENCES pages(id),
+  url_id    INTEGER NOT NULL REFERENCES urls(id),
+  followed  INTEGER NOT NULL,
+  reason_id INTEGER REFERENCES link_reasons(id)
+);
+
+INSERT INTO urls (url) SELECT DISTINCT to_url FROM links;
+INSERT INTO link_reasons (reason) SELECT DISTINCT reason FROM links WHERE reason IS NOT NULL;
+INSERT INTO link_rows (id, page_id, url_id, followed, reason_id)
+  SELECT l.rowid, l.page_id, u.id, l.followed, r.id
+  FROM links l JOIN urls u ON u.url = l.to_url LEFT JOIN link_reasons r ON r.reason = l.reason
+  ORDER BY l.rowid;
+
+DROP VIEW frontier;
+DROP TABLE links;
+CREATE INDEX link_rows_page ON link_rows(page_id);
+CREATE INDEX link_rows_url ON link_rows(url_id);
+
+CREATE VIEW links AS
+  SELECT l.page_id AS page_id, u.url AS to_url, l.followed AS followed, r.reason AS reason
+  FROM link_rows l JOIN urls u ON u.id = l.url_id LEFT JOIN link_reasons r ON r.id = l.reason_id;
+
+CREATE VIEW frontier AS
+  SELECT p.run_id AS run_id, u.url AS url, min(p.depth) + 1 AS depth
+  FROM link_rows l JOIN urls u ON u.id = l.url_id JOIN pages p ON p.id = l.page_id
+  WHERE l.followed > 0
+    AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = u.url)
+  GROUP BY p.run_id, u.url;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
@@ -154,6 +199,15 @@ Status Abandon(SqliteDb& db, Status why) {
 }
 
 }  // namespace
+
+std::string LinksWithIds(int version) {
+  if (version < kCompactLinksVersion) {
+    return "(SELECT rowid AS link_id, page_id, to_url, followed, reason FROM links)";
+  }
+  // The links view's definition (kMigrations[4]), with the id.
+  return "(SELECT l.id AS link_id, l.page_id AS page_id, u.url AS to_url, l.followed AS followed, r.reason AS reason "
+         "FROM link_rows l JOIN urls u ON u.id = l.url_id LEFT JOIN link_reasons r ON r.id = l.reason_id)";
+}
 
 Result<int> ReadSchemaVersion(SqliteDb& db) {
   Result<int64_t> has_meta =
@@ -175,12 +229,17 @@ Result<int> ReadSchemaVersion(SqliteDb& db) {
   return version;
 }
 
-Status MigrateSchema(SqliteDb& db) {
+Status MigrateSchema(SqliteDb& db) { return MigrateSchemaTo(db, kSchemaVersion); }
+
+Status MigrateSchemaTo(SqliteDb& db, int target) {
+  if (target < 1 || target > kSchemaVersion) {
+    return Status::InvalidArgument("no schema version " + std::to_string(target) + " to migrate to");
+  }
   // Look before taking the write lock, so a database we must refuse is not written to at all: not
   // even a journal file.
   Result<int> seen = ReadSchemaVersion(db);
   if (!seen.ok()) return seen.status();
-  if (*seen == kSchemaVersion) return Status::Ok();
+  if (*seen >= target && *seen <= kSchemaVersion) return Status::Ok();
 
   FANOUT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   // Read again under the lock: another process may have migrated in between.
@@ -191,6 +250,7 @@ Status MigrateSchema(SqliteDb& db) {
                                                " is newer than this fanout (" + std::to_string(kSchemaVersion) +
                                                "); upgrade fanout"));
   }
+  if (*version >= target) return Abandon(db, Status::Ok());
   if (*version == 0) {
     Result<int64_t> objects = QueryInt(db, "SELECT count(*) FROM sqlite_schema");
     if (!objects.ok()) return Abandon(db, objects.status());
@@ -201,7 +261,7 @@ Status MigrateSchema(SqliteDb& db) {
     Status meta = db.Exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     if (!meta.ok()) return Abandon(db, meta);
   }
-  for (int from = *version; from < kSchemaVersion; ++from) {
+  for (int from = *version; from < target; ++from) {
     Status step = db.Exec(kMigrations[from]);
     if (!step.ok()) return Abandon(db, step);
   }
@@ -209,7 +269,7 @@ Status MigrateSchema(SqliteDb& db) {
       "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) "
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   if (!set.ok()) return Abandon(db, set.status());
-  set->Bind(1, std::to_string(kSchemaVersion));
+  set->Bind(1, std::to_string(target));
   Status written = set->Run();
   if (!written.ok()) return Abandon(db, written);
   Status committed = db.Exec("COMMIT");

@@ -10,6 +10,8 @@
 // opening the same new file at once do not both create the tables.
 #pragma once
 
+#include <string>
+
 #include "storage/sqlite.h"
 #include "util/result.h"
 #include "util/status.h"
@@ -18,7 +20,18 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
+
+// The version that made links compact: link rows are integers in link_rows (its id is the old
+// links rowid), their URLs in urls and reasons in link_reasons, and links is a view with the old
+// columns. Readers of older files, which are not migrated, use links' rowid instead of link_rows.id.
+inline constexpr int kCompactLinksVersion = 5;
+
+// The links of a database at `version` as a table expression for FROM, with their ids: the columns
+// link_id (link_rows.id, or the links rowid before version 5; the order they were stored in),
+// page_id, to_url, followed and reason. For readers that go through links in that order, which the
+// links view of version 5 on has no rowid for; they work on an unmigrated older file too.
+std::string LinksWithIds(int version);
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.
@@ -30,5 +43,10 @@ Result<int> ReadSchemaVersion(SqliteDb& db);
 // fanout") or that holds another program's tables (it has tables but no fanout version); nothing is
 // written in either case. kCorruption as for ReadSchemaVersion; SQLite errors otherwise.
 Status MigrateSchema(SqliteDb& db);
+
+// As MigrateSchema, but stops at `version` (1 .. kSchemaVersion): a database as that older fanout
+// wrote it, for the tests of migrating and of reading old files. A database already at `version` or
+// later is not written to.
+Status MigrateSchemaTo(SqliteDb& db, int version);
 
 }  // namespace fanout

@@ -8,14 +8,17 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "storage/id_cache.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "util/thread_cpu.h"
 
 namespace fanout {
 namespace {
@@ -65,16 +68,44 @@ Status CheckJson(const std::string& text, const char* what) {
   return Status::InvalidArgument(std::string(what) + " is not valid JSON");
 }
 
+// The ids of texts a table holds once each, as (id INTEGER PRIMARY KEY, <text> TEXT UNIQUE): a
+// link's URL in urls, its reason in link_reasons. Writer thread only, inside the batch's transaction.
+struct TextIds {
+  explicit TextIds(size_t cache_entries) : cache(cache_entries) {}
+  SqliteStmt find, insert;  // SELECT id ... WHERE text = ?1; INSERT ... RETURNING id
+  IdCache cache;
+
+  // text's id: remembered, else looked up, else inserted (a row of the open batch, so a rollback
+  // must Clear the cache).
+  Result<int64_t> IdOf(std::string_view text) {
+    if (std::optional<int64_t> id = cache.Find(text)) return *id;
+    for (SqliteStmt* stmt : {&find, &insert}) {
+      stmt->Bind(1, text);
+      Result<bool> row = stmt->Step();
+      const int64_t id = row.ok() && *row ? stmt->ColumnInt(0) : 0;
+      stmt->Reset();
+      if (!row.ok()) return row.status();
+      if (*row) {
+        cache.Put(text, id);
+        return id;
+      }
+    }
+    return Status::IOError("no id for '" + std::string(text) + "' after inserting it");
+  }
+};
+
 // The writer's connection and its statements, prepared once. Members are destroyed in reverse
 // order, so the statements are finalized before the connection closes.
 struct Connection {
-  explicit Connection(SqliteDb opened) : db(std::move(opened)) {}
+  Connection(SqliteDb opened, size_t url_cache) : db(std::move(opened)), urls(url_cache), reasons(kReasonCache) {}
+  static constexpr size_t kReasonCache = 64;  // a handful of reasons exist
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
   SqliteStmt insert_page, insert_link, insert_error;
   SqliteStmt insert_run, finish_run, set_store_time, find_unfinished_run;
   SqliteStmt insert_skip, insert_robots;
   SqliteStmt seen_in_run;
+  TextIds urls, reasons;
 };
 
 Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
@@ -82,6 +113,12 @@ Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
   if (!stmt.ok()) return stmt.status();
   out = std::move(stmt).value();
   return Status::Ok();
+}
+
+// Prepares ids' statements for `table`, whose text column is `column`.
+Status PrepareIds(SqliteDb& db, TextIds& ids, const std::string& table, const std::string& column) {
+  FANOUT_RETURN_IF_ERROR(Prepare(db, ids.find, "SELECT id FROM " + table + " WHERE " + column + " = ?1"));
+  return Prepare(db, ids.insert, "INSERT INTO " + table + " (" + column + ") VALUES (?1) RETURNING id");
 }
 
 Status PrepareAll(Connection& c) {
@@ -98,13 +135,18 @@ Status PrepareAll(Connection& c) {
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
     ON CONFLICT (run_id, url) DO NOTHING
     RETURNING id)sql"));
-  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_link,
-                                 "INSERT INTO links (page_id, to_url, followed, reason) VALUES (?1, ?2, ?3, ?4)"));
-  // Settles an unsure link (LinkRecord::unsure): links_to_url finds the URL's links, and the pages
-  // key its page. Rows of the open batch count: this connection sees its own transaction.
+  // A link is written as integers: its URL and its reason are looked up (or added) in urls and
+  // link_reasons first (TextIds).
+  FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.urls, "urls", "url"));
+  FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.reasons, "link_reasons", "reason"));
+  FANOUT_RETURN_IF_ERROR(Prepare(
+      c.db, c.insert_link, "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?1, ?2, ?3, ?4)"));
+  // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id: link_rows_url
+  // finds the URL's links, and the pages key its page. Rows of the open batch count: this
+  // connection sees its own transaction.
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.seen_in_run, R"sql(
-    SELECT EXISTS (SELECT 1 FROM links l JOIN pages p ON p.id = l.page_id
-                   WHERE l.to_url = ?2 AND l.followed > 0 AND p.run_id = ?1)
+    SELECT EXISTS (SELECT 1 FROM link_rows l JOIN pages p ON p.id = l.page_id
+                   WHERE l.url_id = ?3 AND l.followed > 0 AND p.run_id = ?1)
         OR EXISTS (SELECT 1 FROM pages WHERE run_id = ?1 AND url = ?2))sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_error,
@@ -145,7 +187,7 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, cons
   if (std::filesystem::is_directory(path, ec)) return Status::IOError("'" + path + "' is a directory");
   Result<SqliteDb> db = SqliteDb::Open(path);
   if (!db.ok()) return db.status();
-  auto conn = std::make_unique<Connection>(std::move(db).value());
+  auto conn = std::make_unique<Connection>(std::move(db).value(), options.url_cache);
   Connection& c = *conn;
   // SQLite opens a file it may not write read-only without a word; every write would then fail.
   if (c.db.IsReadOnly()) return Status::IOError("'" + path + "' is read-only");
@@ -165,6 +207,9 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, cons
   // A checkpoint copies every page the WAL holds back into the database: fewer, larger ones copy
   // a page that many batches changed (the links index) once, not once per 1,000 frames.
   FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA wal_autocheckpoint = 4000"));
+  // Room for the hot pages of the link indexes, which every batch touches all over: a link's insert
+  // then seldom reads a page back from the file. SQLite's default is 2 MB; negative is KiB.
+  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA cache_size = -8192"));
   if (options.max_db_pages > 0) {
     Result<std::string> cap = Pragma(c.db, "PRAGMA max_page_count = " + std::to_string(options.max_db_pages));
     if (!cap.ok()) return cap.status();
@@ -215,6 +260,7 @@ class Store::Impl {
   // What one batch has written so far: writer thread only.
   struct Batch {
     bool open = false;  // BEGIN issued, COMMIT not yet
+    double cpu_start = 0;  // the writer's ThreadCpuSeconds at BEGIN
     size_t items = 0;   // pages taken into it, duplicates included
     StoreStats counts;  // rows written in it; merged into stats_ when it commits
     Clock::time_point deadline;
@@ -529,6 +575,7 @@ void Store::Impl::WriterLoop() {
         stats_.batches += 1;
         stats_.commit_seconds += counts.commit_seconds;
         stats_.write_seconds += counts.write_seconds;
+        stats_.cpu_seconds += counts.cpu_seconds;
         stats_.store_seconds += counts.store_seconds;
         stats_.in_batch = 0;
         done_seq_ = applied_seq_;
@@ -590,6 +637,7 @@ Status Store::Impl::WritePage(const Item& item) {
     if (!begun.ok()) return AbortBatch(Annotate(begun, "starting a batch"));
     batch_.open = true;
     batch_.deadline = start + std::chrono::milliseconds(options_.batch_ms);
+    batch_.cpu_start = ThreadCpuSeconds();
   }
   ++batch_.items;
   Status s;
@@ -647,9 +695,11 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   for (const LinkRecord& link : item.links) {
     int64_t followed = link.followed ? (link.on_disk ? 2 : 1) : 0;
     std::string_view reason = link.reason;
+    Result<int64_t> url_id = conn_->urls.IdOf(link.to_url);
+    if (!url_id.ok()) return url_id.status();
     if (link.unsure) {
       SqliteStmt& q = conn_->seen_in_run;
-      q.Bind(1, item.run_id).Bind(2, link.to_url);
+      q.Bind(1, item.run_id).Bind(2, link.to_url).Bind(3, *url_id);
       Result<bool> row = q.Step();
       const bool seen = row.ok() && *row && q.ColumnInt(0) != 0;
       q.Reset();
@@ -658,8 +708,14 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
       reason = seen ? "duplicate" : "";
       ++(seen ? batch_.counts.unsure_duplicates : batch_.counts.unsure_new);
     }
-    l.Bind(1, page_id).Bind(2, link.to_url).Bind(3, followed);
-    BindText(l, 4, reason);
+    l.Bind(1, page_id).Bind(2, *url_id).Bind(3, followed);
+    if (reason.empty()) {
+      l.BindNull(4);
+    } else {
+      Result<int64_t> reason_id = conn_->reasons.IdOf(reason);
+      if (!reason_id.ok()) return reason_id.status();
+      l.Bind(4, *reason_id);
+    }
     FANOUT_RETURN_IF_ERROR(RunOnce(l));
   }
   batch_.counts.links += static_cast<int64_t>(item.links.size());
@@ -693,6 +749,7 @@ Status Store::Impl::CommitBatch() {
   const double took = Seconds(Clock::now() - start);
   batch_.counts.commit_seconds += took;
   batch_.counts.write_seconds += took;
+  batch_.counts.cpu_seconds += ThreadCpuSeconds() - batch_.cpu_start;
   if (!s.ok()) return AbortBatch(Annotate(s, "committing " + std::to_string(batch_.items) + " pages"));
   return Status::Ok();
 }
@@ -700,6 +757,10 @@ Status Store::Impl::CommitBatch() {
 Status Store::Impl::AbortBatch(Status why) {
   // SQLite may already have rolled back (it does for SQLITE_FULL and some I/O errors).
   if (conn_ && conn_->db.InTransaction()) (void)RunOnce(conn_->rollback);
+  if (conn_) {  // the ids the batch inserted are gone with it
+    conn_->urls.cache.Clear();
+    conn_->reasons.cache.Clear();
+  }
   batch_ = Batch{};
   return why;
 }

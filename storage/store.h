@@ -51,6 +51,9 @@ struct StoreOptions {
   // Caps the database at this many SQLite pages (PRAGMA max_page_count); 0 = no cap. Writing past
   // it fails like a full disk, which is how the tests make one.
   int64_t max_db_pages = 0;
+  // URLs whose urls.id the writer keeps in memory, per generation (storage/id_cache.h: at most
+  // twice this many, some 150 bytes each); 0 looks every link's URL up in the database.
+  size_t url_cache = 16384;
 };
 
 // Counters since Open of what the writer has committed, and two gauges of what it has not yet.
@@ -65,6 +68,7 @@ struct StoreStats {
   int64_t batches = 0;     // page transactions committed
   double commit_seconds = 0;  // time spent in COMMIT
   double write_seconds = 0;   // time spent writing batches, COMMIT included: the writer's busy time
+  double cpu_seconds = 0;     // the writer thread's CPU time in those batches: their cost, not their wait for a core
   // The pages' `store` column summed: per page, the time its caller waited in AddPage for room in
   // the queue plus the writer's time inserting its rows (the batch's COMMIT is not split per page).
   double store_seconds = 0;

@@ -6,9 +6,13 @@
 #include <map>
 #include <string>
 
+#include <filesystem>
+
+#include "storage/schema.h"
 #include "storage/sqlite.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/version4_copy.h"
 #include "testsite/server.h"
 
 namespace fanout {
@@ -86,6 +90,32 @@ TEST_F(ResumeTest, CtrlCThenResumeFetchesEveryPageOnce) {
   EXPECT_GT(Count("SELECT json_extract(summary, '$.max_queued_on_disk') FROM runs"), 20);
   EXPECT_GT(Count("SELECT json_extract(summary, '$.frontier_refills') FROM runs"), 1);
   // In-flight transfers finished within the grace period and were kept: no page was asked twice.
+  std::map<std::string, int> asked = PageRequests();
+  EXPECT_EQ(asked.size(), kPages);
+  for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << target;
+}
+
+// A crawl that a fanout of schema version 4 left unfinished: the resumed crawl upgrades the file
+// (links become link_rows, keeping their ids) and reads the queue back from it.
+TEST_F(ResumeTest, AnUnfinishedVersionFourCrawlIsUpgradedAndResumed) {
+  test::Subprocess crawl(CrawlArgs({server_->url(), "--frontier-window", "20"}));
+  ASSERT_TRUE(server_->WaitForRequests(60, std::chrono::seconds(30)));
+  crawl.Signal(SIGINT);
+  EXPECT_EQ(crawl.Wait(30000).exit_code, 130);
+  const std::string old = dir_.File("v4.db");
+  ASSERT_TRUE(test::CopyAsVersion4(db(), old).ok());
+  for (const char* side : {"", "-wal", "-shm"}) std::filesystem::remove(db() + side);
+  std::filesystem::rename(old, db());
+  ASSERT_EQ(Count("SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+  const int64_t queued = Count("SELECT count(*) FROM links WHERE followed = 2");
+  EXPECT_GT(queued, 0) << "nothing was queued on disk: the test does not test the overflow";
+
+  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume", "--frontier-window", "20"}), 60000);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Count("SELECT value FROM meta WHERE key = 'schema_version'"), kSchemaVersion);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages"), static_cast<int64_t>(kPages));
+  EXPECT_EQ(Count("SELECT count(*) FROM frontier"), 0);
   std::map<std::string, int> asked = PageRequests();
   EXPECT_EQ(asked.size(), kPages);
   for (const auto& [target, n] : asked) EXPECT_EQ(n, 1) << target;

@@ -55,7 +55,7 @@ TEST_F(RunsCommand, MarksARunThatNeverFinishedAndCountsWhatItStored) {
 }
 
 TEST_F(RunsCommand, SaysSoWhenThereAreNoRuns) {
-  const std::string empty = CopyWith("empty.db", "DELETE FROM links; DELETE FROM errors; DELETE FROM skipped; "
+  const std::string empty = CopyWith("empty.db", "DELETE FROM link_rows; DELETE FROM errors; DELETE FROM skipped; "
                                                  "DELETE FROM robots; DELETE FROM pages; DELETE FROM runs");
   test::ProcessResult r = Fanout({"runs", "--db", empty});
   EXPECT_EQ(r.exit_code, 0) << r.err;

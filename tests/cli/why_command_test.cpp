@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tests/support/sample_site_crawl.h"
+#include "tests/support/version4_copy.h"
 
 namespace fanout {
 namespace {
@@ -119,6 +120,20 @@ TEST_F(WhyCommand, ReadsAnOlderSchemaAsItIsAndLeavesItSo) {
   EXPECT_TRUE(Has(r.out, "  redirects followed: 1\n")) << r.out;
   EXPECT_TRUE(Has(r.out, "  final URL: " + Url("news/index.html") + "\n")) << r.out;
   EXPECT_EQ(QueryInt(old, "SELECT value FROM meta WHERE key = 'schema_version'"), 2) << "not migrated";
+}
+
+TEST_F(WhyCommand, TellsTheSameStoryFromAVersionFourDatabase) {
+  const std::string old = dir_.File("v4.db");
+  ASSERT_TRUE(test::CopyAsVersion4(db_, old).ok());
+  for (const char* path : {"about.html", "private/staff.html", "old-news.html", "news/index.html",
+                           "catalogue/missing-book.html", "nowhere.html"}) {
+    test::ProcessResult now = Fanout({"why", Url(path), "--db", db_, "--all"});
+    test::ProcessResult before = Fanout({"why", Url(path), "--db", old, "--all"});
+    EXPECT_EQ(before.exit_code, now.exit_code) << path;
+    EXPECT_EQ(before.out, now.out) << path;
+    EXPECT_EQ(before.err, now.err) << path;
+  }
+  EXPECT_EQ(QueryInt(old, "SELECT value FROM meta WHERE key = 'schema_version'"), 4) << "not migrated";
 }
 
 TEST_F(WhyCommand, NeverWritesTheDatabase) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/run_state.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
@@ -153,6 +154,8 @@ TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
   EXPECT_EQ(stats.pages, 2);
   EXPECT_EQ(stats.links, 3);
   EXPECT_EQ(stats.errors, 1);
+  EXPECT_GT(stats.cpu_seconds, 0);
+  EXPECT_LE(stats.cpu_seconds, stats.write_seconds + 0.05) << "CPU time of one thread outran its wall time";
   ASSERT_OK(store->Close());
   store.reset();
 
@@ -198,7 +201,7 @@ TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
                          "WHERE p.url = 'http://example.test/'"),
             3);
   EXPECT_EQ(QueryText(db, "SELECT group_concat(to_url || ':' || followed || ':' || coalesce(reason, '-'), ' ') "
-                          "FROM (SELECT * FROM links ORDER BY rowid)"),
+                          "FROM (SELECT * FROM " + LinksWithIds(kSchemaVersion) + " ORDER BY link_id)"),
             "http://example.test/a:1:- http://example.test/:0:duplicate http://other.test/:0:out_of_scope");
 
   EXPECT_EQ(QueryText(db, "SELECT e.url || ' ' || e.kind || ' ' || e.message || ' ' || e.at FROM errors e "
@@ -367,17 +370,15 @@ TEST_F(StoreTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
 }
 
 TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsRows) {
-  {
-    std::unique_ptr<Store> store = OpenStore();
-    ASSERT_OK(store->BeginRun({.mode = "async", .seeds = {"http://a.test/"}, .options_json = ""}));
-    ASSERT_OK(store->AddPage(Page("http://a.test/"), {}));
-    ASSERT_OK(store->Close());
-  }
-  {  // Take the database back to what version 1 wrote.
+  {  // What version 1 wrote.
     SqliteDb db = Reader(path_);
-    ASSERT_OK(db.Exec("DROP TABLE robots; DROP TABLE skipped; ALTER TABLE pages DROP COLUMN charset; "
-                      "ALTER TABLE pages DROP COLUMN redirect_chain; ALTER TABLE pages DROP COLUMN attempts; "
-                      "ALTER TABLE pages DROP COLUMN store; UPDATE meta SET value = '1' WHERE key = 'schema_version'"));
+    ASSERT_OK(MigrateSchemaTo(db, 1));
+    ASSERT_OK(db.Exec(R"sql(
+      INSERT INTO runs (id, started_at, mode, seeds, options) VALUES (1, 1.7e9, 'async', '["http://a.test/"]', '{}');
+      INSERT INTO pages (id, run_id, url, depth, status, bytes, truncated, noindex, new_connections, redirects,
+                         fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse)
+        VALUES (1, 1, 'http://a.test/', 0, 200, 10, 0, 0, 1, 0, 1.7e9, 0, 0, 0, 0, 0, 0, 0, 0);
+      INSERT INTO links (page_id, to_url, followed, reason) VALUES (1, 'http://a.test/b', 1, NULL);)sql"));
   }
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_OK(store->Close());
@@ -387,6 +388,7 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsRows) {
   EXPECT_EQ(*version, kSchemaVersion);
   EXPECT_EQ(QueryText(db, "SELECT url || ' ' || store || ' ' || attempts FROM pages"), "http://a.test/ 0.0 1");
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM skipped") + QueryInt(db, "SELECT count(*) FROM robots"), 0);
+  EXPECT_EQ(QueryText(db, "SELECT url || ' ' || depth FROM frontier"), "http://a.test/b 1");
 }
 
 TEST_F(StoreTest, MigratingCreatesTheCurrentVersionOnceAndThenWritesNothing) {
@@ -401,11 +403,17 @@ TEST_F(StoreTest, MigratingCreatesTheCurrentVersionOnceAndThenWritesNothing) {
   const int64_t changes = QueryInt(db, "SELECT total_changes()");
   ASSERT_OK(MigrateSchema(db));
   EXPECT_EQ(QueryInt(db, "SELECT total_changes()"), changes);
-  for (const char* table : {"meta", "runs", "pages", "links", "errors"}) {
+  for (const char* table : {"meta", "runs", "pages", "urls", "link_reasons", "link_rows", "errors", "robots", "skipped"}) {
     EXPECT_EQ(QueryInt(db, std::string("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '") +
                                table + "'"),
               1)
         << table;
+  }
+  for (const char* view : {"links", "frontier"}) {
+    EXPECT_EQ(QueryInt(db, std::string("SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = '") +
+                               view + "'"),
+              1)
+        << view;
   }
 }
 
@@ -642,8 +650,12 @@ namespace {
 // An unsure link (the crawl's filter could not tell) is settled by the writer against the run's
 // rows, its own open batch included: a URL the run already follows, or has a page of, is a
 // duplicate; any other is queued on disk. Another run's rows do not count.
+// The same with every size of the writer's URL cache: none, one that forgets at once, the default.
 TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
-  auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000});
+  for (size_t url_cache : {size_t{0}, size_t{1}, StoreOptions{}.url_cache}) {
+  SCOPED_TRACE("url_cache " + std::to_string(url_cache));
+  path_ = (dir_ / ("crawl-" + std::to_string(url_cache) + ".db")).string();
+  auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000, .url_cache = url_cache});
   ASSERT_TRUE(store);
   ASSERT_OK(store->BeginRun({"async", {"http://h/"}, ""}));
   ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = true, .reason = ""}}));
@@ -671,6 +683,124 @@ TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
   EXPECT_EQ(QueryText(db, "SELECT group_concat(to_url || '=' || followed || ':' || coalesce(reason, ''), ' ')" + in_run +
                               " AND p.url != 'http://h/'"),
             "http://h/a=0:duplicate http://h/=0:duplicate http://h/x=2: http://h/x=0:duplicate http://h/new=2:");
+  }
+}
+
+// Many pages linking to the same few URLs: each URL is a row of urls once, each link a row of
+// link_rows, and the links view reads them back as text, through the indexes.
+TEST_F(StoreTest, EachUrlIsStoredOnceAndEveryLinkReadsBackAsText) {
+  auto store = OpenStore({.url_cache = 2});  // smaller than the URLs a page has: entries come and go
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 50; ++i) {
+    const std::string url = "http://h/" + std::to_string(i);
+    ASSERT_OK(store->AddPage(Page(url), {{"http://h/", false, "duplicate"},
+                                         {"http://h/about", i == 0, i == 0 ? "" : "duplicate"},
+                                         {"http://other/", false, "out_of_scope"},
+                                         {url + "/next", true, ""}}));
+  }
+  ASSERT_OK(store->Close());
+  SqliteDb db = Reader(path_);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM link_rows"), 200);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM urls"), 53);
+  EXPECT_EQ(QueryInt(db, "SELECT count(DISTINCT url) FROM urls"), 53);
+  EXPECT_EQ(QueryText(db, "SELECT group_concat(reason, ' ') FROM (SELECT reason FROM link_reasons ORDER BY id)"),
+            "duplicate out_of_scope");
+  EXPECT_EQ(QueryText(db, "SELECT group_concat(p.url || ' ' || l.followed || ' ' || coalesce(l.reason, '-'), ', ') "
+                          "FROM links l JOIN pages p ON p.id = l.page_id WHERE l.to_url = 'http://h/about' "
+                          "AND p.url IN ('http://h/0', 'http://h/1')"),
+            "http://h/0 1 -, http://h/1 0 duplicate");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM links WHERE to_url = 'http://other/' AND reason = 'out_of_scope'"), 50);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM frontier"), 51);  // each page's /next, and /about
+  EXPECT_EQ(QueryText(db, "SELECT depth FROM frontier WHERE url = 'http://h/about'"), "1");
+
+  // Who links here, and a page's links, go through the indexes, not a scan of every link.
+  for (const char* where : {"l.to_url = 'http://h/about'", "l.page_id = 7"}) {
+    Result<SqliteStmt> plan = db.Prepare(std::string("EXPLAIN QUERY PLAN SELECT p.url FROM links l "
+                                                     "JOIN pages p ON p.id = l.page_id WHERE ") + where);
+    ASSERT_OK(plan);
+    std::string steps;
+    while (*plan->Step()) steps += plan->ColumnText(3) + "\n";
+    EXPECT_EQ(steps.find("SCAN"), std::string::npos) << where << ":\n" << steps;
+    EXPECT_NE(steps.find(std::string(where).find("to_url") != std::string::npos ? "link_rows_url" : "link_rows_page"),
+              std::string::npos)
+        << where << ":\n" << steps;
+  }
+}
+
+// What version 4 wrote as pages columns: the ones without a default.
+std::string Version4Page(int id, const std::string& url, int depth) {
+  return "INSERT INTO pages (id, run_id, url, depth, status, bytes, truncated, noindex, new_connections, redirects, "
+         "fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse) VALUES (" +
+         std::to_string(id) + ", 1, '" + url + "', " + std::to_string(depth) +
+         ", 200, 10, 0, 0, 1, 0, 1.7e9, 0, 0, 0, 0, 0, 0, 0, 0);";
+}
+
+// An interrupted version 4 crawl: / and /a fetched; /b queued on disk (followed = 2), /c queued in
+// memory when it stopped; a gap in the rowids, where a page's links were rolled back. Migrated, its
+// links keep their text, their order and their ids, so the resumed crawl reads its queue back.
+TEST_F(StoreTest, AnInterruptedVersionFourCrawlIsMigratedAndResumesWhereItStopped) {
+  const char* kLinks = "SELECT group_concat(to_url || '=' || followed || ':' || coalesce(reason, ''), ' ') FROM ";
+  std::string before;
+  {
+    SqliteDb db = Reader(path_);
+    ASSERT_OK(MigrateSchemaTo(db, 4));
+    ASSERT_OK(db.Exec("INSERT INTO runs (id, started_at, mode, seeds, options) "
+                      "VALUES (1, 1.7e9, 'async', '[\"http://h/\"]', '{}');" +
+                      Version4Page(1, "http://h/", 0) + Version4Page(2, "http://h/a", 1) + R"sql(
+      INSERT INTO links (rowid, page_id, to_url, followed, reason) VALUES
+        (1, 1, 'http://h/a', 1, NULL), (2, 1, 'http://h/b', 2, NULL), (3, 1, 'http://h/', 0, 'duplicate'),
+        (4, 1, 'mailto:x@h', 0, 'not_http'), (6, 2, 'http://h/b', 0, 'duplicate'), (7, 2, 'http://h/c', 1, NULL);)sql"));
+    before = QueryText(db, std::string(kLinks) + "(SELECT * FROM links ORDER BY rowid)");
+  }
+  // What --resume reads before the store opens, and migrates, the file.
+  Result<RunState> state = LoadRunState(path_, 1);
+  ASSERT_OK(state);
+  EXPECT_EQ(state->last_link, 7);
+  EXPECT_EQ(state->queued, 2);
+
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  {
+    SqliteDb db = Reader(path_);
+    Result<int> version = ReadSchemaVersion(db);
+    ASSERT_OK(version);
+    EXPECT_EQ(*version, kSchemaVersion);
+    EXPECT_EQ(QueryText(db, "SELECT type FROM sqlite_schema WHERE name = 'links'"), "view");
+    EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('links_page', 'links_to_url')"), 0);
+    EXPECT_EQ(QueryText(db, std::string(kLinks) + "(SELECT * FROM " + LinksWithIds(kSchemaVersion) + " ORDER BY link_id)"),
+              before);
+    EXPECT_EQ(QueryText(db, "SELECT group_concat(id, ' ') FROM (SELECT id FROM link_rows ORDER BY id)"), "1 2 3 4 6 7");
+    EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM urls"), 5);
+    EXPECT_EQ(QueryText(db, "SELECT group_concat(url || ' ' || depth, ', ') FROM frontier"), "http://h/b 1, http://h/c 2");
+  }
+  Result<std::vector<SpilledLink>> queue = ReadSpilledLinks(path_, 1, 0, state->last_link, 10);
+  ASSERT_OK(queue);
+  ASSERT_EQ(queue->size(), 2u);
+  EXPECT_EQ((*queue)[0].link_id, 2);
+  EXPECT_EQ((*queue)[0].queued.url, "http://h/b");
+  EXPECT_EQ((*queue)[0].queued.depth, 1);
+  EXPECT_EQ((*queue)[0].queued.parent, "http://h/");
+  EXPECT_EQ((*queue)[1].link_id, 7);
+  EXPECT_EQ((*queue)[1].queued.url, "http://h/c");
+
+  // The resumed run goes on: an unsure link to /c is a duplicate of the migrated one, /d is new and
+  // queued on disk after the migrated links.
+  ASSERT_OK(store->ResumeRun(1));
+  auto unsure = [](const std::string& url) {
+    return LinkRecord{.to_url = url, .followed = true, .reason = "", .on_disk = true, .unsure = true};
+  };
+  ASSERT_OK(store->AddPage(Page("http://h/b"), {unsure("http://h/c"), unsure("http://h/d")}));
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(store->stats().unsure_duplicates, 1);
+  EXPECT_EQ(store->stats().unsure_new, 1);
+  Result<std::vector<SpilledLink>> more = ReadSpilledLinks(path_, 1, (*queue)[1].link_id, state->last_link, 10);
+  ASSERT_OK(more);
+  ASSERT_EQ(more->size(), 1u);
+  EXPECT_GT((*more)[0].link_id, state->last_link);
+  EXPECT_EQ((*more)[0].queued.url, "http://h/d");
+  EXPECT_EQ((*more)[0].queued.parent, "http://h/b");
+  ASSERT_OK(store->Close());
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+// CopyAsVersion4: the rows of a crawl database, written as schema version 4 laid them out, for the
+// tests that a file from before compact links (version 5) is still read, exported, resumed and
+// migrated as it was.
+//
+// Version 4 kept each link as a row of the links table, its URL and reason as text; the copy's links
+// rowids are the link ids of the source (link_rows.id), as a version 4 crawl would have numbered them.
+// Every other table is the same in both versions and is copied as it is.
+#pragma once
+
+#include <string>
+
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+#include "util/status.h"
+
+namespace fanout::test {
+
+// Writes a new version 4 database at `to` holding the rows of the current-version database `from`.
+// REQUIRES: `to` does not exist.
+inline Status CopyAsVersion4(const std::string& from, const std::string& to) {
+  Result<SqliteDb> db = SqliteDb::Open(to);
+  if (!db.ok()) return db.status();
+  FANOUT_RETURN_IF_ERROR(MigrateSchemaTo(*db, 4));
+  Result<SqliteStmt> attach = db->Prepare("ATTACH DATABASE ?1 AS src");
+  if (!attach.ok()) return attach.status();
+  attach->Bind(1, from);
+  FANOUT_RETURN_IF_ERROR(attach->Run());
+  return db->Exec(R"sql(
+    BEGIN;
+    INSERT INTO main.runs SELECT * FROM src.runs;
+    INSERT INTO main.pages SELECT * FROM src.pages;
+    INSERT INTO main.errors SELECT * FROM src.errors;
+    INSERT INTO main.robots SELECT * FROM src.robots;
+    INSERT INTO main.skipped SELECT * FROM src.skipped;
+    INSERT INTO main.links (rowid, page_id, to_url, followed, reason)
+      SELECT l.id, l.page_id, u.url, l.followed, r.reason
+      FROM src.link_rows l JOIN src.urls u ON u.id = l.url_id LEFT JOIN src.link_reasons r ON r.id = l.reason_id
+      ORDER BY l.id;
+    COMMIT;
+    DETACH DATABASE src;)sql");
+}
+
+}  // namespace fanout::test
