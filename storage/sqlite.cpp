@@ -89,6 +89,10 @@ Result<SqliteDb> SqliteDb::Open(const std::string& path) {
   return OpenWithFlags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 }
 
+Result<SqliteDb> SqliteDb::OpenForOneThread(const std::string& path) {
+  return OpenWithFlags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+}
+
 Result<SqliteDb> SqliteDb::OpenReadOnly(const std::string& path) {
   Result<SqliteDb> db = OpenWithFlags(path, SQLITE_OPEN_READONLY);
   if (!db.ok()) {

@@ -75,6 +75,10 @@ class SqliteDb {
   // leave them, empty of changes), but the database file itself is not touched.
   // Errors: kNotFound for a path with no file; as Open otherwise.
   static Result<SqliteDb> OpenReadOnly(const std::string& path);
+  // As Open, for a connection that one thread at a time uses (SQLite's multi-thread mode): SQLite
+  // then takes no lock of its own around each call, which the store's writer, making millions of
+  // them, notices.
+  static Result<SqliteDb> OpenForOneThread(const std::string& path);
 
   sqlite3* get() const { return db_.get(); }
   explicit operator bool() const { return db_ != nullptr; }

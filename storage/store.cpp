@@ -141,8 +141,8 @@ Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.reasons, "link_reasons", "reason"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_link, "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?1, ?2, ?3, ?4)"));
-  // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id: link_rows_url
-  // finds the URL's links, and the pages key its page. Rows of the open batch count: this
+  // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id:
+  // link_rows_followed finds the URL's followed links, and the pages key its page. Rows of the open batch count: this
   // connection sees its own transaction.
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.seen_in_run, R"sql(
     SELECT EXISTS (SELECT 1 FROM link_rows l JOIN pages p ON p.id = l.page_id
@@ -185,7 +185,7 @@ Result<std::string> Pragma(SqliteDb& db, std::string_view sql) {
 Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, const StoreOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return Status::IOError("'" + path + "' is a directory");
-  Result<SqliteDb> db = SqliteDb::Open(path);
+  Result<SqliteDb> db = SqliteDb::OpenForOneThread(path);  // the writer's alone
   if (!db.ok()) return db.status();
   auto conn = std::make_unique<Connection>(std::move(db).value(), options.url_cache);
   Connection& c = *conn;
@@ -279,6 +279,8 @@ class Store::Impl {
   Status RunTask(const Item& item);
   Status CommitBatch();
   Status AbortBatch(Status why);
+  // Writer only: drops link_rows_url until the writer stops (see the schema).
+  Status DeferWhoLinksHere();
   void LatchLocked(Status error);  // REQUIRES: mu_ held
 
   const StoreOptions options_;
@@ -286,6 +288,8 @@ class Store::Impl {
   // Writer thread only: handed over before the thread starts, released by it when it exits.
   std::unique_ptr<Connection> conn_;
   Batch batch_;
+  // link_rows_url was dropped for a run's writes (DeferWhoLinksHere) and is built again on close.
+  bool who_links_here_deferred_ = false;
   uint64_t applied_seq_ = 0;  // the last item written, committed or not
 
   mutable std::mutex mu_;
@@ -446,6 +450,7 @@ Result<int64_t> Store::Impl::BeginRun(const RunInfo& info) {
   int64_t id = 0;
   // The task runs on the writer while this thread waits in RunOnWriter, so references are safe.
   FANOUT_RETURN_IF_ERROR(RunOnWriter([&]() -> Status {
+    FANOUT_RETURN_IF_ERROR(DeferWhoLinksHere());
     SqliteStmt& s = conn_->insert_run;
     s.Bind(1, started_at).Bind(2, info.mode).Bind(3, seeds).Bind(4, options);
     FANOUT_RETURN_IF_ERROR(Annotate(RunOnce(s), "recording the run"));
@@ -465,7 +470,8 @@ Status Store::Impl::ResumeRun(int64_t run_id) {
     Result<bool> row = s.Step();
     found = row.ok() && *row && s.ColumnInt(0) == 1;
     s.Reset();
-    return row.status();
+    FANOUT_RETURN_IF_ERROR(row.status());
+    return found ? DeferWhoLinksHere() : Status::Ok();
   }));
   if (!found) return Status::NotFound("no unfinished run " + std::to_string(run_id) + " to resume");
   std::lock_guard lock(mu_);
@@ -518,6 +524,13 @@ Status Store::Impl::Close() {
 
 // ---- Writer thread ----
 
+Status Store::Impl::DeferWhoLinksHere() {
+  if (who_links_here_deferred_) return Status::Ok();
+  FANOUT_RETURN_IF_ERROR(Annotate(conn_->db.Exec("DROP INDEX IF EXISTS link_rows_url"), "deferring an index"));
+  who_links_here_deferred_ = true;
+  return Status::Ok();
+}
+
 void Store::Impl::WriterMain() {
   try {
     WriterLoop();
@@ -529,6 +542,15 @@ void Store::Impl::WriterMain() {
     (void)AbortBatch(Status::Ok());
     std::lock_guard lock(mu_);
     LatchLocked(Status::IOError("store writer failed"));
+  }
+  if (who_links_here_deferred_) {
+    std::unique_lock lock(mu_);
+    if (error_.ok()) {
+      lock.unlock();
+      Status built = conn_->db.Exec("CREATE INDEX IF NOT EXISTS link_rows_url ON link_rows(url_id)");
+      lock.lock();
+      if (!built.ok()) LatchLocked(Annotate(built, "indexing who links where"));
+    }
   }
   // The connection belongs to this thread: close it here. Closing also checkpoints the WAL.
   conn_.reset();
