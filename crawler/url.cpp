@@ -148,6 +148,9 @@ UrlResolver::~UrlResolver() = default;
 
 Result<std::string> UrlResolver::Resolve(std::string_view href) {
   if (!base_status_.ok()) return base_status_;
+  // The fragment is dropped from the result, so it is dropped first: "T.html#a" and "T.html#b",
+  // as an API page writes them by the hundred, are one resolution.
+  href = href.substr(0, href.find('#'));
   if (auto it = remembered_.find(std::string(href)); it != remembered_.end()) return it->second;
   CurlUrl u(curl_url_dup(base_.get()));
   const std::string cleaned = CleanHref(href);

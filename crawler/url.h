@@ -30,9 +30,9 @@ Result<std::string> NormalizeUrl(std::string_view absolute_url);
 // percent-encoded first, as browsers do. Fails for other schemes (mailto:, javascript:, ...).
 Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
 
-// ResolveUrl for many hrefs on one page: the base is parsed once, and an href met again is answered
-// from memory (pages repeat their navigation links: a JDK page links to ~105 URLs, half of them
-// twice or more). Same results as ResolveUrl(base, href). Not thread-safe: one per page.
+// ResolveUrl for many hrefs on one page: the base is parsed once, and an href met again, or met
+// with another fragment, is answered from memory (a JDK API page has ~105 links to ~32 URLs).
+// Same results as ResolveUrl(base, href). Not thread-safe: one per page.
 class UrlResolver {
  public:
   explicit UrlResolver(std::string_view base);

@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -102,6 +103,9 @@ struct Connection {
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
   SqliteStmt insert_page, insert_link, insert_error;
+  // kLinksPerInsert links in one statement: a statement's run costs more than a row.
+  static constexpr int kLinksPerInsert = 16;
+  SqliteStmt insert_links;
   SqliteStmt insert_run, finish_run, set_store_time, find_unfinished_run;
   SqliteStmt insert_skip, insert_robots;
   SqliteStmt seen_in_run;
@@ -141,6 +145,11 @@ Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.reasons, "link_reasons", "reason"));
   FANOUT_RETURN_IF_ERROR(Prepare(
       c.db, c.insert_link, "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?1, ?2, ?3, ?4)"));
+  {
+    std::string sql = "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?, ?, ?, ?)";
+    for (int i = 1; i < Connection::kLinksPerInsert; ++i) sql += ", (?, ?, ?, ?)";
+    FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_links, sql));
+  }
   // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id:
   // link_rows_followed finds the URL's followed links, and the pages key its page. Rows of the open batch count: this
   // connection sees its own transaction.
@@ -713,13 +722,37 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   FANOUT_RETURN_IF_ERROR(RunOnce(p));
   ++batch_.counts.pages;
 
-  SqliteStmt& l = conn_->insert_link;
+  // Links wait here for a statement of kLinksPerInsert, in order; an unsure link's check must see
+  // those before it, so it writes them first.
+  struct LinkRow {
+    int64_t url_id, followed, reason_id;  // reason_id 0: NULL
+  };
+  std::array<LinkRow, Connection::kLinksPerInsert> rows;
+  size_t pending = 0;
+  auto write_pending = [&]() -> Status {
+    const bool full = pending == rows.size();
+    SqliteStmt& s = full ? conn_->insert_links : conn_->insert_link;
+    for (size_t i = 0; i < pending; ++i) {
+      const int base = full ? static_cast<int>(4 * i) : 0;
+      s.Bind(base + 1, page_id).Bind(base + 2, rows[i].url_id).Bind(base + 3, rows[i].followed);
+      if (rows[i].reason_id == 0) {
+        s.BindNull(base + 4);
+      } else {
+        s.Bind(base + 4, rows[i].reason_id);
+      }
+      if (!full) FANOUT_RETURN_IF_ERROR(RunOnce(s));
+    }
+    if (full) FANOUT_RETURN_IF_ERROR(RunOnce(s));
+    pending = 0;
+    return Status::Ok();
+  };
   for (const LinkRecord& link : item.links) {
     int64_t followed = link.followed ? (link.on_disk ? 2 : 1) : 0;
     std::string_view reason = link.reason;
     Result<int64_t> url_id = conn_->urls.IdOf(link.to_url);
     if (!url_id.ok()) return url_id.status();
     if (link.unsure) {
+      FANOUT_RETURN_IF_ERROR(write_pending());
       SqliteStmt& q = conn_->seen_in_run;
       q.Bind(1, item.run_id).Bind(2, link.to_url).Bind(3, *url_id);
       Result<bool> row = q.Step();
@@ -730,16 +763,16 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
       reason = seen ? "duplicate" : "";
       ++(seen ? batch_.counts.unsure_duplicates : batch_.counts.unsure_new);
     }
-    l.Bind(1, page_id).Bind(2, *url_id).Bind(3, followed);
-    if (reason.empty()) {
-      l.BindNull(4);
-    } else {
-      Result<int64_t> reason_id = conn_->reasons.IdOf(reason);
-      if (!reason_id.ok()) return reason_id.status();
-      l.Bind(4, *reason_id);
+    int64_t reason_id = 0;
+    if (!reason.empty()) {
+      Result<int64_t> id = conn_->reasons.IdOf(reason);
+      if (!id.ok()) return id.status();
+      reason_id = *id;
     }
-    FANOUT_RETURN_IF_ERROR(RunOnce(l));
+    rows[pending++] = LinkRow{*url_id, followed, reason_id};
+    if (pending == rows.size()) FANOUT_RETURN_IF_ERROR(write_pending());
   }
+  FANOUT_RETURN_IF_ERROR(write_pending());
   batch_.counts.links += static_cast<int64_t>(item.links.size());
 
   if (!page.error_kind.empty()) {
