@@ -1,5 +1,7 @@
 #include "crawler/thread_pool.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 namespace fanout {
@@ -30,6 +32,7 @@ void ThreadPool::Enqueue(Job* job) {
 }
 
 void ThreadPool::WorkerMain() {
+  pthread_setname_np(pthread_self(), "fanout-pool");  // as top and perf show it
   while (true) {
     Job* job = nullptr;
     {

@@ -151,7 +151,7 @@ Result<std::string> UrlResolver::Resolve(std::string_view href) {
   // The fragment is dropped from the result, so it is dropped first: "T.html#a" and "T.html#b",
   // as an API page writes them by the hundred, are one resolution.
   href = href.substr(0, href.find('#'));
-  if (auto it = remembered_.find(std::string(href)); it != remembered_.end()) return it->second;
+  if (auto it = remembered_.find(href); it != remembered_.end()) return it->second;
   CurlUrl u(curl_url_dup(base_.get()));
   const std::string cleaned = CleanHref(href);
   Result<std::string> url = [&]() -> Result<std::string> {

@@ -48,9 +48,14 @@ class UrlResolver {
   };
   static constexpr size_t kMaxRemembered = 4096;  // a page of 100,000 distinct links stays bounded
 
+  // Looked up by string_view, without making a string of each href.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::unique_ptr<CURLU, CurlUrlDeleter> base_;
   Status base_status_;
-  std::unordered_map<std::string, Result<std::string>> remembered_;
+  std::unordered_map<std::string, Result<std::string>, Hash, std::equal_to<>> remembered_;
 };
 
 // "127.0.0.1:8080" from "http://127.0.0.1:8080/a": the server a URL talks to (host and port).

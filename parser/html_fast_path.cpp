@@ -195,32 +195,52 @@ enum class Tag : uint8_t {
   kTable, kCaption, kColgroup, kCol, kTbody, kThead, kTfoot, kTr, kTd, kTh,
 };
 
+// A tag name of at most 8 letters, lowercased, packed into an integer (first letter lowest), so
+// that telling names apart is comparing integers; 0 for a longer or empty name.
+constexpr uint64_t Pack(std::string_view name) {
+  if (name.empty() || name.size() > 8) return 0;
+  uint64_t packed = 0;
+  for (size_t i = name.size(); i-- > 0;) packed = (packed << 8) | static_cast<unsigned char>(AsciiLower(name[i]));
+  return packed;
+}
+
 Tag Classify(std::string_view name) {
-  struct Entry {
-    std::string_view name;
-    Tag tag;
-  };
-  // By length, then name: a tag name is compared with the few of its length.
-  static constexpr Entry kTags[] = {
-      {"a", Tag::kA},           {"td", Tag::kTd},         {"th", Tag::kTh},             {"tr", Tag::kTr},
-      {"col", Tag::kCol},       {"svg", Tag::kSvg},       {"xmp", Tag::kXmp},           {"area", Tag::kArea},
-      {"base", Tag::kBase},     {"form", Tag::kForm},     {"link", Tag::kLink},         {"math", Tag::kMath},
-      {"meta", Tag::kMeta},     {"input", Tag::kInput},   {"style", Tag::kStyle},       {"table", Tag::kTable},
-      {"tbody", Tag::kTbody},   {"tfoot", Tag::kTfoot},   {"thead", Tag::kThead},       {"title", Tag::kTitle},
-      {"iframe", Tag::kIframe}, {"script", Tag::kScript}, {"select", Tag::kSelect},     {"caption", Tag::kCaption},
-      {"noembed", Tag::kNoembed}, {"colgroup", Tag::kColgroup}, {"frameset", Tag::kFrameset},
-      {"noframes", Tag::kNoframes}, {"template", Tag::kTemplate}, {"textarea", Tag::kTextarea},
-      {"plaintext", Tag::kPlaintext},
-  };
-  if (name.empty() || name.size() > 9) return Tag::kOther;
-  char lower[9];
-  for (size_t i = 0; i < name.size(); ++i) lower[i] = AsciiLower(name[i]);
-  const std::string_view wanted(lower, name.size());
-  for (const Entry& e : kTags) {
-    if (e.name.size() > wanted.size()) break;
-    if (e.name.size() == wanted.size() && e.name == wanted) return e.tag;
+  switch (Pack(name)) {
+    case Pack("a"): return Tag::kA;
+    case Pack("td"): return Tag::kTd;
+    case Pack("th"): return Tag::kTh;
+    case Pack("tr"): return Tag::kTr;
+    case Pack("col"): return Tag::kCol;
+    case Pack("svg"): return Tag::kSvg;
+    case Pack("xmp"): return Tag::kXmp;
+    case Pack("area"): return Tag::kArea;
+    case Pack("base"): return Tag::kBase;
+    case Pack("form"): return Tag::kForm;
+    case Pack("link"): return Tag::kLink;
+    case Pack("math"): return Tag::kMath;
+    case Pack("meta"): return Tag::kMeta;
+    case Pack("input"): return Tag::kInput;
+    case Pack("style"): return Tag::kStyle;
+    case Pack("table"): return Tag::kTable;
+    case Pack("tbody"): return Tag::kTbody;
+    case Pack("tfoot"): return Tag::kTfoot;
+    case Pack("thead"): return Tag::kThead;
+    case Pack("title"): return Tag::kTitle;
+    case Pack("iframe"): return Tag::kIframe;
+    case Pack("script"): return Tag::kScript;
+    case Pack("select"): return Tag::kSelect;
+    case Pack("caption"): return Tag::kCaption;
+    case Pack("noembed"): return Tag::kNoembed;
+    case Pack("colgroup"): return Tag::kColgroup;
+    case Pack("frameset"): return Tag::kFrameset;
+    case Pack("noframes"): return Tag::kNoframes;
+    case Pack("template"): return Tag::kTemplate;
+    case Pack("textarea"): return Tag::kTextarea;
+    case 0:
+      return EqualsIgnoreCase(name, "plaintext") ? Tag::kPlaintext : Tag::kOther;
+    default:
+      return Tag::kOther;
   }
-  return Tag::kOther;
 }
 
 // Start tags that end plain foreign content: the HTML tags that break out of <svg> and <math>, and

@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -541,6 +543,7 @@ Status Store::Impl::DeferWhoLinksHere() {
 }
 
 void Store::Impl::WriterMain() {
+  pthread_setname_np(pthread_self(), "fanout-store");  // as top and perf show it
   try {
     WriterLoop();
   } catch (const std::exception& e) {  // bad_alloc, most likely: report it, never terminate
