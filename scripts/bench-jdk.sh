@@ -26,7 +26,8 @@
 # Usage: bash scripts/bench-jdk.sh [--quick] [--runs R]
 #   --quick: one run, C = 16 only, to see that it all runs. --runs R: R rounds (default 3).
 #   FANOUT=PATH/TO/fanout: use that binary and build nothing (default: build/cli/fanout, built with
-#   the default preset first). Every run is bounded (a finite site, and a timeout on each tool).
+#   the default preset first). BASE=PATH/TO/fanout: also a row `fanout-base` of that build (the
+#   commit before a change), with its default parser. Every run is bounded (a finite site, and a timeout on each tool).
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR disable=SC1091
 source "$(dirname "$0")/common.sh"
@@ -45,6 +46,7 @@ done
 fanout_install_deps
 if [ -n "${FANOUT:-}" ]; then
   FANOUT="$(realpath "$FANOUT")"
+  [ -n "${BASE:-}" ] && BASE="$(realpath "$BASE")"
 else
   fanout_build default
   FANOUT="$FANOUT_ROOT/build/cli/fanout"
@@ -122,7 +124,9 @@ done
 [ -n "$started" ] || { echo "bench-jdk: nginx did not start:" >&2; cat "$work/nginx.stderr" "$work/error.log" >&2; exit 1; }
 
 rows=()
-if "$FANOUT" crawl --help | grep -q -- '--parser'; then rows+=(fanout-auto fanout-gumbo); else rows+=(fanout); fi
+help="$("$FANOUT" crawl --help)"  # (grep -q on a pipe would cut fanout's output short: a SIGPIPE under pipefail)
+if grep -q -- '--parser' <<<"$help"; then rows+=(fanout-auto fanout-gumbo); else rows+=(fanout); fi
+[ -n "${BASE:-}" ] && rows+=(fanout-base)
 rows+=(wget2)
 
 echo "$cmdline"
@@ -143,9 +147,11 @@ run_one() {
     fanout*)
       # --include: the pages link up out of /api (../specs, ../legal); wget2's --no-parent keeps
       # below /api, and so does this.
-      cmd=("$FANOUT" crawl "$seed" --concurrency "$c" --per-host "$c" --db "$shm/x.db" --report "$shm/r.json" --quiet
+      local bin="$FANOUT"
+      [ "$label" = fanout-base ] && bin="$BASE"
+      cmd=("$bin" crawl "$seed" --concurrency "$c" --per-host "$c" --db "$shm/x.db" --report "$shm/r.json" --quiet
            --include "^http://127\\.0\\.0\\.1:$port/api/")
-      [ "$label" != fanout ] && cmd+=(--parser "${label#fanout-}")
+      case "$label" in fanout-auto | fanout-gumbo) cmd+=(--parser "${label#fanout-}") ;; esac
       ;;
     wget2)
       # --no-config and --no-local-db: no ~/.wget2rc, no HSTS/HPKP/OCSP files read or written;
