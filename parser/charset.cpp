@@ -10,6 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "parser/utf8.h"
+
 // How a body is decoded, and why.
 //
 // The encodings and their labels are the WHATWG Encoding standard's, since that is what the pages were
@@ -284,19 +286,6 @@ size_t AppendUtf8Lossy(std::string_view s, std::string& out) {
   return replaced;
 }
 
-void AppendCodePoint(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // iconv
 
@@ -348,7 +337,7 @@ bool ConvertWithIconv(iconv_t cd, const Encoding& encoding, std::string_view in,
     // EILSEQ, or anything else iconv might say about a position in the input: skip one unit.
     auto b = static_cast<unsigned char>(*in_ptr);
     if (encoding.c1_controls && b >= 0x80 && b <= 0x9F) {
-      AppendCodePoint(b, out);
+      AppendUtf8(b, out);
     } else {
       out.append(kReplacement);
       ++replaced;

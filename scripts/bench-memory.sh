@@ -4,6 +4,7 @@
 # peak RSS, pages/s and the URLs left queued at the end. Only a window of the queue and a filter of
 # the seen URLs are in memory (README, "Memory"); this script is how that is checked.
 # Usage: bash scripts/bench-memory.sh       Every load is bounded by --max-pages.
+#   BASE=PATH/TO/fanout: also crawl with that build (the commit before a change), taking turns.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 fanout_install_deps
@@ -18,15 +19,22 @@ server=$!
 for _ in $(seq 200); do [ -s "$work/url" ] && break; sleep 0.05; done
 url="$(head -n 1 "$work/url")"
 
-printf "%-10s %10s %10s %12s %12s\n" "max-pages" "pages/s" "peak MB" "queued left" "db MB"
+bins=("$FANOUT")
+[ -n "${BASE:-}" ] && bins+=("$(realpath "$BASE")")
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- || echo +changes)${BASE:+; BASE $BASE}"
+printf "%-6s %-10s %10s %10s %12s %12s\n" "build" "max-pages" "pages/s" "peak MB" "queued left" "db MB"
 for pages in ${PAGES:-10000 200000}; do
-  rm -f "$work/m.db"*
-  "$FANOUT" crawl "$url" --db "$work/m.db" --concurrency 64 --per-host 64 --max-pages "$pages" --quiet \
-    --report "$work/r.json"
-  python3 - "$work/r.json" "$pages" "$work/m.db" <<'PY'
+  for bin in "${bins[@]}"; do
+    rm -f "$work/m.db"*
+    "$bin" crawl "$url" --db "$work/m.db" --concurrency 64 --per-host 64 --max-pages "$pages" --quiet \
+      --report "$work/r.json"
+    label=this
+    [ "$bin" != "$FANOUT" ] && label=base
+    python3 - "$work/r.json" "$pages" "$work/m.db" "$label" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
-print("%-10s %10.0f %10.1f %12d %12.1f" % (sys.argv[2], r["pages_per_second"], r["peak_rss_kb"] / 1024,
-      r["queued_left"], os.path.getsize(sys.argv[3]) / 2**20))
+print("%-6s %-10s %10.0f %10.1f %12d %12.1f" % (sys.argv[4], sys.argv[2], r["pages_per_second"],
+      r["peak_rss_kb"] / 1024, r["queued_left"], os.path.getsize(sys.argv[3]) / 2**20))
 PY
+  done
 done

@@ -218,9 +218,10 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, cons
   // A checkpoint copies every page the WAL holds back into the database: fewer, larger ones copy
   // a page that many batches changed (the links index) once, not once per 1,000 frames.
   FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA wal_autocheckpoint = 4000"));
-  // Room for the hot pages of the link indexes, which every batch touches all over: a link's insert
-  // then seldom reads a page back from the file. SQLite's default is 2 MB; negative is KiB.
-  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA cache_size = -8192"));
+  // Room for the hot pages of the link indexes, which every batch touches: a link's insert then
+  // seldom reads a page back from the file. SQLite's default is 2 MB; negative is KiB. On the JDK
+  // crawl 4 MB took 15% less of the writer's CPU than 2 MB, as 8 MB did, with 4 MB less RSS than 8.
+  FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA cache_size = -4096"));
   if (options.max_db_pages > 0) {
     Result<std::string> cap = Pragma(c.db, "PRAGMA max_page_count = " + std::to_string(options.max_db_pages));
     if (!cap.ok()) return cap.status();
