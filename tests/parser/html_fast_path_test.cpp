@@ -224,14 +224,23 @@ TEST(HtmlFastPath, GivesGumbosResultOnRandomTagSoup) {
   EXPECT_GT(taken, kDocuments / 2) << "the fast path hands over most soups";
 }
 
+// Sanitizer builds run several times slower: there, one page in kStride is compared.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kStride = 7;
+#else
+constexpr int kStride = 1;
+#endif
+
 // Every HTML page of the documentation Debian ships (scripts/test.sh installs the packages).
 void ExpectGumbosOnCorpus(const std::filesystem::path& root) {
   if (!std::filesystem::exists(root)) GTEST_SKIP() << root << " is not installed";
   std::map<std::string, int> bailouts;
   int pages = 0;
+  int seen = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(
            root, std::filesystem::directory_options::follow_directory_symlink)) {
     if (entry.path().extension() != ".html") continue;
+    if (seen++ % kStride != 0) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::ostringstream body;
     body << in.rdbuf();
@@ -248,7 +257,7 @@ void ExpectGumbosOnCorpus(const std::filesystem::path& root) {
   }
   std::cout << root << ": " << pages << " pages, " << handed_over << " handed to gumbo ("
             << (pages ? 100.0 * handed_over / pages : 0.0) << "%)" << reasons.str() << "\n";
-  EXPECT_GT(pages, 100);
+  EXPECT_GT(pages, 100 / kStride);
   EXPECT_LT(handed_over, pages / 4) << "the fast path should take the common case";
 }
 
