@@ -686,6 +686,29 @@ TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
   }
 }
 
+// Who links here is indexed when the writer stops, not link by link while a run writes; meanwhile
+// the question is still answered, from the rows themselves.
+TEST_F(StoreTest, WhoLinksHereIsIndexedWhenTheWriterStopsAndAnsweredMeanwhile) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_OK(store->BeginRun({"async", {}, ""}));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {{"http://h/target", i == 0, i == 0 ? "" : "duplicate"}}));
+  }
+  ASSERT_OK(store->Flush());
+  const std::string index = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'link_rows_url'";
+  const std::string who = "SELECT count(*) FROM links WHERE to_url = 'http://h/target'";
+  {
+    SqliteDb during = Reader(path_);
+    EXPECT_EQ(QueryInt(during, index), 0);
+    EXPECT_EQ(QueryInt(during, who), 20);
+  }
+  ASSERT_OK(store->Close());
+  SqliteDb after = Reader(path_);
+  EXPECT_EQ(QueryInt(after, index), 1);
+  EXPECT_EQ(QueryInt(after, who), 20);
+}
+
 // Many pages linking to the same few URLs: each URL is a row of urls once, each link a row of
 // link_rows, and the links view reads them back as text, through the indexes.
 TEST_F(StoreTest, EachUrlIsStoredOnceAndEveryLinkReadsBackAsText) {
