@@ -139,9 +139,103 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view href) {
 
 void UrlResolver::CurlUrlDeleter::operator()(CURLU* u) const { curl_url_cleanup(u); }
 
-UrlResolver::UrlResolver(std::string_view base) : base_(curl_url()) {
+UrlResolver::UrlResolver(std::string_view base, How how) : base_(curl_url()) {
   base_status_ = SetUrl(base_.get(), std::string(base), "bad base URL");
   if (base_status_.ok()) base_status_ = CheckScheme(base_.get());
+  if (!base_status_.ok() || how != How::kFastPath) return;
+  // The fast path merges against the base as written, so the base must be what curl and Finish
+  // would make of it, and hold no escape that normalising the result could turn into a dot.
+  CurlUrl copy(curl_url_dup(base_.get()));
+  Result<std::string> normal = Finish(copy.get());
+  if (!normal.ok() || *normal != base || base.find('%') != std::string_view::npos) return;
+  const size_t authority = base.find("://") + 3;
+  const size_t path = base.find('/', authority);
+  if (path == std::string_view::npos || base.substr(authority, path - authority).find('@') != std::string_view::npos) {
+    return;
+  }
+  const size_t query = base.find('?', path);
+  origin_ = std::string(base.substr(0, path));
+  path_ = std::string(base.substr(path, query == std::string_view::npos ? std::string_view::npos : query - path));
+  directory_ = path_.substr(0, path_.rfind('/') + 1);
+  fast_ = path_.find("//") == std::string::npos;
+}
+
+namespace {
+
+// RFC 3986 5.2.4: the path with its "." and ".." segments applied.
+std::string RemoveDotSegments(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  auto drop_last_segment = [&] { out.resize(out.empty() ? 0 : out.rfind('/') == std::string::npos ? 0 : out.rfind('/')); };
+  while (!in.empty()) {
+    if (in.substr(0, 3) == "../") {
+      in.remove_prefix(3);
+    } else if (in.substr(0, 2) == "./") {
+      in.remove_prefix(2);
+    } else if (in.substr(0, 3) == "/./") {
+      in.remove_prefix(2);
+    } else if (in == "/.") {
+      in = "/";
+    } else if (in.substr(0, 4) == "/../") {
+      in.remove_prefix(3);
+      drop_last_segment();
+    } else if (in == "/..") {
+      in = "/";
+      drop_last_segment();
+    } else if (in == "." || in == "..") {
+      in = {};
+    } else {
+      const size_t end = in.find('/', in.front() == '/' ? 1 : 0);
+      out.append(in.substr(0, end));
+      in.remove_prefix(end == std::string_view::npos ? in.size() : end);
+    }
+  }
+  return out;
+}
+
+// Characters an href may have for the fast path: unreserved, sub-delimiters, '/', '@' and '?'
+// (no ':', which could start a scheme, and no '%', whose escapes Finish rewrites).
+bool FastHrefChar(char c) {
+  return IsUnreserved(static_cast<unsigned char>(c)) || c == '/' || c == '?' || c == '@' || c == '!' || c == '$' ||
+         c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
+}
+
+}  // namespace
+
+std::optional<std::string> UrlResolver::Fast(std::string_view href) {
+  if (!fast_ || href.empty() || href.substr(0, 2) == "//") return std::nullopt;
+  for (char c : href) {
+    if (!FastHrefChar(c)) return std::nullopt;
+  }
+  const size_t q = href.find('?');
+  const std::string_view ref_path = href.substr(0, q);
+  // An empty segment is where curl's dot-segment removal and RFC 3986's part ways ("..//x").
+  if (ref_path.find("//") != std::string_view::npos) return std::nullopt;
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : href.substr(q + 1);
+  if (q != std::string_view::npos && query.empty()) return std::nullopt;  // curl drops an empty query
+  // curl removes dot segments from the path and query together: with a query, a dot segment, or a
+  // dot or slash in the query, goes to curl.
+  if (q != std::string_view::npos) {
+    if (query.find_first_of("./") != std::string_view::npos) return std::nullopt;
+    for (size_t start = 0; start <= ref_path.size();) {
+      const size_t end = std::min(ref_path.find('/', start), ref_path.size());
+      const std::string_view segment = ref_path.substr(start, end - start);
+      if (segment == "." || segment == "..") return std::nullopt;
+      start = end + 1;
+    }
+  }
+  std::string path;
+  if (ref_path.empty()) {
+    path = path_;  // "?query": the base's path
+  } else if (ref_path.front() == '/') {
+    path = RemoveDotSegments(ref_path);
+  } else {
+    path = RemoveDotSegments(directory_ + std::string(ref_path));
+  }
+  std::string url = origin_ + path;
+  if (q != std::string_view::npos) url.append("?").append(query);
+  ++fast_resolved_;
+  return url;
 }
 
 UrlResolver::~UrlResolver() = default;
@@ -152,6 +246,11 @@ Result<std::string> UrlResolver::Resolve(std::string_view href) {
   // as an API page writes them by the hundred, are one resolution.
   href = href.substr(0, href.find('#'));
   if (auto it = remembered_.find(href); it != remembered_.end()) return it->second;
+  if (std::optional<std::string> fast = Fast(href)) {
+    if (remembered_.size() < kMaxRemembered) remembered_.emplace(std::string(href), *fast);
+    return *std::move(fast);
+  }
+  ++curl_resolved_;
   CurlUrl u(curl_url_dup(base_.get()));
   const std::string cleaned = CleanHref(href);
   Result<std::string> url = [&]() -> Result<std::string> {

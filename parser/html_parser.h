@@ -62,7 +62,7 @@ enum class HtmlParser {
 struct ParseOptions {
   HtmlParser parser = HtmlParser::kAuto;
   size_t max_bytes = 4 << 20;   // parse at most this many bytes of the document
-  int max_errors = 100;         // gumbo stops recording errors past this (GumboOptions.max_errors)
+  int max_errors = 100;         // ParsedPage::errors counts at most this many
   size_t max_links = 100000;    // links beyond this are dropped
   // The tree may take this much memory. The pre-scan cuts the page where the tree would pass half of
   // it; past all of it (a backstop) the tree is abandoned and the whole page is scanned flat. Real

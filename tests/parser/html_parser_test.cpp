@@ -218,6 +218,15 @@ TEST(ParseHtml, CountsParseErrorsUpToMaxErrors) {
   EXPECT_EQ(Tree(Repeat("</x>", 50), options).errors, 5u);
 }
 
+TEST(ParseHtml, KeepsAnHrefAfterADuplicateAttributePastTheErrorLimit) {
+  // Past GumboOptions.max_errors, gumbo 0.10.1 glued a dropped duplicate attribute's name to the
+  // next one ("xhref"), so the link was lost. Found by fuzzing the fast path against gumbo.
+  const std::string html = Repeat("</x>", 150) + "<a x x href=/kept>k</a>";
+  EXPECT_EQ(Hrefs(Tree(html)), std::vector<std::string>{"/kept"});
+  EXPECT_EQ(Tree(html).errors, 100u);  // the count is still capped at ParseOptions::max_errors
+  EXPECT_EQ(Hrefs(ParseHtml(html)), std::vector<std::string>{"/kept"});
+}
+
 TEST(ParseHtml, GivesTheSameResultsOnManyThreadsAtOnce) {
   std::vector<std::string> pages;
   for (int i = 0; i < 8; ++i) {
