@@ -1,5 +1,6 @@
 #include "parser/html_fast_path.h"
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -242,6 +243,36 @@ bool LeavesForeignContent(std::string_view name) {
   return false;
 }
 
+// The formatting elements, which the adoption agency rearranges when they are misnested, by index;
+// -1 for another name. kVoid for an element that is never open (no end tag).
+constexpr int kVoid = -2;
+constexpr int kFormattingCount = 14;
+int FormattingIndex(std::string_view name) {
+  switch (Pack(name)) {
+    case Pack("a"): return 0;
+    case Pack("b"): return 1;
+    case Pack("big"): return 2;
+    case Pack("code"): return 3;
+    case Pack("em"): return 4;
+    case Pack("font"): return 5;
+    case Pack("i"): return 6;
+    case Pack("nobr"): return 7;
+    case Pack("s"): return 8;
+    case Pack("small"): return 9;
+    case Pack("strike"): return 10;
+    case Pack("strong"): return 11;
+    case Pack("tt"): return 12;
+    case Pack("u"): return 13;
+    case Pack("area"): case Pack("base"): case Pack("basefont"): case Pack("bgsound"): case Pack("br"):
+    case Pack("col"): case Pack("embed"): case Pack("frame"): case Pack("hr"): case Pack("img"):
+    case Pack("image"): case Pack("input"): case Pack("keygen"): case Pack("link"): case Pack("meta"):
+    case Pack("param"): case Pack("source"): case Pack("track"): case Pack("wbr"):
+      return kVoid;
+    default:
+      return -1;
+  }
+}
+
 bool KeepsAttributes(Tag tag) {
   return tag == Tag::kA || tag == Tag::kArea || tag == Tag::kBase || tag == Tag::kLink || tag == Tag::kMeta;
 }
@@ -416,6 +447,7 @@ class FastPath {
     switch (t.tag) {
       case Tag::kA:
       case Tag::kArea:
+        if (!Open(t.name)) return Bail(FastPathBailout::kMisnested);
         if (t.href.present && fields_.WantsLink()) {
           if (!Decode(t.href.raw, true, value_) || !Decode(t.rel.raw, true, value2_)) return Bail(FastPathBailout::kCharRef);
           const std::string_view rel = value2_;
@@ -466,9 +498,41 @@ class FastPath {
       case Tag::kFrameset:
         return Bail(FastPathBailout::kFrameset);
       default:
+        if (!Open(t.name)) return Bail(FastPathBailout::kMisnested);
         TableStartTag(t.tag);
         return end;
     }
+  }
+
+  // The stack of open elements, kept so that it holds at least every element gumbo's holds, in
+  // order: an element is pushed at its start tag and popped only by an end tag that finds it on
+  // top (gumbo also closes elements by implication, which only leaves more here). That is enough to
+  // know when the adoption agency cannot move anything: an end tag of a formatting element that is
+  // on top, or of one not open at all, and an <a> or <nobr> with none open. Anything else stops.
+  struct OpenElement {
+    std::string_view name;
+    int formatting;  // FormattingIndex, or -1
+  };
+
+  // At a start tag `name` (not raw text, not foreign): false if it could reopen a formatting element.
+  bool Open(std::string_view name) {
+    const int f = FormattingIndex(name);
+    if (f == kVoid) return true;
+    if ((f == 0 || f == 7) && open_formatting_[f] > 0) return false;  // <a> or <nobr> again
+    open_.push_back(OpenElement{name, f});
+    if (f >= 0) ++open_formatting_[f];
+    return true;
+  }
+
+  // At an end tag `name` (not foreign): false if the adoption agency could move elements.
+  bool Close(std::string_view name) {
+    if (!open_.empty() && EqualsIgnoreCase(open_.back().name, name)) {
+      if (open_.back().formatting >= 0) --open_formatting_[open_.back().formatting];
+      open_.pop_back();
+      return true;
+    }
+    const int f = FormattingIndex(name);
+    return f < 0 || open_formatting_[f] == 0;
   }
 
   size_t EndTag(size_t name_start) {
@@ -476,6 +540,7 @@ class FastPath {
     const size_t end = ReadTag(name_start, false, t);
     if (end == kEnd) return kEnd;
     if (!foreign_.empty()) return ForeignEndTag(t, end);
+    if (!Close(t.name)) return Bail(FastPathBailout::kMisnested);
     if (!tables_.empty()) TableEndTag(t.tag);
     return end;
   }
@@ -705,6 +770,8 @@ class FastPath {
   PageFields fields_;
   std::vector<Table> tables_;
   std::vector<std::string_view> foreign_;  // the open <svg> or <math> and the elements inside, by name
+  std::vector<OpenElement> open_;           // see Open
+  std::array<int, kFormattingCount> open_formatting_{};  // of open_, how many of each formatting element
   std::string value_, value2_;  // decoded attribute values, reused
   FastPathBailout bail_ = FastPathBailout::kNone;
 };
@@ -721,6 +788,7 @@ std::string_view FastPathBailoutName(FastPathBailout why) {
     case FastPathBailout::kFrameset: return "frameset";
     case FastPathBailout::kFosterParent: return "foster_parent";
     case FastPathBailout::kCharRef: return "char_ref";
+    case FastPathBailout::kMisnested: return "misnested";
   }
   return "";
 }

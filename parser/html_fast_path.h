@@ -32,11 +32,13 @@ enum class FastPathBailout : uint8_t {
   kFrameset,        // <frameset>: may replace the body
   kFosterParent,    // content inside a <table> but outside its cells, which the tree moves before it
   kCharRef,         // a numeric character reference to a code point that is replaced or an error
+  kMisnested,       // a formatting element (<a>, <b>, ...) closed out of order or reopened: the tree
+                    // builder's adoption agency may move what follows
 };
-inline constexpr size_t kFastPathBailoutCount = 8;
+inline constexpr size_t kFastPathBailoutCount = 9;
 
 // Its name in summaries and reports: "encoding", "foreign_content", "template", "select", "frameset",
-// "foster_parent", "char_ref"; "" for kNone.
+// "foster_parent", "char_ref", "misnested"; "" for kNone.
 std::string_view FastPathBailoutName(FastPathBailout why);
 
 // Parses `html` (already cut to max_bytes) into `page`, keeping at most `max_links` links. Returns
