@@ -19,8 +19,12 @@
 //    any start tag that would be foster-parented; text is moved too, but holds nothing kept.
 //  - <select> drops most tags; <template> parses into a fragment; <svg> and <math> have their own
 //    tag names and raw text rules; <frameset> may replace the body: the fast path stops there.
-//  - clones the adoption agency and the reconstruction of formatting elements make: the extractor
-//    skips them, so they need no tracking; what they move keeps its order.
+//  - the adoption agency, run for a formatting element (<a>, <b>, ...) closed out of order or an <a>
+//    opened inside another, can move a block after content that followed it in the source (found
+//    by fuzzing: `<a><code><x><li><a href=1><li><a href=2>` puts link 2 first). The fast path keeps
+//    a stack of open elements that holds at least gumbo's, and stops wherever the adoption agency
+//    could move anything. The clones it and the reconstruction of formatting elements make are
+//    skipped by the extractor, so they need no tracking.
 //  - which elements' content is text (title, textarea: RCDATA; style, xmp, iframe, noembed,
 //    noframes: RAWTEXT; script: script data; plaintext: the rest) is decided in tree construction,
 //    but outside the cases above it is the same in every insertion mode gumbo reaches.

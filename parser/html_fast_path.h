@@ -3,8 +3,8 @@
 // It follows the WHATWG tokenizer's states for what it handles (data, tags, attributes in every
 // quoting, character references, comments, doctypes, RCDATA, RAWTEXT and script data with its
 // escapes) and tracks only the part of tree construction that could make gumbo's result differ
-// from document order: tables (foster parenting) and the elements that change how what follows is
-// read. Where a page leaves the subset whose result it can guarantee equal to gumbo's, it stops and
+// from document order: tables (foster parenting), misnested formatting elements (the adoption
+// agency), and the elements that change how what follows is read. Where a page leaves the subset whose result it can guarantee equal to gumbo's, it stops and
 // says why, and ParseHtml hands the page to gumbo (the idea of Chromium's
 // HTMLDocumentParserFastpath). So for every page, ParseHtml's result is gumbo's.
 //
