@@ -99,13 +99,13 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
   if (!parsed.base_href.empty()) {
     if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href); b.ok()) base = *b;
   }
+  UrlResolver resolver(base);
   if (!parsed.canonical.empty()) {
-    if (Result<std::string> c = ResolveUrl(base, parsed.canonical); c.ok()) record.canonical = *c;
+    if (Result<std::string> c = resolver.Resolve(parsed.canonical); c.ok()) record.canonical = *c;
   }
   PageLinks result{.candidates = {}, .fast_path = parsed.fast_path, .bailout = parsed.bailout};
   std::vector<LinkCandidate>& out = result.candidates;
   out.reserve(parsed.links.size());
-  UrlResolver resolver(base);
   for (const HtmlLink& link : parsed.links) {
     Result<std::string> url = resolver.Resolve(link.href);
     if (!url.ok()) {

@@ -134,7 +134,8 @@ Result<std::string> NormalizeUrl(std::string_view absolute_url) {
 }
 
 Result<std::string> ResolveUrl(std::string_view base, std::string_view href) {
-  return UrlResolver(base).Resolve(href);
+  // One href: the fast path's look at the base would cost as much as curl's resolution.
+  return UrlResolver(base, UrlResolver::How::kCurlOnly).Resolve(href);
 }
 
 void UrlResolver::CurlUrlDeleter::operator()(CURLU* u) const { curl_url_cleanup(u); }

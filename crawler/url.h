@@ -38,7 +38,8 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view href);
 // A fast path resolves the common href (a relative path, an absolute path or a query, written with
 // unreserved and sub-delimiter characters only, against a base already in normal form) by RFC
 // 3986's merge and dot-segment removal, without curl; anything else goes to curl, as before.
-// `how` = kCurlOnly sends every href to curl (to test the fast path against).
+// `how` = kCurlOnly sends every href to curl: for one href (ResolveUrl), where the fast path's
+// look at the base costs as much as curl, and to test the fast path against.
 class UrlResolver {
  public:
   enum class How { kFastPath, kCurlOnly };

@@ -8,20 +8,7 @@
 #include <string_view>
 
 #include "parser/html_parser.h"
-
-namespace {
-
-std::string Fields(const fanout::ParsedPage& p) {
-  std::string out = "title=[" + p.title + "] base=[" + p.base_href + "] canonical=[" + p.canonical +
-                    "] nofollow=" + std::to_string(p.meta_nofollow) + " noindex=" + std::to_string(p.meta_noindex) +
-                    " truncated=" + std::to_string(p.truncated) + "\n";
-  for (const fanout::HtmlLink& l : p.links) {
-    out += "  " + l.tag + " [" + l.href + "]" + (l.nofollow ? " nofollow" : "") + "\n";
-  }
-  return out;
-}
-
-}  // namespace
+#include "tests/support/parsed_page_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view html(reinterpret_cast<const char*>(data), size);
@@ -33,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fast.fast_path) return 0;
   options.parser = fanout::HtmlParser::kGumbo;
   const fanout::ParsedPage tree = fanout::ParseHtml(html, options);
-  const std::string a = Fields(fast), b = Fields(tree);
+  const std::string a = fanout::testing::ComparedFields(fast), b = fanout::testing::ComparedFields(tree);
   if (a != b) {
     std::fprintf(stderr, "fast path:\n%s\ngumbo:\n%s\n", a.c_str(), b.c_str());
     std::abort();

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "parser/ascii.h"
 #include "parser/utf8.h"
 
 // How a body is decoded, and why.
@@ -172,13 +173,11 @@ constexpr Label kLabels[] = {
 };
 
 // The whitespace of HTML and of the Encoding standard: tab, LF, FF, CR, space.
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
 }
@@ -189,8 +188,8 @@ bool StartsWithIgnoreCase(std::string_view s, size_t pos, std::string_view prefi
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  while (!s.empty() && IsHtmlSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsHtmlSpace(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -368,10 +367,10 @@ std::optional<EncodingId> EncodingFromMetaContent(std::string_view s) {
     }
     if (found == std::string_view::npos) return std::nullopt;
     pos = found + 7;
-    while (pos < s.size() && IsSpace(s[pos])) ++pos;
+    while (pos < s.size() && IsHtmlSpace(s[pos])) ++pos;
     if (pos >= s.size() || s[pos] != '=') continue;  // "charsetx", look further
     ++pos;
-    while (pos < s.size() && IsSpace(s[pos])) ++pos;
+    while (pos < s.size() && IsHtmlSpace(s[pos])) ++pos;
     if (pos >= s.size()) return std::nullopt;
     if (s[pos] == '"' || s[pos] == '\'') {
       size_t end = s.find(s[pos], pos + 1);
@@ -379,7 +378,7 @@ std::optional<EncodingId> EncodingFromMetaContent(std::string_view s) {
       return LookupLabel(s.substr(pos + 1, end - pos - 1));
     }
     size_t end = pos;
-    while (end < s.size() && !IsSpace(s[end]) && s[end] != ';') ++end;
+    while (end < s.size() && !IsHtmlSpace(s[end]) && s[end] != ';') ++end;
     return LookupLabel(s.substr(pos, end - pos));
   }
 }
@@ -398,14 +397,14 @@ class Prescan {
         continue;
       }
       if (StartsWithIgnoreCase(s_, pos_, "<meta") && pos_ + 5 < s_.size() &&
-          (IsSpace(s_[pos_ + 5]) || s_[pos_ + 5] == '/')) {
+          (IsHtmlSpace(s_[pos_ + 5]) || s_[pos_ + 5] == '/')) {
         pos_ += 5;
         if (std::optional<EncodingId> id = Meta()) return id;
       } else if (pos_ + 1 < s_.size() && s_[pos_] == '<' &&
                  (IsAsciiAlpha(s_[pos_ + 1]) ||
                   (s_[pos_ + 1] == '/' && pos_ + 2 < s_.size() && IsAsciiAlpha(s_[pos_ + 2])))) {
         // Another tag: skip its attributes, so that a "<meta" in their values is not one.
-        while (pos_ < s_.size() && !IsSpace(s_[pos_]) && s_[pos_] != '>') ++pos_;
+        while (pos_ < s_.size() && !IsHtmlSpace(s_[pos_]) && s_[pos_] != '>') ++pos_;
         std::string name, value;
         while (GetAttribute(name, value)) {
         }
@@ -459,7 +458,7 @@ class Prescan {
   bool GetAttribute(std::string& name, std::string& value) {
     name.clear();
     value.clear();
-    while (pos_ < s_.size() && (IsSpace(s_[pos_]) || s_[pos_] == '/')) ++pos_;
+    while (pos_ < s_.size() && (IsHtmlSpace(s_[pos_]) || s_[pos_] == '/')) ++pos_;
     if (AtEnd() || s_[pos_] == '>') return false;
     for (;;) {
       if (AtEnd()) return false;
@@ -468,12 +467,12 @@ class Prescan {
         ++pos_;
         return GetValue(value);
       }
-      if (IsSpace(c)) break;
+      if (IsHtmlSpace(c)) break;
       if (c == '/' || c == '>') return true;
-      name += Lower(c);
+      name += AsciiLower(c);
       ++pos_;
     }
-    while (pos_ < s_.size() && IsSpace(s_[pos_])) ++pos_;
+    while (pos_ < s_.size() && IsHtmlSpace(s_[pos_])) ++pos_;
     if (AtEnd()) return false;
     if (s_[pos_] != '=') return true;  // a name without a value
     ++pos_;
@@ -481,7 +480,7 @@ class Prescan {
   }
 
   bool GetValue(std::string& value) {
-    while (pos_ < s_.size() && IsSpace(s_[pos_])) ++pos_;
+    while (pos_ < s_.size() && IsHtmlSpace(s_[pos_])) ++pos_;
     if (AtEnd()) return false;
     char c = s_[pos_];
     if (c == '"' || c == '\'') {
@@ -492,13 +491,13 @@ class Prescan {
           ++pos_;
           return true;
         }
-        value += Lower(s_[pos_]);
+        value += AsciiLower(s_[pos_]);
       }
     }
     for (;; ++pos_) {
       if (AtEnd()) return false;
-      if (IsSpace(s_[pos_]) || s_[pos_] == '>') return true;
-      value += Lower(s_[pos_]);
+      if (IsHtmlSpace(s_[pos_]) || s_[pos_] == '>') return true;
+      value += AsciiLower(s_[pos_]);
     }
   }
 
@@ -592,13 +591,13 @@ std::string CharsetFromContentType(std::string_view content_type) {
   size_t pos = s.find(';');
   while (pos != std::string_view::npos && pos < s.size()) {
     ++pos;  // past the ';'
-    while (pos < s.size() && IsSpace(s[pos])) ++pos;
+    while (pos < s.size() && IsHtmlSpace(s[pos])) ++pos;
     size_t name_start = pos;
     while (pos < s.size() && s[pos] != '=' && s[pos] != ';') ++pos;
     std::string_view name = Trim(s.substr(name_start, pos - name_start));
     if (pos >= s.size() || s[pos] == ';') continue;  // a parameter without a value
     ++pos;                                           // past the '='
-    while (pos < s.size() && IsSpace(s[pos])) ++pos;
+    while (pos < s.size() && IsHtmlSpace(s[pos])) ++pos;
     std::string value;
     if (pos < s.size() && s[pos] == '"') {
       // A quoted string: backslash escapes the next character; an unclosed one runs to the end.

@@ -37,11 +37,8 @@ namespace {
 
 constexpr size_t kEnd = std::string_view::npos;  // the input ended: nothing more to read
 
-bool IsSpace(char c) { return IsHtmlSpace(c); }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
-bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsAlnum(char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); }
+bool IsHexDigit(char c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // Whether gumbo reads every byte as it is: valid UTF-8 with no NUL, no C0 control other than tab,
 // LF, FF and CR, no DEL or C1 control and no noncharacter (gumbo's "invalid code points").
@@ -113,10 +110,10 @@ size_t CharRef(std::string_view s, size_t at, bool in_attribute, std::string& ou
     if (hex) ++k;
     const size_t digits = k;
     uint64_t cp = 0;
-    while (k < n && (hex ? IsHexDigit(s[k]) : IsDigit(s[k]))) {
+    while (k < n && (hex ? IsHexDigit(s[k]) : IsAsciiDigit(s[k]))) {
       if (k - digits >= 8) return kEnd;  // past U+10FFFF whatever follows
       const char d = s[k];
-      cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(IsDigit(d) ? d - '0' : AsciiLower(d) - 'a' + 10);
+      cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(IsAsciiDigit(d) ? d - '0' : AsciiLower(d) - 'a' + 10);
       ++k;
     }
     if (k == digits) {  // "&#" or "&#x" with no digits: not a reference
@@ -192,8 +189,9 @@ constexpr uint64_t Pack(std::string_view name) {
   return packed;
 }
 
-Tag Classify(std::string_view name) {
-  switch (Pack(name)) {
+// `packed` is Pack(name).
+Tag Classify(uint64_t packed, std::string_view name) {
+  switch (packed) {
     case Pack("a"): return Tag::kA;
     case Pack("td"): return Tag::kTd;
     case Pack("th"): return Tag::kTh;
@@ -251,8 +249,8 @@ bool LeavesForeignContent(std::string_view name) {
 // -1 for another name. kVoid for an element that is never open (no end tag).
 constexpr int kVoid = -2;
 constexpr int kFormattingCount = 14;
-int FormattingIndex(std::string_view name) {
-  switch (Pack(name)) {
+int FormattingIndex(uint64_t packed) {
+  switch (packed) {
     case Pack("a"): return 0;
     case Pack("b"): return 1;
     case Pack("big"): return 2;
@@ -289,6 +287,7 @@ struct Attribute {
 struct TagToken {
   Tag tag = Tag::kOther;
   std::string_view name;
+  int formatting = -1;        // FormattingIndex
   bool self_closing = false;  // ended by "/>", which only foreign content honours
   Attribute href, rel, name_attr, content;  // the first of each, for the tags that keep them
 };
@@ -321,11 +320,11 @@ class FastPath {
   size_t Markup(size_t at) {
     if (at + 1 >= n_) return kEnd;
     const char c = s_[at + 1];
-    if (IsAlpha(c)) return StartTag(at + 1);
+    if (IsAsciiAlpha(c)) return StartTag(at + 1);
     if (c == '/') {
       if (at + 2 >= n_) return kEnd;
       const char d = s_[at + 2];
-      if (IsAlpha(d)) return EndTag(at + 2);
+      if (IsAsciiAlpha(d)) return EndTag(at + 2);
       if (d == '>') return at + 3;  // "</>" is dropped
       return BogusComment(at + 2);
     }
@@ -361,16 +360,18 @@ class FastPath {
   // ends first: the tokenizer then drops the tag.
   size_t ReadTag(size_t name_start, bool start_tag, TagToken& t) {
     size_t i = name_start;
-    while (i < n_ && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') ++i;
+    while (i < n_ && !IsHtmlSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') ++i;
     t.name = s_.substr(name_start, i - name_start);
-    t.tag = Classify(t.name);
+    const uint64_t packed = Pack(t.name);
+    t.tag = Classify(packed, t.name);
+    t.formatting = FormattingIndex(packed);
     return ReadAttributes(i, start_tag && KeepsAttributes(t.tag), t);
   }
 
   // The attribute states, from after the tag name to just past '>'.
   size_t ReadAttributes(size_t i, bool keep, TagToken& t) {
     for (;;) {
-      while (i < n_ && IsSpace(s_[i])) ++i;
+      while (i < n_ && IsHtmlSpace(s_[i])) ++i;
       if (i >= n_) return kEnd;
       if (s_[i] == '>') return i + 1;
       if (s_[i] == '/') {
@@ -382,13 +383,13 @@ class FastPath {
         continue;
       }
       const size_t name_begin = i++;  // the first character may be '=', as the tokenizer allows
-      while (i < n_ && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
+      while (i < n_ && !IsHtmlSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
       const std::string_view name = s_.substr(name_begin, i - name_begin);
-      while (i < n_ && IsSpace(s_[i])) ++i;
+      while (i < n_ && IsHtmlSpace(s_[i])) ++i;
       std::string_view value;
       if (i < n_ && s_[i] == '=') {
         ++i;
-        while (i < n_ && IsSpace(s_[i])) ++i;
+        while (i < n_ && IsHtmlSpace(s_[i])) ++i;
         if (i >= n_) return kEnd;
         if (s_[i] == '"' || s_[i] == '\'') {
           const void* close = std::memchr(s_.data() + i + 1, s_[i], n_ - i - 1);
@@ -398,7 +399,7 @@ class FastPath {
           i = end + 1;
         } else {
           const size_t begin = i;
-          while (i < n_ && !IsSpace(s_[i]) && s_[i] != '>') ++i;
+          while (i < n_ && !IsHtmlSpace(s_[i]) && s_[i] != '>') ++i;
           value = s_.substr(begin, i - begin);
         }
       }
@@ -451,7 +452,7 @@ class FastPath {
     switch (t.tag) {
       case Tag::kA:
       case Tag::kArea:
-        if (!Open(t.name)) return Bail(FastPathBailout::kMisnested);
+        if (!Open(t)) return Bail(FastPathBailout::kMisnested);
         if (t.href.present && fields_.WantsLink()) {
           if (!Decode(t.href.raw, true, value_) || !Decode(t.rel.raw, true, value2_)) return Bail(FastPathBailout::kCharRef);
           const std::string_view rel = value2_;
@@ -502,7 +503,7 @@ class FastPath {
       case Tag::kFrameset:
         return Bail(FastPathBailout::kFrameset);
       default:
-        if (!Open(t.name)) return Bail(FastPathBailout::kMisnested);
+        if (!Open(t)) return Bail(FastPathBailout::kMisnested);
         TableStartTag(t.tag);
         return end;
     }
@@ -518,25 +519,24 @@ class FastPath {
     int formatting;  // FormattingIndex, or -1
   };
 
-  // At a start tag `name` (not raw text, not foreign): false if it could reopen a formatting element.
-  bool Open(std::string_view name) {
-    const int f = FormattingIndex(name);
+  // At a start tag (not raw text, not foreign): false if it could reopen a formatting element.
+  bool Open(const TagToken& t) {
+    const int f = t.formatting;
     if (f == kVoid) return true;
     if ((f == 0 || f == 7) && open_formatting_[f] > 0) return false;  // <a> or <nobr> again
-    open_.push_back(OpenElement{name, f});
+    open_.push_back(OpenElement{t.name, f});
     if (f >= 0) ++open_formatting_[f];
     return true;
   }
 
-  // At an end tag `name` (not foreign): false if the adoption agency could move elements.
-  bool Close(std::string_view name) {
-    if (!open_.empty() && EqualsIgnoreCase(open_.back().name, name)) {
+  // At an end tag (not foreign): false if the adoption agency could move elements.
+  bool Close(const TagToken& t) {
+    if (!open_.empty() && EqualsIgnoreCase(open_.back().name, t.name)) {
       if (open_.back().formatting >= 0) --open_formatting_[open_.back().formatting];
       open_.pop_back();
       return true;
     }
-    const int f = FormattingIndex(name);
-    return f < 0 || open_formatting_[f] == 0;
+    return t.formatting < 0 || open_formatting_[t.formatting] == 0;
   }
 
   size_t EndTag(size_t name_start) {
@@ -544,7 +544,7 @@ class FastPath {
     const size_t end = ReadTag(name_start, false, t);
     if (end == kEnd) return kEnd;
     if (!foreign_.empty()) return ForeignEndTag(t, end);
-    if (!Close(t.name)) return Bail(FastPathBailout::kMisnested);
+    if (!Close(t)) return Bail(FastPathBailout::kMisnested);
     if (!tables_.empty()) TableEndTag(t.tag);
     return end;
   }
@@ -659,7 +659,7 @@ class FastPath {
       const size_t after = at + 2 + name.size();
       // At the end of the input, "</title" is text: the tokenizer never saw what ends its name.
       if (after < n_ && s_[at + 1] == '/' && EqualsIgnoreCase(s_.substr(at + 2, name.size()), name) &&
-          (IsSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
+          (IsHtmlSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
         text_end = at;
         TagToken ignored;  // an end tag's attributes are read, and dropped
         next = ReadAttributes(after, false, ignored);
@@ -678,7 +678,7 @@ class FastPath {
   size_t ScriptEndTag(size_t at) {
     const size_t after = at + 8;
     if (after >= n_ || s_[at + 1] != '/' || !EqualsIgnoreCase(s_.substr(at + 2, 6), "script")) return kNotEndTag;
-    if (!IsSpace(s_[after]) && s_[after] != '/' && s_[after] != '>') return kNotEndTag;
+    if (!IsHtmlSpace(s_[after]) && s_[after] != '/' && s_[after] != '>') return kNotEndTag;
     TagToken ignored;
     return ReadAttributes(after, false, ignored);
   }
@@ -687,9 +687,9 @@ class FastPath {
   // returns the position after that character. Else kNotEndTag, with `at` moved past the letters.
   size_t ScriptWord(size_t& at) {
     const size_t begin = at;
-    while (at < n_ && IsAlpha(s_[at])) ++at;
+    while (at < n_ && IsAsciiAlpha(s_[at])) ++at;
     if (at >= n_ || !EqualsIgnoreCase(s_.substr(begin, at - begin), "script")) return kNotEndTag;
-    if (!IsSpace(s_[at]) && s_[at] != '/' && s_[at] != '>') return kNotEndTag;
+    if (!IsHtmlSpace(s_[at]) && s_[at] != '/' && s_[at] != '>') return kNotEndTag;
     return at + 1;
   }
 
@@ -725,7 +725,7 @@ class FastPath {
             if (const size_t end = ScriptEndTag(i); end != kNotEndTag) return end;
             ++i;
             state = kEscaped;
-            if (i < n_ && IsAlpha(s_[i])) {
+            if (i < n_ && IsAsciiAlpha(s_[i])) {
               const size_t after = ScriptWord(i);
               if (after != kNotEndTag) {
                 state = kDouble;

@@ -35,7 +35,6 @@ enum class FastPathBailout : uint8_t {
   kMisnested,       // a formatting element (<a>, <b>, ...) closed out of order or reopened: the tree
                     // builder's adoption agency may move what follows
 };
-inline constexpr size_t kFastPathBailoutCount = 9;
 
 // Its name in summaries and reports: "encoding", "foreign_content", "template", "select", "frameset",
 // "foster_parent", "char_ref", "misnested"; "" for kNone.

@@ -42,9 +42,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IsSpace(char c) { return IsHtmlSpace(c); }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char Lower(char c) { return AsciiLower(c); }
 
 // ---------------------------------------------------------------------------------------------------
 // Arena and GumboDoc
@@ -304,7 +301,7 @@ class Scanner {
       at = static_cast<size_t>(static_cast<const char*>(lt) - s_.data());
       const size_t after = at + 2 + name.size();
       if (after <= s_.size() && s_[at + 1] == '/' && EqualsIgnoreCase(s_.substr(at + 2, name.size()), name) &&
-          (after == s_.size() || IsSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
+          (after == s_.size() || IsHtmlSpace(s_[after]) || s_[after] == '/' || s_[after] == '>')) {
         RawText raw{s_.substr(start, at - start), Token{}};
         raw.end_tag.kind = TokenKind::kEndTag;
         raw.end_tag.begin = at;
@@ -327,10 +324,10 @@ class Scanner {
     const size_t at = pos_;
     if (at + 1 >= n) return false;
     const char c = s_[at + 1];
-    if (IsAlpha(c)) return Tag(t, at + 1, TokenKind::kStartTag);
+    if (IsAsciiAlpha(c)) return Tag(t, at + 1, TokenKind::kStartTag);
     if (c == '/') {
       if (at + 2 >= n) return false;
-      if (IsAlpha(s_[at + 2])) return Tag(t, at + 2, TokenKind::kEndTag);
+      if (IsAsciiAlpha(s_[at + 2])) return Tag(t, at + 2, TokenKind::kEndTag);
       if (s_[at + 2] == '>') {
         pos_ = at + 3;  // "</>" is dropped
       } else {
@@ -390,8 +387,8 @@ class Scanner {
   bool Tag(Token& t, size_t name_start, TokenKind kind) {
     size_t i = name_start;
     uint32_t hash = 2166136261u;  // FNV-1a of the lowercased name
-    while (i < s_.size() && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') {
-      hash = (hash ^ static_cast<unsigned char>(Lower(s_[i]))) * 16777619u;
+    while (i < s_.size() && !IsHtmlSpace(s_[i]) && s_[i] != '/' && s_[i] != '>') {
+      hash = (hash ^ static_cast<unsigned char>(AsciiLower(s_[i]))) * 16777619u;
       ++i;
     }
     t.name = s_.substr(name_start, i - name_start);
@@ -432,7 +429,7 @@ class Scanner {
     const size_t body = pos_;
     size_t i = pos_;
     for (;;) {
-      while (i < n && IsSpace(s_[i])) ++i;
+      while (i < n && IsHtmlSpace(s_[i])) ++i;
       if (i >= n) return false;
       if (s_[i] == '>') break;
       if (s_[i] == '/') {
@@ -444,13 +441,13 @@ class Scanner {
         continue;
       }
       const size_t name_begin = i++;  // the first character may be '=', as the tokenizer allows
-      while (i < n && !IsSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
+      while (i < n && !IsHtmlSpace(s_[i]) && s_[i] != '/' && s_[i] != '>' && s_[i] != '=') ++i;
       const size_t name_end = i;
-      while (i < n && IsSpace(s_[i])) ++i;
+      while (i < n && IsHtmlSpace(s_[i])) ++i;
       size_t value_begin = i;
       if (i < n && s_[i] == '=') {
         ++i;
-        while (i < n && IsSpace(s_[i])) ++i;
+        while (i < n && IsHtmlSpace(s_[i])) ++i;
         if (i >= n) return false;
         value_begin = i;
         if (s_[i] == '"' || s_[i] == '\'') {
@@ -458,7 +455,7 @@ class Scanner {
           if (close == std::string_view::npos) return false;
           i = close + 1;
         } else {
-          while (i < n && !IsSpace(s_[i]) && s_[i] != '>') ++i;
+          while (i < n && !IsHtmlSpace(s_[i]) && s_[i] != '>') ++i;
         }
       } else {
         i = name_end;  // no value: what follows is read again as the next attribute
@@ -642,7 +639,7 @@ class TreeModel {
     Charge();
     TextNode(length);
     work_ += length;
-    if (frameset_ok_ && !std::all_of(text.begin(), text.end(), IsSpace)) frameset_ok_ = false;
+    if (frameset_ok_ && !std::all_of(text.begin(), text.end(), IsHtmlSpace)) frameset_ok_ = false;
     if (InFrameset()) return;  // ignored
     if (!open_.empty() && open_.back().ns != Ns::kHtml && !open_.back().integration_point) return;
     foster_ = InTableMode();

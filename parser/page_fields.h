@@ -10,13 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "parser/ascii.h"
 #include "parser/html_parser.h"
 
 namespace fanout {
 
 // ASCII rules, as HTML defines them for attribute values and tokens.
-inline bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 // Whether `list`, split on whitespace (and commas if `commas`), has `token`, ignoring ASCII case.

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "parser/html_parser.h"
+#include "tests/support/debian_docs.h"
+#include "tests/support/parsed_page_text.h"
 #include "testsite/synthetic.h"
 
 namespace fanout {
@@ -25,21 +27,13 @@ namespace {
 
 ParsedPage Gumbo(std::string_view html) { return ParseHtml(html, {.parser = HtmlParser::kGumbo}); }
 
-// The fields both paths promise, as one text, so that a difference shows in the failure message.
-std::string Fields(const ParsedPage& p) {
-  std::ostringstream out;
-  out << "title=[" << p.title << "] base=[" << p.base_href << "] canonical=[" << p.canonical
-      << "] nofollow=" << p.meta_nofollow << " noindex=" << p.meta_noindex << " truncated=" << p.truncated << "\n";
-  for (const HtmlLink& l : p.links) out << "  " << l.tag << " [" << l.href << "]" << (l.nofollow ? " nofollow" : "") << "\n";
-  return out.str();
-}
 
 // Parses `html` as ParseHtml does by default; where the fast path took the page, expects gumbo's
 // result. Returns why the fast path did not ("" when it did).
 std::string ExpectGumbos(std::string_view html, const std::string& label = "") {
   const ParsedPage page = ParseHtml(html);
   if (page.fast_path) {
-    EXPECT_EQ(Fields(page), Fields(Gumbo(html))) << label << "\n" << html.substr(0, 2000);
+    EXPECT_EQ(testing::ComparedFields(page), testing::ComparedFields(Gumbo(html))) << label << "\n" << html.substr(0, 2000);
   }
   return std::string(page.bailout);
 }
@@ -164,7 +158,7 @@ TEST(HtmlFastPath, KeepsTheLimitsOnLinksAndBytes) {
   const ParsedPage fast = ParseHtml(html, options);
   ASSERT_TRUE(fast.fast_path);
   options.parser = HtmlParser::kGumbo;
-  EXPECT_EQ(Fields(fast), Fields(ParseHtml(html, options)));
+  EXPECT_EQ(testing::ComparedFields(fast), testing::ComparedFields(ParseHtml(html, options)));
   EXPECT_EQ(fast.links.size(), 3u);
   EXPECT_TRUE(fast.truncated);
 }
@@ -227,46 +221,30 @@ TEST(HtmlFastPath, GivesGumbosResultOnRandomTagSoup) {
   EXPECT_GT(taken, kDocuments / 2) << "the fast path hands over most soups";
 }
 
-// Sanitizer builds run several times slower: there, one page in kStride is compared.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kStride = 7;
-#else
-constexpr int kStride = 1;
-#endif
-
-// Every HTML page of the documentation Debian ships (scripts/test.sh installs the packages).
-void ExpectGumbosOnCorpus(const std::filesystem::path& root) {
-  if (!std::filesystem::exists(root)) GTEST_SKIP() << root << " is not installed";
+// Every HTML page of the documentation Debian ships.
+void ExpectGumbosOnCorpus(const char* root) {
   std::map<std::string, int> bailouts;
-  int pages = 0;
-  int seen = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(
-           root, std::filesystem::directory_options::follow_directory_symlink)) {
-    if (entry.path().extension() != ".html") continue;
-    if (seen++ % kStride != 0) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream body;
-    body << in.rdbuf();
-    ++pages;
-    const std::string why = ExpectGumbos(body.str(), entry.path().string());
+  const size_t pages = testing::ForEachDocPage(root, [&](const std::filesystem::path& path, const std::string& body) {
+    const std::string why = ExpectGumbos(body, path.string());
     if (!why.empty()) ++bailouts[why];
-    if (::testing::Test::HasFailure()) return;
-  }
-  int handed_over = 0;
+    return !::testing::Test::HasFailure();
+  });
+  if (pages == 0) GTEST_SKIP() << root << " is not installed";
+  size_t handed_over = 0;
   std::ostringstream reasons;
   for (const auto& [reason, count] : bailouts) {
     handed_over += count;
     reasons << " " << reason << "=" << count;
   }
   std::cout << root << ": " << pages << " pages, " << handed_over << " handed to gumbo ("
-            << (pages ? 100.0 * handed_over / pages : 0.0) << "%)" << reasons.str() << "\n";
-  EXPECT_GT(pages, 100 / kStride);
+            << 100.0 * static_cast<double>(handed_over) / static_cast<double>(pages) << "%)" << reasons.str() << "\n";
+  EXPECT_GT(pages, 100 / testing::kDocStride);
   EXPECT_LT(handed_over, pages / 4) << "the fast path should take the common case";
 }
 
-TEST(HtmlFastPathCorpus, Python311Docs) { ExpectGumbosOnCorpus("/usr/share/doc/python3.11/html"); }
-TEST(HtmlFastPathCorpus, PostgreSql15Docs) { ExpectGumbosOnCorpus("/usr/share/doc/postgresql-doc-15/html"); }
-TEST(HtmlFastPathCorpus, OpenJdk17ApiDocs) { ExpectGumbosOnCorpus("/usr/share/doc/openjdk-17-doc/api"); }
+TEST(HtmlFastPathCorpus, Python311Docs) { ExpectGumbosOnCorpus(testing::kPythonDocs); }
+TEST(HtmlFastPathCorpus, PostgreSql15Docs) { ExpectGumbosOnCorpus(testing::kPostgreSqlDocs); }
+TEST(HtmlFastPathCorpus, OpenJdk17ApiDocs) { ExpectGumbosOnCorpus(testing::kJdkDocs); }
 
 }  // namespace
 }  // namespace fanout
