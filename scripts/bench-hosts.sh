@@ -59,7 +59,7 @@ crawl() {  # crawl BINARY URL REPORT ARGS...
   rm -f "$work/c.db"*
   "$bin" crawl "$u" --db "$work/c.db" --quiet --report "$report" "$@"
 }
-echo "fanout $(git -C "$FANOUT_ROOT" rev-parse --short HEAD)$(git -C "$FANOUT_ROOT" diff --quiet || echo '+changes'), $(nproc) cores"
+echo "fanout $(fanout_commit), $(fanout_machine)"
 
 echo
 echo "== 1. 40,000 pages over many hosts: --concurrency 256 --per-host 32, 20 ms, robots.txt on every host"

@@ -130,9 +130,9 @@ if grep -q -- '--parser' <<<"$help"; then rows+=(fanout-auto fanout-gumbo); else
 rows+=(wget2)
 
 echo "$cmdline"
-echo "script tree $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- 2>/dev/null || echo '+changes'); fanout binary $FANOUT$(
+echo "script tree $(fanout_commit); fanout binary $FANOUT$(
   bindir="$(dirname "$FANOUT")"; rev=$(git -C "$bindir" rev-parse --short HEAD 2>/dev/null) && echo " (tree at $rev)")"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $("$NGINX" -v 2>&1 | cut -d' ' -f3-); $("$WGET2" --version 2>/dev/null | head -n 1)"
+echo "machine: $(fanout_machine); $("$NGINX" -v 2>&1 | cut -d' ' -f3-); $("$WGET2" --version 2>/dev/null | head -n 1)"
 echo "site: $seed -> $docroot/api ($expected HTML files), nginx 1 worker, keep-alive, sendfile"
 echo "rows: ${rows[*]}; C = ${concurrencies[*]}; $runs run(s) each, interleaved"
 

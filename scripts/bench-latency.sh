@@ -28,7 +28,7 @@ if [ -n "${BASE:-}" ]; then
 fi
 vs+=(--vs "/usr/bin/python3 $py {url} --max-pages 2000 --concurrency {concurrency}" --vs-name "python asyncio")
 vs+=(--vs "/usr/bin/python3 $py {url} --max-pages 2000 --concurrency {concurrency} --links regex" --vs-name "python regex")
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo +changes); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "commit $(fanout_commit); $(fanout_machine)"
 echo "+ $FANOUT bench --modes async --concurrency 16,128,512 --pages 2000 --links 10 --page-bytes 10000 --latency 50 --repeat $repeat ${vs[*]}"
 "$FANOUT" bench --modes async --concurrency 16,128,512 --pages 2000 --links 10 --page-bytes 10000 --latency 50 \
   --repeat "$repeat" "${vs[@]}"

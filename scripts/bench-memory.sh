@@ -21,7 +21,7 @@ url="$(head -n 1 "$work/url")"
 
 bins=("$FANOUT")
 [ -n "${BASE:-}" ] && bins+=("$(realpath "$BASE")")
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- || echo +changes)${BASE:+; BASE $BASE}"
+echo "commit $(fanout_commit); $(fanout_machine)${BASE:+; BASE $BASE}"
 printf "%-6s %-10s %10s %10s %12s %12s\n" "build" "max-pages" "pages/s" "peak MB" "queued left" "db MB"
 for pages in ${PAGES:-10000 200000}; do
   for bin in "${bins[@]}"; do

@@ -18,6 +18,6 @@ for candidate in /usr/share/doc/openjdk-17-doc/api/java.base/java/lang/String.ht
                  /usr/share/doc/postgresql-doc-15/html/bookindex.html; do
   [ -f "$candidate" ] && pages="$pages:$candidate"
 done
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- || echo +changes); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "commit $(fanout_commit); $(fanout_machine)"
 FANOUT_BENCH_HTML="${pages#:}" build/bench/parser_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_min_time=0.2 2>&1 | grep -E "^(Benchmark|-|.*_median)"

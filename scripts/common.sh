@@ -28,6 +28,16 @@ fanout_install_deps() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# fanout_commit: this tree's commit, "+changes" when it has uncommitted ones.
+fanout_commit() {
+  echo "$(git -C "$FANOUT_ROOT" rev-parse --short HEAD)$(git -C "$FANOUT_ROOT" diff --quiet HEAD -- || echo +changes)"
+}
+
+# fanout_machine: what a benchmark ran on (cores, CPU model).
+fanout_machine() {
+  echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+}
+
 # fanout_build [PRESET]: configure once, then build incrementally.
 fanout_build() {
   local preset="${1:-default}"
