@@ -15,6 +15,11 @@ struct RunInfo {
   std::string mode;                // how the crawl ran, e.g. "async", "threads"
   std::vector<std::string> seeds;  // the start URLs, stored as a JSON array
   std::string options_json;        // the crawl's options as a JSON object; "" stores {}
+  // A run crawled as one worker of a shared frontier (--frontier): the worker's name, the
+  // frontier's address without its password, and the frontier's run id. "" / 0: a run of its own.
+  std::string worker = {};
+  std::string frontier = {};
+  int64_t frontier_run = 0;
 };
 
 // One fetched (or failed) URL; one row in pages. Strings left "" are stored as NULL. The row's

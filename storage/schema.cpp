@@ -188,6 +188,13 @@ CREATE VIEW frontier AS
     AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = p.run_id AND f.url = u.url)
   GROUP BY p.run_id, u.url;
 )sql",
+    // 5 -> 6: a run crawled by one worker of a shared frontier (--frontier) says which worker and
+    // which run of the frontier, so that `fanout merge` can put the workers' databases together.
+    R"sql(
+ALTER TABLE runs ADD COLUMN worker TEXT;
+ALTER TABLE runs ADD COLUMN frontier TEXT;
+ALTER TABLE runs ADD COLUMN frontier_run INTEGER;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

@@ -20,7 +20,7 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // The version that made links compact: link rows are integers in link_rows (its id is the old
 // links rowid), their URLs in urls and reasons in link_reasons, and links is a view with the old

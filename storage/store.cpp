@@ -173,7 +173,8 @@ Status PrepareAll(Connection& c) {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
     ON CONFLICT (run_id, origin) DO NOTHING)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
-      c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options) VALUES (?1, ?2, ?3, ?4)"));
+      c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options, worker, frontier, frontier_run) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   FANOUT_RETURN_IF_ERROR(
       Prepare(c.db, c.find_unfinished_run, "SELECT count(*) FROM runs WHERE id = ?1 AND finished_at IS NULL"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
@@ -241,6 +242,7 @@ struct Item {
   std::function<Status()> task;  // set for a task; runs on the writer in its own transaction
   // Set for a row: written in the batch, counting what it wrote.
   std::function<Status(Connection&, int64_t run_id, StoreStats& counts)> row;
+  std::function<void()> committed;  // called on the writer once the batch holding it is committed
 };
 
 }  // namespace
@@ -255,8 +257,8 @@ class Store::Impl {
   Status ResumeRun(int64_t run_id);
   Status AddPage(PageRecord page, std::vector<LinkRecord> links);
   Result<double> WaitForRoom();
-  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited);
-  Status AddSkip(SkipRecord skip);
+  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited, std::function<void()> committed);
+  Status AddSkip(SkipRecord skip, std::function<void()> committed);
   Status AddRobots(RobotsRecord robots);
   Status Flush();
   Status FinishRun(const RunSummary& summary);
@@ -276,6 +278,7 @@ class Store::Impl {
     size_t items = 0;   // pages taken into it, duplicates included
     StoreStats counts;  // rows written in it; merged into stats_ when it commits
     Clock::time_point deadline;
+    std::vector<std::function<void()>> committed;  // the items' callbacks, for after COMMIT
   };
 
   Status Enqueue(Item item, bool wait = true);  // a page or a row, under backpressure unless !wait
@@ -343,16 +346,19 @@ Status Store::Impl::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return Enqueue(std::move(item));
 }
 
-Status Store::Impl::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited) {
+Status Store::Impl::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited,
+                               std::function<void()> committed) {
   Item item;
+  item.committed = std::move(committed);
   item.page = std::move(page);
   item.links = std::move(links);
   item.backpressure_seconds = waited;
   return Enqueue(std::move(item), false);
 }
 
-Status Store::Impl::AddSkip(SkipRecord skip) {
+Status Store::Impl::AddSkip(SkipRecord skip, std::function<void()> committed) {
   Item item;
+  item.committed = std::move(committed);
   item.row = [skip = std::move(skip)](Connection& c, int64_t run_id, StoreStats& counts) {
     SqliteStmt& s = c.insert_skip;
     s.Bind(1, run_id).Bind(2, skip.url).Bind(3, skip.reason);
@@ -465,6 +471,11 @@ Result<int64_t> Store::Impl::BeginRun(const RunInfo& info) {
     FANOUT_RETURN_IF_ERROR(DeferWhoLinksHere());
     SqliteStmt& s = conn_->insert_run;
     s.Bind(1, started_at).Bind(2, info.mode).Bind(3, seeds).Bind(4, options);
+    if (info.worker.empty()) {
+      s.BindNull(5).BindNull(6).BindNull(7);
+    } else {
+      s.Bind(5, info.worker).Bind(6, info.frontier).Bind(7, info.frontier_run);
+    }
     FANOUT_RETURN_IF_ERROR(Annotate(RunOnce(s), "recording the run"));
     id = conn_->db.LastInsertRowId();
     return Status::Ok();
@@ -594,7 +605,11 @@ void Store::Impl::WriterLoop() {
         lock.unlock();
         Status s = CommitBatch();
         const StoreStats counts = batch_.counts;
+        std::vector<std::function<void()>> committed = std::move(batch_.committed);
         batch_ = Batch{};
+        if (s.ok()) {
+          for (const std::function<void()>& fn : committed) fn();
+        }
         lock.lock();
         if (!s.ok()) {
           LatchLocked(s);
@@ -682,6 +697,7 @@ Status Store::Impl::WritePage(const Item& item) {
     s = InsertPage(item, start);
   }
   batch_.counts.write_seconds += Seconds(Clock::now() - start);
+  if (s.ok() && item.committed) batch_.committed.push_back(item.committed);
   if (!s.ok()) {
     return AbortBatch(Annotate(s, item.row ? std::string("writing a skipped URL or robots.txt record")
                                            : "writing page '" + item.page.url + "'"));
@@ -857,11 +873,14 @@ Status Store::AddPage(PageRecord page, std::vector<LinkRecord> links) {
   return impl_->AddPage(std::move(page), std::move(links));
 }
 Result<double> Store::WaitForRoom() { return impl_->WaitForRoom(); }
-Status Store::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited) {
-  return impl_->AddPageNow(std::move(page), std::move(links), waited);
+Status Store::AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited,
+                         std::function<void()> committed) {
+  return impl_->AddPageNow(std::move(page), std::move(links), waited, std::move(committed));
 }
 Status Store::ResumeRun(int64_t run_id) { return impl_->ResumeRun(run_id); }
-Status Store::AddSkip(SkipRecord skip) { return impl_->AddSkip(std::move(skip)); }
+Status Store::AddSkip(SkipRecord skip, std::function<void()> committed) {
+  return impl_->AddSkip(std::move(skip), std::move(committed));
+}
 Status Store::AddRobots(RobotsRecord robots) { return impl_->AddRobots(std::move(robots)); }
 Status Store::Flush() { return impl_->Flush(); }
 Status Store::FinishRun(const RunSummary& summary) { return impl_->FinishRun(summary); }

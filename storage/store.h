@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,12 +110,17 @@ class Store {
   // WaitForRoom blocks as AddPage would and returns the seconds it waited (or the latched error);
   // AddPageNow then queues without blocking, taking that wait as the page's. The queue may pass
   // queue_pages by as many pages as there are such callers at once.
+  // `committed`, if set, is called on the writer thread once the page's transaction has committed
+  // (also when the page was dropped as a duplicate), never if it failed: for work that must not
+  // run before the page is safe on disk (a shared frontier's "done"). It must not block or call
+  // the store.
   Result<double> WaitForRoom();
-  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited);
+  Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited,
+                    std::function<void()> committed = {});
 
   // Queue a skipped URL or a robots.txt record, in the order of the pages around them. Blocking
-  // and errors as for AddPage.
-  Status AddSkip(SkipRecord skip);
+  // and errors as for AddPage; `committed` as for AddPageNow.
+  Status AddSkip(SkipRecord skip, std::function<void()> committed = {});
   Status AddRobots(RobotsRecord robots);
 
   // Blocks until every page queued before the call is committed. Returns the latched writer error,
