@@ -7,12 +7,16 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/frontier_command.h"
 #include "cli/signal_watcher.h"
 #include "cli/text_table.h"
 #include "crawler/crawl.h"
+#include "crawler/url.h"
+#include "pgfrontier/pg_frontier.h"
 #include "storage/run_state.h"
 #include "storage/store.h"
 
@@ -28,6 +32,12 @@ struct CrawlCommandOptions {
   std::string report;  // --report FILE.json
   bool resume = false;
   bool new_run = false;
+  // As one worker of a shared frontier:
+  std::string frontier;  // --frontier postgresql://...
+  std::string worker;    // --worker NAME (default: the host's name)
+  int64_t frontier_run = 0;
+  double lease = 60;  // with --timeout's default of 30 s, the least a lease may be is 46.5 s
+  size_t frontier_hosts = 0;  // 0: from --concurrency and --per-host
 };
 
 int ExitCodeFor(const Status& s) {
@@ -197,10 +207,79 @@ int ChooseRun(CrawlCommandOptions& opt) {
   return -1;
 }
 
+// As a worker of a shared frontier: joins (or starts) the run there, and continues this worker's
+// unfinished run of it in the local database if there is one. Returns an exit code, or -1 to go on.
+int JoinSharedRun(CrawlCommandOptions& opt) {
+  std::vector<std::string> seeds;
+  for (const std::string& seed : opt.crawl.seeds) {
+    Result<std::string> url = NormalizeUrl(seed);
+    if (!url.ok()) {
+      std::cerr << "fanout crawl: seed '" << seed << "': " << url.status().message() << "\n";
+      return kExitUsage;
+    }
+    seeds.push_back(*url);
+  }
+  const size_t hosts = opt.frontier_hosts > 0
+                           ? opt.frontier_hosts
+                           : std::max<size_t>(8, 2 * opt.crawl.concurrency / std::max<size_t>(1, opt.crawl.per_host));
+  nlohmann::json recorded = {{"concurrency", opt.crawl.concurrency}, {"per_host", opt.crawl.per_host},
+                             {"delay", opt.crawl.delay}, {"max_depth", opt.crawl.max_depth},
+                             {"max_pages", opt.crawl.max_pages}, {"ignore_robots", opt.crawl.ignore_robots}};
+  pg::PgFrontierOptions po{.conninfo = opt.frontier,
+                           .worker = opt.worker,
+                           .run = opt.frontier_run,
+                           .lease_seconds = opt.lease,
+                           .hosts = hosts,
+                           .urls_per_host = std::max<size_t>(32, 4 * opt.crawl.per_host),
+                           .max_pages = opt.crawl.max_pages,
+                           .delay = opt.crawl.delay,
+                           .options_json = recorded.dump()};
+  Result<std::unique_ptr<pg::PgFrontier>> frontier = pg::PgFrontier::Open(std::move(po), seeds);
+  if (!frontier.ok()) {
+    std::cerr << "fanout crawl: " << frontier.status().message() << "\n";
+    return FrontierExitCode(frontier.status());
+  }
+  opt.crawl.seeds = (*frontier)->seeds();  // the run's, as its first worker gave them
+  Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, (*frontier)->run_id());
+  if (!mine.ok()) {
+    std::cerr << "fanout crawl: '" << opt.db << "': " << mine.status().message() << "\n";
+    return ExitCodeFor(mine.status());
+  }
+  if (*mine) {
+    auto state = std::make_shared<RunState>();
+    state->run_id = (*mine)->id;
+    state->seeds = opt.crawl.seeds;
+    state->pages = (*mine)->pages;
+    opt.crawl.resume = std::move(state);
+  }
+  std::cerr << "fanout crawl: worker " << opt.worker << " of run " << (*frontier)->run_id() << " in "
+            << (*frontier)->address() << (*mine ? " (continuing this worker's run " + std::to_string((*mine)->id) + ")" : "")
+            << "\n";
+  opt.crawl.shared_frontier = std::move(*frontier);
+  return -1;
+}
+
 int RunCrawl(CrawlCommandOptions& opt) {
   opt.crawl.timeout_ms = static_cast<long>(opt.timeout_s * 1000);
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
-  if (int code = ChooseRun(opt); code >= 0) return code;
+  const bool shared = !opt.frontier.empty();
+  if (shared) {
+    if (opt.resume || opt.new_run) {
+      std::cerr << "fanout crawl: with --frontier the run is the shared one: --resume and --new-run do not apply\n";
+      return kExitUsage;
+    }
+    if (Status s = ValidateSharedOptions(opt.crawl, opt.lease); !s.ok()) {
+      std::cerr << "fanout crawl: " << s.message() << "\n";
+      return kExitUsage;
+    }
+    if (opt.worker.empty()) {
+      char name[256] = {};
+      gethostname(name, sizeof name - 1);
+      opt.worker = name;
+    }
+  } else if (int code = ChooseRun(opt); code >= 0) {
+    return code;
+  }
   // Before any thread starts (the store's writer is one): they all inherit the blocked signals.
   CrawlControl control;
   SignalWatcher signals(control);
@@ -208,6 +287,9 @@ int RunCrawl(CrawlCommandOptions& opt) {
   if (!store.ok()) {
     std::cerr << "fanout crawl: " << store.status().message() << "\n";
     return ExitCodeFor(store.status());
+  }
+  if (shared) {
+    if (int code = JoinSharedRun(opt); code >= 0) return code;
   }
   const bool live = !opt.quiet && isatty(STDERR_FILENO);
   std::function<void(const CrawlProgress&)> progress;
@@ -240,8 +322,13 @@ int RunCrawl(CrawlCommandOptions& opt) {
   }
   if (!opt.quiet) PrintSummary(*summary, opt.db, std::cout);
   if (summary->interrupted) {
-    std::cerr << "fanout crawl: interrupted; run " << summary->run_id << " is unfinished: continue it with "
-              << "fanout crawl --db " << opt.db << " --resume\n";
+    if (shared) {
+      std::cerr << "fanout crawl: interrupted; this worker's hosts went back to the run's other workers; run the "
+                << "same command again to rejoin\n";
+    } else {
+      std::cerr << "fanout crawl: interrupted; run " << summary->run_id << " is unfinished: continue it with "
+                << "fanout crawl --db " << opt.db << " --resume\n";
+    }
     return signals.first_signal() == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
   return kExitOk;
@@ -319,6 +406,22 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_flag("--resume", opt->resume,
                 "Continue the database's unfinished run (after Ctrl-C, a kill or a crash) with its seeds");
   cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
+  auto* frontier = cmd->add_option("--frontier", opt->frontier,
+                                   "Crawl as one worker of a run shared through this PostgreSQL database "
+                                   "(postgresql://USER@HOST/DB): the first worker starts the run with its seeds, "
+                                   "others join it; limits hold for the run");
+  cmd->add_option("--worker", opt->worker, "With --frontier: this worker's name (default: the host name)")
+      ->needs(frontier);
+  cmd->add_option("--run", opt->frontier_run,
+                  "With --frontier: join this run (default: the newest unfinished one with the same seeds, or a new one)")
+      ->needs(frontier)->check(CLI::PositiveNumber);
+  cmd->add_option("--lease", opt->lease,
+                  "With --frontier: seconds a host stays with this worker unless renewed; a dead worker's hosts "
+                  "go to the others after it")
+      ->capture_default_str()->needs(frontier)->check(CLI::Range(1.0, 3600.0));
+  cmd->add_option("--frontier-hosts", opt->frontier_hosts,
+                  "With --frontier: hosts held at once at most (default: 2 x --concurrency / --per-host, at least 8)")
+      ->needs(frontier)->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->callback([opt] { throw CLI::RuntimeError(RunCrawl(*opt)); });
 }
 

@@ -12,6 +12,7 @@
 #include "crawler/event_loop.h"
 #include "crawler/fetch.h"
 #include "crawler/semaphore.h"
+#include "crawler/shared_frontier.h"
 #include "crawler/spill.h"
 #include "crawler/thread_pool.h"
 #include "crawler/url.h"
@@ -90,6 +91,16 @@ class AsyncCrawl final : public CrawlWaits {
     for (const std::string& origin : core_.BeginSitemaps(seeds)) loop_.Spawn(core_.WalkSitemaps(origin, *this));
   }
   Task<void> ReportProgress(std::function<void(const CrawlProgress&)> progress);
+  // A shared frontier's news (it calls back from its own thread) makes the dispatcher look again.
+  Task<void> WatchShared() {
+    while (true) {
+      co_await shared_wakeup_.Wait();
+      Changed();
+    }
+  }
+  std::function<void()> SharedWake() {
+    return [this] { shared_wakeup_.Notify(); };
+  }
   void Summarise(CrawlSummary& s, double wall);
 
   // CrawlWaits
@@ -154,6 +165,7 @@ class AsyncCrawl final : public CrawlWaits {
   CrawlCore& core_;
   CrawlControl* control_;
   RemoteWakeup control_wakeup_;
+  RemoteWakeup shared_wakeup_{loop_};
   Fetcher fetcher_;
   ThreadPool pool_;
   AsyncSemaphore transfers_;  // transfers in flight: --concurrency
@@ -260,14 +272,18 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   // followed but did not fetch (in flight when it stopped included) is the queue, which stays in
   // the database until the crawl reads it back. --max-pages counts both parts.
   CrawlOptions run_options = options;
-  if (resume != nullptr) {
+  SharedFrontier* shared = options.shared_frontier.get();
+  if (shared != nullptr) run_options.max_pages = 0;  // the run's limit, which the shared frontier keeps
+  if (resume != nullptr && shared == nullptr) {
     for (const std::string& url : resume->done) frontier->MarkFetched(url);
     FANOUT_RETURN_IF_ERROR(ForEachFollowedLink(store.path(), resume->run_id,
                                                [&](std::string_view url) { frontier->MarkSeen(url); }));
     if (options.max_pages > 0) run_options.max_pages = std::max<int64_t>(0, options.max_pages - resume->pages);
   }
-  const bool nothing_left = options.max_pages > 0 && run_options.max_pages == 0;
-  if (!nothing_left) {
+  const bool nothing_left = shared == nullptr && options.max_pages > 0 && run_options.max_pages == 0;
+  if (shared != nullptr) {
+    for (const std::string& seed : seeds) frontier->AddSeed(seed, /*queue=*/false);  // the run queued them
+  } else if (!nothing_left) {
     for (const std::string& seed : seeds) frontier->AddSeed(seed);
     if (resume != nullptr) frontier->QueueOnDisk(static_cast<size_t>(resume->queued));
   }
@@ -285,8 +301,12 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
       {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
       {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
   Result<int64_t> run = resume != nullptr ? Result<int64_t>(resume->run_id)
-                                           : store.BeginRun(RunInfo{.mode = options.mode, .seeds = seeds,
-                                                                    .options_json = options_json.dump()});
+                                           : store.BeginRun(RunInfo{
+                                                 .mode = options.mode, .seeds = seeds,
+                                                 .options_json = options_json.dump(),
+                                                 .worker = shared != nullptr ? shared->worker() : "",
+                                                 .frontier = shared != nullptr ? shared->address() : "",
+                                                 .frontier_run = shared != nullptr ? shared->run_id() : 0});
   if (!run.ok()) return run.status();
   if (resume != nullptr) FANOUT_RETURN_IF_ERROR(store.ResumeRun(resume->run_id));
 
@@ -314,12 +334,32 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     (*loop)->Spawn(crawl.WatchControl());
     if (progress) (*loop)->Spawn(crawl.ReportProgress(progress));
     crawl.ListenToControl();
+    if (shared != nullptr) {
+      (*loop)->Spawn(crawl.WatchShared());
+      shared->Start(crawl.SharedWake());
+    }
     const CrawlClock::time_point start = CrawlClock::now();
     (*loop)->Run();
     control->OnRequest({});  // from here on a signal has nothing to wake
+    Status shared_status;
+    if (shared != nullptr) {
+      // The last pages' "done" goes out once the store has them; then the hosts go back.
+      Status flushed = store.Flush();
+      core.ReleaseShared();
+      shared_status = shared->Finish();  // its thread stops: nothing calls the crawl back after this
+      if (!flushed.ok()) shared_status = flushed;
+    }
     crawl.Summarise(summary, SecondsSince(start));
+    if (shared != nullptr) {
+      const SharedFrontierStats st = shared->stats();
+      summary.shared = {.worker = shared->worker(), .frontier = shared->address(), .run = shared->run_id(),
+                        .statements = st.statements, .transactions = st.transactions, .retries = st.retries,
+                        .reconnects = st.reconnects, .done = st.done, .refused = st.refused, .claims = st.claims,
+                        .hosts_granted = st.hosts_granted, .hosts_released = st.hosts_released};
+    }
     loop->reset();  // unfinished helpers (the progress reporter) go before the crawl they point at
     if (!core.store_error().ok()) return core.store_error();
+    if (!shared_status.ok()) return shared_status;
   }
   summary.interrupted = summary.interrupted || control->stop_requested();
   summary.pages_before = resume != nullptr ? resume->pages : 0;

@@ -31,7 +31,134 @@ CrawlCore::CrawlCore(const CrawlOptions& options, Frontier& frontier, Store& sto
       store_(store),
       meter_(options.concurrency),
       run_id_(run_id),
-      spill_cursor_(spill_cursor) {}
+      spill_cursor_(spill_cursor) {
+  shared_ = options.shared_frontier.get();
+  if (shared_ != nullptr) {
+    lease_margin_ = std::chrono::milliseconds(options.timeout_ms + 1000);
+    frontier_.ShareWith([this](FrontierItem item) {
+      SharedLink link{.url = std::move(item.url), .depth = item.depth, .parent = std::move(item.parent)};
+      if (collecting_ != nullptr) {
+        collecting_->push_back(std::move(link));
+      } else {
+        shared_->Offer({std::move(link)});
+      }
+    });
+  }
+}
+
+int64_t CrawlCore::EpochOf(HostId host) const {
+  auto it = leases_.find(host);
+  return it == leases_.end() ? 0 : it->second.epoch;
+}
+
+std::function<void()> CrawlCore::ReportDone(const std::string& url, HostId host, int64_t epoch, bool page,
+                                            std::vector<std::string> redirects) {
+  if (shared_ == nullptr) return {};
+  return [shared = shared_, url, origin = std::string(hosts_.origin(host)), epoch, page,
+          redirects = std::move(redirects)]() mutable {
+    shared->Done(std::move(url), std::move(origin), epoch, page, std::move(redirects));
+  };
+}
+
+void CrawlCore::ApplyShared(CrawlWaits& waits) {
+  SharedDelivery d = shared_->Take();
+  if (!d.error.ok()) {
+    Kept(waits, d.error);
+    return;
+  }
+  const CrawlClock::time_point now = CrawlClock::now();
+  for (SharedLease& g : d.granted) {
+    const HostId host = hosts_.Intern(g.origin);
+    leases_[host] = Lease{.epoch = g.epoch, .idle_claims = 0};
+    hosts_.Resume(host);
+    if (g.wait_seconds > 0) {
+      hosts_.Defer(host, now + std::chrono::duration_cast<CrawlClock::duration>(
+                                   std::chrono::duration<double>(g.wait_seconds)));
+    }
+    // Its robots.txt, as the worker that fetched it for the run got it.
+    if (g.robots && !options_.ignore_robots && hosts_.robots(host) == nullptr) {
+      FetchResponse response;
+      response.status = g.robots->status;
+      response.curl_code = g.robots->curl_code;
+      response.body = std::move(g.robots->body);
+      RobotsRecord record;
+      std::shared_ptr<const RobotsTxt> robots = robots_.Get(response, g.origin, options_, record);
+      std::optional<double> crawl_delay;
+      if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
+      hosts_.SetRobots(host, std::move(robots), crawl_delay, now);
+    }
+  }
+  if (d.held_known) {
+    lease_deadline_ = d.lease_deadline;
+    shared_over_ = d.run_over;
+    shared_asked_ = false;
+    std::unordered_map<std::string_view, int64_t> held;
+    for (const auto& [origin, epoch] : d.held) held.emplace(origin, epoch);
+    std::vector<HostId> lost;
+    for (const auto& [host, lease] : leases_) {
+      auto it = held.find(hosts_.origin(host));
+      if (it == held.end() || it->second != lease.epoch) lost.push_back(host);
+    }
+    for (HostId host : lost) LoseHost(host, waits);
+  }
+  for (FrontierItem& item : d.urls) {
+    const HostId host = hosts_.Intern(OriginOf(item.url));
+    auto lease = leases_.find(host);
+    if (lease == leases_.end()) continue;  // lost since: its new owner has it
+    lease->second.idle_claims = 0;
+    frontier_.MarkSeen(item.url);
+    frontier_.Restore(std::move(item));
+  }
+  if (d.held_known) ReleaseIdleHosts();
+}
+
+void CrawlCore::LoseHost(HostId host, CrawlWaits& waits) {
+  leases_.erase(host);
+  hosts_.Pause(host);
+  ++summary_.hosts_lost;
+  // Requests under way that wait for a turn there end without one: the new owner fetches them.
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    Turn* turn = *it;
+    if (turn->host != host) {
+      ++it;
+      continue;
+    }
+    hosts_.Withdraw(host, turn);
+    it = waiting_.erase(it);
+    waits.Wake(*turn);
+  }
+}
+
+void CrawlCore::ReleaseIdleHosts() {
+  // A host idle here for a few claims in a row goes back, so that hosts do not sit with a worker
+  // that has nothing to do for them while another could crawl them.
+  constexpr int kIdleClaims = 3;
+  const CrawlClock::time_point now = CrawlClock::now();
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    const HostId host = it->first;
+    if (!hosts_.idle(host)) {
+      it->second.idle_claims = 0;
+      ++it;
+    } else if (++it->second.idle_claims < kIdleClaims) {
+      ++it;
+    } else {
+      shared_->Release(std::string(hosts_.origin(host)), it->second.epoch,
+                       std::chrono::duration<double>(hosts_.next_start(host) - now).count());
+      hosts_.Pause(host);
+      it = leases_.erase(it);
+    }
+  }
+}
+
+void CrawlCore::ReleaseShared() {
+  if (shared_ == nullptr) return;
+  const CrawlClock::time_point now = CrawlClock::now();
+  for (const auto& [host, lease] : leases_) {
+    shared_->Release(std::string(hosts_.origin(host)), lease.epoch,
+                     std::chrono::duration<double>(hosts_.next_start(host) - now).count());
+  }
+  leases_.clear();
+}
 
 bool CrawlCore::RefillWanted() const {
   if (!frontier_.wants_refill() || refilling_) return false;
@@ -43,9 +170,16 @@ bool CrawlCore::RefillWanted() const {
 CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_only) {
   while (true) {
     if (stopping_) return {.kind = Work::Kind::kDone};
+    if (shared_ != nullptr) {
+      ApplyShared(waits);
+      if (stopping_) return {.kind = Work::Kind::kDone};
+    }
     const bool page_budget = options_.max_pages <= 0 || dispatched_ < options_.max_pages;
     const CrawlClock::time_point now = CrawlClock::now();
-    const HostScheduler::Pick pick = hosts_.Next(now, page_slot && page_budget && !turns_only);
+    // A shared frontier's worker starts nothing that could outlive its leases.
+    const bool leased = shared_ == nullptr || now + lease_margin_ < lease_deadline_;
+    const HostScheduler::Pick pick =
+        leased ? hosts_.Next(now, page_slot && page_budget && !turns_only) : HostScheduler::Pick{};
     switch (pick.kind) {
       case HostScheduler::Pick::Kind::kRobots:
         hosts_.SetRobotsFetching(pick.host, now);
@@ -61,13 +195,20 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
         return {.kind = Work::Kind::kGranted, .host = pick.host, .turn = turn};
       }
       case HostScheduler::Pick::Kind::kUrl: {
-        std::optional<FrontierItem> item = frontier_.Take(pick.host);
-        if (!item) continue;  // a redirect fetched it already
+        std::string fetched;
+        std::optional<FrontierItem> item = frontier_.Take(pick.host, &fetched);
+        if (!item) {  // a redirect fetched it already
+          if (std::function<void()> done = ReportDone(fetched, pick.host, EpochOf(pick.host), false, {})) done();
+          continue;
+        }
         if (const RobotsTxt* robots = hosts_.robots(pick.host)) {
           RobotsVerdict verdict = robots->Check(PathAndQueryOf(item->url));
           if (!verdict.allowed) {
             SkipRecord skip = RobotsRefusal(*item, verdict, summary_);
-            waits.Keep([this, skip = std::move(skip)]() mutable { return store_.AddSkip(std::move(skip)); });
+            waits.Keep([this, skip = std::move(skip),
+                        done = ReportDone(item->url, pick.host, EpochOf(pick.host), false, {})]() mutable {
+              return store_.AddSkip(std::move(skip), std::move(done));
+            });
             continue;
           }
         }
@@ -88,10 +229,21 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
       return {.kind = active_ == 0 ? Work::Kind::kDone : Work::Kind::kWaitChange};
     }
     if (RefillWanted()) return {.kind = Work::Kind::kRefill};
+    if (shared_ != nullptr) {
+      // Work comes from the shared frontier: ask for more while little is queued here, and finish
+      // once it says the run is over and nothing is left here.
+      const size_t want = 4 * options_.concurrency;
+      if (!shared_asked_ && frontier_.in_memory() < want / 2) {
+        shared_->WantWork(want - frontier_.in_memory());
+        shared_asked_ = true;
+      }
+      if (active_ == 0 && frontier_.in_memory() == 0 && shared_over_) return {.kind = Work::Kind::kDone};
+      if (!leased) return {.kind = Work::Kind::kWaitChange};  // a claim's answer wakes us
+    }
     const std::optional<CrawlClock::time_point> wake = hosts_.NextWake();
     // Nothing in progress, no host to wake for and nothing more to read back: the crawl is over.
     // What is still counted as queued then cannot be had (the store could not give it back).
-    if (active_ == 0 && !wake && !refilling_) return {.kind = Work::Kind::kDone};
+    if (active_ == 0 && !wake && !refilling_ && shared_ == nullptr) return {.kind = Work::Kind::kDone};
     if (frontier_.in_memory() > 0) ++host_waits_;
     if (wake) return {.kind = Work::Kind::kWaitUntil, .until = *wake};
     return {.kind = Work::Kind::kWaitChange};
@@ -160,19 +312,33 @@ Task<void> CrawlCore::FetchRobots(HostId host, std::unique_ptr<Turn> turn, Crawl
   std::optional<double> crawl_delay;
   if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
   hosts_.SetRobots(host, std::move(robots), crawl_delay, CrawlClock::now());
+  if (shared_ != nullptr) {
+    shared_->Robots(origin,
+                    SharedRobots{.status = static_cast<int>(response.status), .curl_code = response.curl_code,
+                                 .body = response.body},
+                    std::max(options_.delay, std::min(record.crawl_delay, options_.max_delay)));
+  }
   waits.Keep([this, record = std::move(record)]() mutable { return store_.AddRobots(std::move(record)); });
 }
 
-Task<std::optional<RedirectVerdict>> CrawlCore::JudgeRedirect(std::string target, Turn& turn, CrawlWaits& waits) {
+Task<std::optional<RedirectVerdict>> CrawlCore::JudgeRedirect(std::string target, const FrontierItem& item, Turn& turn,
+                                                              CrawlWaits& waits, std::vector<std::string>& claimed) {
   // Scope first: a host the crawl will not visit is not asked for its robots.txt.
   if (Frontier::Verdict v = frontier_.CheckRedirect(target); v != Frontier::Verdict::kQueued) {
     co_return RedirectVerdict{.follow = false, .reason = Frontier::ReasonFor(v), .detail = ""};
   }
   // The hop is a request to the target's host like any other: its robots.txt, its limits, its delay.
   const HostId host = hosts_.Intern(OriginOf(target));
+  if (shared_ != nullptr && EpochOf(host) == 0) {
+    // Another worker's host, or nobody's yet: whoever holds it fetches the target.
+    shared_->Offer({SharedLink{.url = target, .depth = item.depth, .parent = item.url}});
+    co_return RedirectVerdict{.follow = false, .reason = "handed_over",
+                              .detail = "its host is crawled by the worker that holds it"};
+  }
   if (!co_await PageTurn(turn, host, waits)) co_return std::nullopt;
   RedirectVerdict verdict = fanout::JudgeRedirect(target, frontier_, hosts_.robots(host));
   if (!verdict.follow) ReleaseTurn(turn, waits);
+  if (verdict.follow) claimed.push_back(target);
   co_return verdict;
 }
 
@@ -206,6 +372,8 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   const CrawlClock::time_point taken = CrawlClock::now();
   record.fetched_at = UnixNow();
   PageFetch fetch(options_, item.url, random_());
+  const int64_t epoch = EpochOf(host);
+  std::vector<std::string> claimed;  // redirect targets this page fetched
   bool first = true;
   for (bool done = false; !done;) {
     switch (fetch.Next()) {
@@ -223,7 +391,8 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
         if (stopping_) co_return;  // the retry is left for a resumed crawl
         break;
       case PageFetch::Step::kCheckRedirect: {
-        std::optional<RedirectVerdict> verdict = co_await JudgeRedirect(fetch.redirect_target(), *turn, waits);
+        std::optional<RedirectVerdict> verdict =
+            co_await JudgeRedirect(fetch.redirect_target(), item, *turn, waits, claimed);
         if (!verdict) co_return;
         fetch.OnRedirectVerdict(std::move(*verdict));
         break;
@@ -249,10 +418,16 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
     room = store_.WaitForRoom();
   });
   if (parse) CountParse(parsed.fast_path, parsed.bailout, summary_);
+  std::vector<SharedLink> found;  // a shared frontier's worker offers the page's links at once
+  collecting_ = shared_ != nullptr ? &found : nullptr;
   std::vector<LinkRecord> links = DecideLinks(std::move(parsed.candidates), page_url, item.depth, options_, frontier_,
                                               summary_.skipped_by_reason);
+  collecting_ = nullptr;
+  if (!found.empty()) shared_->Offer(std::move(found));
   CountPage(record, links.size(), summary_, samples_);
-  Kept(waits, room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room) : room.status());
+  Kept(waits, room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room,
+                                            ReportDone(item.url, host, epoch, true, std::move(claimed)))
+                        : room.status());
 }
 
 std::vector<std::string> CrawlCore::BeginSitemaps(const std::vector<std::string>& seeds) {

@@ -14,6 +14,12 @@
 // hop, a sitemap: TakeTurn), read URLs back from the database (Refill), wait until a host's delay
 // passes or until something changes (CrawlWaits::Changed), or finish.
 //
+// As a worker of a shared frontier (options.shared_frontier), the core fetches only from hosts it
+// holds a lease on: what the shared frontier grants goes into the HostScheduler, a host it loses
+// is paused, idle hosts are given back, links go to the shared frontier as they are found, and a
+// page is reported done once the store has committed it. No transfer starts that could outlive
+// the leases (lease_deadline in shared_frontier.h).
+//
 // Threads: not thread-safe. The async mode calls it on its loop thread; the blocking modes hold
 // their lock around every call, and CrawlWaits releases it while a thread blocks.
 #pragma once
@@ -26,6 +32,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -38,6 +45,7 @@
 #include "crawler/page_fetch.h"
 #include "crawler/robots_policy.h"
 #include "crawler/run_stats.h"
+#include "crawler/shared_frontier.h"
 #include "crawler/spill.h"
 #include "crawler/task.h"
 #include "storage/store.h"
@@ -123,6 +131,9 @@ class CrawlCore {
   // Work in progress: pages, robots.txt fetches and sitemap walks started and not finished.
   size_t active() const { return active_; }
 
+  // As a worker of a shared frontier: gives back every host still held (the crawl is over).
+  void ReleaseShared();
+
   CrawlProgress Progress() const;
   // The summary's figures the core knows; the mode adds its own (loop, pool, page slots).
   void Summarise(double wall, CrawlSummary& s);
@@ -137,12 +148,23 @@ class CrawlCore {
   // Ends a held turn that made no transfer.
   void ReleaseTurn(Turn& turn, CrawlWaits& waits);
   // nullopt: the crawl stopped while the verdict needed a turn on the target's host.
-  Task<std::optional<RedirectVerdict>> JudgeRedirect(std::string target, Turn& turn, CrawlWaits& waits);
+  // `item`: the page redirected; `claimed` collects the targets it claimed.
+  Task<std::optional<RedirectVerdict>> JudgeRedirect(std::string target, const FrontierItem& item, Turn& turn,
+                                                     CrawlWaits& waits, std::vector<std::string>& claimed);
   // False when a second Ctrl-C cut the page's transfer (counted as dropped; the page is not
   // stored, so a resumed crawl fetches it again). Otherwise fills the record, counts the retries,
   // and sets `skip` to a redirect target the crawl refused.
   bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, std::optional<SkipRecord>& skip);
   bool RefillWanted() const;
+  // Shared frontier: applies what it delivered; a lost host; idle hosts given back; the epoch a
+  // host is held under (0: not held).
+  void ApplyShared(CrawlWaits& waits);
+  void LoseHost(HostId host, CrawlWaits& waits);
+  void ReleaseIdleHosts();
+  int64_t EpochOf(HostId host) const;
+  // Tells the shared frontier, once the store has committed it, that `url` is done.
+  std::function<void()> ReportDone(const std::string& url, HostId host, int64_t epoch, bool page,
+                                   std::vector<std::string> redirects);
   void EndWork(CrawlWaits& waits);
 
   const CrawlOptions& options_;
@@ -169,6 +191,17 @@ class CrawlCore {
   const int64_t run_id_;
   SpillCursor spill_cursor_;       // how far Refill has read
   bool refilling_ = false;
+  SharedFrontier* shared_ = nullptr;
+  struct Lease {
+    int64_t epoch = 0;
+    int idle_claims = 0;  // claims answered while the host had nothing to do here
+  };
+  std::unordered_map<HostId, Lease> leases_;
+  CrawlClock::time_point lease_deadline_{};  // no transfer may outlive it
+  CrawlClock::duration lease_margin_{};      // the longest a transfer may take, and a second
+  bool shared_over_ = false;                 // the shared frontier says the run is over
+  bool shared_asked_ = false;                // asked for work, no claim answered since
+  std::vector<SharedLink>* collecting_ = nullptr;  // a page's links, while they are decided
   int64_t empty_refill_pages_ = -1;  // summary_.pages when a Refill last found nothing...
   bool empty_refill_idle_ = false;   // ... and whether nothing was in progress then
 };

@@ -26,6 +26,19 @@ Status ValidateOptions(const CrawlOptions& options) {
   return Status::Ok();
 }
 
+Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) {
+  FANOUT_RETURN_IF_ERROR(ValidateOptions(options));
+  if (options.mode != "async") return Status::InvalidArgument("--frontier needs --mode async");
+  // Leases are renewed every third of their length, and a transfer may start only while it would
+  // end before the lease: so a lease must hold a whole --timeout (and a second) two thirds in.
+  const double least = 1.5 * (static_cast<double>(options.timeout_ms) / 1000 + 1);
+  if (lease_seconds < least) {
+    return Status::InvalidArgument("--lease must be at least 1.5 x (--timeout + 1 s) = " + std::to_string(least).substr(0, 5) +
+                                   " s, so that no transfer outlives it");
+  }
+  return Status::Ok();
+}
+
 HostLimits HostLimitsOf(const CrawlOptions& options) {
   return HostLimits{.per_host = options.per_host,
                     .delay = options.delay,

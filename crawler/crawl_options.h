@@ -16,7 +16,8 @@
 
 namespace fanout {
 
-struct RunState;  // storage/run_state.h
+struct RunState;        // storage/run_state.h
+class SharedFrontier;   // crawler/shared_frontier.h
 
 struct CrawlOptions {
   std::vector<std::string> seeds = {};
@@ -58,11 +59,16 @@ struct CrawlOptions {
   // are the crawl's; --max-pages counts its pages too.
   std::shared_ptr<const RunState> resume = nullptr;
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
+  // Crawl as one worker of a run that several share (--frontier; see shared_frontier.h): the shared
+  // frontier says what this crawl fetches, and --max-pages is the run's. async mode only.
+  std::shared_ptr<SharedFrontier> shared_frontier = nullptr;
 };
 
 // kInvalidArgument with a one-line message when the options cannot be crawled with (a limit of
 // 0, a negative delay, an unknown mode).
 Status ValidateOptions(const CrawlOptions& options);
+// ValidateOptions, and what a worker of a shared frontier with leases of `lease_seconds` needs.
+Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds);
 
 // The politeness the options ask of every host (see host_scheduler.h).
 HostLimits HostLimitsOf(const CrawlOptions& options);

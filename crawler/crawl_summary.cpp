@@ -69,6 +69,16 @@ std::string CrawlSummary::ToJson() const {
       {"voluntary_switches", voluntary_switches},
       {"involuntary_switches", involuntary_switches},
   };
+  if (!shared.worker.empty()) {
+    j["shared_frontier"] = {{"worker", shared.worker}, {"frontier", shared.frontier}, {"run", shared.run},
+                            {"statements", shared.statements}, {"transactions", shared.transactions},
+                            {"retries", shared.retries}, {"reconnects", shared.reconnects}, {"done", shared.done},
+                            {"refused", shared.refused}, {"claims", shared.claims},
+                            {"hosts_granted", shared.hosts_granted}, {"hosts_released", shared.hosts_released},
+                            {"hosts_lost", hosts_lost},
+                            {"statements_per_page", pages > 0 ? static_cast<double>(shared.statements) /
+                                                                    static_cast<double>(pages) : 0.0}};
+  }
   return j.dump();
 }
 

@@ -88,6 +88,16 @@ struct CrawlSummary {
   double page_turn_wait_seconds = 0;
   uint64_t scheduler_heap_steps = 0;  // the host scheduler's work: heap moves, O(log hosts) a request
 
+  // As one worker of a shared frontier (--frontier; empty worker otherwise).
+  struct Shared {
+    std::string worker, frontier;  // the frontier's address, without a password
+    int64_t run = 0;               // the frontier's run id
+    int64_t statements = 0, transactions = 0, retries = 0, reconnects = 0;
+    int64_t done = 0, refused = 0;  // completions accepted, and refused because the host was taken over
+    int64_t claims = 0, hosts_granted = 0, hosts_released = 0;
+  } shared;
+  int64_t hosts_lost = 0;        // leases lost to another worker mid-crawl
+
   PhaseSeconds phases;           // summed over pages
   Percentiles fetch_seconds;     // per page, the whole transfer
   Percentiles parse_seconds;     // per parsed page, CPU

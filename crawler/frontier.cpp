@@ -33,7 +33,7 @@ Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t wind
   return f;
 }
 
-bool Frontier::AddSeed(const std::string& url) {
+bool Frontier::AddSeed(const std::string& url, bool queue) {
   std::string authority(AuthorityOf(url));
   if (std::find(seed_authorities_.begin(), seed_authorities_.end(), authority) == seed_authorities_.end()) {
     seed_authorities_.push_back(authority);
@@ -41,7 +41,7 @@ bool Frontier::AddSeed(const std::string& url) {
   const uint64_t fingerprint = UrlSet::Fingerprint(url);
   if (seen_.Check(fingerprint) == SeenFilter::Answer::kSeen) return false;
   seen_.Insert(fingerprint);
-  Push({url, 0, "", std::chrono::steady_clock::now()});
+  if (queue) Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
 }
 
@@ -73,6 +73,10 @@ Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
   if (Excluded(url)) return Verdict::kExcluded;
   seen_.Insert(fingerprint);
+  if (shared_offer_) {
+    shared_offer_({url, depth, parent, std::chrono::steady_clock::now()});
+    return Verdict::kQueued;
+  }
   if (source == Source::kLink) {
     if (seen == SeenFilter::Answer::kUnsure) {
       ++unsure_;
@@ -128,9 +132,12 @@ Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
   return Verdict::kQueued;
 }
 
-std::optional<FrontierItem> Frontier::Take(HostScheduler::HostId host) {
+std::optional<FrontierItem> Frontier::Take(HostScheduler::HostId host, std::string* skipped) {
   FrontierItem item = hosts_->TakeUrl(host);
-  if (!fetched_.insert(item.url)) return std::nullopt;  // a redirect already fetched it
+  if (!fetched_.insert(item.url)) {  // a redirect already fetched it
+    if (skipped != nullptr) *skipped = std::move(item.url);
+    return std::nullopt;
+  }
   return item;
 }
 

@@ -75,7 +75,12 @@ class Frontier {
   // Counts `url` as seen (a resumed run's followed links): a link to it is a duplicate.
   void MarkSeen(std::string_view url) { seen_.Insert(url); }
   // Adds a seed at depth 0 (always in scope). `url` must be normalised. False if already there.
-  bool AddSeed(const std::string& url);
+  // `queue`: false when only its scope counts (a shared frontier queues the run's seeds).
+  bool AddSeed(const std::string& url, bool queue = true);
+  // A frontier shared by several workers (shared_frontier.h) decides what is fetched: from now on
+  // Offer hands every URL it would queue to `offer` instead (kQueued), and the crawl queues here
+  // (Restore) what the shared frontier hands back.
+  void ShareWith(std::function<void(FrontierItem)> offer) { shared_offer_ = std::move(offer); }
   // Offers a link found at `depth` - 1 on `parent`. `url` must be normalised.
   Verdict Offer(const std::string& url, int depth, const std::string& parent = "", Source source = Source::kLink);
   // A transfer was redirected to `url`: kQueued when the crawl may follow it (it then counts as
@@ -89,8 +94,8 @@ class Frontier {
   HostScheduler& hosts() { return *hosts_; }
   const HostScheduler& hosts() const { return *hosts_; }
   // Takes the next URL of `host` (HostScheduler::Next said kUrl) for fetching: nullopt when a
-  // redirect has fetched it already (the caller asks Next again).
-  std::optional<FrontierItem> Take(HostScheduler::HostId host);
+  // redirect has fetched it already (the caller asks Next again; `skipped`, if given, gets its URL).
+  std::optional<FrontierItem> Take(HostScheduler::HostId host, std::string* skipped = nullptr);
   // The next URL in the scheduler's order, as a zero-time transfer (Start and Finish at once);
   // nullopt when none may go now. For tools and tests that need no politeness.
   std::optional<FrontierItem> Pop();
@@ -136,6 +141,7 @@ class Frontier {
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;
+  std::function<void(FrontierItem)> shared_offer_;
   size_t unsure_ = 0;   // kUnsure links the store has not settled yet (Settle)
   int64_t settled_new_ = 0, settled_duplicate_ = 0;  // Settle's totals so far
 };

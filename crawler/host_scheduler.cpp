@@ -125,6 +125,31 @@ void HostScheduler::Withdraw(HostId host, void* token) {
   Place(host, Clock::now().time_since_epoch().count());
 }
 
+size_t HostScheduler::Pause(HostId host) {
+  Host& h = hosts_[host];
+  h.paused = true;
+  size_t dropped = 0;
+  if (h.queue) {
+    dropped = h.queue->urls.size();
+    queued_ -= dropped;
+    h.queue->urls.clear();
+    DropQueueIfEmpty(h);
+  }
+  Place(host, Clock::now().time_since_epoch().count());
+  return dropped;
+}
+
+void HostScheduler::Resume(HostId host) {
+  hosts_[host].paused = false;
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+void HostScheduler::Defer(HostId host, Clock::time_point at) {
+  Host& h = hosts_[host];
+  h.next_start = std::max(h.next_start, at.time_since_epoch().count());
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
 void HostScheduler::Book(Host& h, Clock::rep start) {
   double gap = h.delay;
   if (gap > 0 && limits_.delay_jitter > 0) {
@@ -208,7 +233,7 @@ bool HostScheduler::WakesBefore(HostId a, HostId b) const { return hosts_[a].nex
 void HostScheduler::Place(HostId host, Clock::rep now) {
   const Host& h = hosts_[host];
   // A host has a queue only while it has URLs queued or waiters (DropQueueIfEmpty).
-  const bool may_send = h.queue != nullptr && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
+  const bool may_send = h.queue != nullptr && !h.paused && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
   const bool ready = may_send && h.next_start <= now;
   const bool snoozed = may_send && !ready;
   if (ready) {

@@ -119,6 +119,23 @@ class HostScheduler {
   const RobotsTxt* robots(HostId host) const { return robots_table_[hosts_[host].robots].get(); }
 
   size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
+
+  // A host this crawl may not send to for now (a shared frontier gave it to another worker):
+  // Pause drops its queued URLs (returns how many) and keeps it out of Next, robots.txt and waiters
+  // included, until Resume. Defer: its next request starts no earlier than `at`.
+  size_t Pause(HostId host);
+  void Resume(HostId host);
+  bool paused(HostId host) const { return hosts_[host].paused; }
+  void Defer(HostId host, Clock::time_point at);
+  // Nothing queued, waiting or in flight, and robots.txt not being fetched.
+  bool idle(HostId host) const {
+    const Host& h = hosts_[host];
+    return h.queue == nullptr && h.in_flight == 0 && h.robots_state != RobotsState::kFetching;
+  }
+  // When its next request may start (the delay booked so far).
+  Clock::time_point next_start(HostId host) const {
+    return Clock::time_point(Clock::duration(hosts_[host].next_start));
+  }
   // Whether a request to `host` that starts now (Start() done) should keep its connection for the
   // next one: the host has more to send (or other transfers under way), and it is among the first `kept_hosts` hosts that asked (a host keeps its
   // place until a request of its does not keep the connection). libcurl walks every connection it
@@ -160,6 +177,7 @@ class HostScheduler {
     int32_t snooze_pos = -1;    // index in snoozed_, or -1
     RobotsState robots_state = RobotsState::kUnknown;
     bool kept = false;          // counted in kept_hosts_
+    bool paused = false;        // Pause: sends nothing
   };
 
   // An indexed binary heap of host ids; `less` orders them, `pos` is each host's index field.

@@ -8,6 +8,8 @@ FANOUT_PACKAGES=(
   g++ cmake ninja-build pkg-config curl sqlite3
   libcurl4-openssl-dev libgumbo-dev libsqlite3-dev libevent-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libexpat1-dev zlib1g-dev
+  # the shared frontier (--frontier): libpq to build, a PostgreSQL server for its tests
+  libpq-dev postgresql-15 iproute2
   # the Python samples (samples/python) and their tests, which run Debian's /usr/bin/python3
   python3 python3-requests python3-aiohttp
 )

@@ -36,7 +36,12 @@ Status ForEachRow(SqliteDb& db, const char* sql, int64_t run_id, const std::func
 
 }  // namespace
 
-Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) {
+namespace {
+
+// The newest unfinished run; with a worker given, the newest of that worker's in frontier run
+// `frontier_run` (the database must then be at schema version 6 at least).
+Result<std::optional<UnfinishedRun>> FindLatestUnfinished(const std::string& path, const std::string* worker,
+                                                          int64_t frontier_run) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) || std::filesystem::is_directory(path, ec)) {
     return std::optional<UnfinishedRun>();
@@ -47,9 +52,11 @@ Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) 
   if (!version.ok()) return version.status();
   if (*version == 0) return std::optional<UnfinishedRun>();
   Result<SqliteStmt> stmt = db->Prepare(
-      "SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id) FROM runs "
-      "WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1");
+      std::string("SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id) FROM runs "
+                  "WHERE finished_at IS NULL ") +
+      (worker != nullptr ? "AND worker = ?1 AND frontier_run = ?2 " : "") + "ORDER BY id DESC LIMIT 1");
   if (!stmt.ok()) return stmt.status();
+  if (worker != nullptr) stmt->Bind(1, *worker).Bind(2, frontier_run);
   Result<bool> row = stmt->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<UnfinishedRun>();
@@ -57,6 +64,17 @@ Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) 
   if (!seeds.ok()) return seeds.status();
   return std::optional<UnfinishedRun>(UnfinishedRun{
       .id = stmt->ColumnInt(0), .mode = stmt->ColumnText(1), .seeds = *seeds, .pages = stmt->ColumnInt(3)});
+}
+
+}  // namespace
+
+Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path) {
+  return FindLatestUnfinished(path, nullptr, 0);
+}
+
+Result<std::optional<UnfinishedRun>> FindWorkerRun(const std::string& path, const std::string& worker,
+                                                   int64_t frontier_run) {
+  return FindLatestUnfinished(path, &worker, frontier_run);
 }
 
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {

@@ -31,6 +31,12 @@ struct UnfinishedRun {
 // are not a JSON array.
 Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path);
 
+// The latest unfinished run of `worker` in the shared frontier's run `frontier_run`, if any: the
+// run a worker that joins that shared run again continues. REQUIRES: a Store has opened the file
+// (it has the runs.worker column).
+Result<std::optional<UnfinishedRun>> FindWorkerRun(const std::string& path, const std::string& worker,
+                                                   int64_t frontier_run);
+
 struct QueuedUrl {
   std::string url;
   int depth = 0;
