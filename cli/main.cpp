@@ -8,6 +8,7 @@
 #include "cli/bench_command.h"
 #include "cli/crawl_command.h"
 #include "cli/export_command.h"
+#include "cli/merge_command.h"
 #include "cli/runs_command.h"
 #include "cli/serve_command.h"
 #include "cli/why_command.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   fanout::cli::SetupBenchCommand(app);
   fanout::cli::SetupCrawlCommand(app);
   fanout::cli::SetupExportCommand(app);
+  fanout::cli::SetupMergeCommand(app);
   fanout::cli::SetupRunsCommand(app);
   fanout::cli::SetupServeCommand(app);
   fanout::cli::SetupWhyCommand(app);
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, runs, serve, why; see fanout --help)\n";
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, merge, runs, serve, why; see fanout --help)\n";
     return fanout::cli::kExitUsage;
   }
   try {
