@@ -9,6 +9,7 @@
 #include "cli/crawl_command.h"
 #include "cli/export_command.h"
 #include "cli/frontier_command.h"
+#include "cli/merge_command.h"
 #include "cli/runs_command.h"
 #include "cli/serve_command.h"
 #include "cli/why_command.h"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   fanout::cli::SetupCrawlCommand(app);
   fanout::cli::SetupExportCommand(app);
   fanout::cli::SetupFrontierCommand(app);
+  fanout::cli::SetupMergeCommand(app);
   fanout::cli::SetupRunsCommand(app);
   fanout::cli::SetupServeCommand(app);
   fanout::cli::SetupWhyCommand(app);
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, frontier, runs, serve, why; see fanout --help)\n";
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, frontier, merge, runs, serve, why; see fanout --help)\n";
     return fanout::cli::kExitUsage;
   }
   try {

@@ -33,6 +33,10 @@ inline constexpr int kCompactLinksVersion = 5;
 // links view of version 5 on has no rowid for; they work on an unmigrated older file too.
 std::string LinksWithIds(int version);
 
+// The version that added runs.worker, frontier and frontier_run: a file before it holds no run of a
+// shared frontier.
+inline constexpr int kSharedFrontierVersion = 6;
+
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.
 Result<int> ReadSchemaVersion(SqliteDb& db);

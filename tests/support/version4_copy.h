@@ -4,7 +4,8 @@
 //
 // Version 4 kept each link as a row of the links table, its URL and reason as text; the copy's links
 // rowids are the link ids of the source (link_rows.id), as a version 4 crawl would have numbered them.
-// Every other table is the same in both versions and is copied as it is.
+// Every other table is the same in both versions and is copied as it is, but for runs: the columns
+// version 6 added to it (worker, frontier, frontier_run) are left out.
 #pragma once
 
 #include <string>
@@ -27,7 +28,10 @@ inline Status CopyAsVersion4(const std::string& from, const std::string& to) {
   FANOUT_RETURN_IF_ERROR(attach->Run());
   return db->Exec(R"sql(
     BEGIN;
-    INSERT INTO main.runs SELECT * FROM src.runs;
+    INSERT INTO main.runs (id, started_at, finished_at, mode, seeds, options, pages, errors, bytes, wall_seconds,
+                           pages_per_second, summary)
+      SELECT id, started_at, finished_at, mode, seeds, options, pages, errors, bytes, wall_seconds,
+             pages_per_second, summary FROM src.runs;
     INSERT INTO main.pages SELECT * FROM src.pages;
     INSERT INTO main.errors SELECT * FROM src.errors;
     INSERT INTO main.robots SELECT * FROM src.robots;
