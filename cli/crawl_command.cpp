@@ -366,6 +366,9 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--include", c.scope.include, "Only follow URLs matching this regex (repeatable)");
   cmd->add_option("--exclude", c.scope.exclude, "Never follow URLs matching this regex (repeatable)");
   cmd->add_option("--user-agent", c.user_agent, "User-Agent header (default: fanout/VERSION)");
+  cmd->add_option("--connect-to", c.connect_to,
+                  "HOST:PORT:TO_HOST:TO_PORT: connect there instead, as curl's --connect-to (empty parts match "
+                  "any; repeatable)");
   cmd->add_option("--timeout", opt->timeout_s, "Seconds a whole transfer may take")
       ->capture_default_str()->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--connect-timeout", opt->connect_timeout_s, "Seconds to connect")

@@ -30,9 +30,7 @@ class BlockingCrawl final : public CrawlWaits {
       : core_(core),
         workers_(workers),
         control_(control),
-        fetcher_options_{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
-                         .http2 = true,
-                         .abort = control.abort_flag()} {}
+        fetcher_options_(FetcherOptionsOf(options, control.abort_flag())) {}
 
   Status Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
              const std::function<void(const CrawlProgress&)>& progress);

@@ -1,5 +1,6 @@
 #include "crawler/crawl_options.h"
 
+#include "crawler/fetch.h"
 #include "parser/robots_txt.h"
 
 #ifndef FANOUT_VERSION
@@ -37,6 +38,13 @@ Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) 
                                    " s, so that no transfer outlives it");
   }
   return Status::Ok();
+}
+
+FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort) {
+  return FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
+                        .http2 = true,
+                        .abort = abort,
+                        .connect_to = MakeSlist(options.connect_to)};
 }
 
 HostLimits HostLimitsOf(const CrawlOptions& options) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,7 @@ struct CrawlOptions {
   int max_depth = -1;            // link depth from the seeds; -1: no limit
   ScopeOptions scope = {};
   std::string user_agent = {};      // "" means "fanout/VERSION"
+  std::vector<std::string> connect_to = {};  // curl's --connect-to rules (see FetcherOptions)
   long timeout_ms = 30000;
   long connect_timeout_ms = 10000;
   long low_speed_bytes = 100;     // a transfer slower than this many bytes/s...
@@ -69,6 +71,10 @@ struct CrawlOptions {
 Status ValidateOptions(const CrawlOptions& options);
 // ValidateOptions, and what a worker of a shared frontier with leases of `lease_seconds` needs.
 Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds);
+
+// What the fetcher of either kind needs of the options; `abort` cuts transfers (the second Ctrl-C).
+struct FetcherOptions;  // crawler/fetch.h
+FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort);
 
 // The politeness the options ask of every host (see host_scheduler.h).
 HostLimits HostLimitsOf(const CrawlOptions& options);

@@ -113,6 +113,12 @@ void Fetcher::CountInFlight(int delta) {
 
 FetcherStats Fetcher::stats() const { return stats_; }
 
+std::shared_ptr<curl_slist> MakeSlist(const std::vector<std::string>& entries) {
+  curl_slist* list = nullptr;
+  for (const std::string& e : entries) list = curl_slist_append(list, e.c_str());
+  return list != nullptr ? std::shared_ptr<curl_slist>(list, curl_slist_free_all) : nullptr;
+}
+
 void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& options, CURLSH* share) {
   const FetchRequest& request = state.request;
   curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
@@ -130,6 +136,7 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
   curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+  if (options.connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, options.connect_to.get());
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
   if (options.abort != nullptr) {
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);

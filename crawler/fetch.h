@@ -71,7 +71,13 @@ struct FetcherOptions {
   // When set and true, transfers stop within about a second with CURLE_ABORTED_BY_CALLBACK (the
   // second Ctrl-C). Read from curl's progress callback, on whichever thread runs the transfer.
   const std::atomic<bool>* abort = nullptr;
+  // curl's CONNECT_TO list ("HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT", empty parts match all):
+  // where to connect instead of the URL's host, the Host header kept (--connect-to).
+  std::shared_ptr<curl_slist> connect_to = nullptr;
 };
+
+// A curl_slist of `entries` that lives as long as its last owner (nullptr for none).
+std::shared_ptr<curl_slist> MakeSlist(const std::vector<std::string>& entries);
 
 struct FetcherStats {
   uint64_t transfers = 0;
