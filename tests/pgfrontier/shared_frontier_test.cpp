@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -107,9 +108,9 @@ struct Web {
 };
 
 std::vector<std::string> WorkerArgs(const std::string& seed, const std::string& name, const std::string& db,
-                                    std::vector<std::string> extra) {
+                                    std::vector<std::string> extra, const std::string& lease = "6") {
   std::vector<std::string> args = {kFanout, "crawl", seed, "--frontier", Cluster().url(), "--worker", name,
-                                   "--db", db, "--allow-domain", "localhost", "--timeout", "3", "--lease", "6",
+                                   "--db", db, "--allow-domain", "localhost", "--timeout", "3", "--lease", lease,
                                    "--user-agent", "fanout-" + name, "-q"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -188,6 +189,13 @@ TEST(SharedFrontier, ThreeWorkersFetchEveryPageOnceAndKeepEachHostsLimitsAcrossW
   ASSERT_EQ(alone.exit_code, 0) << alone.err;
   EXPECT_EQ(Union(dbs, kPagesSql), Rows(single, kPagesSql));
   EXPECT_EQ(Union(dbs, kEdgesSql), Rows(single, kEdgesSql));
+  // ... and fanout merge puts them together as one run.
+  const std::string merged = dir.File("merged.db");
+  ProcessResult merge = test::RunProcess({kFanout, "merge", merged, dbs[0], dbs[1], dbs[2]});
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+  EXPECT_EQ(Rows(merged, "SELECT count(*) FROM runs"), std::set<std::string>{"1"});
+  EXPECT_EQ(Rows(merged, kPagesSql), Rows(single, kPagesSql));
+  EXPECT_EQ(Rows(merged, kEdgesSql), Rows(single, kEdgesSql));
   // Each worker's run says whose it is and where the frontier was, without the password.
   for (size_t i = 0; i < dbs.size(); ++i) {
     std::set<std::string> runs = Rows(dbs[i], "SELECT worker, frontier, frontier_run > 0 FROM runs");
@@ -211,6 +219,223 @@ TEST(SharedFrontier, ThreeWorkersFetchEveryPageOnceAndKeepEachHostsLimitsAcrossW
   EXPECT_NE((*run)["finished_at"], "");
   ASSERT_EQ((*run)["workers"].size(), 3u);
   for (const nlohmann::json& w : (*run)["workers"]) EXPECT_TRUE(w["left"].get<bool>()) << w.dump();
+}
+
+
+// Polls `done` every 50 ms until it holds or `seconds` pass.
+bool WaitFor(double seconds, const std::function<bool()>& done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+int64_t PagesIn(const std::string& db) {
+  std::set<std::string> n = Rows(db, "SELECT count(*) FROM pages");
+  return n.empty() ? 0 : std::stoll(*n.begin());
+}
+
+// The first request for each URL, by whom.
+std::map<std::string, std::string> FirstRequester(const std::vector<Request>& log) {
+  std::vector<const Request*> sorted;
+  for (const Request& r : log) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(), [](const Request* a, const Request* b) { return a->received < b->received; });
+  std::map<std::string, std::string> first;
+  for (const Request* r : sorted) first.emplace(r->host + r->target, r->user_agent);
+  return first;
+}
+
+TEST(SharedFrontier, AKilledWorkersHostsGoToTheOthersAndOnlyWhatItHadInFlightIsFetchedTwice) {
+  REQUIRE_CLUSTER();
+  test::TempDir dir;
+  constexpr int kHosts = 8, kPages = 30;
+  Web web(dir, kHosts, kPages, 60);
+  ASSERT_FALSE(web.url.empty());
+  const std::vector<std::string> limits = {"-c", "4", "--per-host", "2", "--delay", "0.02", "--frontier-hosts", "3"};
+  std::map<std::string, std::unique_ptr<Subprocess>> workers;
+  for (const char* name : {"a", "b", "c"}) {
+    workers[name] = std::make_unique<Subprocess>(WorkerArgs(web.url, name, dir.File(std::string(name) + ".db"), limits));
+  }
+  // Killed once it has stored some pages, with more in flight.
+  ASSERT_TRUE(WaitFor(30, [&] { return PagesIn(dir.File("b.db")) >= 10; }));
+  workers["b"]->Signal(SIGKILL);
+  EXPECT_EQ(workers["b"]->Wait(10000).exit_code, 128 + SIGKILL);
+  for (const char* name : {"a", "c"}) {
+    ProcessResult r = workers[name]->Wait(90000);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
+  const std::vector<Request> log = ReadLog(web.log);
+  const std::map<std::string, int> counts = Counts(log);
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "no page is missing";
+  const std::map<std::string, std::string> first = FirstRequester(log);
+  int twice = 0;
+  for (const auto& [url, n] : counts) {
+    if (n == 1) continue;
+    ++twice;
+    EXPECT_EQ(n, 2) << url;
+    EXPECT_EQ(first.at(url), "fanout-b") << url << " was fetched twice though the dead worker never had it";
+  }
+  // b held at most its --concurrency in transfers and its store's unreported batch.
+  EXPECT_LE(twice, 40);
+}
+
+TEST(SharedFrontier, ARunSurvivesTheDatabaseServerRestartingFastThenImmediately) {
+  REQUIRE_CLUSTER();
+  test::TempDir dir;
+  constexpr int kHosts = 6, kPages = 40;
+  Web web(dir, kHosts, kPages, 50);
+  ASSERT_FALSE(web.url.empty());
+  const std::vector<std::string> limits = {"-c", "4", "--per-host", "2", "--delay", "0.02", "--report"};
+  std::vector<std::unique_ptr<Subprocess>> workers;
+  for (const char* name : {"a", "b"}) {
+    std::vector<std::string> args = limits;
+    args.push_back(dir.File(std::string(name) + ".json"));
+    // A lease long enough to outlast both restarts: nobody takes anybody's hosts over.
+    workers.push_back(
+        std::make_unique<Subprocess>(WorkerArgs(web.url, name, dir.File(std::string(name) + ".db"), args, "15")));
+  }
+  auto stored = [&] { return PagesIn(dir.File("a.db")) + PagesIn(dir.File("b.db")); };
+  ASSERT_TRUE(WaitFor(30, [&] { return stored() >= 20; }));
+  ProcessResult fast = Cluster().Restart("fast");
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  const int64_t after_fast = stored();
+  ASSERT_TRUE(WaitFor(30, [&] { return stored() >= after_fast + 20; })) << "the crawl carried on after the restart";
+  ProcessResult immediate = Cluster().Restart("immediate");
+  ASSERT_EQ(immediate.exit_code, 0) << immediate.err;
+  int64_t reconnects = 0;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    ProcessResult r = workers[i]->Wait(90000);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream report(dir.File(std::string(1, "ab"[i]) + ".json"));
+    nlohmann::json j = nlohmann::json::parse(report, nullptr, false);
+    if (j.is_object()) reconnects += j["shared_frontier"]["reconnects"].get<int64_t>();
+  }
+  EXPECT_GE(reconnects, 2) << "each restart cut the workers' connections";
+  const std::map<std::string, int> counts = Counts(ReadLog(web.log));
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "no page is missing";
+  for (const auto& [url, n] : counts) EXPECT_EQ(n, 1) << url << ": nothing was in flight long enough to be lost";
+}
+
+// Two connections claim at once: SKIP LOCKED gives each its own host. After the lease expires
+// the other takes it with a higher epoch, and the first owner's late report matches nothing.
+TEST(SharedFrontier, ClaimsUnderContentionNeverShareAHostAndAStaleOwnersReportIsRefused) {
+  REQUIRE_CLUSTER();
+  Result<pg::PgConn> a = pg::PgConn::Connect(Cluster().url());
+  Result<pg::PgConn> b = pg::PgConn::Connect(Cluster().url());
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().message();
+  ASSERT_TRUE(pg::InitFrontierSchema(*a).ok());
+  const std::string tag = std::to_string(getpid());
+  const std::string seeds = R"([{"h": 11, "u": "http://x)" + tag + R"(.localhost/", "o": "http://x)" + tag +
+                            R"(.localhost"}, {"h": 12, "u": "http://y)" + tag + R"(.localhost/", "o": "http://y)" +
+                            tag + R"(.localhost"}])";
+  Result<pg::PgResult> joined = a->Exec("SELECT run FROM fanout_join(0, $1, '{}', 0, 0)", {seeds});
+  ASSERT_TRUE(joined.ok()) << joined.status().message();
+  const std::string run = pg::Text(*joined, 0, 0);
+  auto claim = [&](pg::PgConn& c, const std::string& worker, int hosts) {
+    std::map<std::string, int64_t> held;  // origin -> epoch
+    Result<pg::PgResult> r =
+        c.Exec("SELECT origin, epoch FROM fanout_claim($1, $2, 300, $3, 10, 10) WHERE kind = 'host'",
+               {run, worker, std::to_string(hosts)});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok()) {
+      for (int i = 0; i < PQntuples(r->get()); ++i) held[pg::Text(*r, i, 0)] = pg::Int(*r, i, 1);
+    }
+    return held;
+  };
+  ASSERT_TRUE(b->Run("SET statement_timeout = 10000").ok());  // a claim that waited would fail, not hang
+  ASSERT_TRUE(a->Run("BEGIN").ok());
+  std::map<std::string, int64_t> held_a = claim(*a, "A", 1);  // its rows stay locked until COMMIT
+  std::map<std::string, int64_t> held_b = claim(*b, "B", 1);
+  ASSERT_TRUE(a->Run("COMMIT").ok());
+  ASSERT_EQ(held_a.size(), 1u);
+  ASSERT_EQ(held_b.size(), 1u);
+  const std::string host = held_a.begin()->first;
+  EXPECT_NE(host, held_b.begin()->first) << "both workers hold one host";
+
+  // A stops renewing; once its lease has expired, B's next claim takes the host over.
+  ASSERT_TRUE(WaitFor(10, [&] {
+    Result<pg::PgResult> r = a->Exec("SELECT lease_until < now() FROM fanout_hosts WHERE run = $1 AND origin = $2",
+                                     {run, host});
+    return r.ok() && pg::Text(*r, 0, 0) == "t";
+  }));
+  held_b = claim(*b, "B", 2);
+  ASSERT_TRUE(held_b.contains(host));
+  EXPECT_EQ(held_b[host], held_a[host] + 1);
+
+  const std::string h = host.find("//x") != std::string::npos ? "11" : "12";
+  auto report = [&](pg::PgConn& c, const std::string& worker, int64_t epoch) {
+    const std::string batch = R"({"done": [{"h": )" + h + R"(, "o": ")" + host + R"(", "e": )" +
+                              std::to_string(epoch) + R"(, "p": true, "r": []}]})";
+    Result<pg::PgResult> r = c.Exec("SELECT accepted, refused FROM fanout_report($1, $2, $3)", {run, worker, batch});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::make_pair(pg::Int(*r, 0, 0), pg::Int(*r, 0, 1)) : std::make_pair(int64_t{-1}, int64_t{-1});
+  };
+  EXPECT_EQ(report(*a, "A", held_a[host]), std::make_pair(int64_t{0}, int64_t{1})) << "the stale owner's write";
+  Result<pg::PgResult> queued = a->Exec("SELECT count(*) FROM fanout_queue WHERE run = $1 AND h = " + h, {run});
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(pg::Text(*queued, 0, 0), "1") << "the URL is still queued for its new owner";
+  EXPECT_EQ(report(*b, "B", held_b[host]), std::make_pair(int64_t{1}, int64_t{0}));
+}
+
+TEST(SharedFrontier, BadFrontiersGetOneLineAndTheirExitCodeAndLeaveNoRunBehind) {
+  REQUIRE_CLUSTER();
+  test::TempDir dir;
+  const std::string db = dir.File("w.db");
+  auto crawl = [&](const std::string& frontier, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {kFanout, "crawl", "http://127.0.0.1:9/", "--frontier", frontier,
+                                     "--worker", "w", "--db", db};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::RunProcess(args, 60000);
+  };
+  auto one_line = [](const ProcessResult& r) { return std::count(r.err.begin(), r.err.end(), '\n') == 1; };
+  const std::string port = Cluster().url().substr(Cluster().url().rfind(':') + 1,
+                                                  Cluster().url().rfind('/') - Cluster().url().rfind(':') - 1);
+
+  ProcessResult unreachable = crawl("postgresql://fanout:s3cret@127.0.0.1:1/fanout");
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.err;
+  EXPECT_TRUE(one_line(unreachable)) << unreachable.err;
+  EXPECT_EQ(unreachable.err.find("s3cret"), std::string::npos) << unreachable.err;
+
+  ProcessResult password = crawl("postgresql://fanout:wr0ng@127.0.0.1:" + port + "/fanout");
+  EXPECT_EQ(password.exit_code, 3) << password.err;
+  EXPECT_TRUE(one_line(password)) << password.err;
+  EXPECT_NE(password.err.find("password"), std::string::npos) << password.err;
+  EXPECT_EQ(password.err.find("wr0ng"), std::string::npos) << password.err;
+
+  ProcessResult malformed = crawl("bogus_option=1");
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.err;
+  EXPECT_TRUE(one_line(malformed)) << malformed.err;
+
+  ProcessResult no_run = crawl(Cluster().url(), {"--run", "987654"});
+  EXPECT_EQ(no_run.exit_code, 2) << no_run.err;
+  EXPECT_NE(no_run.err.find("no run 987654"), std::string::npos) << no_run.err;
+
+  ProcessResult threads = crawl(Cluster().url(), {"--mode", "threads"});
+  EXPECT_EQ(threads.exit_code, 2) << threads.err;
+  ProcessResult short_lease = crawl(Cluster().url(), {"--lease", "5", "--timeout", "30"});
+  EXPECT_EQ(short_lease.exit_code, 2) << short_lease.err;
+  EXPECT_NE(short_lease.err.find("--lease"), std::string::npos) << short_lease.err;
+
+  // A frontier written by a newer fanout.
+  const std::string newer = "newer" + std::to_string(getpid());
+  ASSERT_EQ(Cluster().Psql("CREATE DATABASE " + newer).exit_code, 0);
+  const std::string newer_url = Cluster().url().substr(0, Cluster().url().rfind('/') + 1) + newer;
+  ASSERT_EQ(test::RunProcess({kFanout, "frontier", "init", newer_url}).exit_code, 0);
+  Result<pg::PgConn> conn = pg::PgConn::Connect(newer_url);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE(conn->Run("UPDATE fanout_frontier_meta SET value = '99' WHERE key = 'schema_version'").ok());
+  ProcessResult future = crawl(newer_url);
+  EXPECT_EQ(future.exit_code, 4) << future.err;
+  EXPECT_TRUE(one_line(future)) << future.err;
+  EXPECT_NE(future.err.find("upgrade fanout"), std::string::npos) << future.err;
+  Result<pg::PgResult> runs = conn->Exec("SELECT count(*) FROM fanout_runs");
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(pg::Text(*runs, 0, 0), "0") << "no run was started";
+  EXPECT_EQ(Rows(db, "SELECT count(*) FROM runs"), std::set<std::string>{"0"}) << "nor a local one";
+  ProcessResult status = test::RunProcess({kFanout, "frontier", "status", newer_url});
+  EXPECT_EQ(status.exit_code, 4) << status.err;
 }
 
 }  // namespace
