@@ -215,6 +215,7 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
         hosts_.Start(pick.host, now);
         ++active_;
         ++dispatched_;
+        idle_flushed_ = false;
         return {.kind = Work::Kind::kPage, .host = pick.host, .item = std::move(*item)};
       }
       case HostScheduler::Pick::Kind::kNone: break;
@@ -237,7 +238,15 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
         shared_->WantWork(want - frontier_.in_memory());
         shared_asked_ = true;
       }
-      if (active_ == 0 && frontier_.in_memory() == 0 && shared_over_) return {.kind = Work::Kind::kDone};
+      if (active_ == 0 && frontier_.in_memory() == 0) {
+        if (shared_over_) return {.kind = Work::Kind::kDone};
+        // Idle here: what the store holds uncommitted is reported done only once it commits, and
+        // the run may be waiting for just that to end.
+        if (!idle_flushed_) {
+          idle_flushed_ = true;
+          waits.Keep([this] { return store_.Flush(); });
+        }
+      }
       if (!leased) return {.kind = Work::Kind::kWaitChange};  // a claim's answer wakes us
     }
     const std::optional<CrawlClock::time_point> wake = hosts_.NextWake();

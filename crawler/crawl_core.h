@@ -201,6 +201,7 @@ class CrawlCore {
   CrawlClock::duration lease_margin_{};      // the longest a transfer may take, and a second
   bool shared_over_ = false;                 // the shared frontier says the run is over
   bool shared_asked_ = false;                // asked for work, no claim answered since
+  bool idle_flushed_ = false;                // asked the store to commit since the last page began
   std::vector<SharedLink>* collecting_ = nullptr;  // a page's links, while they are decided
   int64_t empty_refill_pages_ = -1;  // summary_.pages when a Refill last found nothing...
   bool empty_refill_idle_ = false;   // ... and whether nothing was in progress then

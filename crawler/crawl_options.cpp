@@ -30,6 +30,8 @@ Status ValidateOptions(const CrawlOptions& options) {
 Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) {
   FANOUT_RETURN_IF_ERROR(ValidateOptions(options));
   if (options.mode != "async") return Status::InvalidArgument("--frontier needs --mode async");
+  // A sitemap walk is requests to the seeds' hosts outside any lease.
+  if (options.sitemaps) return Status::InvalidArgument("--sitemaps cannot be combined with --frontier yet");
   // Leases are renewed every third of their length, and a transfer may start only while it would
   // end before the lease: so a lease must hold a whole --timeout (and a second) two thirds in.
   const double least = 1.5 * (static_cast<double>(options.timeout_ms) / 1000 + 1);

@@ -162,8 +162,10 @@ BEGIN
     SELECT coalesce(array_agg(u.origin), '{}') INTO v_claimed FROM u;
   END IF;
 
-  SELECT r.max_pages, r.fetched INTO v_max, v_fetched FROM fanout_runs r WHERE r.id = p_run;
+  SELECT r.max_pages INTO v_max FROM fanout_runs r WHERE r.id = p_run;
   IF v_max > 0 THEN
+    -- One claim at a time shares out the budget (hosts are locked before the run, as in fanout_report).
+    SELECT r.fetched INTO v_fetched FROM fanout_runs r WHERE r.id = p_run FOR UPDATE;
     SELECT count(*) INTO v_taken FROM fanout_queue q JOIN fanout_hosts h ON h.run = q.run AND h.origin = q.origin
       WHERE q.run = p_run AND h.owner IS NOT NULL AND h.lease_until >= now() AND q.taken_epoch = h.epoch;
     v_budget := least(v_budget, greatest(0, v_max - v_fetched - v_taken));

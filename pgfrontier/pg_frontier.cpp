@@ -316,6 +316,7 @@ void PgFrontier::Main() {
         }
         rows.clear();
       };
+      const bool offered = !offers_.empty() || !done_.empty();
       append("offer", offers_, true);
       append("done", done_, false);
       append("robots", robots_, false);
@@ -325,7 +326,10 @@ void PgFrontier::Main() {
       const bool sent = SendBatch(std::move(batch));
       lock.lock();
       if (!sent) break;
-      continue;  // a claim right after the batch sees the links it queued
+      // New links (or URLs done, freeing --max-pages budget) may be work: the next claim need not
+      // wait out an idle poll.
+      if (offered) found_last = true;
+      continue;
     }
     if (claim_due) {
       const size_t room = want_;

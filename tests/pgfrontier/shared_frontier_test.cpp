@@ -438,5 +438,25 @@ TEST(SharedFrontier, BadFrontiersGetOneLineAndTheirExitCodeAndLeaveNoRunBehind) 
   EXPECT_EQ(status.exit_code, 4) << status.err;
 }
 
+TEST(SharedFrontier, MaxPagesIsTheRunsLimitAcrossWorkers) {
+  REQUIRE_CLUSTER();
+  test::TempDir dir;
+  Web web(dir, 5, 20, 20);
+  ASSERT_FALSE(web.url.empty());
+  std::vector<std::unique_ptr<Subprocess>> workers;
+  for (const char* name : {"a", "b"}) {
+    workers.push_back(std::make_unique<Subprocess>(
+        WorkerArgs(web.url, name, dir.File(std::string(name) + ".db"), {"-c", "4", "--per-host", "2", "--max-pages", "30"})));
+  }
+  for (auto& w : workers) {
+    ProcessResult r = w->Wait(60000);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  int pages = 0;
+  for (const Request& r : ReadLog(web.log)) pages += r.target != "/robots.txt";
+  EXPECT_EQ(pages, 30);
+  EXPECT_EQ(PagesIn(dir.File("a.db")) + PagesIn(dir.File("b.db")), 30);
+}
+
 }  // namespace
 }  // namespace fanout
