@@ -51,11 +51,20 @@ int64_t CrawlCore::EpochOf(HostId host) const {
   return it == leases_.end() ? 0 : it->second.epoch;
 }
 
+std::shared_ptr<void> CrawlCore::HoldLease(HostId host) {
+  auto it = leases_.find(host);
+  if (it == leases_.end()) return nullptr;
+  std::shared_ptr<std::atomic<int64_t>> count = it->second.unreported;
+  ++*count;
+  return std::shared_ptr<void>(nullptr, [count](void*) { --*count; });
+}
+
 std::function<void()> CrawlCore::ReportDone(const std::string& url, HostId host, int64_t epoch, bool page,
-                                            std::vector<std::string> redirects) {
+                                            std::vector<std::string> redirects, std::shared_ptr<void> hold) {
   if (shared_ == nullptr) return {};
+  // `hold` goes with the last copy of the callback, after the report is queued.
   return [shared = shared_, url, origin = std::string(hosts_.origin(host)), epoch, page,
-          redirects = std::move(redirects)]() mutable {
+          redirects = std::move(redirects), hold = std::move(hold)]() mutable {
     shared->Done(std::move(url), std::move(origin), epoch, page, std::move(redirects));
   };
 }
@@ -136,7 +145,7 @@ void CrawlCore::ReleaseIdleHosts() {
   const CrawlClock::time_point now = CrawlClock::now();
   for (auto it = leases_.begin(); it != leases_.end();) {
     const HostId host = it->first;
-    if (!hosts_.idle(host)) {
+    if (!hosts_.idle(host) || *it->second.unreported > 0) {
       it->second.idle_claims = 0;
       ++it;
     } else if (++it->second.idle_claims < kIdleClaims) {
@@ -206,7 +215,8 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
           if (!verdict.allowed) {
             SkipRecord skip = RobotsRefusal(*item, verdict, summary_);
             waits.Keep([this, skip = std::move(skip),
-                        done = ReportDone(item->url, pick.host, EpochOf(pick.host), false, {})]() mutable {
+                        done = ReportDone(item->url, pick.host, EpochOf(pick.host), false, {},
+                                          HoldLease(pick.host))]() mutable {
               return store_.AddSkip(std::move(skip), std::move(done));
             });
             continue;
@@ -382,6 +392,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   record.fetched_at = UnixNow();
   PageFetch fetch(options_, item.url, random_());
   const int64_t epoch = EpochOf(host);
+  std::shared_ptr<void> hold = HoldLease(host);  // the host stays here until the page is reported
   std::vector<std::string> claimed;  // redirect targets this page fetched
   bool first = true;
   for (bool done = false; !done;) {
@@ -435,7 +446,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   if (!found.empty()) shared_->Offer(std::move(found));
   CountPage(record, links.size(), summary_, samples_);
   Kept(waits, room.ok() ? store_.AddPageNow(std::move(record), std::move(links), *room,
-                                            ReportDone(item.url, host, epoch, true, std::move(claimed)))
+                                            ReportDone(item.url, host, epoch, true, std::move(claimed), hold))
                         : room.status());
 }
 

@@ -24,6 +24,7 @@
 // their lock around every call, and CrawlWaits releases it while a thread blocks.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -164,7 +165,7 @@ class CrawlCore {
   int64_t EpochOf(HostId host) const;
   // Tells the shared frontier, once the store has committed it, that `url` is done.
   std::function<void()> ReportDone(const std::string& url, HostId host, int64_t epoch, bool page,
-                                   std::vector<std::string> redirects);
+                                   std::vector<std::string> redirects, std::shared_ptr<void> hold = nullptr);
   void EndWork(CrawlWaits& waits);
 
   const CrawlOptions& options_;
@@ -195,7 +196,12 @@ class CrawlCore {
   struct Lease {
     int64_t epoch = 0;
     int idle_claims = 0;  // claims answered while the host had nothing to do here
+    // URLs of the host taken and not yet reported done (their reports wait for the store): the host
+    // is not given back before they are, or its next owner's epoch would refuse them.
+    std::shared_ptr<std::atomic<int64_t>> unreported = std::make_shared<std::atomic<int64_t>>(0);
   };
+  // Counts a URL of `host` as unreported until the returned token (and every copy) is gone.
+  std::shared_ptr<void> HoldLease(HostId host);
   std::unordered_map<HostId, Lease> leases_;
   CrawlClock::time_point lease_deadline_{};  // no transfer may outlive it
   CrawlClock::duration lease_margin_{};      // the longest a transfer may take, and a second

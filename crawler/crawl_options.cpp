@@ -32,8 +32,9 @@ Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) 
   if (options.mode != "async") return Status::InvalidArgument("--frontier needs --mode async");
   // A sitemap walk is requests to the seeds' hosts outside any lease.
   if (options.sitemaps) return Status::InvalidArgument("--sitemaps cannot be combined with --frontier yet");
-  // Leases are renewed every third of their length, and a transfer may start only while it would
-  // end before the lease: so a lease must hold a whole --timeout (and a second) two thirds in.
+  // A transfer may start only while it would end before the lease does, and leases are renewed
+  // every quarter of their length: a lease must hold a whole --timeout (and a second) with a third
+  // of it to spare, so that transfers can start until the next renewal.
   const double least = 1.5 * (static_cast<double>(options.timeout_ms) / 1000 + 1);
   if (lease_seconds < least) {
     return Status::InvalidArgument("--lease must be at least 1.5 x (--timeout + 1 s) = " + std::to_string(least).substr(0, 5) +

@@ -295,7 +295,10 @@ bool PgFrontier::Claim(size_t room) {
 }
 
 void PgFrontier::Main() {
-  const auto renew_every = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.lease_seconds / 3));
+  // A quarter: with the shortest lease allowed (1.5 x (--timeout + 1 s)), transfers may start for a
+  // third of a lease after each renewal, so the next renewal lands before the gate closes.
+  const auto renew_every =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.lease_seconds / 4));
   Clock::time_point last_claim{}, last_renew{};
   bool found_last = true;
   std::unique_lock lock(mu_);

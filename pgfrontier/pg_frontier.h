@@ -3,7 +3,7 @@
 // One thread of its own owns the connection: the crawl's calls only queue (Offer, Done, Robots,
 // Release) or set a wish (WantWork), and the thread sends what is queued as one batch (one
 // statement, fanout_report) at most every few milliseconds, then asks for work (fanout_claim) when
-// the crawl wants some, when idle every poll interval, and at least every third of a lease to
+// the crawl wants some, when idle every poll interval, and at least every quarter of a lease to
 // renew the leases it holds. Answers go to an inbox that the crawl drains with Take, after `wake`.
 // A lost connection (a server restart, a cut link) is retried with back-off, forever, batch and
 // all: a batch is idempotent, so sending it again after a lost reply does no harm. Deadlocks and
