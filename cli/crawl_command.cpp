@@ -264,8 +264,8 @@ int RunCrawl(CrawlCommandOptions& opt) {
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
   const bool shared = !opt.frontier.empty();
   if (shared) {
-    if (opt.resume || opt.new_run) {
-      std::cerr << "fanout crawl: with --frontier the run is the shared one: --resume and --new-run do not apply\n";
+    if (opt.new_run) {
+      std::cerr << "fanout crawl: with --frontier the run is the shared one: --new-run does not apply\n";
       return kExitUsage;
     }
     if (Status s = ValidateSharedOptions(opt.crawl, opt.lease); !s.ok()) {
@@ -276,6 +276,15 @@ int RunCrawl(CrawlCommandOptions& opt) {
       char name[256] = {};
       gethostname(name, sizeof name - 1);
       opt.worker = name;
+    }
+    // --resume: continue the shared run (--run, this worker's unfinished one in --db, or the
+    // frontier's newest unfinished one), never start one.
+    if (opt.resume) {
+      opt.crawl.seeds.clear();
+      if (opt.frontier_run == 0) {
+        Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, 0);
+        if (mine.ok() && *mine) opt.frontier_run = (*mine)->frontier_run;
+      }
     }
   } else if (int code = ChooseRun(opt); code >= 0) {
     return code;

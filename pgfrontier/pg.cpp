@@ -66,7 +66,9 @@ Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<std::opt
   // connection is gone or going.
   f.connection = PQstatus(conn_.get()) != CONNECTION_OK || f.sqlstate.empty() || f.sqlstate.rfind("08", 0) == 0 ||
                  f.sqlstate.rfind("57P", 0) == 0;
-  std::string message = OneLine(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
+  // The server's own sentence, without "ERROR:" and the PL/pgSQL context lines.
+  const char* primary = r ? PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = OneLine(primary != nullptr ? primary : r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
   if (message.empty()) message = OneLine(PQerrorMessage(conn_.get()));
   f.status = f.connection ? Status::Unavailable("the frontier's connection failed: " + message)
                           : Status::IOError("the frontier said: " + message);

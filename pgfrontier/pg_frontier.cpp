@@ -39,6 +39,7 @@ std::string Unhex(std::string_view hex) {
 // Status for a failed statement of Open, by its SQLSTATE.
 Status OpenError(const Failure& f, const Status& s) {
   if (f.sqlstate == "P0002") return Status::NotFound(s.message().substr(s.message().find(": ") + 2));
+  (void)f;
   return s;
 }
 
@@ -64,6 +65,16 @@ Result<std::unique_ptr<PgFrontier>> PgFrontier::Open(PgFrontierOptions options, 
                  &failure);
   if (!joined.ok()) return OpenError(failure, joined.status());
   const int64_t run = Int(*joined, 0, 0);
+  // Hosts an earlier process of this worker still holds (it was killed, or lost power) are given
+  // up: this one knows neither their URLs in flight nor when it last sent them a request, so they go
+  // out again under a new epoch, their next request a delay from now.
+  Result<PgResult> rejoined = conn->Exec(R"sql(
+      UPDATE fanout_hosts h SET owner = NULL, lease_until = NULL,
+                                next_allowed = greatest(h.next_allowed, now() + h.delay_s * interval '1 second')
+      FROM (SELECT origin FROM fanout_hosts WHERE run = $1 AND owner = $2 ORDER BY origin FOR UPDATE) o
+      WHERE h.run = $1 AND h.origin = o.origin)sql",
+                                         {std::to_string(run), options.worker});
+  if (!rejoined.ok()) return rejoined.status();
   std::vector<std::string> run_seeds;
   const json stored = json::parse(Text(*joined, 0, 1), nullptr, false);
   if (stored.is_array()) {

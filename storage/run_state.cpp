@@ -52,9 +52,10 @@ Result<std::optional<UnfinishedRun>> FindLatestUnfinished(const std::string& pat
   if (!version.ok()) return version.status();
   if (*version == 0) return std::optional<UnfinishedRun>();
   Result<SqliteStmt> stmt = db->Prepare(
-      std::string("SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id) FROM runs "
-                  "WHERE finished_at IS NULL ") +
-      (worker != nullptr ? "AND worker = ?1 AND frontier_run = ?2 " : "") + "ORDER BY id DESC LIMIT 1");
+      std::string("SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id), ") +
+      (worker != nullptr ? "frontier_run" : "0") + " FROM runs WHERE finished_at IS NULL " +
+      (worker != nullptr ? "AND worker = ?1 AND frontier_run > 0 AND (?2 = 0 OR frontier_run = ?2) " : "") +
+      "ORDER BY id DESC LIMIT 1");
   if (!stmt.ok()) return stmt.status();
   if (worker != nullptr) stmt->Bind(1, *worker).Bind(2, frontier_run);
   Result<bool> row = stmt->Step();
@@ -63,7 +64,8 @@ Result<std::optional<UnfinishedRun>> FindLatestUnfinished(const std::string& pat
   Result<std::vector<std::string>> seeds = SeedsOf(stmt->ColumnText(2));
   if (!seeds.ok()) return seeds.status();
   return std::optional<UnfinishedRun>(UnfinishedRun{
-      .id = stmt->ColumnInt(0), .mode = stmt->ColumnText(1), .seeds = *seeds, .pages = stmt->ColumnInt(3)});
+      .id = stmt->ColumnInt(0), .mode = stmt->ColumnText(1), .seeds = *seeds, .pages = stmt->ColumnInt(3),
+      .frontier_run = stmt->ColumnInt(4)});
 }
 
 }  // namespace

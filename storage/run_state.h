@@ -24,6 +24,7 @@ struct UnfinishedRun {
   std::string mode;
   std::vector<std::string> seeds;
   int64_t pages = 0;  // rows in pages so far
+  int64_t frontier_run = 0;  // a shared frontier's run it belongs to (FindWorkerRun), else 0
 };
 
 // The latest unfinished run in the database at `path`, if any. A file that does not exist, or
@@ -31,9 +32,9 @@ struct UnfinishedRun {
 // are not a JSON array.
 Result<std::optional<UnfinishedRun>> FindUnfinishedRun(const std::string& path);
 
-// The latest unfinished run of `worker` in the shared frontier's run `frontier_run`, if any: the
-// run a worker that joins that shared run again continues. REQUIRES: a Store has opened the file
-// (it has the runs.worker column).
+// The latest unfinished run of `worker` in the shared frontier's run `frontier_run` (0: in any), if
+// any: the run a worker that joins that shared run again continues. REQUIRES: a Store has opened
+// the file (it has the runs.worker column).
 Result<std::optional<UnfinishedRun>> FindWorkerRun(const std::string& path, const std::string& worker,
                                                    int64_t frontier_run);
 

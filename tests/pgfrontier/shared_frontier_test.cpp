@@ -279,6 +279,13 @@ TEST(SharedFrontier, AKilledWorkersHostsGoToTheOthersAndOnlyWhatItHadInFlightIsF
     ProcessResult r = workers[name]->Wait(90000);
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
   }
+  // b comes back (--resume, no seeds): it rejoins the run, which is over, and finishes its own
+  // local run instead of starting another.
+  std::vector<std::string> again = WorkerArgs(web.url, "b", dir.File("b.db"), limits);
+  again.erase(again.begin() + 2);  // the seed
+  again.push_back("--resume");
+  ProcessResult back = test::RunProcess(again, 60000);
+  EXPECT_EQ(back.exit_code, 0) << back.err;
   const std::vector<Request> log = ReadLog(web.log);
   const std::map<std::string, int> counts = Counts(log);
   EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "no page is missing";
@@ -292,6 +299,8 @@ TEST(SharedFrontier, AKilledWorkersHostsGoToTheOthersAndOnlyWhatItHadInFlightIsF
   }
   // b held at most its --concurrency in transfers and its store's unreported batch.
   EXPECT_LE(twice, 40);
+  EXPECT_EQ(Rows(dir.File("b.db"), "SELECT count(*), count(finished_at) FROM runs"), std::set<std::string>{"1|1"})
+      << "b continued its run, and finished it";
 }
 
 TEST(SharedFrontier, ARunSurvivesTheDatabaseServerRestartingFastThenImmediately) {
@@ -476,6 +485,22 @@ TEST(SharedFrontier, MaxPagesIsTheRunsLimitAcrossWorkers) {
   for (const Request& r : ReadLog(web.log)) pages += r.target != "/robots.txt";
   EXPECT_EQ(pages, 30);
   EXPECT_EQ(PagesIn(dir.File("a.db")) + PagesIn(dir.File("b.db")), 30);
+}
+
+}  // namespace
+}  // namespace fanout
+
+namespace fanout {
+namespace {
+
+TEST(Redact, TakesThePasswordOutOfEveryFormOfAddress) {
+  EXPECT_EQ(pg::Redact("postgresql://fanout:s3cret@db:5432/crawl"), "postgresql://fanout:***@db:5432/crawl");
+  EXPECT_EQ(pg::Redact("postgres://u:p%40ss@h/d?sslmode=require"), "postgres://u:***@h/d?sslmode=require");
+  EXPECT_EQ(pg::Redact("postgresql://u@h/d?password=s3cret&sslmode=disable"),
+            "postgresql://u@h/d?password=***&sslmode=disable");
+  EXPECT_EQ(pg::Redact("host=h user=u password=s3cret dbname=d"), "host=h user=u password=*** dbname=d");
+  EXPECT_EQ(pg::Redact("host=h password = 'se cret' dbname=d"), "host=h password = *** dbname=d");
+  EXPECT_EQ(pg::Redact("postgresql://u@h/d"), "postgresql://u@h/d");
 }
 
 }  // namespace
