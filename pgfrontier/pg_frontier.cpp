@@ -124,10 +124,7 @@ void PgFrontier::Offer(std::vector<SharedLink> links) {
     rows.push_back(Dump({{"h", KeyOf(l.url)}, {"u", l.url}, {"o", OriginOf(l.url)}, {"d", l.depth}, {"f", l.parent}}));
   }
   std::lock_guard lock(mu_);
-  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
-    oldest_ = Clock::now();
-    cv_.notify_one();
-  }
+  Queued();
   offers_.insert(offers_.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
 }
 
@@ -136,10 +133,7 @@ void PgFrontier::Done(std::string url, std::string origin, int64_t epoch, bool p
   for (const std::string& target : redirects) r.push_back({{"h", KeyOf(target)}, {"o", OriginOf(target)}});
   std::string row = Dump({{"h", KeyOf(url)}, {"o", origin}, {"e", epoch}, {"p", page}, {"r", r}});
   std::lock_guard lock(mu_);
-  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
-    oldest_ = Clock::now();
-    cv_.notify_one();
-  }
+  Queued();
   done_.push_back(std::move(row));
 }
 
@@ -147,20 +141,14 @@ void PgFrontier::Robots(std::string origin, SharedRobots robots, double delay) {
   std::string row =
       Dump({{"o", origin}, {"s", robots.status}, {"c", robots.curl_code}, {"b", Hex(robots.body)}, {"d", delay}});
   std::lock_guard lock(mu_);
-  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
-    oldest_ = Clock::now();
-    cv_.notify_one();
-  }
+  Queued();
   robots_.push_back(std::move(row));
 }
 
 void PgFrontier::Release(std::string origin, int64_t epoch, double gap_seconds) {
   std::string row = Dump({{"o", origin}, {"e", epoch}, {"g", std::max(0.0, gap_seconds) * 1000}});
   std::lock_guard lock(mu_);
-  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
-    oldest_ = Clock::now();
-    cv_.notify_one();
-  }
+  Queued();
   releases_.push_back(std::move(row));
   ++stats_.hosts_released;
 }
@@ -174,6 +162,13 @@ Status PgFrontier::Finish() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   return error_;
+}
+
+void PgFrontier::Queued() {
+  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
+    oldest_ = Clock::now();  // the batch is due kBatchDelay after its first entry
+    cv_.notify_one();
+  }
 }
 
 SharedFrontierStats PgFrontier::stats() const {

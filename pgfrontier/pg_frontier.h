@@ -76,6 +76,8 @@ class PgFrontier final : public SharedFrontier {
   bool SendBatch(std::string batch);
   bool Claim(size_t room);
   void Deliver(SharedDelivery d);
+  // Something is about to join the outbox: times the batch, and wakes the thread for it. REQUIRES: mu_.
+  void Queued();
 
   const PgFrontierOptions options_;
   const std::string address_;

@@ -17,31 +17,15 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/id_cache.h"
+#include "storage/link_row_writer.h"
+#include "storage/text_ids.h"
 #include "storage/schema.h"
 
 namespace fanout {
 namespace {
 
 // The same failure, said of a file: "'w1.db': step: disk I/O error".
-Status About(const Status& s, const std::string& path) {
-  std::string msg = "'" + path + "': " + s.message();
-  switch (s.code()) {
-    case Status::Code::kOk: return s;
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(msg));
-    case Status::Code::kIOError: return Status::IOError(std::move(msg));
-    case Status::Code::kCorruption: return Status::Corruption(std::move(msg));
-    case Status::Code::kUnavailable: return Status::Unavailable(std::move(msg));
-  }
-  return Status::IOError(std::move(msg));
-}
-
-Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  out = std::move(stmt).value();
-  return Status::Ok();
-}
+Status About(const Status& s, const std::string& path) { return s.Annotated("'" + path + "'"); }
 
 // Runs a statement that returns no rows (or whose rows are not needed) and readies it again.
 Status RunOnce(SqliteStmt& stmt) {
@@ -211,43 +195,13 @@ std::string PageColumnList() {
 
 // ---- Writing the output ----
 
-// Ids of texts that a table of the output holds once each (urls, link_reasons): found, or added.
-// The cache only saves lookups; the transaction that adds rows is the merge's, and on failure the
-// whole merge is abandoned, cache and all.
-struct TextIds {
-  explicit TextIds(size_t cache_entries) : cache(cache_entries) {}
-  SqliteStmt find, insert;
-  IdCache cache;
-
-  Status PrepareFor(SqliteDb& db, const std::string& table, const std::string& column) {
-    FANOUT_RETURN_IF_ERROR(Prepare(db, find, "SELECT id FROM " + table + " WHERE " + column + " = ?1"));
-    return Prepare(db, insert, "INSERT INTO " + table + " (" + column + ") VALUES (?1) RETURNING id");
-  }
-
-  Result<int64_t> IdOf(std::string_view text) {
-    if (std::optional<int64_t> id = cache.Find(text)) return *id;
-    for (SqliteStmt* stmt : {&find, &insert}) {
-      stmt->Bind(1, text);
-      Result<bool> row = stmt->Step();
-      const int64_t id = row.ok() && *row ? stmt->ColumnInt(0) : 0;
-      FANOUT_RETURN_IF_ERROR(RunOnce(*stmt));
-      if (!row.ok()) return row.status();
-      if (*row) {
-        cache.Put(text, id);
-        return id;
-      }
-    }
-    return Status::IOError("no id for '" + std::string(text) + "' after inserting it");
-  }
-};
 
 // The output's statements, prepared once.
 struct Statements {
   static constexpr size_t kUrlCache = 1 << 16;  // URLs met again soon: a page's navigation links
-  // Links per insert_links: a statement's run costs more than a row (as in the store's writer).
-  static constexpr size_t kLinksPerInsert = 16;
   Statements() : urls(kUrlCache), reasons(64) {}
-  SqliteStmt insert_run, finish_run, insert_page, insert_link, insert_links, insert_error, insert_skip, insert_robots;
+  SqliteStmt insert_run, finish_run, insert_page, insert_error, insert_skip, insert_robots;
+  LinkRowWriter link_rows;
   TextIds urls, reasons;
 };
 
@@ -393,11 +347,7 @@ class Merger {
     FANOUT_RETURN_IF_ERROR(Prepare(db, st.insert_page,
                                    "INSERT INTO pages (run_id, " + PageColumnList() + ") VALUES (" + values +
                                        ") ON CONFLICT (run_id, url) DO NOTHING RETURNING id"));
-    FANOUT_RETURN_IF_ERROR(Prepare(
-        db, st.insert_link, "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?1, ?2, ?3, ?4)"));
-    std::string many = "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?, ?, ?, ?)";
-    for (size_t i = 1; i < Statements::kLinksPerInsert; ++i) many += ", (?, ?, ?, ?)";
-    FANOUT_RETURN_IF_ERROR(Prepare(db, st.insert_links, many));
+    FANOUT_RETURN_IF_ERROR(st.link_rows.Prepare(db));
     FANOUT_RETURN_IF_ERROR(st.urls.PrepareFor(db, "urls", "url"));
     FANOUT_RETURN_IF_ERROR(st.reasons.PrepareFor(db, "link_reasons", "reason"));
     FANOUT_RETURN_IF_ERROR(Prepare(
@@ -515,9 +465,12 @@ class Merger {
       }
       s = AddLink(to, links);
     }
-    if (s.ok()) s = WriteLinks(to);
+    if (s.ok()) {
+      s = stmts_->link_rows.Flush(to);
+    } else {
+      stmts_->link_rows.Drop();
+    }
     links.Reset();
-    pending_.clear();
     return s;
   }
 
@@ -531,29 +484,10 @@ class Merger {
       if (!id.ok()) return id.status();
       reason_id = *id;
     }
-    pending_.push_back({*url_id, link.ColumnInt(1), reason_id});
-    return pending_.size() == Statements::kLinksPerInsert ? WriteLinks(page_id) : Status::Ok();
+    ++stats_.links;
+    return stmts_->link_rows.Add(page_id, *url_id, link.ColumnInt(1), reason_id);
   }
 
-  // Writes the queued links: a full statement's worth at once, fewer one by one.
-  Status WriteLinks(int64_t page_id) {
-    const bool full = pending_.size() == Statements::kLinksPerInsert;
-    SqliteStmt& insert = full ? stmts_->insert_links : stmts_->insert_link;
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      const int base = full ? static_cast<int>(4 * i) : 0;
-      insert.Bind(base + 1, page_id).Bind(base + 2, pending_[i].url_id).Bind(base + 3, pending_[i].followed);
-      if (pending_[i].reason_id == 0) {
-        insert.BindNull(base + 4);
-      } else {
-        insert.Bind(base + 4, pending_[i].reason_id);
-      }
-      if (!full) FANOUT_RETURN_IF_ERROR(RunOnce(insert));
-    }
-    if (full) FANOUT_RETURN_IF_ERROR(RunOnce(insert));
-    stats_.links += static_cast<int64_t>(pending_.size());
-    pending_.clear();
-    return Status::Ok();
-  }
 
   Status CopyErrors() {
     Result<TimeOrder> errors =
@@ -706,10 +640,6 @@ class Merger {
   TempFile temp_;
   std::optional<SqliteDb> db_;
   std::unique_ptr<Statements> stmts_;
-  struct LinkRow {
-    int64_t url_id, followed, reason_id;  // reason_id 0: NULL
-  };
-  std::vector<LinkRow> pending_;  // a page's links not yet written
   double started_at_ = 0;
   MergeStats stats_;
 };

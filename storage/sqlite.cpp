@@ -139,4 +139,11 @@ int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_
 bool SqliteDb::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 bool SqliteDb::IsReadOnly() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
 
+Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
+  Result<SqliteStmt> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  out = std::move(stmt).value();
+  return Status::Ok();
+}
+
 }  // namespace fanout

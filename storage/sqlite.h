@@ -103,4 +103,7 @@ class SqliteDb {
   std::unique_ptr<sqlite3, Deleter> db_;
 };
 
+// Prepares `sql` into `out` (for statements kept as members, prepared once).
+Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql);
+
 }  // namespace fanout

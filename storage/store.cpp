@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/id_cache.h"
+#include "storage/link_row_writer.h"
+#include "storage/text_ids.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 #include "util/thread_cpu.h"
@@ -35,18 +37,7 @@ double UnixNow() {
 }
 
 // The same failure, with what we were doing in front of its message.
-Status Annotate(const Status& s, const std::string& context) {
-  std::string msg = context + ": " + s.message();
-  switch (s.code()) {
-    case Status::Code::kOk: return s;
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(msg));
-    case Status::Code::kIOError: return Status::IOError(std::move(msg));
-    case Status::Code::kCorruption: return Status::Corruption(std::move(msg));
-    case Status::Code::kUnavailable: return Status::Unavailable(std::move(msg));
-  }
-  return Status::IOError(std::move(msg));
-}
+Status Annotate(const Status& s, const std::string& context) { return s.Annotated(context); }
 
 Status Closed() { return Status::Unavailable("the store is closed"); }
 
@@ -71,31 +62,6 @@ Status CheckJson(const std::string& text, const char* what) {
   return Status::InvalidArgument(std::string(what) + " is not valid JSON");
 }
 
-// The ids of texts a table holds once each, as (id INTEGER PRIMARY KEY, <text> TEXT UNIQUE): a
-// link's URL in urls, its reason in link_reasons. Writer thread only, inside the batch's transaction.
-struct TextIds {
-  explicit TextIds(size_t cache_entries) : cache(cache_entries) {}
-  SqliteStmt find, insert;  // SELECT id ... WHERE text = ?1; INSERT ... RETURNING id
-  IdCache cache;
-
-  // text's id: remembered, else looked up, else inserted (a row of the open batch, so a rollback
-  // must Clear the cache).
-  Result<int64_t> IdOf(std::string_view text) {
-    if (std::optional<int64_t> id = cache.Find(text)) return *id;
-    for (SqliteStmt* stmt : {&find, &insert}) {
-      stmt->Bind(1, text);
-      Result<bool> row = stmt->Step();
-      const int64_t id = row.ok() && *row ? stmt->ColumnInt(0) : 0;
-      stmt->Reset();
-      if (!row.ok()) return row.status();
-      if (*row) {
-        cache.Put(text, id);
-        return id;
-      }
-    }
-    return Status::IOError("no id for '" + std::string(text) + "' after inserting it");
-  }
-};
 
 // The writer's connection and its statements, prepared once. Members are destroyed in reverse
 // order, so the statements are finalized before the connection closes.
@@ -104,28 +70,13 @@ struct Connection {
   static constexpr size_t kReasonCache = 64;  // a handful of reasons exist
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
-  SqliteStmt insert_page, insert_link, insert_error;
-  // kLinksPerInsert links in one statement: a statement's run costs more than a row.
-  static constexpr int kLinksPerInsert = 16;
-  SqliteStmt insert_links;
+  SqliteStmt insert_page, insert_error;
+  LinkRowWriter link_rows;
   SqliteStmt insert_run, finish_run, set_store_time, find_unfinished_run;
   SqliteStmt insert_skip, insert_robots;
   SqliteStmt seen_in_run;
   TextIds urls, reasons;
 };
-
-Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  out = std::move(stmt).value();
-  return Status::Ok();
-}
-
-// Prepares ids' statements for `table`, whose text column is `column`.
-Status PrepareIds(SqliteDb& db, TextIds& ids, const std::string& table, const std::string& column) {
-  FANOUT_RETURN_IF_ERROR(Prepare(db, ids.find, "SELECT id FROM " + table + " WHERE " + column + " = ?1"));
-  return Prepare(db, ids.insert, "INSERT INTO " + table + " (" + column + ") VALUES (?1) RETURNING id");
-}
 
 Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.begin, "BEGIN IMMEDIATE"));
@@ -143,15 +94,9 @@ Status PrepareAll(Connection& c) {
     RETURNING id)sql"));
   // A link is written as integers: its URL and its reason are looked up (or added) in urls and
   // link_reasons first (TextIds).
-  FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.urls, "urls", "url"));
-  FANOUT_RETURN_IF_ERROR(PrepareIds(c.db, c.reasons, "link_reasons", "reason"));
-  FANOUT_RETURN_IF_ERROR(Prepare(
-      c.db, c.insert_link, "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?1, ?2, ?3, ?4)"));
-  {
-    std::string sql = "INSERT INTO link_rows (page_id, url_id, followed, reason_id) VALUES (?, ?, ?, ?)";
-    for (int i = 1; i < Connection::kLinksPerInsert; ++i) sql += ", (?, ?, ?, ?)";
-    FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_links, sql));
-  }
+  FANOUT_RETURN_IF_ERROR(c.urls.PrepareFor(c.db, "urls", "url"));
+  FANOUT_RETURN_IF_ERROR(c.reasons.PrepareFor(c.db, "link_reasons", "reason"));
+  FANOUT_RETURN_IF_ERROR(c.link_rows.Prepare(c.db));
   // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id:
   // link_rows_followed finds the URL's followed links, and the pages key its page. Rows of the open batch count: this
   // connection sees its own transaction.
@@ -742,37 +687,15 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   FANOUT_RETURN_IF_ERROR(RunOnce(p));
   ++batch_.counts.pages;
 
-  // Links wait here for a statement of kLinksPerInsert, in order; an unsure link's check must see
-  // those before it, so it writes them first.
-  struct LinkRow {
-    int64_t url_id, followed, reason_id;  // reason_id 0: NULL
-  };
-  std::array<LinkRow, Connection::kLinksPerInsert> rows;
-  size_t pending = 0;
-  auto write_pending = [&]() -> Status {
-    const bool full = pending == rows.size();
-    SqliteStmt& s = full ? conn_->insert_links : conn_->insert_link;
-    for (size_t i = 0; i < pending; ++i) {
-      const int base = full ? static_cast<int>(4 * i) : 0;
-      s.Bind(base + 1, page_id).Bind(base + 2, rows[i].url_id).Bind(base + 3, rows[i].followed);
-      if (rows[i].reason_id == 0) {
-        s.BindNull(base + 4);
-      } else {
-        s.Bind(base + 4, rows[i].reason_id);
-      }
-      if (!full) FANOUT_RETURN_IF_ERROR(RunOnce(s));
-    }
-    if (full) FANOUT_RETURN_IF_ERROR(RunOnce(s));
-    pending = 0;
-    return Status::Ok();
-  };
+  // An unsure link's check must see the links queued before it: it writes them first.
+  LinkRowWriter& rows = conn_->link_rows;
   for (const LinkRecord& link : item.links) {
     int64_t followed = link.followed ? (link.on_disk ? 2 : 1) : 0;
     std::string_view reason = link.reason;
     Result<int64_t> url_id = conn_->urls.IdOf(link.to_url);
     if (!url_id.ok()) return url_id.status();
     if (link.unsure) {
-      FANOUT_RETURN_IF_ERROR(write_pending());
+      FANOUT_RETURN_IF_ERROR(rows.Flush(page_id));
       SqliteStmt& q = conn_->seen_in_run;
       q.Bind(1, item.run_id).Bind(2, link.to_url).Bind(3, *url_id);
       Result<bool> row = q.Step();
@@ -789,10 +712,9 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
       if (!id.ok()) return id.status();
       reason_id = *id;
     }
-    rows[pending++] = LinkRow{*url_id, followed, reason_id};
-    if (pending == rows.size()) FANOUT_RETURN_IF_ERROR(write_pending());
+    FANOUT_RETURN_IF_ERROR(rows.Add(page_id, *url_id, followed, reason_id));
   }
-  FANOUT_RETURN_IF_ERROR(write_pending());
+  FANOUT_RETURN_IF_ERROR(rows.Flush(page_id));
   batch_.counts.links += static_cast<int64_t>(item.links.size());
 
   if (!page.error_kind.empty()) {
@@ -832,9 +754,10 @@ Status Store::Impl::CommitBatch() {
 Status Store::Impl::AbortBatch(Status why) {
   // SQLite may already have rolled back (it does for SQLITE_FULL and some I/O errors).
   if (conn_ && conn_->db.InTransaction()) (void)RunOnce(conn_->rollback);
-  if (conn_) {  // the ids the batch inserted are gone with it
+  if (conn_) {  // the ids the batch inserted are gone with it, and links it had queued
     conn_->urls.cache.Clear();
     conn_->reasons.cache.Clear();
+    conn_->link_rows.Drop();
   }
   batch_ = Batch{};
   return why;

@@ -38,6 +38,11 @@ class Status {
   // "ok", or the code's name and the message: "invalid argument: --port must be 0..65535".
   std::string ToString() const;
 
+  // The same failure with `context` in front of its message ("context: message"); Ok stays Ok.
+  Status Annotated(const std::string& context) const {
+    return ok() ? *this : Status(code_, context + ": " + message_);
+  }
+
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
 
