@@ -189,10 +189,11 @@ BEGIN
   RETURN QUERY
   SELECT 'host'::text, h.origin, h.epoch, greatest(0, extract(epoch FROM h.next_allowed - now()))::float8,
          NULL::text, NULL::integer, NULL::text,
-         CASE WHEN h.origin = ANY (v_claimed) THEN r.status END,
-         CASE WHEN h.origin = ANY (v_claimed) THEN r.curl_code END,
-         CASE WHEN h.origin = ANY (v_claimed) THEN encode(r.body, 'hex') END
-  FROM fanout_hosts h LEFT JOIN fanout_robots r ON r.run = h.run AND r.origin = h.origin
+         r.status, r.curl_code, encode(r.body, 'hex')
+  FROM fanout_hosts h
+  -- robots.txt for the hosts just claimed, while fresh (RFC 9309 2.4: kept 24 hours at most).
+  LEFT JOIN fanout_robots r ON r.run = h.run AND r.origin = h.origin AND h.origin = ANY (v_claimed)
+                               AND r.fetched_at > now() - interval '24 hours'
   WHERE h.run = p_run AND h.owner = p_worker;
 
   v_over := NOT EXISTS (SELECT 1 FROM fanout_queue q WHERE q.run = p_run) OR (v_max > 0 AND v_fetched >= v_max);
