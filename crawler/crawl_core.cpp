@@ -241,11 +241,15 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
     }
     if (RefillWanted()) return {.kind = Work::Kind::kRefill};
     if (shared_ != nullptr) {
-      // Work comes from the shared frontier: ask for more while little is queued here, and finish
-      // once it says the run is over and nothing is left here.
+      // Work comes from the shared frontier: ask for more while little is queued here, or while
+      // too few hosts have something to send to fill --concurrency within --per-host (URLs queued
+      // behind a host's limit do not fill it), and finish once the frontier says the run is over
+      // and nothing is left here.
       const size_t want = 4 * options_.concurrency;
-      if (!shared_asked_ && frontier_.in_memory() < want / 2) {
-        shared_->WantWork(want - frontier_.in_memory());
+      const bool few_urls = frontier_.in_memory() < want / 2;
+      const bool few_hosts = hosts_.busy_hosts() * options_.per_host < 2 * options_.concurrency;
+      if (!shared_asked_ && (few_urls || few_hosts)) {
+        shared_->WantWork(std::max(want - std::min(want, frontier_.in_memory()), options_.concurrency));
         shared_asked_ = true;
       }
       if (active_ == 0 && frontier_.in_memory() == 0) {

@@ -256,7 +256,8 @@ bool PgFrontier::Claim(size_t room) {
   PgResult r;
   const long lease_ms = static_cast<long>(options_.lease_seconds * 1000);
   if (!Call("SELECT * FROM fanout_claim($1, $2, $3, $4, $5, $6)",
-            {std::to_string(run_), options_.worker, std::to_string(lease_ms), std::to_string(options_.hosts),
+            // A renewal only (room 0) claims no more hosts: they would come without URLs.
+            {std::to_string(run_), options_.worker, std::to_string(lease_ms), std::to_string(room > 0 ? options_.hosts : 0),
              std::to_string(room), std::to_string(std::max<size_t>(1, options_.urls_per_host))},
             r)) {
     return false;
