@@ -50,7 +50,12 @@ in_ns() { local ns="$1"; shift; if [ -n "$ns" ]; then ip netns exec "$P$ns" "$@"
 serve() {
   local ns="$1"; shift
   local out="$work/serve.$RANDOM"
-  in_ns "$ns" "$FANOUT" serve --port 0 --duration 300 "$@" >"$out" 2>/dev/null &
+  # Not through a function: $! has to be the server itself (ip netns exec execs it), to stop it.
+  if [ -n "$ns" ]; then
+    ip netns exec "$P$ns" "$FANOUT" serve --port 0 --duration 300 "$@" >"$out" 2>/dev/null &
+  else
+    "$FANOUT" serve --port 0 --duration 300 "$@" >"$out" 2>/dev/null &
+  fi
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 200); do [ -s "$out" ] && break; sleep 0.02; done
@@ -130,7 +135,8 @@ bash scripts/netns.sh up 3 >/dev/null
 pg_b=$(ip netns exec "${P}db" bash scripts/postgres.sh start "$work/pg-b" 0 10.203.0.2)
 clusters+=("$work/pg-b")
 declare -A b_pps
-printf "%4s %8s %7s %7s %8s %7s\n" run workers pages "wall s" pages/s fetched
+# in flight: each worker's mean transfers in flight (of -c 16), averaged over the workers.
+printf "%4s %8s %7s %7s %8s %7s %9s\n" run workers pages "wall s" pages/s fetched "in flight"
 for rep in $(seq "$reps"); do
   for n in 1 2 3; do
     serve web --hosts 200 --synthetic 20 --latency 100 --host 10.203.1.3 --log "$work/b.log"
@@ -139,7 +145,7 @@ for rep in $(seq "$reps"); do
     workers=()
     for k in $(seq "$n"); do
       ip netns exec "${P}w$k" "$FANOUT" crawl "$url" --frontier "$pg_b" --worker "w$k" --db "$work/b$k.db" \
-        --allow-domain localhost --connect-to "::10.203.1.3:$port" -c 16 --per-host 2 --quiet 2>"$work/w$k.err" &
+        --report "$work/b$k.json" --allow-domain localhost --connect-to "::10.203.1.3:$port" -c 16 --per-host 2 --quiet 2>"$work/w$k.err" &
       workers+=($!); pids+=($!)
     done
     for k in $(seq "$n"); do wait_worker "${workers[$((k - 1))]}" "w$k"; done
@@ -151,9 +157,11 @@ for rep in $(seq "$reps"); do
     # What the server answered, robots.txt aside: the run's count should be the same.
     fetched=$("$PY" -c 'import json,sys; print(len({(j["host"], j["target"]) for j in map(json.loads, open(sys.argv[1])) if j["target"] != "/robots.txt" and j["status"] == 200}))' "$work/b.log")
     rm -f "$work/b.log"
+    in_flight=$("$PY" -c 'import json,sys; print(sum(json.load(open(f))["mean_in_flight"] for f in sys.argv[1:]) / len(sys.argv[1:]))' "$work"/b?.json)
+    rm -f "$work"/b?.json
     pps=$("$PY" -c "print($pages / (($ended - $started) / 1000))")
     b_pps[$n]="${b_pps[$n]:-} $pps"
-    "$PY" -c "print('%4d %8d %7d %7.1f %8.0f %7d' % ($rep, $n, $pages, ($ended - $started) / 1000, $pps, $fetched))"
+    "$PY" -c "print('%4d %8d %7d %7.1f %8.0f %7d %9.1f' % ($rep, $n, $pages, ($ended - $started) / 1000, $pps, $fetched, $in_flight))"
     left=$(of_run "$run" "$url" '"%d queued, %d in flight, %d refused, finished %s" % (r["queued"], r["in_flight"], r["refused"], r["finished_at"] or "never")')
     [ "$pages" = 4000 ] || echo "     the run: $left"
   done
