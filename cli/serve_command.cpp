@@ -138,7 +138,9 @@ void SetupServeCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{64} << 20));
   cmd->add_option("--seed", opt->synthetic.seed, "Seed of the synthetic site, jitter and random faults")
       ->capture_default_str();
-  cmd->add_option("--host", opt->server.host, "Loopback address to bind: 127.0.0.1 or ::1")->capture_default_str();
+  cmd->add_option("--host", opt->server.host,
+                  "Address to bind: 127.0.0.1 or ::1; any other only inside a network namespace apart from the "
+                  "initial one (ip netns exec), where no other machine can reach it")->capture_default_str();
   cmd->add_option("--port", opt->server.port, "Port; 0 picks a free one (the URL is printed first)")
       ->capture_default_str();
   cmd->add_option("--latency", opt->server.latency_ms, "Delay every answer by MS milliseconds")

@@ -30,7 +30,12 @@ case "$cmd" in
     [ "$port" = 0 ] && port=$(free_port)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$dir"
+      # chown is not enough when a directory above DIR is closed to others (mktemp -d makes them 700).
+      runuser -u postgres -- test -w "$dir" || {
+        echo "postgres.sh: the postgres user cannot reach $dir: a directory above it is closed to it (chmod o+x)" >&2; exit 1; }
+    fi
     pw="$dir/.pw"
     echo fanout > "$pw"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$pw"

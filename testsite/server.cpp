@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "testsite/net_namespace.h"
 #include "testsite/static_files.h"
 
 namespace fanout::testsite {
@@ -51,31 +52,36 @@ using EventPtr = std::unique_ptr<event, EventDeleter>;
 
 constexpr std::string_view kDefaultRobots = "User-agent: *\nDisallow:\n";
 
-// Loopback only: tests and benchmarks must never reach another machine.
-Result<sockaddr_storage> LoopbackAddress(const std::string& host, uint16_t port, socklen_t& len) {
+// Loopback, or any address inside a network namespace apart from the initial one: tests and
+// benchmarks must never reach another machine, and off loopback only such a namespace ensures it.
+// `loopback` says which it is.
+Result<sockaddr_storage> BindAddress(const std::string& host, uint16_t port, socklen_t& len, bool& loopback) {
   sockaddr_storage ss{};
   std::string h = host == "localhost" ? "127.0.0.1" : host;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
   if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
-    if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) {
-      return Status::InvalidArgument("--host " + host + " is not a loopback address (use 127.0.0.1 or ::1)");
-    }
+    loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
     len = sizeof(sockaddr_in);
-    return ss;
-  }
-  if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
-    if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
-      return Status::InvalidArgument("--host " + host + " is not a loopback address (use 127.0.0.1 or ::1)");
-    }
+  } else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     len = sizeof(sockaddr_in6);
-    return ss;
+  } else {
+    return Status::InvalidArgument("--host '" + host + "' is not an IP address (use 127.0.0.1 or ::1)");
   }
-  return Status::InvalidArgument("--host '" + host + "' is not an IP address (use 127.0.0.1 or ::1)");
+  if (!loopback) {
+    if (Status own = InOwnNetNamespace(); !own.ok()) {
+      return Status::InvalidArgument("--host " + host +
+                                     " is not a loopback address, and fanout serve binds others only inside a network "
+                                     "namespace of its own (ip netns exec), where no other machine can reach it: " +
+                                     own.message() + "; use 127.0.0.1 or ::1");
+    }
+  }
+  return ss;
 }
 
 // Thousands of connections need thousands of descriptors; the soft limit is often 1024.
@@ -890,13 +896,15 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
     if (web.robots_mix && options.robots_file) {
       return Status::InvalidArgument("--robots-mix and --robots FILE exclude each other");
     }
-    if (options.host != "127.0.0.1" && options.host != "localhost") {
-      return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1");
-    }
   }
   socklen_t len = 0;
-  Result<sockaddr_storage> addr = LoopbackAddress(options.host, options.port, len);
+  bool loopback = true;
+  Result<sockaddr_storage> addr = BindAddress(options.host, options.port, len, loopback);
   if (!addr.ok()) return addr.status();
+  // Off loopback (in a namespace) clients reach the web with curl's --connect-to, whatever hK.localhost resolves to.
+  if (options.web && loopback && options.host != "127.0.0.1" && options.host != "localhost") {
+    return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1");
+  }
 
   auto impl = std::make_unique<Impl>();
   if (options.root) {

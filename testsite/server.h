@@ -2,7 +2,8 @@
 // crawls (`fanout serve`).
 //
 // It serves a directory, a SyntheticSite, or a SyntheticWeb (many hosts, h0.localhost ..
-// h{N-1}.localhost, told apart by the Host header) on a loopback address only, on libevent's evhttp.
+// h{N-1}.localhost, told apart by the Host header) on a loopback address only, on libevent's evhttp;
+// inside a network namespace apart from the initial one (net_namespace.h), on any address.
 // Latency is a timer on the server's event loop, never a sleeping thread, so thousands of delayed
 // requests can be in flight at once on one thread. Faults (faults.h) make it misbehave on purpose.
 // It counts what it serves (requests, responses by status, requests in flight and the most at
@@ -34,7 +35,7 @@
 namespace fanout::testsite {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";             // 127.0.0.0/8, ::1 or localhost; nothing else
+  std::string host = "127.0.0.1";             // 127.0.0.0/8, ::1 or localhost; any IP in a namespace of its own
   uint16_t port = 0;                           // 0: the kernel picks a free port
   std::optional<std::string> root;             // serve this directory ...
   std::optional<SyntheticOptions> synthetic;   // ... or this generated site (exactly one of them)

@@ -1,5 +1,6 @@
 // PostgresCluster: a private PostgreSQL server for one test binary, started with
-// scripts/postgres.sh in a temporary directory, on loopback, stopped and removed at the end.
+// scripts/postgres.sh in a temporary directory, on loopback (or on an address of a network
+// namespace, started inside it), stopped and removed at the end.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,18 +8,31 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tests/support/subprocess.h"
 
 namespace fanout::test {
 
+struct PostgresClusterOptions {
+  std::vector<std::string> run_in;  // a command prefix to start the server under, e.g. ip netns exec NS
+  std::string address;              // where it listens; "" for 127.0.0.1
+  std::string name = "pg";          // its directory is fanout-NAME-PID in the temporary directory
+};
+
 class PostgresCluster {
  public:
   // Starts a cluster; url() is "" (and why() says why) when this machine cannot run one.
-  PostgresCluster() {
-    dir_ = (std::filesystem::temp_directory_path() / ("fanout-pg-" + std::to_string(getpid()))).string();
+  explicit PostgresCluster(PostgresClusterOptions options = {}) {
+    dir_ = (std::filesystem::temp_directory_path() / ("fanout-" + options.name + "-" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir_);
-    ProcessResult r = RunProcess({"/bin/bash", Script(), "start", dir_}, 60000);
+    std::vector<std::string> start = options.run_in;
+    for (std::string a : {std::string("/bin/bash"), Script(), std::string("start"), dir_}) start.push_back(a);
+    if (!options.address.empty()) {
+      start.push_back("0");
+      start.push_back(options.address);
+    }
+    ProcessResult r = RunProcess(start, 60000);
     std::string out = r.out;
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     if (r.exit_code == 0 && out.rfind("postgresql://", 0) == 0) {

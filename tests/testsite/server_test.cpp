@@ -11,8 +11,10 @@
 #include <set>
 
 #include "crawler/url.h"
+#include "testsite/net_namespace.h"
 #include "tests/support/http_client.h"
 #include "tests/support/links.h"
+#include "tests/support/scratch_netns.h"
 #include "tests/support/temp_dir.h"
 
 namespace fanout::testsite {
@@ -76,7 +78,8 @@ TEST(SiteServer, ServesIpv6Loopback) {
   EXPECT_EQ(HttpGet((*server)->url()).status, 200);
 }
 
-TEST(SiteServer, RefusesToBindAnythingButLoopback) {
+TEST(SiteServer, RefusesAnythingButLoopbackInTheInitialNetworkNamespace) {
+  if (InOwnNetNamespace().ok()) GTEST_SKIP() << "this test runs inside a network namespace of its own";
   for (const char* host : {"0.0.0.0", "10.1.2.3", "192.168.0.1", "::", "example.com"}) {
     ServerOptions o = Synthetic(5, 2);
     o.host = host;
@@ -84,6 +87,40 @@ TEST(SiteServer, RefusesToBindAnythingButLoopback) {
     ASSERT_FALSE(server.ok()) << host;
     EXPECT_EQ(server.status().code(), Status::Code::kInvalidArgument) << host;
   }
+  ServerOptions o = Synthetic(5, 2);
+  o.host = "10.1.2.3";
+  const std::string why = SiteServer::Create(o).status().message();
+  EXPECT_NE(why.find("not a loopback address"), std::string::npos) << why;
+  EXPECT_NE(why.find("runs in the initial network namespace"), std::string::npos) << "say why: " << why;
+}
+
+// In a namespace of the test's own, 10.203.0.9 exists nowhere else: the server binds it, a site as
+// a web, and answers there.
+TEST(SiteServer, BindsAnyAddressInsideANetworkNamespaceOfItsOwn) {
+  test::ScratchNetns ns("fanout-server-test-" + std::to_string(getpid()));
+  if (!ns.ok()) GTEST_SKIP() << "cannot make a network namespace here: " << ns.why();
+  ASSERT_EQ(ns.Ip({"addr", "add", "10.203.0.9/32", "dev", "lo"}).exit_code, 0);
+  const bool entered = ns.RunInside([] {
+    ASSERT_TRUE(InOwnNetNamespace().ok()) << InOwnNetNamespace().message();
+    ServerOptions site = Synthetic(5, 2);
+    site.host = "10.203.0.9";
+    auto server = StartServer(site);
+    ASSERT_TRUE(server);
+    EXPECT_EQ(server->url(), "http://10.203.0.9:" + std::to_string(server->port()) + "/");
+    EXPECT_EQ(HttpGet(server->url()).status, 200);
+
+    ServerOptions web = Synthetic(3, 2);
+    web.web = SyntheticWebOptions{.hosts = 2};
+    web.host = "10.203.0.9";
+    auto webserver = StartServer(web);
+    ASSERT_TRUE(webserver);
+    const std::string port = std::to_string(webserver->port());
+    EXPECT_EQ(webserver->url(), "http://h0.localhost:" + port + "/");
+    HttpResponse h1 = HttpGet(HttpRequest{.url = "http://10.203.0.9:" + port + "/", .headers = {"Host: h1.localhost:" + port}});
+    EXPECT_EQ(h1.status, 200);
+    EXPECT_NE(h1.body.find("on h1.localhost"), std::string::npos);
+  });
+  EXPECT_TRUE(entered) << "could not enter " << ns.name();
 }
 
 TEST(SiteServer, ServesADirectoryWithContentTypes) {
