@@ -249,7 +249,7 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
       const bool few_urls = frontier_.in_memory() < want / 2;
       const bool few_hosts = hosts_.busy_hosts() * options_.per_host < 2 * options_.concurrency;
       if (!shared_asked_ && (few_urls || few_hosts)) {
-        shared_->WantWork(std::max(want - std::min(want, frontier_.in_memory()), options_.concurrency));
+        shared_->WantWork(std::max(want - std::min(want, frontier_.in_memory()), 2 * options_.concurrency));
         shared_asked_ = true;
       }
       if (active_ == 0 && frontier_.in_memory() == 0) {

@@ -173,11 +173,15 @@ BEGIN
 
   RETURN QUERY
   WITH held AS (SELECT h.origin, h.epoch FROM fanout_hosts h WHERE h.run = p_run AND h.owner = p_worker AND h.pending > 0),
+  -- Round robin over the hosts (each host's first URL, then each one's second...), so that a small
+  -- budget still gives every host held something to send.
   picked AS MATERIALIZED (
     SELECT q.h, held.epoch FROM held CROSS JOIN LATERAL (
-      SELECT q.h FROM fanout_queue q
-      WHERE q.run = p_run AND q.origin = held.origin AND q.taken_epoch IS DISTINCT FROM held.epoch
-      ORDER BY q.depth LIMIT p_per_host) q
+      SELECT f.h, row_number() OVER (ORDER BY f.depth) AS turn FROM (
+        SELECT q.h, q.depth FROM fanout_queue q
+        WHERE q.run = p_run AND q.origin = held.origin AND q.taken_epoch IS DISTINCT FROM held.epoch
+        ORDER BY q.depth LIMIT p_per_host) f) q
+    ORDER BY q.turn
     LIMIT v_budget),
   took AS (
     UPDATE fanout_queue q SET taken_epoch = picked.epoch FROM picked WHERE q.run = p_run AND q.h = picked.h

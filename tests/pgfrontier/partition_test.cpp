@@ -146,7 +146,7 @@ TEST(Partition, AWorkerCutFromTheFrontierStopsItsHostsMoveAndItsLateReportsAreRe
         name, {kFanout, "crawl", seed, "--frontier", pg.url(), "--worker", name, "--db", dir.File(name + ".db"),
                "--report", dir.File(name + ".json"), "--allow-domain", "localhost", "--connect-to",
                "::10.203.1.3:" + port[1].str(), "--lease", Arg(kLease), "--timeout", Arg(kTimeout), "--user-agent", "fanout-" + name,
-               "-c", "64", "--per-host", "1", "--delay", "0.05", "--frontier-hosts", hosts, "-q"}));
+               "-c", "4", "--per-host", "1", "--delay", "0.05", "--frontier-hosts", hosts, "-q"}));
   };
   auto status = [&]() -> nlohmann::json {
     ProcessResult r = test::RunProcess(lab.Exec("db", {kFanout, "frontier", "status", pg.url(), "--json"}));
@@ -162,10 +162,8 @@ TEST(Partition, AWorkerCutFromTheFrontierStopsItsHostsMoveAndItsLateReportsAreRe
   };
 
   // Worker 1 takes half the web first; worker 2, with room for all of it, the rest and later w1's.
-  // --frontier-hosts bounds what each holds. -c is far above what 6 hosts at --per-host 1 can use:
-  // a worker asks the frontier for more only while fewer than 2 x -c URLs wait in its own queue,
-  // counting those its per-host limit holds back (crawler/crawl_core.cpp), so with -c 4 w2 would
-  // leave w1's expired hosts alone for as long as its own three kept it supplied.
+  // --frontier-hosts bounds what each holds; -c 4 is more than 3 hosts at --per-host 1 can use, so
+  // a worker keeps asking for hosts while it has room (crawler/crawl_core.cpp).
   auto w1 = worker("w1", "3");
   ASSERT_TRUE(PollUntil(20, [&] { return of_worker(status(), "w1", "hosts_leased") >= 3; })) << status().dump();
   auto w2 = worker("w2", "6");
