@@ -206,8 +206,10 @@ CrawlCore::Work CrawlCore::Next(CrawlWaits& waits, bool page_slot, bool turns_on
       case HostScheduler::Pick::Kind::kUrl: {
         std::string fetched;
         std::optional<FrontierItem> item = frontier_.Take(pick.host, &fetched);
-        if (!item) {  // a redirect fetched it already
-          if (std::function<void()> done = ReportDone(fetched, pick.host, EpochOf(pick.host), false, {})) done();
+        if (!item) {
+          // Fetched already: as a redirect's target, or (a shared frontier handing it out again)
+          // by this worker before its report was refused. It is stored here either way: done.
+          if (std::function<void()> done = ReportDone(fetched, pick.host, EpochOf(pick.host), true, {})) done();
           continue;
         }
         if (const RobotsTxt* robots = hosts_.robots(pick.host)) {
