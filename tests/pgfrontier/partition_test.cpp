@@ -1,9 +1,11 @@
-// A network partition between one worker and the shared frontier, on real links: PostgreSQL, the
-// web server and two workers each in a network namespace of their own (scripts/netns.sh), the
-// workers reaching the database over one LAN and the web over another. Cutting worker 1's database
-// link leaves its web link up, so only its lease can stop it; the web server's log, in which each
-// worker has its own user agent, says whether it did.
+// Workers on hosts of their own, on real links: PostgreSQL, the web server and each worker in a
+// network namespace of its own (scripts/netns.sh), the workers reaching the database over one LAN
+// and the web over another. A network partition between one worker and the shared frontier:
+// cutting worker 1's database link leaves its web link up, so only its lease can stop it; and the
+// three-worker crawl of shared_frontier_test.cpp. The web server's log, in which each worker has
+// its own user agent, says what each did.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -252,6 +254,74 @@ TEST(Partition, AWorkerCutFromTheFrontierStopsItsHostsMoveAndItsLateReportsAreRe
   EXPECT_EQ(run["queued"], 0);
   EXPECT_EQ(run["in_flight"], 0);
   EXPECT_NE(run["finished_at"], "");
+}
+
+// The three-worker crawl of shared_frontier_test.cpp, with each worker, the database and the web on
+// hosts of their own: every page and robots.txt once, each host's limits held at the server across
+// workers, one worker leaving mid-crawl (Ctrl-C) so that its hosts change hands.
+TEST(Partition, ThreeWorkersOnHostsOfTheirOwnFetchEveryPageOnceWithinEachHostsLimits) {
+  Lab lab(3);
+  if (lab.unsupported()) GTEST_SKIP() << "no network namespaces on this machine (root and iproute2 needed): " << lab.why();
+  ASSERT_TRUE(lab.up()) << "scripts/netns.sh up failed: " << lab.why();
+  test::PostgresCluster pg({.run_in = lab.Exec("db"), .address = "10.203.0.2", .name = "pg-three"});
+  ASSERT_FALSE(pg.url().empty()) << pg.why();
+  test::TempDir dir;
+  constexpr int kHosts = 10, kPages = 12;
+  constexpr double kDelay = 0.08;
+  const std::string log = dir.File("requests.log");
+  Subprocess web(lab.Exec("web", {kFanout, "serve", "--synthetic", std::to_string(kPages), "--hosts",
+                                  std::to_string(kHosts), "--latency", "15", "--log", log, "--host", "10.203.1.3",
+                                  "--port", "0", "--duration", "120"}));
+  const std::string seed = web.ReadStdoutLine(10000);
+  std::smatch port;
+  ASSERT_TRUE(std::regex_match(seed, port, std::regex(R"(http://h0\.localhost:([0-9]+)/)"))) << "first line: " << seed;
+  std::vector<std::unique_ptr<Subprocess>> workers;
+  for (const char* name : {"w1", "w2", "w3"}) {
+    workers.push_back(std::make_unique<Subprocess>(lab.Exec(
+        name, {kFanout, "crawl", seed, "--frontier", pg.url(), "--worker", name, "--db", dir.File(std::string(name) + ".db"),
+               "--allow-domain", "localhost", "--connect-to", "::10.203.1.3:" + port[1].str(), "--lease", "6",
+               "--timeout", "3", "--user-agent", std::string("fanout-") + name, "-c", "4", "--per-host", "2", "--delay",
+               Arg(kDelay), "--frontier-hosts", "2", "-q"})));
+  }
+  ASSERT_TRUE(PollUntil(30, [&] {
+    int fetched = 0;
+    for (const LoggedRequest& r : test::ReadRequestLog(log)) fetched += r.user_agent == "fanout-w1";
+    return fetched >= 8;
+  }));
+  workers[0]->Signal(SIGINT);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    ProcessResult r = workers[i]->Wait(90000);
+    EXPECT_EQ(r.exit_code, i == 0 ? 130 : 0) << r.err;
+  }
+  std::vector<LoggedRequest> requests = test::ReadRequestLog(log);
+  std::map<std::string, std::vector<const LoggedRequest*>> by_host;
+  std::map<std::string, int> times;
+  for (const LoggedRequest& r : requests) {
+    by_host[HostName(r.host)].push_back(&r);
+    ++times[r.url()];
+  }
+  EXPECT_EQ(times.size(), static_cast<size_t>(kHosts * (kPages + 1))) << Timeline(requests);
+  for (const auto& [url, n] : times) EXPECT_EQ(n, 1) << url << "\n" << Timeline(requests);
+  constexpr double kTransport = 0.025;  // what the way to the server adds, as in politeness_test.cpp
+  int handovers = 0;
+  for (auto& [host, reqs] : by_host) {
+    std::sort(reqs.begin(), reqs.end(), [](const LoggedRequest* a, const LoggedRequest* b) { return a->received < b->received; });
+    std::vector<std::pair<double, int>> events;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      if (i > 0) {
+        EXPECT_GE(reqs[i]->received - reqs[i - 1]->received, kDelay - kTransport)
+            << host << ": " << reqs[i - 1]->user_agent << " then " << reqs[i]->user_agent;
+        handovers += reqs[i]->user_agent != reqs[i - 1]->user_agent;
+      }
+      events.push_back({reqs[i]->received, +1});
+      events.push_back({reqs[i]->answered, -1});
+    }
+    std::sort(events.begin(), events.end());
+    int now = 0, most = 0;
+    for (const auto& e : events) most = std::max(most, now += e.second);
+    EXPECT_LE(most, 2) << host;
+  }
+  EXPECT_GT(handovers, 0) << "no host changed worker\n" << Timeline(requests);
 }
 
 }  // namespace
