@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/poll.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/request_log.h"
 #include "tests/support/scratch_netns.h"
@@ -30,6 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using test::LoggedRequest;
+using test::PollUntil;
 using test::ProcessResult;
 using test::Subprocess;
 
@@ -69,16 +71,6 @@ class Lab {
   std::string prefix_, why_;
   bool up_ = false, unsupported_ = false;
 };
-
-// Polls `ready` every 100 ms until it holds or `seconds` have passed; whether it held.
-bool PollUntil(double seconds, const std::function<bool()>& ready) {
-  const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  while (!ready()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
-}
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -294,32 +286,16 @@ TEST(Partition, ThreeWorkersOnHostsOfTheirOwnFetchEveryPageOnceWithinEachHostsLi
     EXPECT_EQ(r.exit_code, i == 0 ? 130 : 0) << r.err;
   }
   std::vector<LoggedRequest> requests = test::ReadRequestLog(log);
-  std::map<std::string, std::vector<const LoggedRequest*>> by_host;
   std::map<std::string, int> times;
-  for (const LoggedRequest& r : requests) {
-    by_host[HostName(r.host)].push_back(&r);
-    ++times[r.url()];
-  }
+  for (const LoggedRequest& r : requests) ++times[r.url()];
   EXPECT_EQ(times.size(), static_cast<size_t>(kHosts * (kPages + 1))) << Timeline(requests);
   for (const auto& [url, n] : times) EXPECT_EQ(n, 1) << url << "\n" << Timeline(requests);
   constexpr double kTransport = 0.025;  // what the way to the server adds, as in politeness_test.cpp
   int handovers = 0;
-  for (auto& [host, reqs] : by_host) {
-    std::sort(reqs.begin(), reqs.end(), [](const LoggedRequest* a, const LoggedRequest* b) { return a->received < b->received; });
-    std::vector<std::pair<double, int>> events;
-    for (size_t i = 0; i < reqs.size(); ++i) {
-      if (i > 0) {
-        EXPECT_GE(reqs[i]->received - reqs[i - 1]->received, kDelay - kTransport)
-            << host << ": " << reqs[i - 1]->user_agent << " then " << reqs[i]->user_agent;
-        handovers += reqs[i]->user_agent != reqs[i - 1]->user_agent;
-      }
-      events.push_back({reqs[i]->received, +1});
-      events.push_back({reqs[i]->answered, -1});
-    }
-    std::sort(events.begin(), events.end());
-    int now = 0, most = 0;
-    for (const auto& e : events) most = std::max(most, now += e.second);
-    EXPECT_LE(most, 2) << host;
+  for (const auto& [host, load] : test::LoadByHost(requests)) {
+    EXPECT_LE(load.max_in_flight, 2) << host;
+    EXPECT_GE(load.min_gap, kDelay - kTransport) << host << "\n" << Timeline(requests);
+    handovers += load.handovers;
   }
   EXPECT_GT(handovers, 0) << "no host changed worker\n" << Timeline(requests);
 }

@@ -3,7 +3,6 @@
 // server: its request log says what was fetched, how often, how far apart and how many at once.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <functional>
@@ -17,13 +16,20 @@
 
 #include "pgfrontier/frontier_schema.h"
 #include "pgfrontier/pg.h"
+#include "storage/sqlite.h"
+#include "tests/support/poll.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/request_log.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace fanout {
 namespace {
 
+using test::HostLoad;
+using test::LoggedRequest;
+using test::LoadByHost;
+using test::PollUntil;
 using test::ProcessResult;
 using test::Subprocess;
 
@@ -43,57 +49,11 @@ const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new Cluster
 // scripts/test.sh installs PostgreSQL: a cluster that does not start is a failure, not a skip.
 #define REQUIRE_CLUSTER() ASSERT_FALSE(Cluster().url().empty()) << Cluster().why()
 
-struct Request {
-  std::string host, target, user_agent;
-  double received = 0, answered = 0;
-};
-
-std::vector<Request> ReadLog(const std::string& path) {
-  std::vector<Request> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
-    out.push_back({j.value("host", ""), j.value("target", ""), j.value("user_agent", ""), j.value("received", 0.0),
-                   j.value("answered", 0.0)});
-  }
-  return out;
-}
-
 // How often each URL (host + target) was requested.
-std::map<std::string, int> Counts(const std::vector<Request>& log) {
+std::map<std::string, int> Counts(const std::vector<LoggedRequest>& log) {
   std::map<std::string, int> n;
-  for (const Request& r : log) ++n[r.host + r.target];
+  for (const LoggedRequest& r : log) ++n[r.url()];
   return n;
-}
-
-// Per host, the most requests being answered at once and the smallest gap between two arrivals.
-struct HostLoad {
-  int max_in_flight = 0;
-  double min_gap = 1e9;
-  int handovers = 0;  // two requests in a row from different workers
-};
-std::map<std::string, HostLoad> LoadByHost(const std::vector<Request>& log) {
-  std::map<std::string, std::vector<const Request*>> by_host;
-  for (const Request& r : log) by_host[r.host].push_back(&r);
-  std::map<std::string, HostLoad> out;
-  for (auto& [host, reqs] : by_host) {
-    std::sort(reqs.begin(), reqs.end(), [](const Request* a, const Request* b) { return a->received < b->received; });
-    HostLoad& load = out[host];
-    std::vector<std::pair<double, int>> events;
-    for (size_t i = 0; i < reqs.size(); ++i) {
-      if (i > 0) {
-        load.min_gap = std::min(load.min_gap, reqs[i]->received - reqs[i - 1]->received);
-        load.handovers += reqs[i]->user_agent != reqs[i - 1]->user_agent;
-      }
-      events.push_back({reqs[i]->received, +1});
-      events.push_back({reqs[i]->answered, -1});
-    }
-    std::sort(events.begin(), events.end());  // an answer before an arrival at the same instant
-    int now = 0;
-    for (const auto& e : events) load.max_in_flight = std::max(load.max_in_flight, now += e.second);
-  }
-  return out;
 }
 
 // A synthetic web of `hosts` hosts x `pages` pages, logging every request.
@@ -122,25 +82,18 @@ std::vector<std::string> WorkerArgs(const std::string& seed, const std::string& 
 
 // Rows of one SQL query on an SQLite file, each row's columns joined by '|'.
 std::set<std::string> Rows(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
   std::set<std::string> out;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(h);
-    return out;
+  Result<SqliteDb> h = SqliteDb::OpenReadOnly(db);
+  if (!h.ok()) return out;  // not there yet: no rows
+  Result<SqliteStmt> st = h->Prepare(sql);
+  if (!st.ok()) return out;
+  while (true) {
+    Result<bool> row = st->Step();
+    if (!row.ok() || !*row) break;
+    std::string text;
+    for (int c = 0; c < st->ColumnCount(); ++c) text += (c > 0 ? "|" : "") + st->ColumnText(c);
+    out.insert(text);
   }
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::string row;
-      for (int c = 0; c < sqlite3_column_count(st); ++c) {
-        const unsigned char* t = sqlite3_column_text(st, c);
-        row += (c > 0 ? "|" : "") + std::string(t != nullptr ? reinterpret_cast<const char*>(t) : "");
-      }
-      out.insert(row);
-    }
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(h);
   return out;
 }
 
@@ -167,28 +120,18 @@ std::map<std::string, int> Attempts(const std::vector<std::string>& dbs) {
 constexpr const char* kPagesSql = "SELECT url FROM pages";
 constexpr const char* kEdgesSql = "SELECT p.url, l.to_url FROM links l JOIN pages p ON p.id = l.page_id";
 
-// Polls `done` every 50 ms until it holds or `seconds` pass.
-bool WaitFor(double seconds, const std::function<bool()>& done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 int64_t PagesIn(const std::string& db) {
   std::set<std::string> n = Rows(db, "SELECT count(*) FROM pages");
   return n.empty() ? 0 : std::stoll(*n.begin());
 }
 
 // The first request for each URL, by whom.
-std::map<std::string, std::string> FirstRequester(const std::vector<Request>& log) {
-  std::vector<const Request*> sorted;
-  for (const Request& r : log) sorted.push_back(&r);
-  std::sort(sorted.begin(), sorted.end(), [](const Request* a, const Request* b) { return a->received < b->received; });
+std::map<std::string, std::string> FirstRequester(const std::vector<LoggedRequest>& log) {
+  std::vector<const LoggedRequest*> sorted;
+  for (const LoggedRequest& r : log) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(), [](const LoggedRequest* a, const LoggedRequest* b) { return a->received < b->received; });
   std::map<std::string, std::string> first;
-  for (const Request* r : sorted) first.emplace(r->host + r->target, r->user_agent);
+  for (const LoggedRequest* r : sorted) first.emplace(r->url(), r->user_agent);
   return first;
 }
 
@@ -209,7 +152,7 @@ TEST(SharedFrontier, ThreeWorkersFetchEveryPageOnceAndKeepEachHostsLimitsAcrossW
     dbs.push_back(dir.File(std::string(name) + ".db"));
     workers.push_back(std::make_unique<Subprocess>(WorkerArgs(web.url, name, dbs.back(), limits)));
   }
-  ASSERT_TRUE(WaitFor(30, [&] { return PagesIn(dbs[0]) >= 8; }));
+  ASSERT_TRUE(PollUntil(30, [&] { return PagesIn(dbs[0]) >= 8; }));
   workers[0]->Signal(SIGINT);
   std::set<std::string> agents;
   for (size_t i = 0; i < workers.size(); ++i) {
@@ -217,7 +160,7 @@ TEST(SharedFrontier, ThreeWorkersFetchEveryPageOnceAndKeepEachHostsLimitsAcrossW
     ASSERT_EQ(r.exit_code, i == 0 ? 130 : 0) << r.err;
     EXPECT_EQ(r.err.find("fanout:fanout@"), std::string::npos) << "the password was printed: " << r.err;
   }
-  const std::vector<Request> log = ReadLog(web.log);
+  const std::vector<LoggedRequest> log = test::ReadRequestLog(web.log);
   const std::map<std::string, int> counts = Counts(log);
   EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "every page and robots.txt, once each";
   const std::map<std::string, int> attempts = Attempts(dbs);
@@ -225,7 +168,7 @@ TEST(SharedFrontier, ThreeWorkersFetchEveryPageOnceAndKeepEachHostsLimitsAcrossW
     if (n > 1 && attempts.contains(url) && attempts.at(url) == n) continue;  // retried, not fetched twice
     EXPECT_EQ(n, 1) << url << " requested " << n << " times";
   }
-  for (const Request& r : log) agents.insert(r.user_agent);
+  for (const LoggedRequest& r : log) agents.insert(r.user_agent);
   EXPECT_GE(agents.size(), 2u) << "the work was shared";
   // The crawler spaces the starts of its requests; the server sees each a little later, by as much as
   // a new connection or a busy machine adds (as in tests/crawler/politeness_test.cpp): 25 ms.
@@ -290,7 +233,7 @@ TEST(SharedFrontier, AKilledWorkersHostsGoToTheOthersAndOnlyWhatItHadInFlightIsF
     workers[name] = std::make_unique<Subprocess>(WorkerArgs(web.url, name, dir.File(std::string(name) + ".db"), limits));
   }
   // Killed once it has stored some pages, with more in flight.
-  ASSERT_TRUE(WaitFor(30, [&] { return PagesIn(dir.File("b.db")) >= 10; }));
+  ASSERT_TRUE(PollUntil(30, [&] { return PagesIn(dir.File("b.db")) >= 10; }));
   workers["b"]->Signal(SIGKILL);
   EXPECT_EQ(workers["b"]->Wait(10000).exit_code, 128 + SIGKILL);
   for (const char* name : {"a", "c"}) {
@@ -304,7 +247,7 @@ TEST(SharedFrontier, AKilledWorkersHostsGoToTheOthersAndOnlyWhatItHadInFlightIsF
   again.push_back("--resume");
   ProcessResult back = test::RunProcess(again, 60000);
   EXPECT_EQ(back.exit_code, 0) << back.err;
-  const std::vector<Request> log = ReadLog(web.log);
+  const std::vector<LoggedRequest> log = test::ReadRequestLog(web.log);
   const std::map<std::string, int> counts = Counts(log);
   EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "no page is missing";
   const std::map<std::string, std::string> first = FirstRequester(log);
@@ -337,11 +280,11 @@ TEST(SharedFrontier, ARunSurvivesTheDatabaseServerRestartingFastThenImmediately)
         std::make_unique<Subprocess>(WorkerArgs(web.url, name, dir.File(std::string(name) + ".db"), args, "15")));
   }
   auto stored = [&] { return PagesIn(dir.File("a.db")) + PagesIn(dir.File("b.db")); };
-  ASSERT_TRUE(WaitFor(30, [&] { return stored() >= 20; }));
+  ASSERT_TRUE(PollUntil(30, [&] { return stored() >= 20; }));
   ProcessResult fast = Cluster().Restart("fast");
   ASSERT_EQ(fast.exit_code, 0) << fast.err;
   const int64_t after_fast = stored();
-  ASSERT_TRUE(WaitFor(30, [&] { return stored() >= after_fast + 20; })) << "the crawl carried on after the restart";
+  ASSERT_TRUE(PollUntil(30, [&] { return stored() >= after_fast + 20; })) << "the crawl carried on after the restart";
   ProcessResult immediate = Cluster().Restart("immediate");
   ASSERT_EQ(immediate.exit_code, 0) << immediate.err;
   int64_t reconnects = 0;
@@ -353,14 +296,14 @@ TEST(SharedFrontier, ARunSurvivesTheDatabaseServerRestartingFastThenImmediately)
     if (j.is_object()) reconnects += j["shared_frontier"]["reconnects"].get<int64_t>();
   }
   EXPECT_GE(reconnects, 2) << "each restart cut the workers' connections";
-  const std::vector<Request> log = ReadLog(web.log);
+  const std::vector<LoggedRequest> log = test::ReadRequestLog(web.log);
   const std::map<std::string, int> counts = Counts(log);
   const std::map<std::string, int> attempts = Attempts({dir.File("a.db"), dir.File("b.db")});
   EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "no page is missing";
   for (const auto& [url, n] : counts) {
     std::string who;
-    for (const Request& r : log) {
-      if (r.host + r.target == url) who += " " + r.user_agent + "@" + std::to_string(r.received);
+    for (const LoggedRequest& r : log) {
+      if (r.url() == url) who += " " + r.user_agent + "@" + std::to_string(r.received);
     }
     if (n > 1 && attempts.contains(url) && attempts.at(url) == n) continue;  // retried, not fetched twice
     EXPECT_EQ(n, 1) << url << ", by" << who << ": nothing was in flight long enough to be lost";
@@ -404,7 +347,7 @@ TEST(SharedFrontier, ClaimsUnderContentionNeverShareAHostAndAStaleOwnersReportIs
   EXPECT_NE(host, held_b.begin()->first) << "both workers hold one host";
 
   // A stops renewing; once its lease has expired, B's next claim takes the host over.
-  ASSERT_TRUE(WaitFor(10, [&] {
+  ASSERT_TRUE(PollUntil(10, [&] {
     Result<pg::PgResult> r = a->Exec("SELECT lease_until < now() FROM fanout_hosts WHERE run = $1 AND origin = $2",
                                      {run, host});
     return r.ok() && pg::Text(*r, 0, 0) == "t";
@@ -502,7 +445,7 @@ TEST(SharedFrontier, MaxPagesIsTheRunsLimitAcrossWorkers) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
   int pages = 0;
-  for (const Request& r : ReadLog(web.log)) pages += r.target != "/robots.txt";
+  for (const LoggedRequest& r : test::ReadRequestLog(web.log)) pages += r.target != "/robots.txt";
   EXPECT_EQ(pages, 30);
   EXPECT_EQ(PagesIn(dir.File("a.db")) + PagesIn(dir.File("b.db")), 30);
 }
