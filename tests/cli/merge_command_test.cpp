@@ -14,6 +14,7 @@
 
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "tests/support/sqlite_query.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/worker_databases.h"
@@ -38,17 +39,7 @@ std::string ReadBytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
-  if (!db.ok()) return -1;
-  Result<SqliteStmt> q = db->Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return -1;
-  Result<bool> row = q->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return row.ok() && *row ? q->ColumnInt(0) : -1;
-}
+using test::QueryInt;
 
 class MergeCommand : public ::testing::Test {
  protected:
@@ -144,13 +135,7 @@ TEST_F(MergeCommand, RunChoosesAmongSharedRuns) {
 
 TEST_F(MergeCommand, InputsWithNoCommonRunAreExitCode1AndNamed) {
   const std::string solo = dir_.File("solo.db");
-  {
-    auto store = test::OpenWorkerStore(solo);
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->BeginRun({.mode = "async", .seeds = {"http://site.test/"}, .options_json = ""}).ok());
-    ASSERT_TRUE(store->FinishRun(test::Finished(0, 0)).ok());
-    ASSERT_TRUE(store->Close().ok());
-  }
+  test::WriteUnsharedRun(solo);
   ExpectRefused(Fanout({"merge", out_, a_, solo}), 1, "'" + solo + "' holds no run of frontier run 7");
 }
 

@@ -17,6 +17,7 @@
 #include "storage/sqlite.h"
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/sqlite_query.h"
 #include "tests/support/worker_databases.h"
 
 namespace fanout {
@@ -24,44 +25,10 @@ namespace {
 
 using test::FetchedPage;
 using test::Followed;
+using test::QueryInt;
+using test::QueryRows;
+using test::QueryText;
 
-int64_t QueryInt(SqliteDb& db, const std::string& sql) {
-  Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return -1;
-  Result<bool> row = q->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return row.ok() && *row ? q->ColumnInt(0) : -1;
-}
-
-std::string QueryText(SqliteDb& db, const std::string& sql) {
-  Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return "<error>";
-  Result<bool> row = q->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  if (!row.ok() || !*row) return "<no row>";
-  return q->ColumnIsNull(0) ? "<null>" : q->ColumnText(0);
-}
-
-// Every row of a query, each row's columns joined with '|'.
-std::vector<std::string> QueryRows(SqliteDb& db, const std::string& sql) {
-  std::vector<std::string> rows;
-  Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return rows;
-  while (true) {
-    Result<bool> row = q->Step();
-    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
-    if (!row.ok() || !*row) break;
-    std::string line;
-    for (int c = 0; c < q->ColumnCount(); ++c) {
-      line += (c > 0 ? "|" : "") + (q->ColumnIsNull(c) ? std::string("<null>") : q->ColumnText(c));
-    }
-    rows.push_back(line);
-  }
-  return rows;
-}
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -336,13 +303,7 @@ TEST_F(MergeTest, TheSameRunIdOfAnotherFrontierIsNotTheSameRun) {
 
 TEST_F(MergeTest, AnInputWithNoSharedRunIsNamed) {
   const std::string solo = dir_.File("solo.db");
-  {
-    auto store = test::OpenWorkerStore(solo);
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->BeginRun({.mode = "async", .seeds = {"http://site.test/"}, .options_json = ""}).ok());
-    ASSERT_TRUE(store->FinishRun(test::Finished(0, 0)).ok());
-    ASSERT_TRUE(store->Close().ok());
-  }
+  test::WriteUnsharedRun(solo);
   std::vector<MergeInput> inputs = Inputs({a_, solo});
   Result<SharedRun> run = ChooseSharedRun(inputs, std::nullopt);
   ASSERT_FALSE(run.ok());

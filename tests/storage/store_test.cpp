@@ -15,6 +15,7 @@
 #include "storage/run_state.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "tests/support/sqlite_query.h"
 
 namespace fanout {
 namespace {
@@ -66,24 +67,8 @@ SqliteDb Reader(const std::string& path) {
   return std::move(db).value();
 }
 
-int64_t QueryInt(SqliteDb& db, const std::string& sql) {
-  Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return -1;
-  Result<bool> row = q->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return row.ok() && *row ? q->ColumnInt(0) : -1;
-}
-
-std::string QueryText(SqliteDb& db, const std::string& sql) {
-  Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-  if (!q.ok()) return "<error>";
-  Result<bool> row = q->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  if (!row.ok() || !*row) return "<no row>";
-  return q->ColumnIsNull(0) ? "<null>" : q->ColumnText(0);
-}
+using test::QueryInt;
+using test::QueryText;
 
 // Polls cond until it holds or 10 s pass; for conditions no call can wait on.
 template <typename Cond>

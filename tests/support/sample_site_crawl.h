@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "storage/sqlite.h"
+#include "tests/support/sqlite_query.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
@@ -55,17 +56,7 @@ class SampleSiteCrawl : public ::testing::Test {
   std::string Url(const std::string& path) const { return server_->url() + path; }
 
   // One number from the database, read directly: what the commands' output is checked against.
-  static int64_t QueryInt(const std::string& db, const std::string& sql) {
-    Result<SqliteDb> conn = SqliteDb::OpenReadOnly(db);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    if (!conn.ok()) return -1;
-    Result<SqliteStmt> q = conn->Prepare(sql);
-    EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
-    if (!q.ok()) return -1;
-    Result<bool> row = q->Step();
-    EXPECT_TRUE(row.ok() && *row) << sql;
-    return row.ok() && *row ? q->ColumnInt(0) : -1;
-  }
+  static int64_t QueryInt(const std::string& db, const std::string& sql) { return test::QueryInt(db, sql); }
 
   // A copy of the database to change (the tests that fake an old, newer or odd database), with
   // `sql` run on it.

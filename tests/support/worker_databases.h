@@ -90,6 +90,15 @@ inline RunSummary Finished(int64_t pages, int64_t errors) {
           .pages_per_second = 2.0 * static_cast<double>(pages), .summary_json = "{}", .interrupted = false};
 }
 
+// A database with one finished run of its own, no shared frontier's.
+inline void WriteUnsharedRun(const std::string& path) {
+  auto store = OpenWorkerStore(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->BeginRun({.mode = "async", .seeds = {"http://site.test/"}, .options_json = ""}).ok());
+  ASSERT_TRUE(store->FinishRun(Finished(0, 0)).ok());
+  ASSERT_TRUE(store->Close().ok());
+}
+
 inline void WriteWorkerA(const std::string& path) {
   auto store = OpenWorkerStore(path);
   ASSERT_TRUE(store);
