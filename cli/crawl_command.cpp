@@ -7,7 +7,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/exit_codes.h"
@@ -222,9 +221,6 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
   const size_t hosts = opt.frontier_hosts > 0
                            ? opt.frontier_hosts
                            : std::max<size_t>(8, 2 * opt.crawl.concurrency / std::max<size_t>(1, opt.crawl.per_host));
-  nlohmann::json recorded = {{"concurrency", opt.crawl.concurrency}, {"per_host", opt.crawl.per_host},
-                             {"delay", opt.crawl.delay}, {"max_depth", opt.crawl.max_depth},
-                             {"max_pages", opt.crawl.max_pages}, {"ignore_robots", opt.crawl.ignore_robots}};
   pg::PgFrontierOptions po{.conninfo = opt.frontier,
                            .worker = opt.worker,
                            .run = opt.frontier_run,
@@ -233,7 +229,7 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
                            .urls_per_host = std::max<size_t>(32, 4 * opt.crawl.per_host),
                            .max_pages = opt.crawl.max_pages,
                            .delay = opt.crawl.delay,
-                           .options_json = recorded.dump()};
+                           .options_json = OptionsJson(opt.crawl)};
   Result<std::unique_ptr<pg::PgFrontier>> frontier = pg::PgFrontier::Open(std::move(po), seeds);
   if (!frontier.ok()) {
     std::cerr << "fanout crawl: " << frontier.status().message() << "\n";

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
@@ -286,22 +285,10 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
     if (resume != nullptr) frontier->QueueOnDisk(static_cast<size_t>(resume->queued));
   }
 
-  nlohmann::json options_json = {
-      {"mode", options.mode}, {"parser", options.parser},
-      {"concurrency", options.concurrency}, {"per_host", options.per_host},   {"threads", options.threads},
-      {"max_pages", options.max_pages},     {"max_depth", options.max_depth}, {"timeout_ms", options.timeout_ms},
-      {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
-      {"user_agent", options.user_agent.empty() ? DefaultUserAgent() : options.user_agent},
-      {"allow_domain", options.scope.allowed_domains}, {"include", options.scope.include},
-      {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
-      {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
-      {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
-      {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
-      {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
   Result<int64_t> run = resume != nullptr ? Result<int64_t>(resume->run_id)
                                            : store.BeginRun(RunInfo{
                                                  .mode = options.mode, .seeds = seeds,
-                                                 .options_json = options_json.dump(),
+                                                 .options_json = OptionsJson(options),
                                                  .worker = shared != nullptr ? shared->worker() : "",
                                                  .frontier = shared != nullptr ? shared->address() : "",
                                                  .frontier_run = shared != nullptr ? shared->run_id() : 0});

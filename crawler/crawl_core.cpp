@@ -91,10 +91,7 @@ void CrawlCore::ApplyShared(CrawlWaits& waits) {
       response.curl_code = g.robots->curl_code;
       response.body = std::move(g.robots->body);
       RobotsRecord record;
-      std::shared_ptr<const RobotsTxt> robots = robots_.Get(response, g.origin, options_, record);
-      std::optional<double> crawl_delay;
-      if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
-      hosts_.SetRobots(host, std::move(robots), crawl_delay, now);
+      KnowRobots(host, robots_.Get(response, g.origin, options_, record), record);
     }
   }
   if (d.held_known) {
@@ -151,22 +148,29 @@ void CrawlCore::ReleaseIdleHosts() {
     } else if (++it->second.idle_claims < kIdleClaims) {
       ++it;
     } else {
-      shared_->Release(std::string(hosts_.origin(host)), it->second.epoch,
-                       std::chrono::duration<double>(hosts_.next_start(host) - now).count());
+      GiveBack(host, it->second.epoch, now);
       hosts_.Pause(host);
       it = leases_.erase(it);
     }
   }
 }
 
+void CrawlCore::GiveBack(HostId host, int64_t epoch, CrawlClock::time_point now) {
+  shared_->Release(std::string(hosts_.origin(host)), epoch,
+                   std::chrono::duration<double>(hosts_.next_start(host) - now).count());
+}
+
 void CrawlCore::ReleaseShared() {
   if (shared_ == nullptr) return;
   const CrawlClock::time_point now = CrawlClock::now();
-  for (const auto& [host, lease] : leases_) {
-    shared_->Release(std::string(hosts_.origin(host)), lease.epoch,
-                     std::chrono::duration<double>(hosts_.next_start(host) - now).count());
-  }
+  for (const auto& [host, lease] : leases_) GiveBack(host, lease.epoch, now);
   leases_.clear();
+}
+
+void CrawlCore::KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, const RobotsRecord& record) {
+  std::optional<double> crawl_delay;
+  if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
+  hosts_.SetRobots(host, std::move(robots), crawl_delay, CrawlClock::now());
 }
 
 bool CrawlCore::RefillWanted() const {
@@ -334,14 +338,12 @@ Task<void> CrawlCore::FetchRobots(HostId host, std::unique_ptr<Turn> turn, Crawl
   record.fetched_at = UnixNow();
   std::shared_ptr<const RobotsTxt> robots = robots_.Get(response, origin, options_, record);
   if (record.verdict == "disallow_all") ++summary_.robots_refused_origins;
-  std::optional<double> crawl_delay;
-  if (record.crawl_delay >= 0) crawl_delay = record.crawl_delay;
-  hosts_.SetRobots(host, std::move(robots), crawl_delay, CrawlClock::now());
+  KnowRobots(host, std::move(robots), record);
   if (shared_ != nullptr) {
     shared_->Robots(origin,
                     SharedRobots{.status = static_cast<int>(response.status), .curl_code = response.curl_code,
                                  .body = response.body},
-                    std::max(options_.delay, std::min(record.crawl_delay, options_.max_delay)));
+                    hosts_.delay(host));
   }
   waits.Keep([this, record = std::move(record)]() mutable { return store_.AddRobots(std::move(record)); });
 }

@@ -162,6 +162,12 @@ class CrawlCore {
   void ApplyShared(CrawlWaits& waits);
   void LoseHost(HostId host, CrawlWaits& waits);
   void ReleaseIdleHosts();
+  // Gives `host`, held under `epoch`, back to the shared frontier, its next request a delay after
+  // this worker's last.
+  void GiveBack(HostId host, int64_t epoch, CrawlClock::time_point now);
+  // A robots.txt answer known for `host` (fetched, or kept by the shared frontier), with the
+  // Crawl-delay its record gives.
+  void KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, const RobotsRecord& record);
   int64_t EpochOf(HostId host) const;
   // Tells the shared frontier, once the store has committed it, that `url` is done.
   std::function<void()> ReportDone(const std::string& url, HostId host, int64_t epoch, bool page,

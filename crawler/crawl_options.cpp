@@ -1,5 +1,7 @@
 #include "crawler/crawl_options.h"
 
+#include <nlohmann/json.hpp>
+
 #include "crawler/fetch.h"
 #include "parser/robots_txt.h"
 
@@ -41,6 +43,22 @@ Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) 
                                    " s, so that no transfer outlives it");
   }
   return Status::Ok();
+}
+
+std::string OptionsJson(const CrawlOptions& options) {
+  nlohmann::json json = {
+      {"mode", options.mode}, {"parser", options.parser},
+      {"concurrency", options.concurrency}, {"per_host", options.per_host},   {"threads", options.threads},
+      {"max_pages", options.max_pages},     {"max_depth", options.max_depth}, {"timeout_ms", options.timeout_ms},
+      {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
+      {"user_agent", options.user_agent.empty() ? DefaultUserAgent() : options.user_agent},
+      {"allow_domain", options.scope.allowed_domains}, {"include", options.scope.include},
+      {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
+      {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
+      {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
+      {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
+      {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
+  return json.dump();
 }
 
 FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort) {

@@ -72,6 +72,9 @@ Status ValidateOptions(const CrawlOptions& options);
 // ValidateOptions, and what a worker of a shared frontier with leases of `lease_seconds` needs.
 Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds);
 
+// The options as the runs table (and a shared frontier's run) records them: a JSON object.
+std::string OptionsJson(const CrawlOptions& options);
+
 // What the fetcher of either kind needs of the options; `abort` cuts transfers (the second Ctrl-C).
 struct FetcherOptions;  // crawler/fetch.h
 FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort);

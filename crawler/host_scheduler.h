@@ -117,6 +117,8 @@ class HostScheduler {
   void SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
                  Clock::time_point now);
   const RobotsTxt* robots(HostId host) const { return robots_table_[hosts_[host].robots].get(); }
+  // The seconds between two of its requests: --delay, or its Crawl-delay within [--delay, --max-delay].
+  double delay(HostId host) const { return hosts_[host].delay; }
 
   size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
 

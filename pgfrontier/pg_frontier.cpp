@@ -39,7 +39,6 @@ std::string Unhex(std::string_view hex) {
 // Status for a failed statement of Open, by its SQLSTATE.
 Status OpenError(const Failure& f, const Status& s) {
   if (f.sqlstate == "P0002") return Status::NotFound(s.message().substr(s.message().find(": ") + 2));
-  (void)f;
   return s;
 }
 
