@@ -14,7 +14,6 @@
 #include "cli/signal_watcher.h"
 #include "cli/text_table.h"
 #include "crawler/crawl.h"
-#include "crawler/url.h"
 #include "pgfrontier/pg_frontier.h"
 #include "storage/run_state.h"
 #include "storage/store.h"
@@ -209,14 +208,20 @@ int ChooseRun(CrawlCommandOptions& opt) {
 // As a worker of a shared frontier: joins (or starts) the run there, and continues this worker's
 // unfinished run of it in the local database if there is one. Returns an exit code, or -1 to go on.
 int JoinSharedRun(CrawlCommandOptions& opt) {
-  std::vector<std::string> seeds;
-  for (const std::string& seed : opt.crawl.seeds) {
-    Result<std::string> url = NormalizeUrl(seed);
-    if (!url.ok()) {
-      std::cerr << "fanout crawl: seed '" << seed << "': " << url.status().message() << "\n";
-      return kExitUsage;
+  Result<std::vector<std::string>> seeds = NormalizeSeeds(opt.crawl.seeds);
+  if (!seeds.ok()) {
+    std::cerr << "fanout crawl: " << seeds.status().message() << "\n";
+    return kExitUsage;
+  }
+  // --resume: continue the shared run (--run, this worker's unfinished one in --db, or the
+  // frontier's newest unfinished one), never start one.
+  if (opt.resume && opt.frontier_run == 0) {
+    Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, 0);
+    if (!mine.ok()) {
+      std::cerr << "fanout crawl: '" << opt.db << "': " << mine.status().message() << "\n";
+      return ExitCodeFor(mine.status());
     }
-    seeds.push_back(*url);
+    if (*mine) opt.frontier_run = (*mine)->frontier_run;
   }
   const size_t hosts = opt.frontier_hosts > 0
                            ? opt.frontier_hosts
@@ -230,7 +235,7 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
                            .max_pages = opt.crawl.max_pages,
                            .delay = opt.crawl.delay,
                            .options_json = OptionsJson(opt.crawl)};
-  Result<std::unique_ptr<pg::PgFrontier>> frontier = pg::PgFrontier::Open(std::move(po), seeds);
+  Result<std::unique_ptr<pg::PgFrontier>> frontier = pg::PgFrontier::Open(std::move(po), *seeds);
   if (!frontier.ok()) {
     std::cerr << "fanout crawl: " << frontier.status().message() << "\n";
     return FrontierExitCode(frontier.status());
@@ -273,15 +278,7 @@ int RunCrawl(CrawlCommandOptions& opt) {
       gethostname(name, sizeof name - 1);
       opt.worker = name;
     }
-    // --resume: continue the shared run (--run, this worker's unfinished one in --db, or the
-    // frontier's newest unfinished one), never start one.
-    if (opt.resume) {
-      opt.crawl.seeds.clear();
-      if (opt.frontier_run == 0) {
-        Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, 0);
-        if (mine.ok() && *mine) opt.frontier_run = (*mine)->frontier_run;
-      }
-    }
+    if (opt.resume) opt.crawl.seeds.clear();  // the shared run's, whichever JoinSharedRun finds
   } else if (int code = ChooseRun(opt); code >= 0) {
     return code;
   }

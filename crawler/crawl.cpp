@@ -248,6 +248,16 @@ void AsyncCrawl::Summarise(CrawlSummary& s, double wall) {
 
 }  // namespace
 
+Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds) {
+  std::vector<std::string> out;
+  for (const std::string& seed : seeds) {
+    Result<std::string> url = NormalizeUrl(seed);
+    if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
+    out.push_back(*url);
+  }
+  return out;
+}
+
 Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
                            std::function<void(const CrawlProgress&)> progress, CrawlControl* control) {
   CrawlControl never_stopped;
@@ -256,12 +266,9 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   const std::vector<std::string>& seed_args = resume != nullptr ? resume->seeds : options.seeds;
   if (seed_args.empty()) return Status::InvalidArgument("no seed URL given");
   FANOUT_RETURN_IF_ERROR(ValidateOptions(options));
-  std::vector<std::string> seeds;
-  for (const std::string& seed : seed_args) {
-    Result<std::string> url = NormalizeUrl(seed);
-    if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
-    seeds.push_back(*url);
-  }
+  Result<std::vector<std::string>> normalized = NormalizeSeeds(seed_args);
+  if (!normalized.ok()) return normalized.status();
+  const std::vector<std::string>& seeds = *normalized;
   Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth, options.frontier_window,
                                               options.seen_filter, HostLimitsOf(options));
   if (!frontier.ok()) return frontier.status();

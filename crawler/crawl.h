@@ -12,6 +12,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "crawler/crawl_control.h"
 #include "crawler/crawl_options.h"
@@ -21,6 +23,10 @@
 #include "util/result.h"
 
 namespace fanout {
+
+// The seeds as the crawl keys them (url.h's NormalizeUrl). Errors: kInvalidArgument naming the
+// first seed that is not an http(s) URL.
+Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds);
 
 // Crawls into `store` (a new run, or options.resume's). Fails with kInvalidArgument for a bad seed
 // or pattern, or with the store's error if writing failed mid-crawl (what was committed stays, and
