@@ -12,6 +12,8 @@ FANOUT_PACKAGES=(
   libpq-dev postgresql-15 iproute2
   # the Python samples (samples/python) and their tests, which run Debian's /usr/bin/python3
   python3 python3-requests python3-aiohttp
+  # the WARC archives (warc/): libdeflate compresses each record, OpenSSL's libcrypto digests them
+  libdeflate-dev libssl-dev
 )
 
 fanout_install_deps() {
