@@ -104,6 +104,8 @@ struct WarcBatch {
 };
 
 struct WarcStats {
+  // records counts every record written, warcinfo included; payload_bytes the entities of the
+  // response records (de-chunked), revisits not counted; bytes_written the files' total size.
   uint64_t files = 0, records = 0, revisits = 0, bytes_written = 0, payload_bytes = 0;
   double write_seconds = 0;  // wall time inside write, rotation and sync calls
 };
@@ -130,7 +132,8 @@ class WarcArchive {
   void AddMetadata(WarcBatch& batch, const WarcMetadata& metadata);
 
   // Appends the batch to the current file in one pwritev(2), after rotating when needed. Returns
-  // where the response (or revisit) record is. Errors: IOError "archive PATH: strerror" (ENOSPC,
+  // where the response (or revisit) record is. REQUIRES: `batch` came from this archive's Prepare.
+  // Errors: IOError "archive PATH: strerror" (ENOSPC,
   // EFBIG...); the file is cut back to where the batch began and every later Write fails the
   // same way. After Close(): IOError.
   Result<WarcLocation> Write(WarcBatch batch);
