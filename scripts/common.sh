@@ -12,6 +12,8 @@ FANOUT_PACKAGES=(
   libpq-dev postgresql-15 iproute2
   # the Python samples (samples/python) and their tests, which run Debian's /usr/bin/python3
   python3 python3-requests python3-aiohttp
+  # content codings: the crawler decodes br and zstd bodies itself (util/http_body.h), the test site encodes them
+  libbrotli-dev libzstd-dev
 )
 
 fanout_install_deps() {
