@@ -437,7 +437,7 @@ void SiteServer::Impl::RespondStatic(PendingReply* p, std::string_view raw_path,
 }
 
 // Fills `p` for the fault. Returns false when the fault only alters a normal answer that the caller
-// still has to produce (none do at present, but slow bodies reuse the page when there is one).
+// still has to produce: delay, and encoding and chunked (AlterAnswer, once the answer is there).
 bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_view path,
                                   std::string_view query, std::optional<uint64_t> page) {
   auto html = [p](std::string body) {

@@ -69,7 +69,8 @@ struct Sink {
 Status CutShort(std::string_view coding) { return Status::Corruption(std::string(coding) + ": cut short"); }
 
 // RFC 1950 header: deflate method, a window of at most 32 KiB, and a check that makes it a multiple of 31.
-// Raw deflate data (what some servers send as "deflate") fails it: the first block header has other bits.
+// Raw deflate data (what some servers send as "deflate") fails it: a first byte whose low bits are 1000
+// would start a non-final stored block, and then the bits above are padding, which encoders leave zero.
 bool LooksZlibWrapped(std::string_view in) {
   if (in.size() < 2) return false;
   const auto b0 = static_cast<unsigned char>(in[0]), b1 = static_cast<unsigned char>(in[1]);
