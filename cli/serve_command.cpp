@@ -110,7 +110,8 @@ void SetupServeCommand(CLI::App& app) {
   cmd->footer(
       "Fault rules (--fault, repeatable): KIND[:ARGS]@PATH, @PREFIX* or @RATE, KIND one of\n"
       "  status:CODE[:RETRY_AFTER]  redirect:CODE:TARGET  chain:HOPS:TARGET  loop  slow:BYTES_PER_SEC\n"
-      "  reset  huge:BYTES[:chunked]  type:MIME  malformed  latin1[:meta]  delay:MS\n"
+      "  reset  huge:BYTES[:chunked]  type:MIME  malformed  latin1[:meta]  delay:MS  chunked\n"
+      "  encoding:gzip|deflate|br|zstd[:chunked] (compressed only when Accept-Encoding asks for it)\n"
       "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
       "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults; with --hosts, GET /__hosts[?all=1].");
 

@@ -14,6 +14,8 @@ FANOUT_PACKAGES=(
   python3 python3-requests python3-aiohttp
   # the WARC archives (warc/): libdeflate compresses each record, OpenSSL's libcrypto digests them
   libdeflate-dev libssl-dev
+  # content codings: the crawler decodes br and zstd bodies itself (util/http_body.h), the test site encodes them
+  libbrotli-dev libzstd-dev
 )
 
 fanout_install_deps() {

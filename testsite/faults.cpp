@@ -43,6 +43,8 @@ std::string Fault::ToString() const {
     case Kind::kLatin1: return variant ? "latin1:meta" : "latin1";
     case Kind::kCharset: return "charset:" + text + (variant ? ":meta" : "");
     case Kind::kDelay: return "delay:" + std::to_string(amount);
+    case Kind::kEncoding: return "encoding:" + text + (variant ? ":chunked" : "");
+    case Kind::kChunked: return "chunked";
   }
   return "?";
 }
@@ -99,9 +101,12 @@ Result<Fault> ParseFault(std::string_view spec) {
     }
     f.kind = Fault::Kind::kChain;
     f.text = args[1];
-  } else if (kind == "loop" || kind == "reset" || kind == "malformed") {
+  } else if (kind == "loop" || kind == "reset" || kind == "malformed" || kind == "chunked") {
     if (!rest.empty()) return Bad(spec, std::string(kind) + " takes no arguments");
-    f.kind = kind == "loop" ? Fault::Kind::kLoop : kind == "reset" ? Fault::Kind::kReset : Fault::Kind::kMalformed;
+    f.kind = kind == "loop"    ? Fault::Kind::kLoop
+             : kind == "reset" ? Fault::Kind::kReset
+             : kind == "chunked" ? Fault::Kind::kChunked
+                                 : Fault::Kind::kMalformed;
   } else if (kind == "slow") {
     if (!ParseInt(rest, f.amount) || f.amount < 1) return Bad(spec, "use slow:BYTES_PER_SECOND (at least 1)");
     f.kind = Fault::Kind::kSlow;
@@ -128,12 +133,22 @@ Result<Fault> ParseFault(std::string_view spec) {
     f.kind = Fault::Kind::kCharset;
     f.text = std::string(args[0]);
     f.variant = args.size() > 1;
+  } else if (kind == "encoding") {
+    auto args = Split(rest, ':', 2);
+    if (args[0] != "gzip" && args[0] != "deflate" && args[0] != "br" && args[0] != "zstd") {
+      return Bad(spec, "use encoding:gzip|deflate|br|zstd[:chunked]");
+    }
+    if (args.size() > 1 && args[1] != "chunked") return Bad(spec, "the only encoding variant is 'chunked'");
+    f.kind = Fault::Kind::kEncoding;
+    f.text = std::string(args[0]);
+    f.variant = args.size() > 1;
   } else if (kind == "delay") {
     if (!ParseInt(rest, f.amount)) return Bad(spec, "use delay:MILLISECONDS");
     f.kind = Fault::Kind::kDelay;
   } else {
     return Bad(spec, "unknown kind '" + std::string(kind) +
-                         "' (status, redirect, chain, loop, slow, reset, huge, type, malformed, latin1, charset, delay)");
+                         "' (status, redirect, chain, loop, slow, reset, huge, type, malformed, latin1, charset, delay, "
+                         "encoding, chunked)");
   }
   return f;
 }

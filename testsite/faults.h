@@ -16,6 +16,14 @@
 //   charset:NAME[:meta]         a page in windows-1252 or shift_jis, charset in the header (or only
 //                               in <meta>); its title is charset.cpp's kCharsetTitles[NAME] in UTF-8
 //   delay:MS                    MS more latency for this response
+//   encoding:CODING[:chunked]   the answer's body compressed with CODING (gzip, deflate, br or zstd) and
+//                               labelled Content-Encoding: CODING, but only for a request whose
+//                               Accept-Encoding lists CODING (or "*"), as a real server does: others get
+//                               the identity body. Vary: Accept-Encoding either way. With :chunked, sent
+//                               with chunked transfer encoding instead of a Content-Length.
+//   chunked                     the answer's body as usual, with chunked transfer encoding (no Content-Length)
+// encoding and chunked alter whatever the path answers (a page, a file, robots.txt, a 404), like delay;
+// unlike delay they are the rule that decides, so a path takes no other fault with them.
 // A file of rules has one per line; blank lines and '#' comments are skipped.
 #pragma once
 
@@ -29,12 +37,16 @@
 namespace fanout::testsite {
 
 struct Fault {
-  enum class Kind { kStatus, kRedirect, kChain, kLoop, kSlow, kReset, kHuge, kType, kMalformed, kLatin1, kCharset, kDelay };
+  enum class Kind { kStatus, kRedirect, kChain, kLoop, kSlow, kReset, kHuge, kType, kMalformed, kLatin1, kCharset, kDelay,
+                    kEncoding, kChunked };
   Kind kind = Kind::kStatus;
   int code = 0;             // status / redirect code
   int64_t amount = 0;       // retry-after s, hops, bytes/s, bytes, delay ms
-  std::string text;         // redirect target, MIME type, charset name
-  bool variant = false;     // huge:...:chunked, latin1:meta, charset:...:meta
+  std::string text;         // redirect target, MIME type, charset name, content coding
+  bool variant = false;     // huge:...:chunked, latin1:meta, charset:...:meta, encoding:...:chunked
+
+  // Whether the fault alters the path's normal answer (encoding, chunked) rather than replacing it.
+  bool AltersAnswer() const { return kind == Kind::kEncoding || kind == Kind::kChunked; }
 
   std::string ToString() const;  // back to rule syntax, e.g. "status:503:1"
 };

@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "testsite/content_encoder.h"
 #include "testsite/net_namespace.h"
 #include "testsite/static_files.h"
 
@@ -196,6 +197,7 @@ class SiteServer::Impl {
   // Loop thread only.
   std::mt19937_64 rng;
   std::unordered_set<PendingReply*> pending;
+  ContentEncoder encoder;  // encoding: faults' compressed bodies
 
   mutable std::mutex mu;
   std::condition_variable request_cv;  // a request was received
@@ -234,6 +236,7 @@ class SiteServer::Impl {
   void RespondStatic(PendingReply* p, std::string_view raw_path, std::string_view query);
   bool ApplyFault(PendingReply* p, const Fault& f, std::string_view path, std::string_view query,
                   std::optional<uint64_t> page);
+  void AlterAnswer(PendingReply* p, const Fault& f, std::string_view path);
   void Schedule(PendingReply* p, int64_t delay_ms);
   void Deliver(PendingReply* p);
   void Finish(PendingReply* p, int status, uint64_t bytes);
@@ -395,6 +398,7 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
     } else {
       RespondStatic(p, path, query);
     }
+    if (fault && fault->AltersAnswer()) AlterAnswer(p, *fault, path);
   }
   Schedule(p, p->action == PendingReply::Action::kReset ? std::max<int64_t>(delay, 0) : delay);
 }
@@ -433,7 +437,7 @@ void SiteServer::Impl::RespondStatic(PendingReply* p, std::string_view raw_path,
 }
 
 // Fills `p` for the fault. Returns false when the fault only alters a normal answer that the caller
-// still has to produce (none do at present, but slow bodies reuse the page when there is one).
+// still has to produce: delay, and encoding and chunked (AlterAnswer, once the answer is there).
 bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_view path,
                                   std::string_view query, std::optional<uint64_t> page) {
   auto html = [p](std::string body) {
@@ -526,9 +530,25 @@ bool SiteServer::Impl::ApplyFault(PendingReply* p, const Fault& f, std::string_v
       return true;
     }
     case K::kDelay:
+    case K::kEncoding:
+    case K::kChunked:
       return false;
   }
   return false;
+}
+
+// The encoding and chunked faults, on the answer the path gave.
+void SiteServer::Impl::AlterAnswer(PendingReply* p, const Fault& f, std::string_view path) {
+  if (f.kind == Fault::Kind::kEncoding) {
+    // Caches in front of a real server must not hand a gzip body to a client that never asked for one.
+    p->headers.emplace_back("Vary", "Accept-Encoding");
+    const char* accept = evhttp_find_header(evhttp_request_get_input_headers(p->req), "Accept-Encoding");
+    if (accept && AcceptsCoding(accept, f.text)) {
+      p->body = encoder.Encode(std::to_string(p->host) + std::string(path), f.text, p->body);
+      p->headers.emplace_back("Content-Encoding", f.text);
+    }
+  }
+  if (f.kind == Fault::Kind::kChunked || f.variant) p->action = PendingReply::Action::kChunked;
 }
 
 void SiteServer::Impl::Schedule(PendingReply* p, int64_t delay_ms) {

@@ -54,6 +54,9 @@ CURL* MakeEasy(const HttpRequest& r, Transfer* t, CURL* reuse = nullptr) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
   curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);  // send "/../" as written: tests probe escapes
+  // Set either way: a reused handle keeps the last request's options.
+  curl_easy_setopt(easy, CURLOPT_HTTP_TRANSFER_DECODING, r.transfer_decoding ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, r.content_decoding ? 1L : 0L);
   if (r.method == "HEAD") curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   if (r.method == "POST") curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
   for (const std::string& h : r.headers) {

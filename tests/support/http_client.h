@@ -27,6 +27,12 @@ struct HttpRequest {
   long timeout_ms = 20000;
   std::string user_agent = "fanout-tests";
   std::vector<std::string> headers = {};  // extra request headers, "Name: value" (e.g. a Host to send)
+  // The client sets no CURLOPT_ACCEPT_ENCODING, so curl asks for no content coding and decodes none: an
+  // "Accept-Encoding: gzip" in `headers` gets the gzip body as sent. With transfer_decoding false, a
+  // chunked body keeps its framing too (CURLOPT_HTTP_TRANSFER_DECODING 0); content_decoding false is
+  // CURLOPT_HTTP_CONTENT_DECODING 0, for a test that also sets an Accept-Encoding through curl.
+  bool transfer_decoding = true;
+  bool content_decoding = true;
 };
 
 HttpResponse HttpGet(const HttpRequest& request);

@@ -34,7 +34,8 @@ TEST(FaultRule, RedirectTargetMayContainColonsAndAt) {
 
 TEST(FaultRule, EveryKindRoundTripsThroughItsText) {
   for (const char* spec : {"status:429:7", "redirect:301:/n.html", "chain:3:/", "loop", "slow:100", "reset",
-                           "huge:5000000:chunked", "type:application/pdf", "malformed", "latin1:meta", "delay:250"}) {
+                           "huge:5000000:chunked", "type:application/pdf", "malformed", "latin1:meta", "delay:250", "encoding:gzip",
+                           "encoding:zstd:chunked", "chunked"}) {
     Result<Fault> f = ParseFault(spec);
     ASSERT_TRUE(f.ok()) << spec << ": " << f.status().ToString();
     EXPECT_EQ(f->ToString(), spec);
@@ -47,12 +48,25 @@ TEST(FaultRule, BadRulesSayWhatIsWrong) {
       {"teleport@/a", "unknown kind"},       {"redirect:200:/x@/a", "redirect:301"},
       {"slow:0@/a", "BYTES_PER_SECOND"},     {"status:500@1.5", "rate between 0 and 1"},
       {"loop:3@/a", "takes no arguments"},   {"type:html@/a", "type:MIME"},
+      {"encoding:lzma@/a", "encoding:gzip|deflate|br|zstd"},
+      {"encoding:br:slow@/a", "only encoding variant"},  {"chunked:1@/a", "takes no arguments"},
   };
   for (const auto& [spec, words] : cases) {
     Result<FaultRule> r = ParseFaultRule(spec);
     ASSERT_FALSE(r.ok()) << spec;
     EXPECT_NE(r.status().message().find(words), std::string::npos) << spec << " -> " << r.status().message();
   }
+}
+
+TEST(FaultRule, EncodingAndChunkedAlterTheAnswerInsteadOfReplacingIt) {
+  Result<FaultRule> enc = ParseFaultRule("encoding:br:chunked@/a.html");
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  EXPECT_EQ(enc->fault.kind, Fault::Kind::kEncoding);
+  EXPECT_EQ(enc->fault.text, "br");
+  EXPECT_TRUE(enc->fault.variant);
+  EXPECT_TRUE(enc->fault.AltersAnswer());
+  EXPECT_TRUE(ParseFault("chunked").value().AltersAnswer());
+  EXPECT_FALSE(ParseFault("huge:10:chunked").value().AltersAnswer());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "tests/support/links.h"
 #include "tests/support/scratch_netns.h"
 #include "tests/support/temp_dir.h"
+#include "util/http_body.h"
 
 namespace fanout::testsite {
 namespace {
@@ -352,6 +354,101 @@ TEST_F(FaultInjection, DelayAppliesToAPrefix) {
   HttpResponse delayed = Get("delayed/anything");
   EXPECT_EQ(delayed.status, 404);  // delayed, then answered as usual
   EXPECT_GE(delayed.total_seconds, 0.29);
+}
+
+class EncodingFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o = Directory(kSampleSite);
+    for (const char* spec : {"encoding:gzip@/index.html", "encoding:deflate@/about.html", "encoding:br:chunked@/contact.html",
+                             "encoding:zstd@/news/*", "chunked@/search.html", "encoding:gzip@/missing.html"}) {
+      o.faults.push_back(Rule(spec));
+    }
+    server_ = StartServer(o);
+    ASSERT_TRUE(server_);
+  }
+  // The body as sent: chunked framing kept, nothing decoded.
+  HttpResponse Raw(const std::string& path, const std::string& accept_encoding) {
+    HttpRequest r{.url = server_->url() + path, .transfer_decoding = false, .content_decoding = false};
+    if (!accept_encoding.empty()) r.headers.push_back("Accept-Encoding: " + accept_encoding);
+    return HttpGet(r);
+  }
+  std::string FileOf(const std::string& path) {
+    std::ifstream in(kSampleSite + path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::unique_ptr<SiteServer> server_;
+};
+
+TEST_F(EncodingFaults, CompressOnlyForAClientThatAsks) {
+  const std::pair<std::string, std::string> pages[] = {
+      {"/index.html", "gzip"}, {"/about.html", "deflate"}, {"/news/index.html", "zstd"}};
+  for (const auto& [path, coding] : pages) {
+    const std::string file = FileOf(path);
+    ASSERT_FALSE(file.empty()) << path;
+    HttpResponse plain = Raw(path.substr(1), "");
+    EXPECT_EQ(plain.status, 200);
+    EXPECT_EQ(plain.body, file) << path;
+    EXPECT_EQ(plain.headers.count("content-encoding"), 0u) << path;
+    EXPECT_EQ(plain.headers["vary"], "Accept-Encoding") << path;
+    // Another coding asked for, or this one refused: still the identity body.
+    EXPECT_EQ(Raw(path.substr(1), coding == "gzip" ? "br" : "gzip").body, file) << path;
+    EXPECT_EQ(Raw(path.substr(1), coding + ";q=0").body, file) << path;
+
+    HttpResponse packed = Raw(path.substr(1), "gzip, deflate, br, zstd");
+    EXPECT_EQ(packed.status, 200);
+    EXPECT_EQ(packed.headers["content-encoding"], coding) << path;
+    EXPECT_EQ(packed.headers["vary"], "Accept-Encoding") << path;
+    EXPECT_EQ(packed.headers["content-length"], std::to_string(packed.body.size())) << path;
+    EXPECT_NE(packed.body, file) << path;
+    Result<DecodedBody> decoded = DecodeContent(packed.headers["content-encoding"], packed.body, 1 << 20, false);
+    ASSERT_TRUE(decoded.ok()) << path << ": " << decoded.status().ToString();
+    EXPECT_EQ(decoded->bytes, file) << path;
+    EXPECT_EQ(Raw(path.substr(1), coding).body, packed.body) << path << ": the same page, other bytes";
+  }
+}
+
+TEST_F(EncodingFaults, ChunkedBodiesHaveNoLengthAndDechunkToThePage) {
+  const std::string search = FileOf("/search.html");
+  HttpResponse chunked = Raw("search.html", "gzip");
+  EXPECT_EQ(chunked.status, 200);
+  EXPECT_TRUE(IsChunked(chunked.headers["transfer-encoding"]));
+  EXPECT_EQ(chunked.headers.count("content-length"), 0u);
+  EXPECT_EQ(chunked.headers.count("content-encoding"), 0u);  // chunked alone compresses nothing
+  Result<std::string> body = Dechunk(chunked.body, false);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_NE(chunked.body, search) << "curl removed the framing";
+  EXPECT_EQ(*body, search);
+
+  const std::string contact = FileOf("/contact.html");
+  HttpResponse both = Raw("contact.html", "br");
+  EXPECT_EQ(both.headers["content-encoding"], "br");
+  EXPECT_TRUE(IsChunked(both.headers["transfer-encoding"]));
+  EXPECT_EQ(both.headers.count("content-length"), 0u);
+  Result<std::string> unframed = Dechunk(both.body, false);
+  ASSERT_TRUE(unframed.ok()) << unframed.status().ToString();
+  Result<DecodedBody> page = DecodeContent("br", *unframed, 1 << 20, false);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->bytes, contact);
+  // Without the Accept-Encoding: chunked still, and the page itself.
+  HttpResponse plain = Raw("contact.html", "");
+  EXPECT_TRUE(IsChunked(plain.headers["transfer-encoding"]));
+  EXPECT_EQ(Dechunk(plain.body, false).value(), contact);
+}
+
+TEST_F(EncodingFaults, AnErrorPageIsEncodedToo) {
+  HttpResponse missing = Raw("missing.html", "gzip");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers["content-encoding"], "gzip");
+  Result<DecodedBody> page = DecodeContent("gzip", missing.body, 1 << 20, false);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_NE(page->bytes.find("404 Not Found"), std::string::npos);
+}
+
+TEST_F(EncodingFaults, CurlDecodesWhatItAskedFor) {
+  // The client's defaults: transfer framing removed by curl, and no coding asked for by curl itself.
+  HttpResponse page = HttpGet(server_->url() + "contact.html");
+  EXPECT_EQ(page.body, FileOf("/contact.html"));
 }
 
 TEST(SiteServer, RateFaultsHitTheirShareOfRequests) {
