@@ -16,7 +16,9 @@
 #include "crawler/crawl.h"
 #include "pgfrontier/pg_frontier.h"
 #include "storage/run_state.h"
+#include "storage/sqlite.h"
 #include "storage/store.h"
+#include "warc/warc_archive.h"
 
 namespace fanout::cli {
 namespace {
@@ -36,6 +38,10 @@ struct CrawlCommandOptions {
   int64_t frontier_run = 0;
   double lease = 60;  // with --timeout's default of 30 s, the least a lease may be is 46.5 s
   size_t frontier_hosts = 0;  // 0: from --concurrency and --per-host
+  // --warc PREFIX: archive every transfer.
+  std::string warc;
+  uint64_t warc_max_size = uint64_t{1} << 30;
+  int warc_gzip_level = 6;
 };
 
 int ExitCodeFor(const Status& s) {
@@ -75,6 +81,14 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   run.AddRow({"wall time", Fixed(s.wall_seconds, s.wall_seconds < 1 ? 3 : 2) + " s"});
   run.AddRow({"throughput", Fixed(s.pages_per_second, 1) + " pages/s, " + Fixed(s.bytes_per_second / 1e6, 2) +
                                 " MB/s (" + Fixed(static_cast<double>(s.bytes) / 1e6, 2) + " MB of bodies)"});
+  if (s.archive.files > 0) {
+    run.AddRow({"archive", Count(static_cast<int64_t>(s.archive.records), "record", "records") + " (" +
+                               Count(static_cast<int64_t>(s.archive.revisits), "revisit", "revisits") + "), " +
+                               Fixed(static_cast<double>(s.archive.bytes) / 1e6, 2) + " MB in " +
+                               Count(static_cast<int64_t>(s.archive.files), "file", "files") + ": " +
+                               s.archive.first_file +
+                               (s.archive.files > 1 ? " .. " + s.archive.last_file : std::string())});
+  }
   std::string links = std::to_string(s.links) + " found";
   if (!s.skipped_by_reason.empty()) links += "; not followed: " + ByKey(s.skipped_by_reason);
   run.AddRow({"links", links});
@@ -260,6 +274,59 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
   return -1;
 }
 
+// The id the run will have: its own when resuming, else the next the runs table gives (its rowid:
+// one more than the largest), for the archive's warcinfo records, written before the run begins.
+Result<int64_t> RunIdFor(const CrawlCommandOptions& opt) {
+  if (opt.crawl.resume) return opt.crawl.resume->run_id;
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(opt.db);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> stmt = db->Prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return stmt->ColumnInt(0);
+}
+
+// A resumed run that was archived goes on archiving where it did, unless --warc says elsewhere:
+// the prefix of its last file (PREFIX-YYYYMMDDhhmmss-NNNNN.warc.gz).
+Result<std::string> ArchivePrefixOf(const std::string& db_path, int64_t run) {
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(db_path);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> stmt = db->Prepare("SELECT path FROM warc_files WHERE run_id = ?1 ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::string();
+  const std::string path = stmt->ColumnText(0);
+  constexpr size_t kSuffix = std::string_view("-YYYYMMDDhhmmss-NNNNN.warc.gz").size();
+  return path.size() > kSuffix ? path.substr(0, path.size() - kSuffix) : std::string();
+}
+
+// --warc: opens the archive's first file now, so that a prefix that cannot be written to stops the
+// crawl before anything is fetched. A resumed run's files go on from the last serial number.
+int OpenArchive(CrawlCommandOptions& opt) {
+  Result<int64_t> run = RunIdFor(opt);
+  if (!run.ok()) {
+    std::cerr << "fanout crawl: " << run.status().message() << "\n";
+    return kExitDatabase;
+  }
+  Result<std::unique_ptr<WarcArchive>> archive =
+      WarcArchive::Open(WarcOptions{.prefix = opt.warc,
+                                    .max_size = opt.warc_max_size,
+                                    .gzip_level = opt.warc_gzip_level,
+                                    .first_serial = NextWarcSerial(opt.warc),
+                                    .software = "fanout/" FANOUT_VERSION,
+                                    .run_id = *run,
+                                    .options_json = OptionsJson(opt.crawl)});
+  if (!archive.ok()) {
+    std::cerr << "fanout crawl: --warc: " << archive.status().message() << "\n";
+    return kExitUnavailable;
+  }
+  opt.crawl.archive = std::move(*archive);
+  return -1;
+}
+
 int RunCrawl(CrawlCommandOptions& opt) {
   opt.crawl.timeout_ms = static_cast<long>(opt.timeout_s * 1000);
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
@@ -293,6 +360,17 @@ int RunCrawl(CrawlCommandOptions& opt) {
   if (shared) {
     if (int code = JoinSharedRun(opt); code >= 0) return code;
   }
+  if (opt.warc.empty() && opt.crawl.resume) {
+    Result<std::string> prefix = ArchivePrefixOf(opt.db, opt.crawl.resume->run_id);
+    if (!prefix.ok()) {
+      std::cerr << "fanout crawl: " << prefix.status().message() << "\n";
+      return kExitDatabase;
+    }
+    opt.warc = *prefix;
+  }
+  if (!opt.warc.empty()) {
+    if (int code = OpenArchive(opt); code >= 0) return code;
+  }
   const bool live = !opt.quiet && isatty(STDERR_FILENO);
   std::function<void(const CrawlProgress&)> progress;
   if (live) {
@@ -306,6 +384,10 @@ int RunCrawl(CrawlCommandOptions& opt) {
   Result<CrawlSummary> summary = Crawl(opt.crawl, **store, progress, &control);
   if (live) std::fprintf(stderr, "\r\033[K");
   Status closed = (*store)->Close();
+  if (opt.crawl.archive) {
+    Status archived = opt.crawl.archive->Close();
+    if (closed.ok()) closed = archived;
+  }
   if (!summary.ok()) {
     std::cerr << "fanout crawl: " << summary.status().message() << "\n";
     return ExitCodeFor(summary.status());
@@ -427,6 +509,15 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--frontier-hosts", opt->frontier_hosts,
                   "With --frontier: hosts held at once at most (default: 2 x --concurrency / --per-host, at least 8)")
       ->needs(frontier)->check(CLI::Range(size_t{1}, size_t{100000}));
+  auto* warc = cmd->add_option("--warc", opt->warc,
+                               "Archive every transfer as WARC 1.1 in PREFIX-YYYYMMDDhhmmss-NNNNN.warc.gz files "
+                               "(one gzip member per record); the pages table says where each page's record is");
+  cmd->add_option("--warc-max-size", opt->warc_max_size,
+                  "With --warc: start a new file before one would grow past this size (bytes, or 100MB, 1GB...)")
+      ->transform(CLI::AsSizeValue(false))->capture_default_str()->needs(warc)
+      ->check(CLI::Range(uint64_t{1} << 12, uint64_t{1} << 50));
+  cmd->add_option("--warc-gzip-level", opt->warc_gzip_level, "With --warc: gzip level of the records, 1 (fast) to 9")
+      ->capture_default_str()->needs(warc)->check(CLI::Range(1, 9));
   cmd->callback([opt] { throw CLI::RuntimeError(RunCrawl(*opt)); });
 }
 

@@ -12,13 +12,14 @@
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "storage/schema.h"
+#include "warc/cdxj.h"
 
 namespace fanout::cli {
 namespace {
 
 struct ExportCommandOptions {
   std::string db = "fanout.db";
-  std::string format;         // "jsonl" or "csv"
+  std::string format;         // "jsonl", "csv" or "cdxj"
   std::string what = "pages"; // the table: pages, links, errors or skipped
   int64_t run = 0;            // 0: every run
   std::string output;         // "": stdout
@@ -136,6 +137,28 @@ int RunExport(const ExportCommandOptions& opt) {
     Result<int64_t> run = ChooseRun(*db, opt.run);
     if (!run.ok()) return fail(run.status().message(), ChooseRunExitCode(run.status(), true));
   }
+  std::vector<std::string> warc_files;  // --format cdxj: the archive files of the run (or all runs)
+  if (opt.format == "cdxj") {
+    if (db->schema_version < kWarcVersion) {
+      return fail(opt.db + " has schema version " + std::to_string(db->schema_version) +
+                      ", from before fanout archived pages (version " + std::to_string(kWarcVersion) + ")",
+                  kExitDatabase);
+    }
+    Result<SqliteStmt> files = db->db.Prepare("SELECT path FROM warc_files WHERE ?1 = 0 OR run_id = ?1 ORDER BY id");
+    if (!files.ok()) return fail(files.status().message(), kExitDatabase);
+    files->Bind(1, opt.run);
+    while (true) {
+      Result<bool> row = files->Step();
+      if (!row.ok()) return fail(row.status().message(), kExitDatabase);
+      if (!*row) break;
+      warc_files.push_back(files->ColumnText(0));
+    }
+    if (warc_files.empty()) {
+      return fail("no archive files" + (opt.run > 0 ? " for run " + std::to_string(opt.run) : std::string()) + " in " +
+                      opt.db + " (was it crawled with --warc?)",
+                  kExitUnavailable);
+    }
+  }
   Result<SqliteStmt> rows = db->db.Prepare(QueryFor(opt.what, opt.run > 0, db->schema_version));
   if (!rows.ok()) return fail(rows.status().message(), kExitDatabase);
   if (opt.run > 0) rows->Bind(1, opt.run);
@@ -150,7 +173,14 @@ int RunExport(const ExportCommandOptions& opt) {
     if (!file) return fail("cannot write --output file '" + opt.output + "'", kExitUnavailable);
   }
   std::ostream& out = opt.output.empty() ? std::cout : file;
-  Status read = opt.format == "csv" ? WriteCsv(*rows, out) : WriteJsonLines(*rows, out);
+  Status read;
+  if (opt.format == "cdxj") {
+    // The index comes from the records themselves, robots.txt and redirect hops included.
+    Result<size_t> lines = WriteCdxj(warc_files, out);
+    if (!lines.ok()) return fail(lines.status().message(), kExitUnavailable);
+  } else {
+    read = opt.format == "csv" ? WriteCsv(*rows, out) : WriteJsonLines(*rows, out);
+  }
   out.flush();
   if (!read.ok()) return fail(read.message(), kExitDatabase);
   if (!out) {
@@ -164,10 +194,12 @@ int RunExport(const ExportCommandOptions& opt) {
 
 void SetupExportCommand(CLI::App& app) {
   auto opt = std::make_shared<ExportCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("export", "Write a crawl database's rows as JSON Lines or CSV (read-only)");
+  CLI::App* cmd = app.add_subcommand("export", "Write a crawl database's rows as JSON Lines or CSV, or a CDXJ index of its archive (read-only)");
   cmd->add_option("--db", opt->db, "SQLite database a crawl wrote")->capture_default_str();
-  cmd->add_option("--format", opt->format, "jsonl (one JSON object per line) or csv (RFC 4180)")
-      ->required()->check(CLI::IsMember({"jsonl", "csv"}));
+  cmd->add_option("--format", opt->format,
+                  "jsonl (one JSON object per line), csv (RFC 4180), or cdxj (pywb's index of the run's --warc "
+                  "archive, read from its files)")
+      ->required()->check(CLI::IsMember({"jsonl", "csv", "cdxj"}));
   cmd->add_option("--what", opt->what, "The rows: pages, links (with the page's URL as from_url), errors or skipped")
       ->capture_default_str()->check(CLI::IsMember({"pages", "links", "errors", "skipped"}));
   cmd->add_option("--run", opt->run, "Only this run (default: every run; each row has its run_id)")

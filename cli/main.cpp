@@ -6,6 +6,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/bench_command.h"
+#include "cli/cat_command.h"
 #include "cli/crawl_command.h"
 #include "cli/export_command.h"
 #include "cli/frontier_command.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "fanout " FANOUT_VERSION);
   app.require_subcommand(1);
   fanout::cli::SetupBenchCommand(app);
+  fanout::cli::SetupCatCommand(app);
   fanout::cli::SetupCrawlCommand(app);
   fanout::cli::SetupExportCommand(app);
   fanout::cli::SetupFrontierCommand(app);

@@ -16,6 +16,7 @@
 #include "crawler/thread_pool.h"
 #include "crawler/url.h"
 #include "storage/run_state.h"
+#include "warc/warc_archive.h"
 
 namespace fanout {
 namespace {
@@ -301,6 +302,9 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
                                                  .frontier_run = shared != nullptr ? shared->run_id() : 0});
   if (!run.ok()) return run.status();
   if (resume != nullptr) FANOUT_RETURN_IF_ERROR(store.ResumeRun(resume->run_id));
+  if (options.archive != nullptr) {  // the file opened already, in case no page lands in it
+    for (const std::string& file : options.archive->files()) FANOUT_RETURN_IF_ERROR(store.AddWarcFile(file));
+  }
 
   const StoreStats store_before = store.stats();
   const SpillCursor spill_cursor{
@@ -369,6 +373,16 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   summary.store_busy_fraction =
       summary.wall_seconds > 0 ? (after.write_seconds - store_before.write_seconds) / summary.wall_seconds : 0;
   summary.store_cpu_seconds = after.cpu_seconds - store_before.cpu_seconds;
+  if (options.archive != nullptr) {
+    // Every file the run wrote is the run's, those no page row points into included (a last file
+    // of robots.txt answers): export --format cdxj indexes them all.
+    const std::vector<std::string> files = options.archive->files();
+    for (const std::string& file : files) FANOUT_RETURN_IF_ERROR(store.AddWarcFile(file));
+    const WarcStats st = options.archive->stats();
+    summary.archive = {.files = st.files, .records = st.records, .revisits = st.revisits, .bytes = st.bytes_written,
+                       .payload_bytes = st.payload_bytes, .write_seconds = st.write_seconds,
+                       .first_file = files.empty() ? "" : files.front(), .last_file = files.empty() ? "" : files.back()};
+  }
   summary.run_id = *run;
   summary.mode = options.mode;
   summary.parser = options.parser;

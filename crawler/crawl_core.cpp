@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crawler/archive_transfer.h"
 #include "crawler/page_content.h"
 #include "crawler/sitemap_walk.h"
 #include "crawler/url.h"
@@ -33,6 +34,7 @@ CrawlCore::CrawlCore(const CrawlOptions& options, Frontier& frontier, Store& sto
       run_id_(run_id),
       spill_cursor_(spill_cursor) {
   shared_ = options.shared_frontier.get();
+  archive_ = options.archive.get();
   if (shared_ != nullptr) {
     lease_margin_ = std::chrono::milliseconds(options.timeout_ms + 1000);
     frontier_.ShareWith([this](FrontierItem item) {
@@ -87,6 +89,7 @@ void CrawlCore::ApplyShared(CrawlWaits& waits) {
     // Its robots.txt, as the worker that fetched it for the run got it.
     if (g.robots && !options_.ignore_robots && hosts_.robots(host) == nullptr) {
       FetchResponse response;
+      response.decoded = true;  // as the worker that fetched it decoded it
       response.status = g.robots->status;
       response.curl_code = g.robots->curl_code;
       response.body = std::move(g.robots->body);
@@ -332,7 +335,18 @@ Task<void> CrawlCore::FetchRobots(HostId host, std::unique_ptr<Turn> turn, Crawl
   turn->held = true;
   const std::string origin(hosts_.origin(host));
   FetchRequest request = RobotsRequest(options_, origin);
+  const std::string url = request.url;
+  const size_t max_bytes = request.max_bytes;
   FetchResponse response = co_await Transfer(*turn, std::move(request), waits);
+  if (archive_ != nullptr || NeedsDecoding(response)) {
+    Status archived;
+    co_await waits.OffLoop([&] {
+      if (archive_ != nullptr) archived = ArchiveTransfer(*archive_, url, response);
+      // One that cannot be decoded says nothing: as an empty file, it allows all.
+      if (!DecodeBody(response, max_bytes).ok()) response.body.clear();
+    });
+    Kept(waits, archived);
+  }
   ++summary_.robots_fetched;
   RobotsRecord record;
   record.fetched_at = UnixNow();
@@ -384,6 +398,13 @@ bool CrawlCore::ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, s
   return true;
 }
 
+void CrawlCore::ArchiveAside(PageFetch& fetch, CrawlWaits& waits) {
+  if (archive_ == nullptr || !Archivable(fetch.response())) return;
+  waits.Keep([archive = archive_, url = fetch.url(), response = std::move(fetch.response())] {
+    return ArchiveTransfer(*archive, url, response);
+  });
+}
+
 Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<Turn> turn, CrawlWaits& waits) {
   max_pages_in_progress_ = std::max(max_pages_in_progress_, ++pages_in_progress_);
   WorkGuard work([&] {
@@ -415,6 +436,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
         break;
       }
       case PageFetch::Step::kWait:
+        ArchiveAside(fetch, waits);  // the answer that is retried
         co_await waits.Sleep(std::chrono::duration<double>(fetch.wait_seconds()));
         if (stopping_) co_return;  // the retry is left for a resumed crawl
         break;
@@ -422,6 +444,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
         std::optional<RedirectVerdict> verdict =
             co_await JudgeRedirect(fetch.redirect_target(), item, *turn, waits, claimed);
         if (!verdict) co_return;
+        if (verdict->follow) ArchiveAside(fetch, waits);  // a hop: the page is its target's
         fetch.OnRedirectVerdict(std::move(*verdict));
         break;
       }
@@ -440,11 +463,29 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   const std::string& page_url = fetch.url();
   PageLinks parsed;
   Result<double> room = 0.0;
+  Status archived;
   co_await waits.OffLoop([&] {
+    // The records are built from the body as received, before parsing decodes it; the page's row
+    // is queued only once its records are written, so the index never points past the archive.
+    std::optional<WarcBatch> batch;
+    if (archive_ != nullptr && Archivable(response)) batch.emplace(archive_->Prepare(ExchangeOf(page_url, response)));
     if (parse) parsed = ParsePage(page_url, response, options_, record);
+    if (batch) {
+      archive_->AddMetadata(*batch, MetadataOf(record, item.parent, parsed.candidates));
+      Result<WarcLocation> at = archive_->Write(std::move(*batch));
+      if (at.ok()) {
+        NoteLocation(*at, record);
+      } else {
+        archived = at.status();
+      }
+    }
     std::string().swap(response.body);
-    room = store_.WaitForRoom();
+    if (archived.ok()) room = store_.WaitForRoom();
   });
+  if (!archived.ok()) {  // not stored: a resumed crawl fetches it again
+    Kept(waits, archived);
+    co_return;
+  }
   if (parse) CountParse(parsed.fast_path, parsed.bailout, summary_);
   std::vector<SharedLink> found;  // a shared frontier's worker offers the page's links at once
   collecting_ = shared_ != nullptr ? &found : nullptr;
@@ -477,9 +518,16 @@ Task<void> CrawlCore::WalkSitemaps(std::string origin, CrawlWaits& waits) {
     if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
     if (!turn->held && !co_await TakeTurn(*turn, host, waits)) break;
     FetchRequest request = SitemapRequest(options_, *url);
+    const size_t max_bytes = request.max_bytes;
     FetchResponse response = co_await Transfer(*turn, std::move(request), waits);
     std::optional<Result<Sitemap>> sitemap;
-    co_await waits.OffLoop([&] { sitemap.emplace(SitemapWalk::Parse(response)); });
+    Status archived;
+    co_await waits.OffLoop([&] {
+      if (archive_ != nullptr) archived = ArchiveTransfer(*archive_, *url, response);
+      Status decoded = DecodeBody(response, max_bytes);
+      sitemap.emplace(decoded.ok() ? SitemapWalk::Parse(response) : Result<Sitemap>(decoded));
+    });
+    Kept(waits, archived);
     walk.Apply(*url, *sitemap, frontier_);
     waits.Changed();
   }

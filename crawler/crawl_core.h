@@ -20,6 +20,10 @@
 // page is reported done once the store has committed it. No transfer starts that could outlive
 // the leases (lease_deadline in shared_frontier.h).
 //
+// With an archive (options.archive), every answer is archived off the loop: a page's request,
+// response and metadata records before its row is queued (the row says where they are), robots.txt,
+// sitemaps, redirect hops and retried answers on their own.
+//
 // Threads: not thread-safe. The async mode calls it on its loop thread; the blocking modes hold
 // their lock around every call, and CrawlWaits releases it while a thread blocks.
 #pragma once
@@ -157,6 +161,9 @@ class CrawlCore {
   // and sets `skip` to a redirect target the crawl refused.
   bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, std::optional<SkipRecord>& skip);
   bool RefillWanted() const;
+  // --warc: archives the answer `fetch` has now, which is not the page's (it is retried, or a
+  // redirect hop); off the loop, nobody waiting.
+  void ArchiveAside(PageFetch& fetch, CrawlWaits& waits);
   // Shared frontier: applies what it delivered; a lost host; idle hosts given back; the epoch a
   // host is held under (0: not held).
   void ApplyShared(CrawlWaits& waits);
@@ -199,6 +206,7 @@ class CrawlCore {
   SpillCursor spill_cursor_;       // how far Refill has read
   bool refilling_ = false;
   SharedFrontier* shared_ = nullptr;
+  WarcArchive* archive_ = nullptr;  // --warc
   struct Lease {
     int64_t epoch = 0;
     int idle_claims = 0;  // claims answered while the host had nothing to do here

@@ -65,7 +65,8 @@ FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<b
   return FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
                         .http2 = true,
                         .abort = abort,
-                        .connect_to = MakeSlist(options.connect_to)};
+                        .connect_to = MakeSlist(options.connect_to),
+                        .record_exchange = options.archive != nullptr};
 }
 
 HostLimits HostLimitsOf(const CrawlOptions& options) {

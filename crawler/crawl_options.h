@@ -19,6 +19,7 @@ namespace fanout {
 
 struct RunState;        // storage/run_state.h
 class SharedFrontier;   // crawler/shared_frontier.h
+class WarcArchive;      // warc/warc_archive.h
 
 struct CrawlOptions {
   std::vector<std::string> seeds = {};
@@ -64,6 +65,9 @@ struct CrawlOptions {
   // Crawl as one worker of a run that several share (--frontier; see shared_frontier.h): the shared
   // frontier says what this crawl fetches, and --max-pages is the run's. async mode only.
   std::shared_ptr<SharedFrontier> shared_frontier = nullptr;
+  // Archive every transfer the server answered (--warc): request and response (or revisit) records,
+  // and a metadata record per page; each page row then says where its response record is.
+  std::shared_ptr<WarcArchive> archive = nullptr;
 };
 
 // kInvalidArgument with a one-line message when the options cannot be crawled with (a limit of

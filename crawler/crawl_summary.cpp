@@ -79,6 +79,12 @@ std::string CrawlSummary::ToJson() const {
                             {"statements_per_page", pages > 0 ? static_cast<double>(shared.statements) /
                                                                     static_cast<double>(pages) : 0.0}};
   }
+  if (archive.files > 0) {
+    j["archive"] = {{"files", archive.files}, {"records", archive.records}, {"revisits", archive.revisits},
+                    {"bytes", archive.bytes}, {"payload_bytes", archive.payload_bytes},
+                    {"write_seconds", archive.write_seconds}, {"first_file", archive.first_file},
+                    {"last_file", archive.last_file}};
+  }
   return j.dump();
 }
 

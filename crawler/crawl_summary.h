@@ -98,6 +98,14 @@ struct CrawlSummary {
   } shared;
   int64_t hosts_lost = 0;        // leases lost to another worker mid-crawl
 
+  // The archive (--warc; files 0 without one), as written by this run's part.
+  struct Archive {
+    uint64_t files = 0, records = 0, revisits = 0, bytes = 0;  // bytes: compressed, as written
+    uint64_t payload_bytes = 0;  // the entities archived, as received
+    double write_seconds = 0;    // in write(2)
+    std::string first_file, last_file;
+  } archive;
+
   PhaseSeconds phases;           // summed over pages
   Percentiles fetch_seconds;     // per page, the whole transfer
   Percentiles parse_seconds;     // per parsed page, CPU

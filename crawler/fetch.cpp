@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/http_body.h"
+
 namespace fanout {
 namespace {
 
@@ -10,6 +12,7 @@ namespace {
 constexpr std::string_view kKeptHeaders[] = {
     "content-type", "content-length", "content-encoding", "location",  "retry-after",
     "last-modified", "etag",          "x-robots-tag",     "server",    "content-language",
+    "transfer-encoding",
 };
 
 double Seconds(CURL* easy, CURLINFO info) {
@@ -51,8 +54,13 @@ size_t OnHeader(char* data, size_t, size_t n, void* arg) {
     std::string_view line(data, n);
     if (line.substr(0, 5) == "HTTP/") {  // a new response (after a redirect or a 100): start over
       state->response.headers.clear();
+      state->head_done = false;
+      if (state->record) state->response.response_head.assign(line);
       return n;
     }
+    if (state->head_done) return n;  // a chunked body's trailer: it stays in the body as received
+    if (line == "\r\n" || line == "\n") state->head_done = true;
+    if (state->record) state->response.response_head.append(line);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return n;
     std::string name(line.substr(0, colon));
@@ -76,6 +84,16 @@ size_t OnHeader(char* data, size_t, size_t n, void* arg) {
   } catch (...) {
     return CURL_WRITEFUNC_ERROR;
   }
+}
+
+// With CURLOPT_VERBOSE, curl hands over each request's header block as it sends it.
+int OnDebug(CURL*, curl_infotype type, char* data, size_t n, void* arg) {
+  if (type != CURLINFO_HEADER_OUT) return 0;
+  try {
+    static_cast<TransferState*>(arg)->response.request_head.assign(data, n);
+  } catch (...) {  // no exception may cross into curl; the archive then lacks the request
+  }
+  return 0;
 }
 
 int OnProgress(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -137,7 +155,17 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
   if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
   if (options.connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, options.connect_to.get());
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+  // The body arrives as sent, for the archive to keep it so; the crawl decodes it (DecodeBody).
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, kAcceptEncoding);
+  curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+  state.record = options.record_exchange;
+  if (options.record_exchange) {
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, &OnDebug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, &state);
+    state.response.started_at = std::chrono::system_clock::now();
+  }
   if (options.abort != nullptr) {
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &OnProgress);
@@ -173,6 +201,12 @@ void CollectTransfer(CURL* e, CURLcode result, TransferState& state) {
   char* type = nullptr;
   curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &type);
   if (type) r.content_type = type;
+  if (auto it = r.headers.find("transfer-encoding"); it != r.headers.end()) r.chunked = IsChunked(it->second);
+  if (state.record) {
+    char* ip = nullptr;
+    curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip);
+    if (ip) r.remote_ip = ip;
+  }
   curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r.redirects);
   curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &r.new_connections);
   long version = 0;

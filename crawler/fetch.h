@@ -54,12 +54,21 @@ struct FetchResponse {
   std::string effective_url;    // after redirects
   std::string content_type;
   std::map<std::string, std::string> headers;  // the final response's, names lower-cased; see kKeptHeaders
+  // The entity as received: curl decodes nothing, so chunked framing (when `chunked`) and the
+  // Content-Encoding are still on it until DecodeBody (page_content.h) takes them off, off the loop.
   std::string body;
+  bool chunked = false;         // sent with Transfer-Encoding: chunked, the framing still in `body`
+  bool decoded = false;         // DecodeBody has run: `body` is the representation itself
   bool truncated = false;       // the body reached max_bytes and the transfer was cut there
   long redirects = 0;
   long new_connections = 0;     // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
   std::string http_version;     // "1.0", "1.1", "2", "3"
   FetchTimings timings;
+  // The exchange as it went over the wire, for the archive (FetcherOptions::record_exchange):
+  std::string request_head;     // the last request's line and header fields, as sent
+  std::string response_head;    // the final response's status line and header fields, as received
+  std::string remote_ip;        // the server's address
+  std::chrono::system_clock::time_point started_at{};  // when the transfer began
 
   // True when the transfer delivered a response (of any status); a truncated body counts.
   bool ok() const { return curl_code == 0 || truncated; }
@@ -74,6 +83,9 @@ struct FetcherOptions {
   // curl's CONNECT_TO list ("HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT", empty parts match all):
   // where to connect instead of the URL's host, the Host header kept (--connect-to).
   std::shared_ptr<curl_slist> connect_to = nullptr;
+  // Keep the request and response heads and the server's address (FetchResponse), as an archive
+  // needs them; it costs curl's debug callback on every transfer.
+  bool record_exchange = false;
 };
 
 // A curl_slist of `entries` that lives as long as its last owner (nullptr for none).
@@ -92,6 +104,8 @@ struct TransferState {
   FetchRequest request;
   FetchResponse response;
   char errbuf[CURL_ERROR_SIZE] = {};
+  bool record = false;     // FetcherOptions::record_exchange
+  bool head_done = false;  // the final response's header fields have ended
 };
 
 // Sets every option of a fanout transfer on `easy`: the one place they are chosen, so that all

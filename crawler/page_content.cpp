@@ -7,6 +7,7 @@
 #include "crawler/url.h"
 #include "parser/charset.h"
 #include "parser/html_parser.h"
+#include "util/http_body.h"
 
 namespace fanout {
 namespace {
@@ -81,6 +82,33 @@ void FillRecord(const FetchResponse& response, PageRecord& record) {
   }
 }
 
+Status DecodeBody(FetchResponse& response, size_t max_bytes) {
+  if (response.decoded) return Status::Ok();
+  // A body cut short (our cap, a timeout) decodes as far as it goes.
+  const bool incomplete = response.truncated || response.curl_code != 0;
+  if (response.chunked) {
+    Result<std::string> entity = Dechunk(response.body, incomplete);
+    if (!entity.ok()) return entity.status();
+    response.body = std::move(*entity);
+    response.chunked = false;
+  }
+  auto coding = response.headers.find("content-encoding");
+  if (coding != response.headers.end() && !coding->second.empty()) {
+    Result<DecodedBody> decoded = DecodeContent(coding->second, response.body, max_bytes, incomplete);
+    if (!decoded.ok()) return decoded.status();
+    response.body = std::move(decoded->bytes);
+    if (decoded->cut) response.truncated = true;
+  }
+  response.decoded = true;
+  return Status::Ok();
+}
+
+bool NeedsDecoding(const FetchResponse& response) {
+  if (response.decoded) return false;
+  auto coding = response.headers.find("content-encoding");
+  return response.chunked || (coding != response.headers.end() && !coding->second.empty());
+}
+
 bool ShouldParse(const FetchResponse& response) {
   return response.ok() && response.status >= 200 && response.status < 300 && IsHtml(response.content_type);
 }
@@ -89,6 +117,12 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
                     PageRecord& record) {
   const double start = ThreadCpuSeconds();  // CPU time: what parsing costs, not waiting for a core
   const bool follow_nofollow = options.follow_nofollow;
+  if (Status decoded = DecodeBody(response, options.max_bytes); !decoded.ok()) {
+    record.error_kind = "decode";
+    record.error = decoded.message();
+    record.parse = ThreadCpuSeconds() - start;
+    return {};
+  }
   DecodedText text = DecodeOwnedToUtf8(std::move(response.body), response.content_type);
   record.charset = text.charset;
   ParsedPage parsed =

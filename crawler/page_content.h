@@ -23,6 +23,14 @@ FetchRequest RequestFor(const CrawlOptions& options, const std::string& url);
 // Copies status, type, size, timings and the error kind of a finished fetch into `record`.
 void FillRecord(const FetchResponse& response, PageRecord& record);
 
+// Takes the chunked framing and the content codings (gzip, deflate, br, zstd) off a body as received,
+// in place, keeping at most `max_bytes` of the result (more is cut, and response.truncated set).
+// Does nothing once response.decoded. An error (a coding fanout does not read, a corrupt stream)
+// leaves the body as received. Pure CPU: off the loop thread.
+Status DecodeBody(FetchResponse& response, size_t max_bytes);
+// Whether DecodeBody has anything to do.
+bool NeedsDecoding(const FetchResponse& response);
+
 // Whether the response is HTML worth parsing (2xx, text/html or application/xhtml+xml).
 bool ShouldParse(const FetchResponse& response);
 
@@ -39,7 +47,8 @@ struct PageLinks {
   std::string_view bailout;  // why the fast path handed the page to gumbo; "" if it did not
 };
 
-// Parses the response's body (fetched from `page_url`), decoded to UTF-8 from its charset, with the
+// Parses the response's body (fetched from `page_url`), decoded (DecodeBody; a body that cannot be
+// is an error of kind "decode" on the record, with no links), then to UTF-8 from its charset, with the
 // parser options.parser names, and resolves its links against its base; sets the record's title,
 // noindex, canonical, charset and parse (CPU seconds). Takes the body (response.body is left in a
 // valid but unspecified state): a UTF-8 page is parsed where it was received. Pure: runs on any thread.

@@ -5,11 +5,16 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 preset="${1:-default}"
 # The parser's differential tests read the documentation Debian ships (tests/parser/html_fast_path_test.cpp),
-# and its fuzzer needs clang's libFuzzer.
-FANOUT_PACKAGES+=(python3.11-doc postgresql-doc-15 openjdk-17-doc clang libclang-rt-14-dev)
+# its fuzzer needs clang's libFuzzer, and the WARC tests archive the sample site with GNU Wget too.
+FANOUT_PACKAGES+=(python3.11-doc postgresql-doc-15 openjdk-17-doc clang libclang-rt-14-dev wget)
 fanout_install_deps
 fanout_build "$preset"
 cd "$FANOUT_ROOT"
+# The WARC tests read fanout's archives with webrecorder's warcio (pinned in tests/warc/js), and
+# compare them with GNU Wget's.
+build_dir=build
+[ "$preset" != default ] && build_dir="build-$preset"
+bash scripts/warcio.sh "$build_dir/warcio" >/dev/null
 ctest --preset "$preset" -j "$(nproc)"
 # A few seconds of the parser's fuzzer (fast path against gumbo); scripts/fuzz-parser.sh runs it longer.
 if [ "$preset" = default ]; then bash scripts/fuzz-parser.sh 15; fi

@@ -43,6 +43,11 @@ struct PageRecord {
   std::string redirect_chain; // JSON array of the hops before final_url: [{"url": ..., "status": 301}, ...]
   std::string charset;        // the charset the HTML was decoded from ("" when not parsed)
   double fetched_at = 0;      // unix time, seconds
+  // Where the archive (--warc) holds the response record: its file ("" when not archived), the
+  // offset and length of its gzip member, and the payload's WARC digest ("sha1:...").
+  std::string warc_file;
+  int64_t warc_offset = 0, warc_length = 0;
+  std::string payload_digest;
   // Where the time went, seconds:
   double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
 };

@@ -195,6 +195,20 @@ ALTER TABLE runs ADD COLUMN worker TEXT;
 ALTER TABLE runs ADD COLUMN frontier TEXT;
 ALTER TABLE runs ADD COLUMN frontier_run INTEGER;
 )sql",
+    // 6 -> 7: the archive (--warc). A page's row says where its response record is: the file (one
+    // row of warc_files per file a run wrote), the offset of the record's gzip member and its length,
+    // and its payload's digest, which a resumed crawl reads back to write revisits, not copies.
+    R"sql(
+CREATE TABLE warc_files (
+  id     INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  path   TEXT NOT NULL UNIQUE
+);
+ALTER TABLE pages ADD COLUMN warc_file INTEGER REFERENCES warc_files(id);
+ALTER TABLE pages ADD COLUMN warc_offset INTEGER;
+ALTER TABLE pages ADD COLUMN warc_length INTEGER;
+ALTER TABLE pages ADD COLUMN payload_digest TEXT;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 

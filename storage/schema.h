@@ -20,7 +20,7 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // The version that made links compact: link rows are integers in link_rows (its id is the old
 // links rowid), their URLs in urls and reasons in link_reasons, and links is a view with the old
@@ -36,6 +36,10 @@ std::string LinksWithIds(int version);
 // The version that added runs.worker, frontier and frontier_run: a file before it holds no run of a
 // shared frontier.
 inline constexpr int kSharedFrontierVersion = 6;
+
+// The version that added the archive's index: warc_files, and pages.warc_file, warc_offset,
+// warc_length and payload_digest.
+inline constexpr int kWarcVersion = 7;
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.

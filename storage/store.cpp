@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -66,7 +67,8 @@ Status CheckJson(const std::string& text, const char* what) {
 // The writer's connection and its statements, prepared once. Members are destroyed in reverse
 // order, so the statements are finalized before the connection closes.
 struct Connection {
-  Connection(SqliteDb opened, size_t url_cache) : db(std::move(opened)), urls(url_cache), reasons(kReasonCache) {}
+  Connection(SqliteDb opened, size_t url_cache)
+      : db(std::move(opened)), urls(url_cache), reasons(kReasonCache) {}
   static constexpr size_t kReasonCache = 64;  // a handful of reasons exist
   SqliteDb db;
   SqliteStmt begin, commit, rollback;
@@ -76,7 +78,25 @@ struct Connection {
   SqliteStmt insert_skip, insert_robots;
   SqliteStmt seen_in_run;
   TextIds urls, reasons;
+  SqliteStmt insert_warc_file;                         // --warc: a file of the run, its id returned
+  std::unordered_map<std::string, int64_t> warc_files;  // path -> warc_files.id
+
+  Result<int64_t> WarcFileId(int64_t run_id, const std::string& path);
 };
+
+Result<int64_t> Connection::WarcFileId(int64_t run_id, const std::string& path) {
+  if (auto it = warc_files.find(path); it != warc_files.end()) return it->second;
+  insert_warc_file.Bind(1, run_id).Bind(2, path);
+  Result<bool> row = insert_warc_file.Step();
+  if (!row.ok() || !*row) {
+    insert_warc_file.Reset();
+    return row.ok() ? Status::Corruption("no id for archive file '" + path + "'") : row.status();
+  }
+  const int64_t id = insert_warc_file.ColumnInt(0);
+  FANOUT_RETURN_IF_ERROR(RunOnce(insert_warc_file));
+  warc_files.emplace(path, id);
+  return id;
+}
 
 Status PrepareAll(Connection& c) {
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.begin, "BEGIN IMMEDIATE"));
@@ -87,15 +107,20 @@ Status PrepareAll(Connection& c) {
     INSERT INTO pages (run_id, url, final_url, depth, status, content_type, bytes, truncated, title,
                        canonical, noindex, error_kind, error, http_version, new_connections, redirects,
                        fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse,
-                       attempts, redirect_chain, charset)
+                       attempts, redirect_chain, charset, warc_file, warc_offset, warc_length, payload_digest)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
     ON CONFLICT (run_id, url) DO NOTHING
     RETURNING id)sql"));
   // A link is written as integers: its URL and its reason are looked up (or added) in urls and
   // link_reasons first (TextIds).
   FANOUT_RETURN_IF_ERROR(c.urls.PrepareFor(c.db, "urls", "url"));
   FANOUT_RETURN_IF_ERROR(c.reasons.PrepareFor(c.db, "link_reasons", "reason"));
+  // A file already known (another run's of the same name cannot be: the names hold the time) keeps its id.
+  FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.insert_warc_file, R"sql(
+    INSERT INTO warc_files (run_id, path) VALUES (?1, ?2)
+    ON CONFLICT (path) DO UPDATE SET path = excluded.path
+    RETURNING id)sql"));
   FANOUT_RETURN_IF_ERROR(c.link_rows.Prepare(c.db));
   // Settles an unsure link (LinkRecord::unsure), ?2 its URL and ?3 that URL's id:
   // link_rows_followed finds the URL's followed links, and the pages key its page. Rows of the open batch count: this
@@ -205,6 +230,7 @@ class Store::Impl {
   Status AddPageNow(PageRecord page, std::vector<LinkRecord> links, double waited, std::function<void()> committed);
   Status AddSkip(SkipRecord skip, std::function<void()> committed);
   Status AddRobots(RobotsRecord robots);
+  Status AddWarcFile(std::string path);
   Status Flush();
   Status FinishRun(const RunSummary& summary);
   Status Close();
@@ -313,6 +339,14 @@ Status Store::Impl::AddSkip(SkipRecord skip, std::function<void()> committed) {
     FANOUT_RETURN_IF_ERROR(RunOnce(s));
     ++counts.skipped;
     return Status::Ok();
+  };
+  return Enqueue(std::move(item));
+}
+
+Status Store::Impl::AddWarcFile(std::string path) {
+  Item item;
+  item.row = [path = std::move(path)](Connection& c, int64_t run_id, StoreStats&) {
+    return c.WarcFileId(run_id, path).status();
   };
   return Enqueue(std::move(item));
 }
@@ -670,6 +704,17 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   p.Bind(26, int64_t{page.attempts});
   BindText(p, 27, page.redirect_chain);
   BindText(p, 28, page.charset);
+  if (page.warc_file.empty()) {
+    p.BindNull(29).BindNull(30).BindNull(31).BindNull(32);
+  } else {
+    Result<int64_t> file = conn_->WarcFileId(item.run_id, page.warc_file);
+    if (!file.ok()) {
+      p.Reset();
+      return file.status();
+    }
+    p.Bind(29, *file).Bind(30, page.warc_offset).Bind(31, page.warc_length);
+    BindText(p, 32, page.payload_digest);
+  }
   Result<bool> inserted = p.Step();
   if (!inserted.ok()) {
     p.Reset();
@@ -757,6 +802,7 @@ Status Store::Impl::AbortBatch(Status why) {
   if (conn_) {  // the ids the batch inserted are gone with it, and links it had queued
     conn_->urls.cache.Clear();
     conn_->reasons.cache.Clear();
+    conn_->warc_files.clear();
     conn_->link_rows.Drop();
   }
   batch_ = Batch{};
@@ -805,6 +851,7 @@ Status Store::AddSkip(SkipRecord skip, std::function<void()> committed) {
   return impl_->AddSkip(std::move(skip), std::move(committed));
 }
 Status Store::AddRobots(RobotsRecord robots) { return impl_->AddRobots(std::move(robots)); }
+Status Store::AddWarcFile(std::string path) { return impl_->AddWarcFile(std::move(path)); }
 Status Store::Flush() { return impl_->Flush(); }
 Status Store::FinishRun(const RunSummary& summary) { return impl_->FinishRun(summary); }
 Status Store::Close() { return impl_->Close(); }

@@ -1,7 +1,7 @@
 // Store: the crawl's SQLite database (runs, pages, links, errors, skipped URLs, robots.txt files),
 // written by one thread.
 //
-// Callers hand rows to AddPage (or WaitForRoom then AddPageNow), AddSkip and AddRobots, which only
+// Callers hand rows to AddPage (or WaitForRoom then AddPageNow), AddSkip, AddRobots and AddWarcFile, which only
 // enqueue them. One writer thread owns the sqlite3 connection and its prepared statements, drains
 // a bounded queue and commits many pages per transaction: a batch is committed once it holds
 // batch_pages pages, or batch_ms after its first page was written, whichever comes first, and at
@@ -122,6 +122,8 @@ class Store {
   // and errors as for AddPage; `committed` as for AddPageNow.
   Status AddSkip(SkipRecord skip, std::function<void()> committed = {});
   Status AddRobots(RobotsRecord robots);
+  // Records a file the run's archive (--warc) wrote, whether or not a page's record is in it.
+  Status AddWarcFile(std::string path);
 
   // Blocks until every page queued before the call is committed. Returns the latched writer error,
   // if any, or Ok.

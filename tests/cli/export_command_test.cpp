@@ -186,6 +186,22 @@ TEST_F(ExportCommand, ErrorsAreExportedToo) {
 
 // A database from before compact links (version 4: links a table of text) is read as it is, and
 // exports exactly what the same rows export from the current layout.
+// An export of pages without the columns schema version 7 added (the archive's index, NULL in a
+// crawl without --warc), which a version 4 file does not have.
+std::string WithoutArchiveColumns(std::string out, const std::string& what, const std::string& format) {
+  if (what != "pages") return out;
+  auto replace_all = [&](const std::string& text, const std::string& by) {
+    for (size_t at = 0; (at = out.find(text, at)) != std::string::npos; at += by.size()) out.replace(at, text.size(), by);
+  };
+  if (format == "jsonl") {
+    replace_all(R"(,"warc_file":null,"warc_offset":null,"warc_length":null,"payload_digest":null)", "");
+  } else {
+    replace_all(",warc_file,warc_offset,warc_length,payload_digest\r\n", "\r\n");  // the header, then each row's empty fields
+    replace_all(",,,,\r\n", "\r\n");
+  }
+  return out;
+}
+
 TEST_F(ExportCommand, AVersionFourDatabaseExportsTheSameBytes) {
   Crawl({"--new-run"});  // two runs, so that --run picks
   const std::string old = dir_.File("v4.db");
@@ -202,7 +218,7 @@ TEST_F(ExportCommand, AVersionFourDatabaseExportsTheSameBytes) {
         EXPECT_EQ(now.exit_code, 0) << now.err;
         EXPECT_EQ(before.exit_code, 0) << before.err;
         EXPECT_FALSE(now.out.empty()) << what << " " << format;
-        EXPECT_EQ(before.out, now.out) << what << " " << format << " " << run.size();
+        EXPECT_EQ(before.out, WithoutArchiveColumns(now.out, what, format)) << what << " " << format << " " << run.size();
       }
     }
   }

@@ -329,13 +329,15 @@ TEST_F(StoreTest, ADatabaseFromANewerFanoutIsRefusedAndLeftUnchanged) {
   ASSERT_OK(OpenStore()->Close());
   {
     SqliteDb db = Reader(path_);
-    ASSERT_OK(db.Exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'"));
+    ASSERT_OK(db.Exec("UPDATE meta SET value = '" + std::to_string(kSchemaVersion + 1) + "' WHERE key = 'schema_version'"));
   }
   const std::string before = ReadBytes(path_);
   Result<std::unique_ptr<Store>> store = Store::Open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(store.status().message().find("database schema version 7 is newer than this fanout (" + std::to_string(kSchemaVersion) + "); upgrade fanout"),
+  EXPECT_NE(store.status().message().find("database schema version " + std::to_string(kSchemaVersion + 1) +
+                                          " is newer than this fanout (" + std::to_string(kSchemaVersion) +
+                                          "); upgrade fanout"),
             std::string::npos)
       << store.status().message();
   EXPECT_EQ(ReadBytes(path_), before);

@@ -26,13 +26,23 @@ inline Status CopyAsVersion4(const std::string& from, const std::string& to) {
   if (!attach.ok()) return attach.status();
   attach->Bind(1, from);
   FANOUT_RETURN_IF_ERROR(attach->Run());
+  // pages has gained columns since version 4: copy the ones it had.
+  std::string page_columns;
+  Result<SqliteStmt> columns = db->Prepare("SELECT name FROM pragma_table_info('pages', 'main') ORDER BY cid");
+  if (!columns.ok()) return columns.status();
+  while (true) {
+    Result<bool> row = columns->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    page_columns += (page_columns.empty() ? "" : ", ") + columns->ColumnText(0);
+  }
   return db->Exec(R"sql(
     BEGIN;
     INSERT INTO main.runs (id, started_at, finished_at, mode, seeds, options, pages, errors, bytes, wall_seconds,
                            pages_per_second, summary)
       SELECT id, started_at, finished_at, mode, seeds, options, pages, errors, bytes, wall_seconds,
              pages_per_second, summary FROM src.runs;
-    INSERT INTO main.pages SELECT * FROM src.pages;
+    INSERT INTO main.pages ()sql" + page_columns + ") SELECT " + page_columns + R"sql( FROM src.pages;
     INSERT INTO main.errors SELECT * FROM src.errors;
     INSERT INTO main.robots SELECT * FROM src.robots;
     INSERT INTO main.skipped SELECT * FROM src.skipped;

@@ -5,7 +5,7 @@
 // Each line: {"file", "offset" (of the record, or of its gzip member), "type", "target_uri", "record_id",
 // "date", "concurrent_to" (a list), "refers_to", "refers_to_target_uri", "content_type" (the record's),
 // "http_status", "http_content_type", "http_content_encoding", "http_transfer_encoding" (null without
-// HTTP headers), "payload_sha1", "payload_length", "block_digest_ok", "payload_digest_ok",
+// HTTP headers), "payload_digest" (WARC-Payload-Digest, as claimed), "payload_sha1", "payload_length", "block_digest_ok", "payload_digest_ok",
 // "payload_digest_of", "truncated"}.
 //
 // The payload is what warcio yields as the record's raw payload (readFully(false): the bytes after the
@@ -217,6 +217,7 @@ async function dump(file) {
       http_content_type: http ? http.headers.get("Content-Type") : null,
       http_content_encoding: http ? http.headers.get("Content-Encoding") : null,
       http_transfer_encoding: transferEncoding ?? null,
+      payload_digest: record.warcPayloadDigest ?? null,
       payload_sha1: "sha1:" + base32Encode(crypto.createHash("sha1").update(payload).digest()),
       payload_length: payload.length,
       block_digest_ok: digestMatches(record.warcBlockDigest, block),

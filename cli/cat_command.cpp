@@ -1,0 +1,163 @@
+#include "cli/cat_command.h"
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/crawl_database.h"
+#include "cli/exit_codes.h"
+#include "crawler/url.h"
+#include "storage/schema.h"
+#include "util/http_body.h"
+#include "warc/warc_reader.h"
+#include "warc/warc_record.h"
+
+namespace fanout::cli {
+namespace {
+
+struct CatCommandOptions {
+  std::string url;
+  std::string db = "fanout.db";
+  int64_t run = 0;  // 0: the latest run that archived the URL
+  bool raw = false;
+  bool headers = false;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A body is decoded whole: the cap only guards against a decompression bomb.
+constexpr size_t kMaxDecoded = size_t{1} << 31;
+
+struct Located {
+  int64_t run = 0;
+  std::string file;
+  uint64_t offset = 0, length = 0;
+};
+
+// Where the run's (or the latest archiving run's) record of `url` is; nullopt when the run has no
+// archived page of that URL (requested or, after redirects, final).
+Result<std::optional<Located>> Locate(CrawlDatabase& db, const std::string& url, int64_t run) {
+  Result<SqliteStmt> q = db.db.Prepare(
+      "SELECT p.run_id, f.path, p.warc_offset, p.warc_length FROM pages p JOIN warc_files f ON f.id = p.warc_file "
+      "WHERE (p.url = ?1 OR p.final_url = ?1) AND (?2 = 0 OR p.run_id = ?2) "
+      "ORDER BY p.run_id DESC, p.url = ?1 DESC LIMIT 1");
+  if (!q.ok()) return q.status();
+  q->Bind(1, url).Bind(2, run);
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Located>();
+  return std::optional<Located>(Located{.run = q->ColumnInt(0),
+                                        .file = q->ColumnText(1),
+                                        .offset = static_cast<uint64_t>(q->ColumnInt(2)),
+                                        .length = static_cast<uint64_t>(q->ColumnInt(3))});
+}
+
+// A revisit record holds no payload: the record it names (the same run's page of that URL) does.
+Result<WarcRecordRead> Original(CrawlDatabase& db, const WarcRecordRead& revisit, int64_t run) {
+  const std::string target = revisit.Field("WARC-Refers-To-Target-URI");
+  Result<std::optional<Located>> at = Locate(db, target, run);
+  if (!at.ok()) return at.status();
+  if (!*at) return Status::NotFound("the revisit refers to " + target + ", which the run did not archive as a page");
+  Result<WarcRecordRead> original = ReadWarcRecordAt((*at)->file, (*at)->offset, (*at)->length);
+  if (original.ok() && original->Field("WARC-Payload-Digest") != revisit.Field("WARC-Payload-Digest")) {
+    return Status::Corruption("the record of " + target + " is not the payload the revisit names");
+  }
+  return original;
+}
+
+int RunCat(const CatCommandOptions& opt) {
+  auto fail = [](const std::string& message, int code) {
+    std::cerr << "fanout cat: " << message << "\n";
+    return code;
+  };
+  Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
+  if (!db.ok()) return fail(db.status().message(), DatabaseExitCode(db.status()));
+  if (db->schema_version < kWarcVersion) {
+    return fail(opt.db + " has schema version " + std::to_string(db->schema_version) +
+                    ", from before fanout archived pages (version " + std::to_string(kWarcVersion) + ")",
+                kExitUnavailable);
+  }
+  if (opt.run > 0) {
+    Result<int64_t> run = ChooseRun(*db, opt.run);
+    if (!run.ok()) return fail(run.status().message(), ChooseRunExitCode(run.status(), true));
+  }
+  Result<std::string> url = NormalizeUrl(opt.url);
+  if (!url.ok()) return fail("'" + opt.url + "': " + url.status().message(), kExitUsage);
+  Result<std::optional<Located>> at = Locate(*db, *url, opt.run);
+  if (!at.ok()) return fail(at.status().message(), kExitDatabase);
+  if (!*at) {
+    return fail("no archived page of " + *url + (opt.run > 0 ? " in run " + std::to_string(opt.run) : "") + " in " +
+                    opt.db + " (was it crawled with --warc?)",
+                kExitUnavailable);
+  }
+  Result<WarcRecordRead> record = ReadWarcRecordAt((*at)->file, (*at)->offset, (*at)->length);
+  if (!record.ok()) return fail(record.status().message(), kExitUnavailable);
+  if (opt.raw) {
+    // Serialising adds the Content-Length of the block, which the record read back already names.
+    std::vector<WarcField> fields;
+    for (WarcField& field : record->fields) {
+      if (!EqualsIgnoreCase(field.name, "Content-Length")) fields.push_back(std::move(field));
+    }
+    std::cout << SerializeWarcRecord(WarcRecord{.fields = std::move(fields), .block = std::move(record->block)});
+    std::cout.flush();
+    return std::cout ? kExitOk : kExitFailure;
+  }
+  Result<HttpMessageView> head = ParseHttpMessage(record->block);
+  if (!head.ok()) return fail("the record of " + *url + ": " + head.status().message(), kExitFailure);
+  std::optional<WarcRecordRead> original;
+  std::string_view payload = head->body;
+  if (record->Field("WARC-Type") == "revisit") {
+    Result<WarcRecordRead> found = Original(*db, *record, (*at)->run);
+    if (!found.ok()) return fail(found.status().message(), kExitUnavailable);
+    original = std::move(*found);
+    Result<HttpMessageView> original_head = ParseHttpMessage(original->block);
+    if (!original_head.ok()) return fail(original_head.status().message(), kExitFailure);
+    payload = original_head->body;
+    // The codings are the original's: its bytes are what is decoded.
+    head->headers = original_head->headers;
+  }
+  if (opt.headers) {  // the record's own, as received (a revisit's are those of its answer)
+    const HttpMessageView shown = *ParseHttpMessage(record->block);
+    std::cout << shown.start_line << "\r\n";
+    for (const auto& [name, value] : shown.headers) std::cout << name << ": " << value << "\r\n";
+    std::cout << "\r\n";
+  }
+  const bool cut = !record->Field("WARC-Truncated").empty();
+  std::string entity(payload);
+  if (IsChunked(head->Header("Transfer-Encoding"))) {
+    Result<std::string> dechunked = Dechunk(entity, cut);
+    if (!dechunked.ok()) return fail(*url + ": " + dechunked.status().message(), kExitFailure);
+    entity = std::move(*dechunked);
+  }
+  if (std::string_view coding = head->Header("Content-Encoding"); !coding.empty()) {
+    Result<DecodedBody> decoded = DecodeContent(coding, entity, kMaxDecoded, cut);
+    if (!decoded.ok()) return fail(*url + ": " + decoded.status().message(), kExitFailure);
+    entity = std::move(decoded->bytes);
+  }
+  std::cout.write(entity.data(), static_cast<std::streamsize>(entity.size()));
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void SetupCatCommand(CLI::App& app) {
+  auto opt = std::make_shared<CatCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "cat", "Print an archived page (--warc): its body decoded, its response headers, or its whole WARC record");
+  cmd->add_option("url", opt->url, "The page's URL (as requested, or as redirected to)")->required();
+  cmd->add_option("--db", opt->db, "SQLite database a crawl wrote")->capture_default_str();
+  cmd->add_option("--run", opt->run, "The run (default: the latest that archived the URL)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--raw", opt->raw, "The whole WARC record, WARC header and HTTP message as received");
+  cmd->add_flag("--headers", opt->headers, "The response's status line and header fields first, then the body");
+  cmd->callback([opt] { throw CLI::RuntimeError(RunCat(*opt)); });
+}
+
+}  // namespace fanout::cli
