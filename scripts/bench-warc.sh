@@ -2,7 +2,8 @@
 # What archiving costs (fanout crawl --warc), against fanout serve on loopback, side by side:
 #  W1: --synthetic 2000 --links 10 --page-bytes 10000 --latency 50, -c 128 --per-host 128;
 #  CPU-bound: --synthetic 20000 --links 10 --page-bytes 20000, no latency, -c 64 --per-host 64;
-# each crawled without and with --warc (and, with BASE=PATH, by that fanout binary too, without),
+# each crawled without and with --warc (at the default gzip level, 6, and at 1; with BASE=PATH, by
+# that fanout binary too, without),
 # the runs interleaved, R times (3): median pages/s, CPU seconds per 1,000 pages (the crawler's
 # user + system, from its --report), MB written per 1,000 pages (the archive's files; the
 # database's, for scale), and the ratios: with/without pages/s (aim on W1: >= 0.90) and archiving's
@@ -49,7 +50,8 @@ one() {
   /usr/bin/python3 - "$work/run/r.json" "$label" "$archive" "$db" >>"$work/rows" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(sys.argv[2], r["pages_per_second"], r["cpu_user_seconds"] + r["cpu_system_seconds"], r["pages"], sys.argv[3], sys.argv[4])
+print("|".join(str(v) for v in (sys.argv[2], r["pages_per_second"], r["cpu_user_seconds"] + r["cpu_system_seconds"],
+                                r["pages"], sys.argv[3], sys.argv[4])))
 PY
 }
 
@@ -58,7 +60,7 @@ report() {
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    label, pps, cpu, pages, archive, db = line.split()
+    label, pps, cpu, pages, archive, db = line.strip().split("|")
     rows.setdefault(label, []).append((float(pps), float(cpu), int(pages), int(archive), int(db)))
 def med(label, i):
     return statistics.median(r[i] for r in rows[label])
@@ -71,6 +73,10 @@ if "without --warc" in rows and "with --warc" in rows:
     ratio = med("with --warc", 0) / med("without --warc", 0)
     cpu = (per_k("with --warc", 1) - per_k("without --warc", 1))  # ms per page = s per 1k pages
     print("with/without pages/s: %.3f; archiving CPU: %.3f ms per page" % (ratio, cpu))
+if "without --warc" in rows and "with --warc, level 1" in rows:
+    ratio = med("with --warc, level 1", 0) / med("without --warc", 0)
+    cpu = (per_k("with --warc, level 1", 1) - per_k("without --warc", 1))
+    print("--warc-gzip-level 1: with/without pages/s: %.3f; archiving CPU: %.3f ms per page" % (ratio, cpu))
 if "base, without --warc" in rows:
     print("this/base pages/s (without --warc): %.3f" % (med("without --warc", 0) / med("base, without --warc", 0)))
 PY
@@ -82,6 +88,7 @@ bench() {
   for _ in $(seq "$reps"); do
     one "without --warc" "$FANOUT" "$c"
     one "with --warc" "$FANOUT" "$c" --warc "$work/run/w"
+    one "with --warc, level 1" "$FANOUT" "$c" --warc "$work/run/w" --warc-gzip-level 1
     [ -n "${BASE:-}" ] && one "base, without --warc" "$BASE" "$c"
   done
   report
