@@ -198,6 +198,18 @@ TEST_F(WarcCrawlTest, WarcioReadsOneResponseRecordPerAnswerWithItsRequestAndDige
   }
   EXPECT_GE(revisits, 2);
 
+  // A metadata record per page, about its response, with the page's outlinks.
+  std::map<std::string, std::string> metadata_of;  // target URI -> the record it is about
+  for (const json& r : records) {
+    if (Text(r, "type") != "metadata") continue;
+    ASSERT_EQ(r["concurrent_to"].size(), 1u) << r.dump();
+    const std::string about = r["concurrent_to"][0].get<std::string>();
+    ASSERT_TRUE(responses.count(about)) << r.dump();
+    EXPECT_EQ(Text(responses[about], "target_uri"), Text(r, "target_uri"));
+    metadata_of[Text(r, "target_uri")] = about;
+  }
+  EXPECT_EQ(static_cast<int64_t>(metadata_of.size()), test::QueryInt(db(), "SELECT count(*) FROM pages WHERE status > 0"));
+
   // Each payload is the bytes the server sends for that request: its content coding kept.
   for (const auto& [id, r] : responses) {
     if (Text(r, "type") != "response") continue;
@@ -423,6 +435,25 @@ TEST_F(WarcCrawlTest, AFullDiskStopsTheCrawlWithExitFourAndTheIndexPointsOnlyAtW
   ASSERT_EQ(files.size(), 1u);
   WarcioRecords(files, &torn);
   EXPECT_FALSE(torn);
+}
+
+TEST_F(WarcCrawlTest, ABodyCutAtMaxBytesIsMarkedTruncated) {
+  testsite::ServerOptions o;
+  o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
+  o.faults.push_back(*testsite::ParseFaultRule("huge:300000@/big.html"));
+  Serve(o);
+  ASSERT_EQ(Fanout({"crawl", Url("big.html"), "--db", db(), "--quiet", "--max-bytes", "50000", "--warc", prefix()})
+                .exit_code,
+            0);
+  int cut = 0;
+  for (const json& r : WarcioRecords(ArchiveFiles(prefix()))) {
+    if (Text(r, "type") != "response" || Text(r, "target_uri") != Url("big.html")) continue;
+    ++cut;
+    EXPECT_EQ(Text(r, "truncated"), "length");
+    EXPECT_EQ(r.value("payload_length", 0), 50000);
+    EXPECT_TRUE(r.value("block_digest_ok", false) && r.value("payload_digest_ok", false)) << r.dump();
+  }
+  EXPECT_EQ(cut, 1);
 }
 
 TEST_F(WarcCrawlTest, AnUnwritablePrefixStopsTheCrawlBeforeAnythingIsFetched) {
