@@ -303,6 +303,25 @@ Result<std::string> ArchivePrefixOf(const std::string& db_path, int64_t run) {
   return path.size() > kSuffix ? path.substr(0, path.size() - kSuffix) : std::string();
 }
 
+// A resumed run's revisits may refer to what it archived before it stopped: the archive is taught
+// the payloads of its page records (the first of each digest: the copy later ones refer to).
+Status RememberArchived(const std::string& db_path, int64_t run, WarcArchive& archive) {
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(db_path);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> stmt = db->Prepare(
+      "SELECT payload_digest, coalesce(final_url, url), warc_date FROM pages "
+      "WHERE run_id = ?1 AND warc_type = 'response' AND payload_digest IS NOT NULL AND warc_date IS NOT NULL "
+      "ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    archive.Remember(stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2));
+  }
+}
+
 // --warc: opens the archive's first file now, so that a prefix that cannot be written to stops the
 // crawl before anything is fetched. A resumed run's files go on from the last serial number.
 int OpenArchive(CrawlCommandOptions& opt) {
@@ -322,6 +341,12 @@ int OpenArchive(CrawlCommandOptions& opt) {
   if (!archive.ok()) {
     std::cerr << "fanout crawl: --warc: " << archive.status().message() << "\n";
     return kExitUnavailable;
+  }
+  if (opt.crawl.resume) {
+    if (Status taught = RememberArchived(opt.db, *run, **archive); !taught.ok()) {
+      std::cerr << "fanout crawl: " << taught.message() << "\n";
+      return kExitDatabase;
+    }
   }
   opt.crawl.archive = std::move(*archive);
   return -1;

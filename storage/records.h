@@ -44,10 +44,11 @@ struct PageRecord {
   std::string charset;        // the charset the HTML was decoded from ("" when not parsed)
   double fetched_at = 0;      // unix time, seconds
   // Where the archive (--warc) holds the response record: its file ("" when not archived), the
-  // offset and length of its gzip member, and the payload's WARC digest ("sha1:...").
+  // offset and length of its gzip member, its type ("response" or "revisit") and WARC-Date, and
+  // the payload's WARC digest ("sha1:...").
   std::string warc_file;
   int64_t warc_offset = 0, warc_length = 0;
-  std::string payload_digest;
+  std::string warc_type, warc_date, payload_digest;
   // Where the time went, seconds:
   double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
 };

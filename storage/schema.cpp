@@ -197,7 +197,8 @@ ALTER TABLE runs ADD COLUMN frontier_run INTEGER;
 )sql",
     // 6 -> 7: the archive (--warc). A page's row says where its response record is: the file (one
     // row of warc_files per file a run wrote), the offset of the record's gzip member and its length,
-    // and its payload's digest, which a resumed crawl reads back to write revisits, not copies.
+    // its type (response or revisit) and WARC-Date, and its payload's digest: what a resumed crawl
+    // reads back to write revisits, not copies, of what the run archived before.
     R"sql(
 CREATE TABLE warc_files (
   id     INTEGER PRIMARY KEY,
@@ -207,6 +208,8 @@ CREATE TABLE warc_files (
 ALTER TABLE pages ADD COLUMN warc_file INTEGER REFERENCES warc_files(id);
 ALTER TABLE pages ADD COLUMN warc_offset INTEGER;
 ALTER TABLE pages ADD COLUMN warc_length INTEGER;
+ALTER TABLE pages ADD COLUMN warc_type TEXT;
+ALTER TABLE pages ADD COLUMN warc_date TEXT;
 ALTER TABLE pages ADD COLUMN payload_digest TEXT;
 )sql",
 };

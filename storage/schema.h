@@ -38,7 +38,7 @@ std::string LinksWithIds(int version);
 inline constexpr int kSharedFrontierVersion = 6;
 
 // The version that added the archive's index: warc_files, and pages.warc_file, warc_offset,
-// warc_length and payload_digest.
+// warc_length, warc_type, warc_date and payload_digest.
 inline constexpr int kWarcVersion = 7;
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.

@@ -107,9 +107,10 @@ Status PrepareAll(Connection& c) {
     INSERT INTO pages (run_id, url, final_url, depth, status, content_type, bytes, truncated, title,
                        canonical, noindex, error_kind, error, http_version, new_connections, redirects,
                        fetched_at, queue_wait, dns, connect, tls, first_byte, transfer, total, parse,
-                       attempts, redirect_chain, charset, warc_file, warc_offset, warc_length, payload_digest)
+                       attempts, redirect_chain, charset, warc_file, warc_offset, warc_length, warc_type, warc_date,
+                       payload_digest)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)
     ON CONFLICT (run_id, url) DO NOTHING
     RETURNING id)sql"));
   // A link is written as integers: its URL and its reason are looked up (or added) in urls and
@@ -705,7 +706,7 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   BindText(p, 27, page.redirect_chain);
   BindText(p, 28, page.charset);
   if (page.warc_file.empty()) {
-    p.BindNull(29).BindNull(30).BindNull(31).BindNull(32);
+    p.BindNull(29).BindNull(30).BindNull(31).BindNull(32).BindNull(33).BindNull(34);
   } else {
     Result<int64_t> file = conn_->WarcFileId(item.run_id, page.warc_file);
     if (!file.ok()) {
@@ -713,7 +714,9 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
       return file.status();
     }
     p.Bind(29, *file).Bind(30, page.warc_offset).Bind(31, page.warc_length);
-    BindText(p, 32, page.payload_digest);
+    BindText(p, 32, page.warc_type);
+    BindText(p, 33, page.warc_date);
+    BindText(p, 34, page.payload_digest);
   }
   Result<bool> inserted = p.Step();
   if (!inserted.ok()) {

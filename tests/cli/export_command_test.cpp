@@ -194,10 +194,13 @@ std::string WithoutArchiveColumns(std::string out, const std::string& what, cons
     for (size_t at = 0; (at = out.find(text, at)) != std::string::npos; at += by.size()) out.replace(at, text.size(), by);
   };
   if (format == "jsonl") {
-    replace_all(R"(,"warc_file":null,"warc_offset":null,"warc_length":null,"payload_digest":null)", "");
+    replace_all(R"(,"warc_file":null,"warc_offset":null,"warc_length":null,"warc_type":null,"warc_date":null,)"
+                R"("payload_digest":null)",
+                "");
   } else {
-    replace_all(",warc_file,warc_offset,warc_length,payload_digest\r\n", "\r\n");  // the header, then each row's empty fields
-    replace_all(",,,,\r\n", "\r\n");
+    // The header, then each row's empty fields.
+    replace_all(",warc_file,warc_offset,warc_length,warc_type,warc_date,payload_digest\r\n", "\r\n");
+    replace_all(",,,,,,\r\n", "\r\n");
   }
   return out;
 }

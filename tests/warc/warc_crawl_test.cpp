@@ -21,6 +21,7 @@
 
 #include "storage/sqlite.h"
 #include "tests/support/http_client.h"
+#include "tests/support/poll.h"
 #include "tests/support/sqlite_query.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -457,6 +458,53 @@ TEST_F(WarcCrawlTest, ABodyCutAtMaxBytesIsMarkedTruncated) {
     EXPECT_TRUE(r.value("block_digest_ok", false) && r.value("payload_digest_ok", false)) << r.dump();
   }
   EXPECT_EQ(cut, 1);
+}
+
+// A payload archived before a kill is one the run has: the resumed crawl writes a revisit of it,
+// not a second copy. The site: / links same.html and slow/, which answers after a delay and links
+// same.html?again=1, the same bytes as same.html; the crawl is killed while slow/ is under way.
+TEST_F(WarcCrawlTest, AResumedCrawlWritesRevisitsOfWhatItArchivedBeforeItStopped) {
+  const std::string root = dir_.File("site");
+  std::filesystem::create_directories(root + "/slow");
+  std::ofstream(root + "/index.html") << "<title>home</title><a href=\"same.html\">same</a> <a href=\"slow/\">slow</a>";
+  std::ofstream(root + "/same.html") << "<title>same</title><p>The same bytes under two URLs.</p>";
+  std::ofstream(root + "/slow/index.html") << "<title>slow</title><a href=\"../same.html?again=1\">again</a>";
+  testsite::ServerOptions o;
+  o.root = root;
+  o.faults.push_back(*testsite::ParseFaultRule("delay:3000@/slow/"));
+  Serve(o);
+  test::Subprocess crawl({FANOUT_BINARY, "crawl", server_->url(), "--db", db(), "--quiet", "--mode", "sync",
+                          "--warc", prefix()});
+  // same.html committed, slow/ asked for: kill.
+  ASSERT_TRUE(test::PollUntil(20, [&] {
+    return std::filesystem::exists(db()) &&
+           test::QueryInt(db(), "SELECT count(*) FROM pages WHERE url = '" + Url("same.html") + "'") == 1 &&
+           server_->stats().requests >= 4;
+  }));
+  crawl.Signal(SIGKILL);
+  EXPECT_EQ(crawl.Wait(30000).exit_code, 128 + SIGKILL);
+
+  ASSERT_EQ(Fanout({"crawl", "--db", db(), "--quiet", "--resume"}).exit_code, 0);
+  const std::vector<std::string> files = ArchiveFiles(prefix());
+  ASSERT_EQ(files.size(), 2u);
+  std::vector<json> first = WarcioRecords({files[0]});
+  std::vector<json> second = WarcioRecords({files[1]});
+  auto find = [&](const std::vector<json>& records, const std::string& type, const std::string& uri) {
+    for (const json& r : records) {
+      if (Text(r, "type") == type && Text(r, "target_uri") == uri) return r;
+    }
+    return json();
+  };
+  const json original = find(first, "response", Url("same.html"));
+  ASSERT_FALSE(original.is_null());
+  const json revisit = find(second, "revisit", Url("same.html?again=1"));
+  ASSERT_FALSE(revisit.is_null()) << "no revisit of same.html after the resume";
+  EXPECT_EQ(Text(revisit, "refers_to_target_uri"), Url("same.html"));
+  EXPECT_EQ(Text(revisit, "payload_digest"), Text(original, "payload_sha1"));
+  EXPECT_EQ(test::QueryInt(db(), "SELECT count(*) FROM pages WHERE warc_type = 'revisit'"), 1);
+  // cat follows the revisit to the bytes.
+  test::ProcessResult cat = Fanout({"cat", Url("same.html?again=1"), "--db", db()});
+  EXPECT_EQ(cat.out, Contents(root + "/same.html")) << cat.err;
 }
 
 TEST_F(WarcCrawlTest, AnUnwritablePrefixStopsTheCrawlBeforeAnythingIsFetched) {
