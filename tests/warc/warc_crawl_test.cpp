@@ -477,9 +477,9 @@ TEST_F(WarcCrawlTest, AResumedCrawlWritesRevisitsOfWhatItArchivedBeforeItStopped
                           "--warc", prefix()});
   // same.html committed, slow/ asked for: kill.
   ASSERT_TRUE(test::PollUntil(20, [&] {
-    return std::filesystem::exists(db()) &&
-           test::QueryInt(db(), "SELECT count(*) FROM pages WHERE url = '" + Url("same.html") + "'") == 1 &&
-           server_->stats().requests >= 4;
+    // The server first: once it has requests, the crawl has made its database's tables.
+    return server_->stats().requests >= 4 &&
+           test::QueryInt(db(), "SELECT count(*) FROM pages WHERE url = '" + Url("same.html") + "'") == 1;
   }));
   crawl.Signal(SIGKILL);
   EXPECT_EQ(crawl.Wait(30000).exit_code, 128 + SIGKILL);
