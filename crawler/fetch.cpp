@@ -66,8 +66,8 @@ size_t OnHeader(char* data, size_t, size_t n, void* arg) {
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     if (name == "content-length" && state->response.body.empty()) {
-      // The body's room at once: grown by doubling, a 6 MB page would hold 8 MB (a lower bound
-      // when curl decodes a compressed body, and never past max_bytes).
+      // The body's room at once: grown by doubling, a 6 MB page would hold 8 MB (never past
+      // max_bytes; the body is taken as sent, so the length is its size).
       const std::string_view digits = line.substr(colon + 1);
       size_t length = 0;
       for (char c : digits) {
