@@ -5,6 +5,8 @@
 #include <cctype>
 #include <memory>
 
+#include "util/hex.h"
+
 namespace fanout {
 namespace {
 
@@ -21,13 +23,6 @@ using CurlString = std::unique_ptr<char, CurlFreeDeleter>;
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // RFC 3986 6.2.2.1 and 6.2.2.2: %7e -> ~, %2f stays %2F (reserved characters keep their escape).

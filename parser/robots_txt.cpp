@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "util/hex.h"
+
 // How a file is read, and why.
 //
 // Parsing is one pass over the lines that sorts them into groups (RFC 9309 2.1: user-agent lines in a
@@ -63,13 +65,6 @@ bool IsUnreserved(unsigned char c) {
 }
 
 bool IsReserved(unsigned char c) { return c != 0 && std::strchr(":/?#[]@!$&'()*+,;=", c) != nullptr; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 void AppendEscaped(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "util/hex.h"
+
 namespace fanout {
 namespace {
 
@@ -173,10 +175,9 @@ Status Unzstd(std::string_view in, bool incomplete_ok, Sink& sink) {
 }
 
 bool HexDigit(char c, uint64_t& v) {
-  if (c >= '0' && c <= '9') v = static_cast<uint64_t>(c - '0');
-  else if (c >= 'a' && c <= 'f') v = static_cast<uint64_t>(c - 'a' + 10);
-  else if (c >= 'A' && c <= 'F') v = static_cast<uint64_t>(c - 'A' + 10);
-  else return false;
+  const int value = HexValue(c);
+  if (value < 0) return false;
+  v = static_cast<uint64_t>(value);
   return true;
 }
 
@@ -184,53 +185,52 @@ Status BadChunked(std::string why) { return Status::Corruption("chunked: " + why
 
 }  // namespace
 
-Result<std::string> Dechunk(std::string_view framed, bool incomplete_ok) {
-  std::string out;
+ChunkPieces SplitChunks(std::string_view framed) {
+  ChunkPieces out;
+  auto stop = [&](std::string why, bool cut) {
+    out.error = BadChunked(std::move(why));
+    out.cut = cut;
+    return std::move(out);
+  };
   size_t pos = 0;
   // Servers end lines with CRLF; a bare LF is accepted, as curl and browsers accept it.
   auto line_end = [&](size_t from) { return framed.find('\n', from); };
   while (true) {
     const size_t eol = line_end(pos);
-    if (eol == std::string_view::npos) {
-      if (incomplete_ok) return out;
-      return BadChunked("cut short in a chunk size line");
-    }
+    if (eol == std::string_view::npos) return stop("cut short in a chunk size line", true);
     std::string_view line = framed.substr(pos, eol - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     uint64_t size = 0;
     size_t digits = 0;
     for (uint64_t d = 0; digits < line.size() && HexDigit(line[digits], d); ++digits) {
-      if (size > (uint64_t{1} << 56)) return BadChunked("chunk size '" + std::string(line) + "' too large");
+      if (size > (uint64_t{1} << 56)) return stop("chunk size '" + std::string(line) + "' too large", false);
       size = size * 16 + d;
     }
     // After the digits only whitespace and extensions (";name=value") may follow.
     std::string_view rest = Trim(line.substr(digits));
     if (digits == 0 || (!rest.empty() && rest.front() != ';')) {
-      return BadChunked("bad chunk size '" + std::string(line.substr(0, 40)) + "'");
+      return stop("bad chunk size '" + std::string(line.substr(0, 40)) + "'", false);
     }
     pos = eol + 1;
     if (size == 0) {
-      // The trailer section: header lines up to an empty line. Nothing in it is kept.
+      // The trailer section: header lines up to an empty line. Nothing in it is entity.
       while (true) {
         const size_t end = line_end(pos);
-        if (end == std::string_view::npos) {
-          if (incomplete_ok) return out;
-          return BadChunked("cut short in the trailers");
-        }
+        if (end == std::string_view::npos) return stop("cut short in the trailers", true);
         std::string_view trailer = framed.substr(pos, end - pos);
         pos = end + 1;
-        if (trailer.empty() || trailer == "\r") return out;
+        if (trailer.empty() || trailer == "\r") {
+          out.complete = true;
+          return out;
+        }
       }
     }
     const size_t have = framed.size() - pos;
     if (have < size) {
-      if (incomplete_ok) {
-        out.append(framed.substr(pos));
-        return out;
-      }
-      return BadChunked("cut short in a chunk (" + std::to_string(have) + " of " + std::to_string(size) + " bytes)");
+      if (have > 0) out.pieces.push_back(framed.substr(pos));
+      return stop("cut short in a chunk (" + std::to_string(have) + " of " + std::to_string(size) + " bytes)", true);
     }
-    out.append(framed.substr(pos, size));
+    out.pieces.push_back(framed.substr(pos, size));
     pos += size;
     std::string_view after = framed.substr(pos, 2);
     if (after == "\r\n") {
@@ -238,12 +238,22 @@ Result<std::string> Dechunk(std::string_view framed, bool incomplete_ok) {
     } else if (!after.empty() && after[0] == '\n') {
       pos += 1;
     } else if (after.empty() || after == "\r") {
-      if (incomplete_ok) return out;
-      return BadChunked("cut short after a chunk's data");
+      return stop("cut short after a chunk's data", true);
     } else {
-      return BadChunked("no CRLF after a chunk's data (a chunk longer than its size?)");
+      return stop("no CRLF after a chunk's data (a chunk longer than its size?)", false);
     }
   }
+}
+
+Result<std::string> Dechunk(std::string_view framed, bool incomplete_ok) {
+  ChunkPieces split = SplitChunks(framed);
+  if (!split.error.ok() && !(split.cut && incomplete_ok)) return split.error;
+  size_t size = 0;
+  for (std::string_view piece : split.pieces) size += piece.size();
+  std::string out;
+  out.reserve(size);
+  for (std::string_view piece : split.pieces) out.append(piece);
+  return out;
 }
 
 bool IsChunked(std::string_view transfer_encoding) {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
@@ -28,6 +29,17 @@ inline constexpr const char* kAcceptEncoding = "gzip, deflate, br, zstd";
 // Errors (kCorruption): "chunked: ..." naming the problem: a bad chunk size, a chunk not followed by
 // CRLF, or (without incomplete_ok) a body that ends before the last chunk.
 Result<std::string> Dechunk(std::string_view framed, bool incomplete_ok);
+
+// Dechunk's work without the copy: the chunk data of `framed`, in order, as views into it, up to
+// where the framing ends or stops (cut short, or broken), for readers that only look at the
+// entity (a digest). Dechunk is these pieces joined, or `error`.
+struct ChunkPieces {
+  std::vector<std::string_view> pieces;  // the last one partial when the body was cut inside it
+  bool complete = false;  // the last chunk and the trailer section were read
+  bool cut = false;       // the body ended before that: what a cut transfer gives
+  Status error;           // why it stopped early (cut short or broken framing); Ok when complete
+};
+ChunkPieces SplitChunks(std::string_view framed);
 
 // Whether the Transfer-Encoding header value ends in "chunked" (case-insensitive): the only framing
 // HTTP/1.1 allows as the last coding, and the one that makes the body chunked.

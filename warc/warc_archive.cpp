@@ -16,7 +16,7 @@
 #include <optional>
 #include <system_error>
 
-#include "warc/chunked_payload.h"
+#include "util/http_body.h"
 
 namespace fanout {
 namespace {
@@ -228,8 +228,9 @@ WarcBatch WarcArchive::Prepare(const WarcExchange& exchange) {
   // kept: what warcio and pywb recompute to verify and deduplicate.
   Sha1 payload;
   uint64_t payload_bytes = 0;
-  if (warc_internal::IsChunked(HeadValue(exchange.response_head, "Transfer-Encoding"))) {
-    for (std::string_view piece : warc_internal::Dechunk(exchange.body).pieces) {
+  if (IsChunked(HeadValue(exchange.response_head, "Transfer-Encoding"))) {
+    // A body cut short (or with broken framing) gives the entity as far as its framing goes.
+    for (std::string_view piece : SplitChunks(exchange.body).pieces) {
       payload.Update(piece);
       payload_bytes += piece.size();
     }

@@ -14,7 +14,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "tests/warc/test_exchange.h"
-#include "warc/chunked_payload.h"
+#include "util/http_body.h"
 #include "warc/warc_reader.h"
 
 namespace fanout {
@@ -167,9 +167,8 @@ TEST(WarcArchive, ContentCodingIsKeptInThePayloadDigest) {
   EXPECT_EQ(location->payload_digest, Sha1Digest(e.body));
 }
 
+// The payload digest hashes the chunk data SplitChunks finds, without copying it.
 TEST(ChunkedPayload, FramingVariantsAndTruncation) {
-  using warc_internal::Dechunk;
-  using warc_internal::IsChunked;
   EXPECT_TRUE(IsChunked("chunked"));
   EXPECT_TRUE(IsChunked("gzip, Chunked"));
   EXPECT_FALSE(IsChunked("chunked, gzip"));
@@ -177,15 +176,17 @@ TEST(ChunkedPayload, FramingVariantsAndTruncation) {
 
   auto joined = [](std::string_view body) {
     std::string out;
-    for (std::string_view piece : Dechunk(body).pieces) out += piece;
+    for (std::string_view piece : SplitChunks(body).pieces) out += piece;
     return out;
   };
   EXPECT_EQ(joined("3\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n"), "abc0123456789");
-  EXPECT_TRUE(Dechunk("3\r\nabc\r\n0\r\n\r\n").complete);
+  EXPECT_TRUE(SplitChunks("3\r\nabc\r\n0\r\n\r\n").complete);
   EXPECT_EQ(joined("3\nabc\n0\n\n"), "abc") << "bare LF, as curl tolerates";
   EXPECT_EQ(joined("3\r\nabc\r\n8\r\ndef"), "abcdef") << "a body cut inside a chunk keeps what came";
-  EXPECT_FALSE(Dechunk("3\r\nabc\r\n8\r\ndef").complete);
+  EXPECT_FALSE(SplitChunks("3\r\nabc\r\n8\r\ndef").complete);
+  EXPECT_TRUE(SplitChunks("3\r\nabc\r\n8\r\ndef").cut);
   EXPECT_EQ(joined("3\r\nabc\r\nzz\r\nxyz"), "abc") << "broken framing stops the entity there";
+  EXPECT_FALSE(SplitChunks("3\r\nabc\r\nzz\r\nxyz").cut);
 }
 
 TEST(WarcArchive, SecondIdenticalPayloadBecomesARevisitNamingTheFirst) {

@@ -309,7 +309,7 @@ TEST_F(WarcCrawlTest, RotationOpensEachFileWithWarcinfoAndTheIndexPointsIntoEach
   ASSERT_GT(files.size(), 3u);
   for (size_t i = 0; i < files.size(); ++i) {
     // The serial counts files from 00000.
-    char serial[16];
+    char serial[32];
     std::snprintf(serial, sizeof serial, "-%05zu.warc.gz", i);
     EXPECT_TRUE(files[i].ends_with(serial)) << files[i];
     std::vector<json> records = WarcioRecords({files[i]});
@@ -390,7 +390,9 @@ TEST_F(WarcCrawlTest, AKilledCrawlLeavesReadableRecordsAndTheResumedOneOpensTheN
   }
   std::vector<json> all = WarcioRecords(files, &torn);
   for (const json& r : all) {
-    if (Text(r, "type") == "response") EXPECT_TRUE(r.value("payload_digest_ok", false)) << r.dump();
+    if (Text(r, "type") == "response") {
+      EXPECT_TRUE(r.value("payload_digest_ok", false)) << r.dump();
+    }
   }
   EXPECT_GE(std::count_if(all.begin(), all.end(), [](const json& r) { return Text(r, "type") == "response"; }), 301);
 }
