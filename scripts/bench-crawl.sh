@@ -15,15 +15,9 @@ fanout_build default
 cd "$FANOUT_ROOT"
 FANOUT=build/cli/fanout
 work="$(mktemp -d)"
-server=""
-stop_server() { [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=""; }
-trap 'stop_server; rm -rf "$work"' EXIT
-start_server() {
-  "$FANOUT" serve --port 0 --duration 1200 "$@" >"$work/url" 2>/dev/null &
-  server=$!
-  for _ in $(seq 200); do [ -s "$work/url" ] && break; sleep 0.05; done
-  url="$(head -n 1 "$work/url")"
-}
+trap 'fanout_stop_server; rm -rf "$work"' EXIT
+start_server() { fanout_start_server "$work" "$@"; }
+stop_server() { fanout_stop_server; }
 
 echo "== 1. fan-out at 50 ms latency: 2000 pages, 10 links, 10 kB"
 start_server --synthetic 2000 --links 10 --page-bytes 10000 --latency 50

@@ -27,16 +27,9 @@ fanout_build default >/dev/null
 cd "$FANOUT_ROOT"
 FANOUT="$FANOUT_ROOT/build/cli/fanout"
 work="$(mktemp -d /tmp/fanout-bench-warc.XXXXXX)"
-server=""
-stop_server() { [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=""; }
-trap 'stop_server; rm -rf "$work"' EXIT
-start_server() {
-  "$FANOUT" serve --port 0 --duration 1200 "$@" >"$work/url" 2>/dev/null &
-  server=$!
-  for _ in $(seq 200); do [ -s "$work/url" ] && break; sleep 0.05; done
-  url="$(head -n 1 "$work/url")"
-  [ -n "$url" ] || { echo "bench-warc.sh: fanout serve did not start" >&2; exit 1; }
-}
+trap 'fanout_stop_server; rm -rf "$work"' EXIT
+start_server() { fanout_start_server "$work" "$@"; }
+stop_server() { fanout_stop_server; }
 echo "commit $(fanout_commit); $(fanout_machine); $reps runs of each, interleaved"
 
 # one LABEL BINARY C ARGS...: one crawl; appends "label pages_per_s cpu_s pages archive_bytes db_bytes"

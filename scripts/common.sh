@@ -53,3 +53,20 @@ fanout_build() {
   [ -f "$dir/build.ninja" ] || cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
 }
+
+# The benchmarks' server: fanout_start_server WORK ARGS... runs `$FANOUT serve --port 0 ARGS` in the
+# background (it stops by itself after 20 minutes at most), sets $server to its PID and $url to its
+# URL; fanout_stop_server stops it. A script traps EXIT with fanout_stop_server.
+server=""
+fanout_start_server() {
+  local work="$1"; shift
+  "$FANOUT" serve --port 0 --duration 1200 "$@" >"$work/url" 2>/dev/null &
+  server=$!
+  for _ in $(seq 200); do [ -s "$work/url" ] && break; sleep 0.05; done
+  url="$(head -n 1 "$work/url")"
+  [ -n "$url" ] || { echo "$(basename "$0"): fanout serve did not start" >&2; exit 1; }
+}
+fanout_stop_server() {
+  [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+  server=""
+}
