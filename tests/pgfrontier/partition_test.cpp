@@ -259,7 +259,7 @@ TEST(Partition, ThreeWorkersOnHostsOfTheirOwnFetchEveryPageOnceWithinEachHostsLi
   ASSERT_FALSE(pg.url().empty()) << pg.why();
   test::TempDir dir;
   constexpr int kHosts = 10, kPages = 12;
-  constexpr double kDelay = 0.08;
+  constexpr double kDelay = 0.15;
   const std::string log = dir.File("requests.log");
   Subprocess web(lab.Exec("web", {kFanout, "serve", "--synthetic", std::to_string(kPages), "--hosts",
                                   std::to_string(kHosts), "--latency", "15", "--log", log, "--host", "10.203.1.3",
@@ -290,7 +290,10 @@ TEST(Partition, ThreeWorkersOnHostsOfTheirOwnFetchEveryPageOnceWithinEachHostsLi
   for (const LoggedRequest& r : requests) ++times[r.url()];
   EXPECT_EQ(times.size(), static_cast<size_t>(kHosts * (kPages + 1))) << Timeline(requests);
   for (const auto& [url, n] : times) EXPECT_EQ(n, 1) << url << "\n" << Timeline(requests);
-  constexpr double kTransport = 0.025;  // what the way to the server adds, as in politeness_test.cpp
+  // What the way to the server adds to a gap it sees: here mostly the server's own lag, one thread
+  // stamping arrivals on a 2-core machine that also runs three workers and PostgreSQL (27 ms seen
+  // once, against 25 ms allowed at a delay of 80 ms), so the delay is longer than elsewhere too.
+  constexpr double kTransport = 0.04;
   int handovers = 0;
   for (const auto& [host, load] : test::LoadByHost(requests)) {
     EXPECT_LE(load.max_in_flight, 2) << host;
