@@ -1,7 +1,5 @@
 #include "cli/cat_command.h"
 
-#include <algorithm>
-#include <cctype>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -11,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "crawler/url.h"
 #include "storage/schema.h"
+#include "util/ascii.h"
 #include "util/http_body.h"
 #include "warc/warc_reader.h"
 #include "warc/warc_record.h"
@@ -25,12 +24,6 @@ struct CatCommandOptions {
   bool raw = false;
   bool headers = false;
 };
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // A body is decoded whole: the cap only guards against a decompression bomb.
 constexpr size_t kMaxDecoded = size_t{1} << 31;

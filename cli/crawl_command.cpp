@@ -276,11 +276,9 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
 
 // The id the run will have: its own when resuming, else the next the runs table gives (its rowid:
 // one more than the largest), for the archive's warcinfo records, written before the run begins.
-Result<int64_t> RunIdFor(const CrawlCommandOptions& opt) {
+Result<int64_t> RunIdFor(const CrawlCommandOptions& opt, SqliteDb& db) {
   if (opt.crawl.resume) return opt.crawl.resume->run_id;
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(opt.db);
-  if (!db.ok()) return db.status();
-  Result<SqliteStmt> stmt = db->Prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
+  Result<SqliteStmt> stmt = db.Prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
   if (!stmt.ok()) return stmt.status();
   Result<bool> row = stmt->Step();
   if (!row.ok()) return row.status();
@@ -288,11 +286,9 @@ Result<int64_t> RunIdFor(const CrawlCommandOptions& opt) {
 }
 
 // A resumed run that was archived goes on archiving where it did, unless --warc says elsewhere:
-// the prefix of its last file (PREFIX-YYYYMMDDhhmmss-NNNNN.warc.gz).
-Result<std::string> ArchivePrefixOf(const std::string& db_path, int64_t run) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(db_path);
-  if (!db.ok()) return db.status();
-  Result<SqliteStmt> stmt = db->Prepare("SELECT path FROM warc_files WHERE run_id = ?1 ORDER BY id DESC LIMIT 1");
+// the prefix of its last file (PREFIX-YYYYMMDDhhmmss-NNNNN.warc.gz); "" when it was not archived.
+Result<std::string> ArchivePrefixOf(SqliteDb& db, int64_t run) {
+  Result<SqliteStmt> stmt = db.Prepare("SELECT path FROM warc_files WHERE run_id = ?1 ORDER BY id DESC LIMIT 1");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, run);
   Result<bool> row = stmt->Step();
@@ -305,10 +301,8 @@ Result<std::string> ArchivePrefixOf(const std::string& db_path, int64_t run) {
 
 // A resumed run's revisits may refer to what it archived before it stopped: the archive is taught
 // the payloads of its page records (the first of each digest: the copy later ones refer to).
-Status RememberArchived(const std::string& db_path, int64_t run, WarcArchive& archive) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(db_path);
-  if (!db.ok()) return db.status();
-  Result<SqliteStmt> stmt = db->Prepare(
+Status RememberArchived(SqliteDb& db, int64_t run, WarcArchive& archive) {
+  Result<SqliteStmt> stmt = db.Prepare(
       "SELECT payload_digest, coalesce(final_url, url), warc_date FROM pages "
       "WHERE run_id = ?1 AND warc_type = 'response' AND payload_digest IS NOT NULL AND warc_date IS NOT NULL "
       "ORDER BY id");
@@ -322,14 +316,25 @@ Status RememberArchived(const std::string& db_path, int64_t run, WarcArchive& ar
   }
 }
 
-// --warc: opens the archive's first file now, so that a prefix that cannot be written to stops the
-// crawl before anything is fetched. A resumed run's files go on from the last serial number.
+// --warc (or a resumed run that was archived): opens the archive's first file now, so that a
+// prefix that cannot be written to stops the crawl before anything is fetched. A resumed run's
+// files go on from the last serial number, and its revisits may refer to what it archived before.
 int OpenArchive(CrawlCommandOptions& opt) {
-  Result<int64_t> run = RunIdFor(opt);
-  if (!run.ok()) {
-    std::cerr << "fanout crawl: " << run.status().message() << "\n";
+  auto fail = [](const Status& s) {
+    std::cerr << "fanout crawl: " << s.message() << "\n";
     return kExitDatabase;
+  };
+  if (opt.warc.empty() && !opt.crawl.resume) return -1;
+  Result<SqliteDb> db = SqliteDb::OpenReadOnly(opt.db);
+  if (!db.ok()) return fail(db.status());
+  if (opt.warc.empty()) {
+    Result<std::string> prefix = ArchivePrefixOf(*db, opt.crawl.resume->run_id);
+    if (!prefix.ok()) return fail(prefix.status());
+    if (prefix->empty()) return -1;
+    opt.warc = *prefix;
   }
+  Result<int64_t> run = RunIdFor(opt, *db);
+  if (!run.ok()) return fail(run.status());
   Result<std::unique_ptr<WarcArchive>> archive =
       WarcArchive::Open(WarcOptions{.prefix = opt.warc,
                                     .max_size = opt.warc_max_size,
@@ -343,10 +348,7 @@ int OpenArchive(CrawlCommandOptions& opt) {
     return kExitUnavailable;
   }
   if (opt.crawl.resume) {
-    if (Status taught = RememberArchived(opt.db, *run, **archive); !taught.ok()) {
-      std::cerr << "fanout crawl: " << taught.message() << "\n";
-      return kExitDatabase;
-    }
+    if (Status taught = RememberArchived(*db, *run, **archive); !taught.ok()) return fail(taught);
   }
   opt.crawl.archive = std::move(*archive);
   return -1;
@@ -385,17 +387,7 @@ int RunCrawl(CrawlCommandOptions& opt) {
   if (shared) {
     if (int code = JoinSharedRun(opt); code >= 0) return code;
   }
-  if (opt.warc.empty() && opt.crawl.resume) {
-    Result<std::string> prefix = ArchivePrefixOf(opt.db, opt.crawl.resume->run_id);
-    if (!prefix.ok()) {
-      std::cerr << "fanout crawl: " << prefix.status().message() << "\n";
-      return kExitDatabase;
-    }
-    opt.warc = *prefix;
-  }
-  if (!opt.warc.empty()) {
-    if (int code = OpenArchive(opt); code >= 0) return code;
-  }
+  if (int code = OpenArchive(opt); code >= 0) return code;
   const bool live = !opt.quiet && isatty(STDERR_FILENO);
   std::function<void(const CrawlProgress&)> progress;
   if (live) {

@@ -53,12 +53,12 @@ WarcMetadata MetadataOf(const PageRecord& record, const std::string& via, const 
   return m;
 }
 
-void NoteLocation(const WarcLocation& location, const FetchResponse& response, PageRecord& record) {
+void NoteLocation(const WarcLocation& location, PageRecord& record) {
   record.warc_file = location.file;
   record.warc_offset = static_cast<int64_t>(location.offset);
   record.warc_length = static_cast<int64_t>(location.length);
   record.warc_type = location.revisit ? "revisit" : "response";
-  record.warc_date = WarcDate(response.started_at);  // as ExchangeOf gave it to the record
+  record.warc_date = location.date;
   record.payload_digest = location.payload_digest;
 }
 

@@ -32,7 +32,7 @@ Status ArchiveTransfer(WarcArchive& archive, const std::string& url, const Fetch
 // A page's metadata record: where it was found, its depth, its fetch timings and its outlinks.
 WarcMetadata MetadataOf(const PageRecord& record, const std::string& via, const std::vector<LinkCandidate>& links);
 
-// Records in `record` where the archive put the page's response record, made from `response`.
-void NoteLocation(const WarcLocation& location, const FetchResponse& response, PageRecord& record);
+// Records in `record` where the archive put the page's response record.
+void NoteLocation(const WarcLocation& location, PageRecord& record);
 
 }  // namespace fanout

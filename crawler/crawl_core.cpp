@@ -474,7 +474,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
       archive_->AddMetadata(*batch, MetadataOf(record, item.parent, parsed.candidates));
       Result<WarcLocation> at = archive_->Write(std::move(*batch));
       if (at.ok()) {
-        NoteLocation(*at, response, record);
+        NoteLocation(*at, record);
       } else {
         archived = at.status();
       }

@@ -27,7 +27,6 @@ bool IsUnreserved(unsigned char c) {
 
 // RFC 3986 6.2.2.1 and 6.2.2.2: %7e -> ~, %2f stays %2F (reserved characters keep their escape).
 std::string NormalizePercentEncoding(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -38,9 +37,7 @@ std::string NormalizePercentEncoding(std::string_view s) {
         if (IsUnreserved(c)) {
           out += static_cast<char>(c);
         } else {
-          out += '%';
-          out += kHex[hi];
-          out += kHex[lo];
+          AppendPercentEncoded(out, c);
         }
         i += 2;
         continue;
@@ -54,7 +51,6 @@ std::string NormalizePercentEncoding(std::string_view s) {
 // Browsers percent-encode what HTML authors leave raw in an href; curl would reject it.
 // Tabs and newlines are removed (WHATWG URL parsing), surrounding whitespace trimmed.
 std::string CleanHref(std::string_view href) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
   while (!href.empty() && is_space(href.front())) href.remove_prefix(1);
   while (!href.empty() && is_space(href.back())) href.remove_suffix(1);
@@ -65,9 +61,7 @@ std::string CleanHref(std::string_view href) {
     if (c == '\t' || c == '\n' || c == '\r') continue;
     if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
         c == '`' || c == '{' || c == '|' || c == '}') {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      AppendPercentEncoded(out, c);
     } else {
       out += ch;
     }

@@ -174,14 +174,6 @@ constexpr Label kLabels[] = {
 
 // The whitespace of HTML and of the Encoding standard: tab, LF, FF, CR, space.
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 bool StartsWithIgnoreCase(std::string_view s, size_t pos, std::string_view prefix) {
   return pos <= s.size() && s.size() - pos >= prefix.size() &&
          EqualsIgnoreCase(s.substr(pos, prefix.size()), prefix);
@@ -628,6 +620,5 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type) {
 DecodedText DecodeOwnedToUtf8(std::string&& body, std::string_view content_type) {
   return DecodeBody(body, content_type, &body);
 }
-
 
 }  // namespace fanout

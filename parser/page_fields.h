@@ -15,8 +15,6 @@
 
 namespace fanout {
 
-// ASCII rules, as HTML defines them for attribute values and tokens.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 // Whether `list`, split on whitespace (and commas if `commas`), has `token`, ignoring ASCII case.
 bool HasToken(std::string_view list, std::string_view token, bool commas);

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "util/ascii.h"
 #include "util/hex.h"
 
 // How a file is read, and why.
@@ -38,13 +39,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return LowerAscii(x) == LowerAscii(y); });
-}
-
 bool IsTokenChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
@@ -66,13 +60,6 @@ bool IsUnreserved(unsigned char c) {
 
 bool IsReserved(unsigned char c) { return c != 0 && std::strchr(":/?#[]@!$&'()*+,;=", c) != nullptr; }
 
-void AppendEscaped(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  out += '%';
-  out += kHex[c >> 4];
-  out += kHex[c & 0xF];
-}
-
 enum class Side { kPattern, kPath };
 
 // One spelling per URI, so that the file and the path compare octet by octet: escapes of unreserved
@@ -92,17 +79,17 @@ std::string NormaliseForMatching(std::string_view in, Side side) {
         if (IsUnreserved(decoded)) {
           out += static_cast<char>(decoded);
         } else {
-          AppendEscaped(out, decoded);
+          AppendPercentEncoded(out, decoded);
         }
         i += 2;
       } else {
-        AppendEscaped(out, c);
+        AppendPercentEncoded(out, c);
       }
       continue;
     }
     const bool literal_operator = c == '$' || (side == Side::kPath && c == '*');
     if (literal_operator || !(IsUnreserved(c) || IsReserved(c))) {
-      AppendEscaped(out, c);
+      AppendPercentEncoded(out, c);
     } else {
       out += static_cast<char>(c);
     }

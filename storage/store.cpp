@@ -10,11 +10,11 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
-#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -67,8 +67,7 @@ Status CheckJson(const std::string& text, const char* what) {
 // The writer's connection and its statements, prepared once. Members are destroyed in reverse
 // order, so the statements are finalized before the connection closes.
 struct Connection {
-  Connection(SqliteDb opened, size_t url_cache)
-      : db(std::move(opened)), urls(url_cache), reasons(kReasonCache) {}
+  Connection(SqliteDb opened, size_t url_cache) : db(std::move(opened)), urls(url_cache), reasons(kReasonCache) {}
   static constexpr size_t kReasonCache = 64;  // a handful of reasons exist
   SqliteDb db;
   SqliteStmt begin, commit, rollback;

@@ -37,15 +37,12 @@ std::string Requote(std::string_view s) {
     cur = std::move(next);
     if (!changed) break;
   }
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(cur.size());
   for (char ch : cur) {
     const auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c >= 0x7f || c == '#' || c == '%') {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      AppendPercentEncoded(out, c);
     } else {
       out += ch;
     }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <system_error>
 
+#include "util/ascii.h"
 #include "util/http_body.h"
 
 namespace fanout {
@@ -42,12 +43,6 @@ std::string FieldValue(std::string_view value) {
     }
   }
   return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // The value of header `name` in an HTTP head ("" when absent); the start line is skipped.
@@ -466,6 +461,7 @@ Result<WarcLocation> WarcArchive::Write(WarcBatch batch) {
   location.payload_digest = batch.payload_digest_;
   location.revisit = batch.revisit_;
   location.record_id = batch.response_id_;
+  location.date = batch.date_;
   if (batch.dedupable_ && !batch.revisit_) {
     if (auto key = DecodeSha1(batch.payload_digest_)) {
       std::string packed = batch.target_uri_ + "\n" + batch.date_ + "\n" + batch.response_id_;

@@ -76,6 +76,7 @@ struct WarcLocation {
   std::string payload_digest;
   bool revisit = false;
   std::string record_id;
+  std::string date;  // its WARC-Date, as written
 };
 
 // The records of one exchange, compressed, not yet written. Move-only in practice (it holds the
