@@ -62,17 +62,29 @@ bool IsReserved(unsigned char c) { return c != 0 && std::strchr(":/?#[]@!$&'()*+
 
 enum class Side { kPattern, kPath };
 
+// In a query, ':', '/', '?' and '@' delimit nothing (RFC 3986 3.4), so a server reads them the same
+// raw or escaped, and RFC 9309 2.2.2's table matches "?baz=https://foo.bar" as
+// "?baz=https%3A%2F%2Ffoo.bar". The sub-delimiters ('&', '=', '+', ...) shape the query's fields,
+// so they stay as written; in the path every reserved character does, so all stay.
+bool IsPlainInQuery(unsigned char c) { return c == ':' || c == '/' || c == '?' || c == '@'; }
+
 // One spelling per URI, so that the file and the path compare octet by octet: escapes of unreserved
 // characters are decoded ("%62" is "b"), other escapes get upper-case hex, and octets a URI cannot hold
-// as they are (non-ASCII, controls, spaces, a '%' that starts no escape) are escaped. In a path '*' and
-// '$' are escaped too: they are literal there, while in a rule they are operators (RFC 9309 2.2.3 says
-// a rule matches them literally as "%2A" and "%24"). A rule's '$' anchor is removed before this, so a
-// '$' left in a rule is literal.
+// as they are (non-ASCII, controls, spaces, a '%' that starts no escape) are escaped, as are the query's
+// characters of IsPlainInQuery. In a path '*' and '$' are escaped too: they are literal there, while in
+// a rule they are operators (RFC 9309 2.2.3 says a rule matches them literally as "%2A" and "%24"). A
+// rule's '$' anchor is removed before this, so a '$' left in a rule is literal.
 std::string NormaliseForMatching(std::string_view in, Side side) {
   std::string out;
   out.reserve(in.size());
+  bool in_query = false;  // after the first raw '?', which starts the query and stays as it is
   for (size_t i = 0; i < in.size(); ++i) {
     const auto c = static_cast<unsigned char>(in[i]);
+    if (c == '?' && !in_query) {
+      in_query = true;
+      out += '?';
+      continue;
+    }
     if (c == '%') {
       if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
         const auto decoded = static_cast<unsigned char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
@@ -88,7 +100,7 @@ std::string NormaliseForMatching(std::string_view in, Side side) {
       continue;
     }
     const bool literal_operator = c == '$' || (side == Side::kPath && c == '*');
-    if (literal_operator || !(IsUnreserved(c) || IsReserved(c))) {
+    if (literal_operator || !(IsUnreserved(c) || IsReserved(c)) || (in_query && IsPlainInQuery(c))) {
       AppendPercentEncoded(out, c);
     } else {
       out += static_cast<char>(c);
@@ -163,6 +175,19 @@ struct Group {
   std::optional<double> crawl_delay;  // the group's first valid one
 };
 
+// A line's field and value: "field: value", or, where the colon is missing, "field value" with exactly
+// two words (what Google's parser accepts: "Disallow /" means what it says, while "just some words" is
+// no rule). {"", ""} for a line that is neither.
+std::pair<std::string_view, std::string_view> SplitLine(std::string_view line) {
+  if (const size_t colon = line.find(':'); colon != npos) return {Trim(line.substr(0, colon)), Trim(line.substr(colon + 1))};
+  line = Trim(line);
+  const size_t gap = line.find_first_of(" \t\v\f");
+  if (gap == npos) return {};
+  const std::string_view value = Trim(line.substr(gap));
+  if (value.find_first_of(" \t\v\f") != npos) return {};
+  return {line.substr(0, gap), value};
+}
+
 // Calls visit(line, number) for each line; a line ends at LF, CRLF or CR.
 template <typename Visit>
 void ForEachLine(std::string_view text, Visit&& visit) {
@@ -177,7 +202,9 @@ void ForEachLine(std::string_view text, Visit&& visit) {
 }
 
 // The part of `text` that is parsed: the first kMaxRobotsBytes, without a line the cap cuts in two
-// (half of "Disallow: /private" is "Disallow: /pri", another rule), and without a UTF-8 byte order mark.
+// (half of "Disallow: /private" is "Disallow: /pri", another rule), and without a UTF-8 byte order mark,
+// whole or the first one or two bytes of it (files cut or mis-transcoded by editors lose its end, and
+// Google's parser skips such a stub too: otherwise the file's first line, often the user-agent, is lost).
 std::string_view ParsedPart(std::string_view text) {
   if (text.size() > kMaxRobotsBytes) {
     const bool cut_inside_line = text[kMaxRobotsBytes] != '\n' && text[kMaxRobotsBytes] != '\r';
@@ -187,7 +214,10 @@ std::string_view ParsedPart(std::string_view text) {
       text = last_end == npos ? std::string_view() : text.substr(0, last_end + 1);
     }
   }
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  size_t bom = 0;
+  while (bom < kByteOrderMark.size() && bom < text.size() && text[bom] == kByteOrderMark[bom]) ++bom;
+  text.remove_prefix(bom);
   return text;
 }
 
@@ -221,10 +251,8 @@ RobotsTxt RobotsTxt::Parse(std::string_view text, std::string_view product_token
 
   ForEachLine(ParsedPart(text), [&](std::string_view line, size_t number) {
     line = line.substr(0, line.find('#'));
-    const size_t colon = line.find(':');
-    if (colon == npos) return;
-    const std::string_view field = Trim(line.substr(0, colon));
-    const std::string_view value = Trim(line.substr(colon + 1));
+    const auto [field, value] = SplitLine(line);
+    if (field.empty()) return;
 
     if (EqualsIgnoreCase(field, "user-agent")) {
       if (!reading_user_agents) groups.emplace_back();

@@ -1,8 +1,11 @@
 // RobotsTxt: what a site's robots.txt lets this crawler fetch, parsed and matched as RFC 9309 says.
 //
 // A RobotsTxt is immutable once built, so any thread may call its const methods at any time. Parsing
-// never fails: every byte string is a robots.txt, and what cannot be read (lines without a colon,
-// unknown fields, rules before any user-agent, malformed crawl-delays) is ignored, as the RFC asks.
+// never fails: every byte string is a robots.txt, and what cannot be read (unknown fields, rules before
+// any user-agent, malformed crawl-delays, lines that are no "field: value") is ignored, as the RFC asks.
+// Like Google's reference parser, a line that lacks only its colon ("Disallow /") is read, and a byte
+// order mark, or the first bytes of one, is skipped. Where the RFC and Google's parser disagree, the RFC
+// wins (see the README: escapes of unreserved characters, and paths not yet percent-encoded).
 // No network, no disk: the caller fetches the file and picks AllowAll or DisallowAll when it could
 // not (RFC 9309 2.3.1: a 4xx answer allows all, a 5xx or an unreachable server disallows all).
 //
@@ -43,8 +46,9 @@ class RobotsTxt {
   // `path` is the URL's path and query as sent ("/a/b?x=1", "" counts as "/"). "/robots.txt" is always
   // allowed (the verdict says so). Paths are compared case-sensitively, after both sides are
   // percent-encoded the same way (non-ASCII octets encoded, unreserved characters decoded, hex digits
-  // upper-cased): "/caf%C3%A9", "/caf%c3%a9" and "/café" are one path. The longest matching rule wins,
-  // Allow on a tie.
+  // upper-cased, and in the query ':', '/', '?' and '@' encoded): "/caf%C3%A9", "/caf%c3%a9" and
+  // "/café" are one path, and so are "/a?u=http://b" and "/a?u=http%3A%2F%2Fb". The longest matching
+  // rule wins, Allow on a tie.
   RobotsVerdict Check(std::string_view path) const;
   std::optional<double> crawl_delay() const { return crawl_delay_; }  // of the selected group, seconds (>= 0, finite)
   const std::vector<std::string>& sitemaps() const { return sitemaps_; }  // every Sitemap: value, any group, in order

@@ -587,19 +587,25 @@ TEST(RobotsTxtRobustness, CommentsAreRemovedWhereverTheyStart) {
   EXPECT_TRUE(Allowed(robots, "/nothing"));
 }
 
-TEST(RobotsTxtRobustness, UnknownFieldsAndLinesWithoutAColonAreIgnored) {
+TEST(RobotsTxtRobustness, UnknownFieldsAndLinesThatAreNoFieldAreIgnored) {
   RobotsTxt robots = RobotsTxt::Parse(
       "<html><body>Not found</body></html>\n"
       "User-agent: *\n"
-      "Disallow /no-colon\n"
       "Noindex: /page\n"
       "Request-rate: 1/5\n"
       "just some words\n"
       "Disallow: /yes\n",
       "fanout");
-  EXPECT_TRUE(Allowed(robots, "/no-colon"));
   EXPECT_TRUE(Allowed(robots, "/page"));
+  EXPECT_TRUE(Allowed(robots, "/just"));
   EXPECT_FALSE(Allowed(robots, "/yes"));
+}
+
+TEST(RobotsTxtRobustness, ALineMissingOnlyItsColonIsRead) {  // as Google's parser reads it
+  RobotsTxt robots = RobotsTxt::Parse("User-agent fanout\nDisallow /no-colon\nCrawl-delay 2\n", "fanout");
+  EXPECT_FALSE(Allowed(robots, "/no-colon"));
+  EXPECT_EQ(robots.group(), "fanout");
+  EXPECT_EQ(robots.crawl_delay(), 2.0);
 }
 
 TEST(RobotsTxtRobustness, FieldNamesAreCaseInsensitiveAndSpacesAroundThemAllowed) {
