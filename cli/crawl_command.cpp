@@ -478,6 +478,10 @@ void SetupCrawlCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 32));
   cmd->add_option("--max-redirects", c.max_redirects, "Redirects followed per URL (0: none)")
       ->capture_default_str()->check(CLI::Range(0L, 100L));
+  cmd->add_option("--max-meta-refresh-delay", c.max_meta_refresh_delay,
+                  "A <meta http-equiv=refresh> of at most this many seconds is followed as a redirect; "
+                  "a longer one is only a link (negative: always a link)")
+      ->capture_default_str()->check(CLI::Range(-1.0, 1e9));
   cmd->add_option("--low-speed-limit", c.low_speed_bytes,
                   "A transfer slower than this many bytes/s for --low-speed-time is cut as a timeout")
       ->capture_default_str()->check(CLI::Range(0L, 1L << 30));

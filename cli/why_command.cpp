@@ -42,7 +42,8 @@ Result<SqliteStmt> Prepare(CrawlDatabase& db, const std::string& sql, int64_t ru
 
 std::string Quoted(const std::string& text) { return "\"" + text + "\""; }
 
-// The redirect hops of a page, from its redirect_chain: [{"url", "status", "location"}, ...]. The
+// The redirect hops of a page, from its redirect_chain: [{"url", "status", "location"}, ...], a meta
+// refresh with "via": "meta_refresh" and its "delay". The
 // first `followed` hops were followed; a last hop that was not (a duplicate, refused) is listed too.
 void TellRedirects(const std::string& chain_json, int64_t followed, Story& story) {
   const nlohmann::json chain = nlohmann::json::parse(chain_json, nullptr, /*allow_exceptions=*/false);
@@ -58,8 +59,10 @@ void TellRedirects(const std::string& chain_json, int64_t followed, Story& story
       return it == h.end() ? std::string("?") : it->is_string() ? it->get<std::string>() : it->dump();
     };
     ++hop;
+    const bool refresh = h.contains("via") && h["via"] == "meta_refresh";
     story.lines.push_back("  " + std::to_string(hop) + ". " + text("status") + " " + text("url") + " -> " +
-                          text("location") + (hop > followed ? " (not followed)" : ""));
+                          text("location") + (refresh ? " (meta refresh after " + text("delay") + " s)" : "") +
+                          (hop > followed ? " (not followed)" : ""));
   }
 }
 

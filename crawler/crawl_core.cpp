@@ -389,12 +389,8 @@ bool CrawlCore::ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, s
     return false;
   }
   fetch.Fill(record);
-  summary_.retries += fetch.retries();
   skip = fetch.skipped_target();
-  if (skip) {
-    ++summary_.skipped_by_reason[skip->reason];
-    skip->depth = depth;
-  }
+  if (skip) skip->depth = depth;
   return true;
 }
 
@@ -403,6 +399,37 @@ void CrawlCore::ArchiveAside(PageFetch& fetch, CrawlWaits& waits) {
   waits.Keep([archive = archive_, url = fetch.url(), response = std::move(fetch.response())] {
     return ArchiveTransfer(*archive, url, response);
   });
+}
+
+Task<bool> CrawlCore::DriveFetch(PageFetch& fetch, const FrontierItem& item, Turn& turn, CrawlWaits& waits,
+                                  std::vector<std::string>& claimed, CrawlClock::time_point taken, PageRecord& record) {
+  for (;;) {
+    switch (fetch.Next()) {
+      case PageFetch::Step::kFetch: {
+        // A retry: the host's limits and delay again. Stopped: left for a resumed crawl (it is
+        // still a followed link).
+        if (!turn.held && !co_await PageTurn(turn, turn.host, waits)) co_return false;
+        if (record.queue_wait < 0) record.queue_wait = SecondsSince(taken);
+        FetchRequest request = fetch.request();
+        fetch.OnResponse(co_await Transfer(turn, std::move(request), waits));
+        break;
+      }
+      case PageFetch::Step::kWait:
+        ArchiveAside(fetch, waits);  // the answer that is retried
+        co_await waits.Sleep(std::chrono::duration<double>(fetch.wait_seconds()));
+        if (stopping_) co_return false;  // the retry is left for a resumed crawl
+        break;
+      case PageFetch::Step::kCheckRedirect: {
+        std::optional<RedirectVerdict> verdict =
+            co_await JudgeRedirect(fetch.redirect_target(), item, turn, waits, claimed);
+        if (!verdict) co_return false;
+        if (verdict->follow) ArchiveAside(fetch, waits);  // a hop: the page is its target's
+        fetch.OnRedirectVerdict(std::move(*verdict));
+        break;
+      }
+      case PageFetch::Step::kDone: co_return true;
+    }
+  }
 }
 
 Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<Turn> turn, CrawlWaits& waits) {
@@ -414,83 +441,86 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   });
   turn->host = host;
   turn->held = true;
-  PageRecord record;
-  record.url = item.url;
-  record.depth = item.depth;
+  PageRecord first;  // what every round's record starts from
+  first.url = item.url;
+  first.depth = item.depth;
+  first.queue_wait = -1;  // not yet: set at the first transfer
   const CrawlClock::time_point taken = CrawlClock::now();
-  record.fetched_at = UnixNow();
+  first.fetched_at = UnixNow();
   PageFetch fetch(options_, item.url, random_());
   const int64_t epoch = EpochOf(host);
   std::shared_ptr<void> hold = HoldLease(host);  // the host stays here until the page is reported
   std::vector<std::string> claimed;  // redirect targets this page fetched
-  bool first = true;
-  for (bool done = false; !done;) {
-    switch (fetch.Next()) {
-      case PageFetch::Step::kFetch: {
-        // A retry: the host's limits and delay again. Stopped: left for a resumed crawl (it is
-        // still a followed link).
-        if (!turn->held && !co_await PageTurn(*turn, turn->host, waits)) co_return;
-        if (std::exchange(first, false)) record.queue_wait = SecondsSince(taken);
-        FetchRequest request = fetch.request();
-        fetch.OnResponse(co_await Transfer(*turn, std::move(request), waits));
-        break;
-      }
-      case PageFetch::Step::kWait:
-        ArchiveAside(fetch, waits);  // the answer that is retried
-        co_await waits.Sleep(std::chrono::duration<double>(fetch.wait_seconds()));
-        if (stopping_) co_return;  // the retry is left for a resumed crawl
-        break;
-      case PageFetch::Step::kCheckRedirect: {
-        std::optional<RedirectVerdict> verdict =
-            co_await JudgeRedirect(fetch.redirect_target(), item, *turn, waits, claimed);
-        if (!verdict) co_return;
-        if (verdict->follow) ArchiveAside(fetch, waits);  // a hop: the page is its target's
-        fetch.OnRedirectVerdict(std::move(*verdict));
-        break;
-      }
-      case PageFetch::Step::kDone: done = true; break;
-    }
-  }
-  std::optional<SkipRecord> skip;
-  if (!ConcludeFetch(fetch, item.depth, record, skip)) co_return;
-  if (skip) waits.Keep([this, skip = std::move(*skip)]() mutable { return store_.AddSkip(std::move(skip)); });
+  if (!co_await DriveFetch(fetch, item, *turn, waits, claimed, taken, first)) co_return;
 
-  // One trip off the loop: parse, free the body, and wait for room in the store. Then the links
-  // are decided and the page queued in one step here, so the writer sees pages in the order their
-  // links were decided (it settles unsure links in that order: see frontier.h).
-  FetchResponse& response = fetch.response();
-  const bool parse = ShouldParse(response);
-  const std::string& page_url = fetch.url();
+  // One round per page the fetch ends on; a meta refresh that is followed starts another, for its
+  // target. Each round takes one trip off the loop: parse, free the body, and wait for room in the
+  // store. Then the links are decided and the page queued in one step here, so the writer sees pages
+  // in the order their links were decided (it settles unsure links in that order: see frontier.h).
+  PageRecord record;
   PageLinks parsed;
+  std::vector<LinkCandidate> left;  // the links of pages a meta refresh left, found all the same
+  std::optional<SkipRecord> skip;
   Result<double> room = 0.0;
   Status archived;
-  co_await waits.OffLoop([&] {
+  for (;;) {
+    record = first;
+    if (!ConcludeFetch(fetch, item.depth, record, skip)) co_return;
+    FetchResponse& response = fetch.response();
+    const bool parse = ShouldParse(response);
+    const std::string page_url = fetch.url();
+    parsed = {};
     // The records are built from the body as received, before parsing decodes it; the page's row
     // is queued only once its records are written, so the index never points past the archive.
     std::optional<WarcBatch> batch;
-    if (archive_ != nullptr && Archivable(response)) batch.emplace(archive_->Prepare(ExchangeOf(page_url, response)));
-    if (parse) parsed = ParsePage(page_url, response, options_, record);
-    if (batch) {
-      archive_->AddMetadata(*batch, MetadataOf(record, item.parent, parsed.candidates));
-      Result<WarcLocation> at = archive_->Write(std::move(*batch));
-      if (at.ok()) {
-        NoteLocation(*at, record);
-      } else {
-        archived = at.status();
+    const auto write_page = [&] {
+      if (batch) {
+        archive_->AddMetadata(*batch, MetadataOf(record, item.parent, parsed.candidates));
+        Result<WarcLocation> at = archive_->Write(std::move(*batch));
+        if (at.ok()) {
+          NoteLocation(*at, record);
+        } else {
+          archived = at.status();
+        }
       }
+      if (archived.ok()) room = store_.WaitForRoom();
+    };
+    co_await waits.OffLoop([&] {
+      if (archive_ != nullptr && Archivable(response)) batch.emplace(archive_->Prepare(ExchangeOf(page_url, response)));
+      if (parse) parsed = ParsePage(page_url, response, options_, record);
+      std::string().swap(response.body);
+      if (parsed.refresh.empty()) write_page();  // else it waits for the refresh's verdict
+    });
+    if (parse) CountParse(parsed.fast_path, parsed.bailout, summary_);
+    if (parsed.refresh.empty()) break;
+    if (fetch.OnMetaRefresh(parsed.refresh, parsed.refresh_delay)) {
+      if (!co_await DriveFetch(fetch, item, *turn, waits, claimed, taken, first)) co_return;
+      if (fetch.url() != page_url) {  // followed: the refresh page was a hop, and its links count
+        if (batch) waits.Keep([this, batch = std::move(*batch)]() mutable { return archive_->Write(std::move(batch)).status(); });
+        std::move(parsed.candidates.begin(), parsed.candidates.end(), std::back_inserter(left));
+        continue;
+      }
+      fetch.FillChain(record);  // not followed: the refresh page is the page, with its hop noted
+      skip = fetch.skipped_target();
+      if (skip) skip->depth = item.depth;
     }
-    std::string().swap(response.body);
-    if (archived.ok()) room = store_.WaitForRoom();
-  });
+    co_await waits.OffLoop(write_page);
+    break;
+  }
   if (!archived.ok()) {  // not stored: a resumed crawl fetches it again
     Kept(waits, archived);
     co_return;
   }
-  if (parse) CountParse(parsed.fast_path, parsed.bailout, summary_);
+  if (skip) {
+    ++summary_.skipped_by_reason[skip->reason];
+    waits.Keep([this, skip = std::move(*skip)]() mutable { return store_.AddSkip(std::move(skip)); });
+  }
+  summary_.retries += fetch.retries();
+  std::move(left.begin(), left.end(), std::back_inserter(parsed.candidates));
   std::vector<SharedLink> found;  // a shared frontier's worker offers the page's links at once
   collecting_ = shared_ != nullptr ? &found : nullptr;
-  std::vector<LinkRecord> links = DecideLinks(std::move(parsed.candidates), page_url, item.depth, options_, frontier_,
-                                              summary_.skipped_by_reason);
+  std::vector<LinkRecord> links = DecideLinks(std::move(parsed.candidates), fetch.url(), item.depth, options_,
+                                              frontier_, summary_.skipped_by_reason);
   collecting_ = nullptr;
   if (!found.empty()) shared_->Offer(std::move(found));
   CountPage(record, links.size(), summary_, samples_);

@@ -157,9 +157,13 @@ class CrawlCore {
   Task<std::optional<RedirectVerdict>> JudgeRedirect(std::string target, const FrontierItem& item, Turn& turn,
                                                      CrawlWaits& waits, std::vector<std::string>& claimed);
   // False when a second Ctrl-C cut the page's transfer (counted as dropped; the page is not
-  // stored, so a resumed crawl fetches it again). Otherwise fills the record, counts the retries,
-  // and sets `skip` to a redirect target the crawl refused.
+  // stored, so a resumed crawl fetches it again). Otherwise fills the record and sets `skip` to a
+  // redirect target the crawl refused (counted when the page is, as are its retries).
   bool ConcludeFetch(PageFetch& fetch, int depth, PageRecord& record, std::optional<SkipRecord>& skip);
+  // Drives `fetch` to kDone: transfers on the page's turn, retry waits, redirect verdicts. False when
+  // the crawl stopped first (the page is left for a resumed crawl). Sets record.queue_wait the first time.
+  Task<bool> DriveFetch(PageFetch& fetch, const FrontierItem& item, Turn& turn, CrawlWaits& waits,
+                        std::vector<std::string>& claimed, CrawlClock::time_point taken, PageRecord& record);
   bool RefillWanted() const;
   // --warc: archives the answer `fetch` has now, which is not the page's (it is retried, or a
   // redirect hop); off the loop, nobody waiting.

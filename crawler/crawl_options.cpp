@@ -51,6 +51,7 @@ std::string OptionsJson(const CrawlOptions& options) {
       {"concurrency", options.concurrency}, {"per_host", options.per_host},   {"threads", options.threads},
       {"max_pages", options.max_pages},     {"max_depth", options.max_depth}, {"timeout_ms", options.timeout_ms},
       {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
+      {"max_meta_refresh_delay", options.max_meta_refresh_delay},
       {"user_agent", options.user_agent.empty() ? DefaultUserAgent() : options.user_agent},
       {"allow_domain", options.scope.allowed_domains}, {"include", options.scope.include},
       {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},

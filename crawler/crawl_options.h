@@ -37,6 +37,9 @@ struct CrawlOptions {
   long low_speed_seconds = 20;    // ...for this long is cut as a timeout (0: never)
   size_t max_bytes = 10 << 20;   // body cap
   long max_redirects = 10;       // hops the crawler follows per URL
+  // A <meta http-equiv=refresh> to another URL with a delay of at most this many seconds is followed
+  // as a redirect hop; a longer one is only a link (a negative value makes every refresh a link).
+  double max_meta_refresh_delay = 30;
   bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
   // How HTML is parsed: "auto" (the fast path, gumbo's tree for what it does not handle) or "gumbo"
   // (always the tree); the result is the same, the CPU is not (parser/html_parser.h).

@@ -137,7 +137,7 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
   if (!parsed.canonical.empty()) {
     if (Result<std::string> c = resolver.Resolve(parsed.canonical); c.ok()) record.canonical = *c;
   }
-  PageLinks result{.candidates = {}, .fast_path = parsed.fast_path, .bailout = parsed.bailout};
+  PageLinks result{.candidates = {}, .refresh = {}, .refresh_delay = 0, .fast_path = parsed.fast_path, .bailout = parsed.bailout};
   std::vector<LinkCandidate>& out = result.candidates;
   out.reserve(parsed.links.size());
   for (const HtmlLink& link : parsed.links) {
@@ -148,6 +148,16 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
       out.push_back({*url, "nofollow"});
     } else {
       out.push_back({*url, ""});
+    }
+  }
+  if (parsed.refresh && !parsed.refresh->url.empty()) {
+    // Resolved against the base, as the HTML Standard's refresh steps parse it relative to the document.
+    Result<std::string> url = resolver.Resolve(parsed.refresh->url);
+    if (url.ok() && parsed.refresh->delay_seconds <= options.max_meta_refresh_delay) {
+      result.refresh = *url;
+      result.refresh_delay = parsed.refresh->delay_seconds;
+    } else if (url.ok()) {
+      out.push_back({*url, parsed.meta_nofollow && !follow_nofollow ? "nofollow" : ""});
     }
   }
   record.parse = ThreadCpuSeconds() - start;

@@ -43,6 +43,10 @@ struct LinkCandidate {
 // What parsing a page found, besides the record's fields.
 struct PageLinks {
   std::vector<LinkCandidate> candidates;
+  // The page's meta refresh to follow as a redirect (normalised; its delay within
+  // options.max_meta_refresh_delay), "" if none. A refresh with a longer delay is a candidate instead.
+  std::string refresh;
+  double refresh_delay = 0;
   bool fast_path = false;    // the parser's fast path read the page, not gumbo's tree
   std::string_view bailout;  // why the fast path handed the page to gumbo; "" if it did not
 };
@@ -50,7 +54,7 @@ struct PageLinks {
 // Parses the response's body (fetched from `page_url`), decoded (DecodeBody; a body that cannot be
 // is an error of kind "decode" on the record, with no links), then to UTF-8 from its charset, with the
 // parser options.parser names, and resolves its links against its base; sets the record's title,
-// noindex, canonical, charset and parse (CPU seconds). Takes the body (response.body is left in a
+// noindex, canonical, charset and parse (CPU seconds), and the meta refresh. Takes the body (response.body is left in a
 // valid but unspecified state): a UTF-8 page is parsed where it was received. Pure: runs on any thread.
 PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const CrawlOptions& options,
                     PageRecord& record);

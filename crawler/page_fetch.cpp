@@ -58,7 +58,7 @@ void PageFetch::OnResponse(FetchResponse response) {
       options_.max_redirects <= 0) {
     return Finish();
   }
-  hops_.push_back({current_, response_.status, location->second});
+  hops_.push_back({current_, response_.status, location->second, std::nullopt});
   Result<std::string> target = ResolveUrl(current_, location->second);
   if (!target.ok()) {
     return Finish("bad_redirect", "redirect to '" + location->second + "': " + target.status().message());
@@ -72,6 +72,17 @@ void PageFetch::OnResponse(FetchResponse response) {
   }
   target_ = *target;
   state_ = State::kJudge;
+}
+
+bool PageFetch::OnMetaRefresh(std::string target, double delay_seconds) {
+  if (state_ != State::kDone || !error_kind_.empty()) return false;
+  const bool seen = target == current_ || target == requested_ ||
+                    std::any_of(hops_.begin(), hops_.end(), [&](const Hop& hop) { return hop.url == target; });
+  if (seen || static_cast<long>(hops_.size()) >= options_.max_redirects) return false;
+  hops_.push_back({current_, response_.status, target, delay_seconds});
+  target_ = std::move(target);
+  state_ = State::kJudge;
+  return true;
 }
 
 void PageFetch::OnRedirectVerdict(RedirectVerdict verdict) {
@@ -90,6 +101,10 @@ void PageFetch::OnRedirectVerdict(RedirectVerdict verdict) {
   Finish();
 }
 
+std::string PageFetch::Redirects() const {
+  return !hops_.empty() && hops_.back().refresh_delay ? "meta refresh to " : "redirects to ";
+}
+
 void PageFetch::Finish(std::string error_kind, std::string error) {
   error_kind_ = std::move(error_kind);
   error_ = std::move(error);
@@ -98,6 +113,10 @@ void PageFetch::Finish(std::string error_kind, std::string error) {
 
 void PageFetch::Fill(PageRecord& record) const {
   FillRecord(response_, record);
+  FillChain(record);
+}
+
+void PageFetch::FillChain(PageRecord& record) const {
   record.total = transfers_seconds_;
   record.attempts = 1 + retries_;
   // Hops followed; a last hop that was not (refused, a duplicate, a loop) stays in the chain.
@@ -107,16 +126,22 @@ void PageFetch::Fill(PageRecord& record) const {
   if (current_ != requested_) record.final_url = current_;
   if (!hops_.empty()) {
     nlohmann::json chain = nlohmann::json::array();
-    for (const Hop& hop : hops_) chain.push_back({{"url", hop.url}, {"status", hop.status}, {"location", hop.location}});
+    for (const Hop& hop : hops_) {
+      chain.push_back({{"url", hop.url}, {"status", hop.status}, {"location", hop.location}});
+      if (hop.refresh_delay) {
+        chain.back()["via"] = "meta_refresh";
+        chain.back()["delay"] = static_cast<int64_t>(*hop.refresh_delay);  // whole seconds: see meta_refresh.h
+      }
+    }
     record.redirect_chain = chain.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   if (!error_kind_.empty()) {
     record.error_kind = error_kind_;
     record.error = error_;
   } else if (!duplicate_of_.empty()) {
-    record.error = "redirects to " + duplicate_of_ + ", which the run already has";
+    record.error = Redirects() + duplicate_of_ + ", which the run already has";
   } else if (skipped_) {
-    record.error = "redirects to " + skipped_->url + ", not followed: " + skipped_->reason.substr(9);
+    record.error = Redirects() + skipped_->url + ", not followed: " + skipped_->reason.substr(9);
   }
 }
 

@@ -15,6 +15,9 @@
 //   }
 //   page.Fill(record);
 //
+// A page that turns out, once parsed, to be a meta refresh the crawl follows (OnMetaRefresh) goes
+// back to kCheckRedirect: the refresh is one more hop of the chain, judged like any redirect.
+//
 // Threads: one PageFetch belongs to one thread at a time.
 #pragma once
 
@@ -63,6 +66,14 @@ class PageFetch {
   // Fills the record's fetch fields: status, type, sizes, timings (total: every transfer's),
   // attempts, redirects, the chain and the final URL, and the error kind.
   void Fill(PageRecord& record) const;
+  // The fields of Fill that a meta refresh not followed changes: the chain, the redirect count and
+  // the note on the hop left; the response's own fields stay as Fill set them.
+  void FillChain(PageRecord& record) const;
+  // After kDone, for a page whose <meta http-equiv=refresh> sends it to `target` (normalised) after
+  // `delay_seconds`: true when that is a hop to judge (Next() is kCheckRedirect again); false, and
+  // the page stays the result, when the target is the page itself, already in the chain (a
+  // refresh loop ends at the page that closes it) or one hop past max_redirects.
+  bool OnMetaRefresh(std::string target, double delay_seconds);
   // A redirect target the crawl refused (reason other than "duplicate"), to record as skipped.
   const std::optional<SkipRecord>& skipped_target() const { return skipped_; }
   int retries() const { return retries_; }
@@ -72,10 +83,12 @@ class PageFetch {
     std::string url;
     long status;
     std::string location;
+    std::optional<double> refresh_delay;  // set when the hop is a meta refresh
   };
   enum class State { kFetch, kFetching, kWait, kJudge, kDone };
 
   void Finish(std::string error_kind = "", std::string error = "");
+  std::string Redirects() const;  // how the last hop's note starts: an HTTP redirect or a meta refresh
 
   const CrawlOptions& options_;
   const std::string requested_;

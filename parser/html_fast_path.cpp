@@ -289,7 +289,7 @@ struct TagToken {
   std::string_view name;
   int formatting = -1;        // FormattingIndex
   bool self_closing = false;  // ended by "/>", which only foreign content honours
-  Attribute href, rel, name_attr, content;  // the first of each, for the tags that keep them
+  Attribute href, rel, name_attr, content, http_equiv;  // the first of each, for the tags that keep them
 };
 
 class FastPath {
@@ -423,6 +423,9 @@ class FastPath {
       case 7:
         if (EqualsIgnoreCase(name, "content")) slot = &t.content;
         break;
+      case 10:
+        if (EqualsIgnoreCase(name, "http-equiv")) slot = &t.http_equiv;
+        break;
       default:
         break;
     }
@@ -477,6 +480,12 @@ class FastPath {
             return Bail(FastPathBailout::kCharRef);
           }
           fields_.Meta(value_, value2_);
+        }
+        if (t.http_equiv.present && t.content.present && fields_.WantsRefresh()) {
+          if (!Decode(t.http_equiv.raw, true, value_) || !Decode(t.content.raw, true, value2_)) {
+            return Bail(FastPathBailout::kCharRef);
+          }
+          fields_.HttpEquiv(value_, value2_);
         }
         return end;
       case Tag::kTitle:

@@ -230,6 +230,8 @@ class Extractor {
         const char* name = Attribute(e, "name");
         const char* content = Attribute(e, "content");
         if (name != nullptr && content != nullptr) fields_.Meta(name, content);
+        const char* http_equiv = Attribute(e, "http-equiv");
+        if (http_equiv != nullptr && content != nullptr) fields_.HttpEquiv(http_equiv, content);
         return;
       }
       default:
@@ -258,7 +260,7 @@ struct Token {
   bool self_closing = false;
   // The first occurrence (the one HTML keeps) of the attributes read here, each as written from its
   // name to the end of its value, quotes included: `href="x"`.
-  std::string_view href, rel, name_attr, content;
+  std::string_view href, rel, name_attr, content, http_equiv;
   bool font_breaks_out = false;  // has color, face or size: a <font> that leaves SVG and MathML
   bool html_encoding = false;    // encoding is text/html or application/xhtml+xml (<annotation-xml>)
 };
@@ -414,6 +416,7 @@ class Scanner {
     first(t.rel, "rel");
     first(t.name_attr, "name");
     first(t.content, "content");
+    first(t.http_equiv, "http-equiv");
     if (EqualsIgnoreCase(name, "color") || EqualsIgnoreCase(name, "face") || EqualsIgnoreCase(name, "size")) {
       t.font_breaks_out = true;
     }
@@ -1235,7 +1238,8 @@ std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
   bool have_title = false;
   bool have_base = false;
   bool have_canonical = false;
-  size_t robots = 0;
+  bool have_refresh = false;
+  size_t robots = 0;  // robots metas, and the refresh one
   constexpr size_t kMaxRobots = 16;
   auto attribute = [&](std::string_view a) {
     if (a.empty()) return;
@@ -1269,14 +1273,18 @@ std::string FlatDocument(std::string_view html, size_t from, size_t max_links) {
         attribute(t.href);
         out += " >";
         break;
-      case GUMBO_TAG_META:
-        if (t.content.empty() || robots >= kMaxRobots || !ContainsIgnoreCase(t.name_attr, "robots")) break;
+      case GUMBO_TAG_META: {
+        const bool refresh = !have_refresh && ContainsIgnoreCase(t.http_equiv, "refresh");
+        if (t.content.empty() || robots >= kMaxRobots || !(refresh || ContainsIgnoreCase(t.name_attr, "robots"))) break;
         ++robots;
+        have_refresh = have_refresh || refresh;
         out += "<meta";
         attribute(t.name_attr);
+        attribute(t.http_equiv);
         attribute(t.content);
         out += " >";
         break;
+      }
       case GUMBO_TAG_PLAINTEXT:
         scanner.SkipToEnd();
         break;

@@ -17,9 +17,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "parser/meta_refresh.h"
 
 namespace fanout {
 
@@ -35,6 +38,8 @@ struct ParsedPage {
   std::string canonical;        // href of the first <link rel=canonical> that has one, "" if none
   bool meta_nofollow = false;   // some <meta name=robots> has "nofollow" or "none" in its content
   bool meta_noindex = false;    // ... has "noindex" or "none" (names and tokens ASCII case-insensitive)
+  // The first <meta http-equiv=refresh> whose content a browser would act on (see meta_refresh.h).
+  std::optional<MetaRefresh> refresh;
   // HTML <a href> and <area href>, one per tag, in document order: the tree's, where a link that a table
   // moves out ("foster-parents") comes before the table. The copies the tree builder makes of a
   // misnested <a> are not links of their own.

@@ -72,6 +72,11 @@ void PageFields::LinkElement(std::string_view rel, std::string href) {
   page_.canonical = std::move(href);
 }
 
+void PageFields::HttpEquiv(std::string_view http_equiv, std::string_view content) {
+  if (page_.refresh || !EqualsIgnoreCase(Trim(http_equiv), "refresh")) return;
+  page_.refresh = ParseMetaRefresh(content);
+}
+
 void PageFields::Meta(std::string_view name, std::string_view content) {
   if (!EqualsIgnoreCase(Trim(name), "robots")) return;
   const bool none = HasToken(content, "none", true);

@@ -40,6 +40,9 @@ class PageFields {
   void LinkElement(std::string_view rel, std::string href);
   // <meta name content>: read if its name is "robots".
   void Meta(std::string_view name, std::string_view content);
+  bool WantsRefresh() const { return !page_.refresh; }
+  // <meta http-equiv content>: read if it is "refresh" and the first to parse as one.
+  void HttpEquiv(std::string_view http_equiv, std::string_view content);
 
  private:
   ParsedPage& page_;
