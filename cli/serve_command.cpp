@@ -118,6 +118,9 @@ void SetupServeCommand(CLI::App& app) {
   auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
   auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
                         ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
+  cmd->add_flag("--follow-symlinks", opt->server.follow_symlinks,
+                "With --root: a symlink inside the root may lead outside it (Debian's /usr/share/doc folders are links)")
+      ->needs(root);
   root->excludes(synthetic);
   synthetic->excludes(root);
   auto* hosts = cmd->add_option("--hosts", opt->hosts,

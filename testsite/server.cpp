@@ -184,6 +184,7 @@ class SiteServer::Impl {
   const SyntheticSite* site = nullptr;    // the pages of either
   std::array<uint64_t, kRobotsKinds> robots_kinds{};  // a web's hosts by robots.txt kind; const
   std::string root_real;
+  bool follow_symlinks = false;
   std::optional<std::string> robots;  // explicit robots.txt content
   std::string url;                     // with trailing '/'
   std::string base;                    // without it, for absolute links
@@ -404,7 +405,7 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
 }
 
 void SiteServer::Impl::RespondStatic(PendingReply* p, std::string_view raw_path, std::string_view query) {
-  StaticLookup found = LookupStatic(root_real, raw_path);
+  StaticLookup found = LookupStatic(root_real, raw_path, follow_symlinks);
   using O = StaticLookup::Outcome;
   switch (found.outcome) {
     case O::kFile: {
@@ -934,6 +935,7 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
       return Status::InvalidArgument("--root '" + *options.root + "' is not a directory");
     }
     impl->root_real = real.get();
+    impl->follow_symlinks = options.follow_symlinks;
   }
   if (options.robots_file) {
     bool ok = false;

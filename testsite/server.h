@@ -38,6 +38,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";             // 127.0.0.0/8, ::1 or localhost; any IP in a namespace of its own
   uint16_t port = 0;                           // 0: the kernel picks a free port
   std::optional<std::string> root;             // serve this directory ...
+  bool follow_symlinks = false;                // ... where a symlink may lead outside it (static_files.h)
   std::optional<SyntheticOptions> synthetic;   // ... or this generated site (exactly one of them)
   std::optional<SyntheticWebOptions> web;      // with synthetic: serve it as a web of this many hosts
   int latency_ms = 0;                          // delay before each answer

@@ -74,7 +74,7 @@ std::string ContentTypeFor(std::string_view name) {
   return "application/octet-stream";
 }
 
-StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_path) {
+StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_path, bool follow_symlinks) {
   StaticLookup r;
   std::string path;
   if (!PercentDecode(raw_path, path) || path.empty() || path[0] != '/') {
@@ -95,7 +95,7 @@ StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_pat
 
   std::string real = RealPath(root_real + path);
   if (real.empty()) return r;  // not found
-  if (!Inside(root_real, real)) {
+  if (!follow_symlinks && !Inside(root_real, real)) {
     r.outcome = StaticLookup::Outcome::kForbidden;
     return r;
   }
@@ -108,7 +108,7 @@ StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_pat
     }
     real = RealPath(real + "/index.html");
     if (real.empty()) return r;
-    if (!Inside(root_real, real)) {
+    if (!follow_symlinks && !Inside(root_real, real)) {
       r.outcome = StaticLookup::Outcome::kForbidden;
       return r;
     }

@@ -1,7 +1,9 @@
 // Static files for `fanout serve --root DIR`: map a request path to a file inside the root.
 //
 // Nothing outside the root is ever served: ".." segments (also percent-encoded, "%2e%2e") are
-// refused, and the resolved path (symlinks followed) must still lie under the root.
+// refused, and the resolved path (symlinks followed) must still lie under the root, unless
+// `follow_symlinks` says that a symlink inside the root may lead anywhere (as nginx's default does:
+// Debian's documentation packages are folders of links into other packages' folders).
 // Thread-safe: pure functions over the file system.
 #pragma once
 
@@ -26,7 +28,7 @@ struct StaticLookup {
 };
 
 // `root_real` is the root's realpath(); `raw_path` the request path, still percent-encoded.
-StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_path);
+StaticLookup LookupStatic(const std::string& root_real, std::string_view raw_path, bool follow_symlinks = false);
 
 // "text/html; charset=utf-8" for "a.html", "application/octet-stream" for unknown extensions.
 std::string ContentTypeFor(std::string_view file_name);

@@ -177,6 +177,24 @@ TEST(SiteServer, NoPathEscapesTheRoot) {
   EXPECT_EQ(HttpGet(base + "link-in.html").status, 200);  // a symlink that stays inside is fine
 }
 
+TEST(SiteServer, FollowSymlinksLetsALinkInTheRootLeadOutButNoPathClimb) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "root");
+  fs::create_directories(tmp.path() / "elsewhere");
+  std::ofstream(tmp.path() / "elsewhere" / "page.html") << "<title>linked</title>";
+  std::ofstream(tmp.path() / "secret.txt") << "TOP SECRET";
+  fs::create_directory_symlink(tmp.path() / "elsewhere", tmp.path() / "root" / "docs");
+  ServerOptions o = Directory(tmp.path() / "root");
+  o.follow_symlinks = true;
+  auto server = StartServer(o);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(HttpGet(server->url() + "docs/page.html").body, "<title>linked</title>");
+  for (const char* path : {"../secret.txt", "docs/../../secret.txt", "%2e%2e/secret.txt"}) {
+    HttpResponse r = HttpGet(server->url() + path);
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << path;
+  }
+}
+
 // A breadth-first walk over HTTP from `start`, with its own link extraction and RFC 3986
 // resolution: every page answers 200 and every link stays where `inside` says ("link leaves
 // `what`" otherwise). Fills `seen` with the URLs reached.
