@@ -92,6 +92,7 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   std::string links = std::to_string(s.links) + " found";
   if (!s.skipped_by_reason.empty()) links += "; not followed: " + ByKey(s.skipped_by_reason);
   run.AddRow({"links", links});
+  if (s.tls_unverified) run.AddRow({"TLS", "certificates not verified (--insecure)"});
   if (s.robots_ignored) {
     run.AddRow({"robots.txt", "IGNORED (--ignore-robots): no site's robots.txt was fetched or obeyed"});
   } else {
@@ -470,6 +471,10 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--connect-to", c.connect_to,
                   "HOST:PORT:TO_HOST:TO_PORT: connect there instead, as curl's --connect-to (empty parts match "
                   "any; repeatable)");
+  cmd->add_option("--cacert", c.cacert, "Trust this CA file (PEM) besides the system's CAs")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure,-k", c.insecure, "Do not verify TLS certificates (the summary says so)");
+  cmd->add_flag("!--no-http2", c.http2, "Speak HTTP/1.1 over TLS too (no HTTP/2, no multiplexing)");
   cmd->add_option("--timeout", opt->timeout_s, "Seconds a whole transfer may take")
       ->capture_default_str()->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--connect-timeout", opt->connect_timeout_s, "Seconds to connect")

@@ -23,6 +23,8 @@ struct ServeOptions {
   std::vector<std::string> fault_files;
   std::string robots_file;
   std::string log_file;
+  std::string tls_cert;
+  std::string tls_key;
   double duration_s = 0;
 };
 
@@ -40,6 +42,8 @@ int RunServe(ServeOptions& opt) {
   }
   if (!opt.robots_file.empty()) so.robots_file = opt.robots_file;
   if (!opt.log_file.empty()) so.log_file = opt.log_file;
+  if (!opt.tls_cert.empty()) so.tls_cert = opt.tls_cert;
+  if (!opt.tls_key.empty()) so.tls_key = opt.tls_key;
   for (const std::string& file : opt.fault_files) {
     auto rules = testsite::LoadFaultRules(file);
     if (!rules.ok()) {
@@ -159,6 +163,11 @@ void SetupServeCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--robots", opt->robots_file, "Serve this file as /robots.txt (default: allow all)")
       ->check(CLI::ExistingFile);
+  auto* cert = cmd->add_option("--tls-cert", opt->tls_cert, "Serve HTTPS with this PEM certificate chain")
+                   ->check(CLI::ExistingFile);
+  auto* key = cmd->add_option("--tls-key", opt->tls_key, "... and this PEM private key")->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   cmd->add_option("--log", opt->log_file, "Append every request to this file as a JSON line");
   cmd->add_option("--log-capacity", opt->server.log_capacity, "Requests kept in memory for GET /__log")
       ->capture_default_str();

@@ -387,6 +387,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   summary.mode = options.mode;
   summary.parser = options.parser;
   summary.robots_ignored = options.ignore_robots;
+  summary.tls_unverified = options.insecure;
   FANOUT_RETURN_IF_ERROR(store.FinishRun(RunSummary{.pages = summary.pages_before + summary.pages,
                                                     .errors = summary.errors,
                                                     .bytes = summary.bytes,

@@ -64,7 +64,9 @@ std::string OptionsJson(const CrawlOptions& options) {
 
 FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort) {
   return FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
-                        .http2 = true,
+                        .http2 = options.http2,
+                        .ca_file = options.cacert,
+                        .verify_tls = !options.insecure,
                         .abort = abort,
                         .connect_to = MakeSlist(options.connect_to),
                         .record_exchange = options.archive != nullptr};

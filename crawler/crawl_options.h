@@ -56,6 +56,9 @@ struct CrawlOptions {
   double delay_jitter = 0;
   double max_delay = 30;
   bool ignore_robots = false;    // do not fetch or obey robots.txt
+  std::string cacert = {};       // a CA file trusted besides the system's
+  bool insecure = false;         // do not verify TLS certificates
+  bool http2 = true;             // offer HTTP/2 over TLS
   bool sitemaps = false;         // also queue what the seeds' origins list in their sitemaps
   // Queued URLs held in memory at most; more wait in the database (see frontier.h). 0: no limit.
   size_t frontier_window = 50000;

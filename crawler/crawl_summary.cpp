@@ -22,6 +22,7 @@ std::string CrawlSummary::ToJson() const {
       {"robots_fetched", robots_fetched},
       {"robots_refused_origins", robots_refused_origins},
       {"robots_ignored", robots_ignored},
+      {"tls_unverified", tls_unverified},
       {"interrupted", interrupted},
       {"dropped", dropped},
       {"pages_before", pages_before},

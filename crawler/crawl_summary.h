@@ -47,6 +47,7 @@ struct CrawlSummary {
   int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
   int64_t robots_refused_origins = 0;  // ... that answered 5xx or not at all: the origin is not crawled
   bool robots_ignored = false;   // --ignore-robots
+  bool tls_unverified = false;   // --insecure
   bool interrupted = false;      // stopped by CrawlControl (Ctrl-C): the run may be resumed
   int64_t dropped = 0;           // transfers cut by an abort, not stored (a resume fetches them)
   int64_t pages_before = 0;      // pages of the run stored before this resume

@@ -63,6 +63,7 @@ struct FetchResponse {
   long redirects = 0;
   long new_connections = 0;     // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
   std::string http_version;     // "1.0", "1.1", "2", "3"
+  long tls_verify_result = 0;   // CURLINFO_SSL_VERIFYRESULT: an X509_V_ERR_* code, 0 when verified or not TLS
   FetchTimings timings;
   // The exchange as it went over the wire, for the archive (FetcherOptions::record_exchange):
   std::string request_head;     // the last request's line and header fields, as sent
@@ -77,6 +78,10 @@ struct FetchResponse {
 struct FetcherOptions {
   std::string user_agent = "fanout";
   bool http2 = true;  // negotiate HTTP/2 (and multiplex) where the server offers it
+  // TLS peers are verified against the system's CAs; ca_file is trusted besides them (see
+  // ConfigureTransfer for what "besides" means), and verify_tls = false trusts any peer.
+  std::string ca_file = {};
+  bool verify_tls = true;
   // When set and true, transfers stop within about a second with CURLE_ABORTED_BY_CALLBACK (the
   // second Ctrl-C). Read from curl's progress callback, on whichever thread runs the transfer.
   const std::atomic<bool>* abort = nullptr;

@@ -12,14 +12,27 @@
 namespace fanout {
 namespace {
 
-const char* ErrorKindOf(int curl_code) {
+// curl says only that the peer failed verification; OpenSSL's X509_V_ERR_* code says why.
+const char* VerificationKindOf(long verify_result) {
+  switch (verify_result) {
+    case 10: return "tls-expired";          // X509_V_ERR_CERT_HAS_EXPIRED
+    case 18: case 19: case 20: case 21:     // self-signed, self-signed in chain, unknown issuer (x2)
+      return "tls-unknown-ca";
+    // curl checks the name itself and leaves OpenSSL's result at 0 (X509_V_OK).
+    case 0: case 62: return "tls-hostname";  // 62: X509_V_ERR_HOSTNAME_MISMATCH
+    default: return "tls-verify";
+  }
+}
+
+const char* ErrorKindOf(int curl_code, long verify_result) {
   switch (static_cast<CURLcode>(curl_code)) {
     case CURLE_OPERATION_TIMEDOUT: return "timeout";
     case CURLE_COULDNT_RESOLVE_HOST: return "dns";
     case CURLE_COULDNT_CONNECT: return "connect";
     case CURLE_TOO_MANY_REDIRECTS: return "redirect_loop";
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION: return "tls";
+    case CURLE_SSL_CONNECT_ERROR: return "tls-handshake";
+    case CURLE_PEER_FAILED_VERIFICATION: return VerificationKindOf(verify_result);
+    case CURLE_SSL_CACERT_BADFILE: return "tls-cacert";
     case CURLE_UNSUPPORTED_PROTOCOL: return "unsupported";
     default: return "network";
   }
@@ -74,7 +87,7 @@ void FillRecord(const FetchResponse& response, PageRecord& record) {
   record.transfer = response.timings.transfer;
   record.total = response.timings.total;
   if (!response.ok()) {
-    record.error_kind = ErrorKindOf(response.curl_code);
+    record.error_kind = ErrorKindOf(response.curl_code, response.tls_verify_result);
     record.error = response.error;
   } else if (response.status >= 400) {
     record.error_kind = "http";

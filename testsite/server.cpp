@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -50,6 +53,41 @@ struct EventDeleter {
   void operator()(event* e) const { event_free(e); }
 };
 using EventPtr = std::unique_ptr<event, EventDeleter>;
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
+
+std::string OpenSslError() {
+  char text[256] = "unknown error";
+  if (unsigned long code = ERR_get_error(); code != 0) ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return text;
+}
+
+Result<SslCtxPtr> TlsContext(const std::string& cert, const std::string& key) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Status::IOError("cannot set up TLS: " + OpenSslError());
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1) {
+    return Status::IOError("cannot read --tls-cert '" + cert + "': " + OpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return Status::IOError("cannot use --tls-key '" + key + "': " + OpenSslError());
+  }
+  // Clients resume sessions from this cache (TLS 1.2 ids; TLS 1.3 tickets work without it).
+  SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>("fanout"), 6);
+  return ctx;
+}
+
+// evhttp asks for each accepted connection's bufferevent; over TLS it is an OpenSSL one that
+// evhttp then drives like a plain socket, so latency and faults apply unchanged.
+bufferevent* TlsBufferevent(event_base* base, void* ctx) {
+  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ctx));
+  if (ssl == nullptr) return nullptr;
+  // Owns ssl from here on (freed with the bufferevent, BEV_OPT_CLOSE_ON_FREE).
+  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
 
 constexpr std::string_view kDefaultRobots = "User-agent: *\nDisallow:\n";
 
@@ -191,6 +229,7 @@ class SiteServer::Impl {
   uint16_t port = 0;
 
   std::unique_ptr<event_base, EventBaseDeleter> base_loop;
+  SslCtxPtr tls;  // before http: the connections' SSL objects go first
   std::unique_ptr<evhttp, EvhttpDeleter> http;
   std::thread thread;
   Clock::time_point started = Clock::now();
@@ -948,6 +987,14 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   }
   impl->rng.seed(options.seed);
 
+  if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  if (options.tls_cert) {
+    Result<SslCtxPtr> ctx = TlsContext(*options.tls_cert, *options.tls_key);
+    if (!ctx.ok()) return ctx.status();
+    impl->tls = std::move(*ctx);
+  }
   RaiseDescriptorLimit();
   impl->base_loop.reset(event_base_new());
   impl->http.reset(evhttp_new(impl->base_loop.get()));
@@ -969,11 +1016,13 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
                                             : ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
   std::string host = actual.ss_family == AF_INET6 ? "[" + options.host + "]" : options.host;
   if (options.host == "localhost") host = "127.0.0.1";
-  impl->base = options.web ? SyntheticWeb::OriginOf(0, impl->port) : "http://" + host + ":" + std::to_string(impl->port);
+  const std::string scheme = impl->tls ? "https://" : "http://";
+  impl->base = options.web ? SyntheticWeb::OriginOf(0, impl->port) : scheme + host + ":" + std::to_string(impl->port);
   impl->url = impl->base + "/";
 
   evhttp_set_allowed_methods(impl->http.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
   evhttp_set_gencb(impl->http.get(), &Impl::OnRequest, impl.get());
+  if (impl->tls) evhttp_set_bevcb(impl->http.get(), &TlsBufferevent, impl->tls.get());
   if (options.web) {
     impl->web.emplace(*options.synthetic, *options.web);
     impl->site = &impl->web->site();
