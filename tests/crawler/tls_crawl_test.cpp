@@ -1,0 +1,126 @@
+// HTTPS for real: `fanout serve --tls-cert` on loopback, certificates made by the openssl command
+// line at test time (a CA, a good server certificate, an expired one, one for another name, one
+// signed by nobody we trust), and a crawl that verifies them, or is told not to.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/crawl_fixture.h"
+#include "tests/support/subprocess.h"
+#include "testsite/server.h"
+
+namespace fanout {
+namespace {
+
+using testsite::ServerOptions;
+
+class TlsCrawl : public test::CrawlFixture {
+ protected:
+  void SetUp() override {
+    const auto openssl = [](std::vector<std::string> args) {
+      args.insert(args.begin(), "/usr/bin/openssl");
+      test::ProcessResult r = test::RunProcess(args, 60000);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    };
+    const auto file = [this](const std::string& name) { return dir_.File(name); };
+    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
+             "-days", "2", "-subj", "/CN=fanout test CA"});
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
+             "-subj", "/CN=127.0.0.1"});
+    // A certificate for `san`, signed by `ca` (the test CA, or the server's own key: self-signed).
+    const auto sign = [&](const std::string& name, const std::string& san, const std::string& days, bool by_ca) {
+      test::ProcessResult w = test::RunProcess({"/bin/sh", "-c", "printf 'subjectAltName=" + san + "\\n' > " + file(name + ".ext")});
+      ASSERT_EQ(w.exit_code, 0);
+      std::vector<std::string> args = {"x509", "-req", "-in", file("server.csr"), "-out", file(name + ".pem"),
+                                        "-days", days, "-extfile", file(name + ".ext")};
+      if (by_ca) {
+        args.insert(args.end(), {"-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial"});
+      } else {
+        args.insert(args.end(), {"-signkey", file("server.key")});
+      }
+      openssl(args);
+    };
+    sign("good", "IP:127.0.0.1,DNS:localhost", "2", true);
+    sign("expired", "IP:127.0.0.1,DNS:localhost", "-1", true);
+    sign("other-name", "DNS:other.example", "2", true);
+    sign("self-signed", "IP:127.0.0.1,DNS:localhost", "2", false);
+  }
+  std::string Cert(const std::string& name) const { return dir_.File(name + ".pem"); }
+
+  std::unique_ptr<testsite::SiteServer> ServeHttps(const std::string& cert) {
+    ServerOptions o;
+    o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
+    o.tls_cert = Cert(cert);
+    o.tls_key = dir_.File("server.key");
+    return Serve(o);
+  }
+  // Crawls only the seed, robots.txt not asked for, so that the seed's own row tells the failure.
+  std::string SeedErrorKind(const std::string& cert, const std::string& cacert) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db() + suffix);  // one run per database
+    auto site = ServeHttps(cert);
+    CrawlOptions options;
+    options.seeds = {site->url()};
+    options.max_pages = 1;
+    options.ignore_robots = true;
+    options.cacert = cacert;
+    options.retries = 0;
+    CrawlInto(options);
+    EXPECT_EQ(site->log().size(), 0u) << "no request goes out over a connection that failed verification";
+    return Query("SELECT error_kind FROM pages");
+  }
+};
+
+TEST_F(TlsCrawl, ASiteWhoseCaIsGivenIsCrawledOverHttpsWithKeptConnections) {
+  auto site = ServeHttps("good");
+  ASSERT_EQ(site->url().rfind("https://127.0.0.1:", 0), 0u) << site->url();
+  CrawlOptions options;
+  options.seeds = {site->url()};
+  options.cacert = dir_.File("ca.pem");
+  CrawlSummary s = CrawlInto(options);
+  EXPECT_GE(s.pages, 36);
+  EXPECT_FALSE(s.tls_unverified);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE error_kind LIKE 'tls%'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE url NOT LIKE 'https://%'"), 0);
+  // Every page was asked for once, over connections kept alive: no more than the per-host limit.
+  EXPECT_EQ(static_cast<int64_t>(site->log().size()), s.pages + 1);  // robots.txt too
+  EXPECT_LE(Count("SELECT sum(new_connections) FROM pages"), static_cast<int64_t>(options.per_host));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE tls > 0"), Count("SELECT count(*) FROM pages WHERE new_connections > 0"));
+}
+
+TEST_F(TlsCrawl, EachVerificationFailureIsItsOwnErrorKind) {
+  const std::string ca = dir_.File("ca.pem");
+  EXPECT_EQ(SeedErrorKind("good", ""), "tls-unknown-ca");  // the test CA is not the system's
+  EXPECT_EQ(SeedErrorKind("self-signed", ca), "tls-unknown-ca");
+  EXPECT_EQ(SeedErrorKind("expired", ca), "tls-expired");
+  EXPECT_EQ(SeedErrorKind("other-name", ca), "tls-hostname");
+}
+
+TEST_F(TlsCrawl, AServerThatSpeaksNoTlsIsAHandshakeFailure) {
+  ServerOptions o;
+  o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
+  auto site = Serve(o);
+  std::string url = site->url();
+  url.replace(0, 4, "https");
+  CrawlOptions options;
+  options.seeds = {url};
+  options.max_pages = 1;
+  options.ignore_robots = true;
+  options.retries = 0;
+  CrawlInto(options);
+  EXPECT_EQ(Query("SELECT error_kind FROM pages"), "tls-handshake");
+}
+
+TEST_F(TlsCrawl, InsecureCrawlsWhatItCannotVerifyAndSaysSo) {
+  auto site = ServeHttps("self-signed");
+  CrawlOptions options;
+  options.seeds = {site->url()};
+  options.insecure = true;
+  CrawlSummary s = CrawlInto(options);
+  EXPECT_TRUE(s.tls_unverified);
+  EXPECT_GE(s.pages, 36);
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE error_kind LIKE 'tls%'"), 0);
+}
+
+}  // namespace
+}  // namespace fanout
