@@ -49,6 +49,9 @@ http {
   scgi_temp_path $work/nginx/scgi;
   ssl_certificate $work/server.pem;
   ssl_certificate_key $work/server.key;
+  # nginx 1.22 (Debian 12) offers at most TLS 1.2 unless told, and resumes sessions only with a cache.
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache shared:SSL:10m;
   keepalive_requests 100000;
   http2_max_concurrent_streams 128;
   upstream site { server $backend; keepalive 128; }
