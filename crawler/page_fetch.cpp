@@ -64,9 +64,7 @@ void PageFetch::OnResponse(FetchResponse response) {
     return Finish("bad_redirect", "redirect to '" + location->second + "': " + target.status().message());
   }
   hops_.back().location = *target;
-  const bool seen = *target == requested_ || std::any_of(hops_.begin(), hops_.end(),
-                                                          [&](const Hop& hop) { return hop.url == *target; });
-  if (seen) return Finish("redirect_loop", "redirect loop: " + current_ + " -> " + *target);
+  if (InChain(*target)) return Finish("redirect_loop", "redirect loop: " + current_ + " -> " + *target);
   if (static_cast<long>(hops_.size()) > options_.max_redirects) {
     return Finish("too_many_redirects", "more than " + std::to_string(options_.max_redirects) + " redirects");
   }
@@ -76,9 +74,7 @@ void PageFetch::OnResponse(FetchResponse response) {
 
 bool PageFetch::OnMetaRefresh(std::string target, double delay_seconds) {
   if (state_ != State::kDone || !error_kind_.empty()) return false;
-  const bool seen = target == current_ || target == requested_ ||
-                    std::any_of(hops_.begin(), hops_.end(), [&](const Hop& hop) { return hop.url == target; });
-  if (seen || static_cast<long>(hops_.size()) >= options_.max_redirects) return false;
+  if (target == current_ || InChain(target) || static_cast<long>(hops_.size()) >= options_.max_redirects) return false;
   hops_.push_back({current_, response_.status, target, delay_seconds});
   target_ = std::move(target);
   state_ = State::kJudge;
@@ -99,6 +95,10 @@ void PageFetch::OnRedirectVerdict(RedirectVerdict verdict) {
                           .found_on = current_, .depth = 0};
   }
   Finish();
+}
+
+bool PageFetch::InChain(const std::string& url) const {
+  return url == requested_ || std::any_of(hops_.begin(), hops_.end(), [&](const Hop& hop) { return hop.url == url; });
 }
 
 std::string PageFetch::Redirects() const {

@@ -88,7 +88,8 @@ class PageFetch {
   enum class State { kFetch, kFetching, kWait, kJudge, kDone };
 
   void Finish(std::string error_kind = "", std::string error = "");
-  std::string Redirects() const;  // how the last hop's note starts: an HTTP redirect or a meta refresh
+  std::string Redirects() const;
+  bool InChain(const std::string& url) const;  // the URL asked for, or a hop already made: a loop  // how the last hop's note starts: an HTTP redirect or a meta refresh
 
   const CrawlOptions& options_;
   const std::string requested_;

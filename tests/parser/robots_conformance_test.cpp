@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parser/robots_txt.h"
+#include "tests/parser/robots_rfc_example.h"
 
 namespace fanout {
 namespace {
@@ -68,23 +69,7 @@ const std::string kGlobal = "user-agent: *\nallow: /\nuser-agent: FooBot\ndisall
 const std::string kOnlySpecific =
     "user-agent: FooBot\nallow: /\nuser-agent: BarBot\ndisallow: /\nuser-agent: BazBot\ndisallow: /\n";
 
-const std::string kRfcExample =
-    "User-Agent: *\n"
-    "Disallow: *.gif$\n"
-    "Disallow: /example/\n"
-    "Allow: /publications/\n"
-    "\n"
-    "User-Agent: foobot\n"
-    "Disallow:/\n"
-    "Allow:/example/page.html\n"
-    "Allow:/example/allowed.gif\n"
-    "\n"
-    "User-Agent: barbot\n"
-    "User-Agent: bazbot\n"
-    "Disallow: /example/page.html\n"
-    "\n"
-    "User-Agent: quxbot\n"
-    "\n";
+const std::string kRfcExample(test::kRfc9309Example);
 
 std::vector<Case> Cases() {
   const std::string fb = "FooBot";

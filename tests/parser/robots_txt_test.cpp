@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/parser/robots_rfc_example.h"
+
 namespace fanout {
 namespace {
 
@@ -22,22 +24,7 @@ std::string PaddedTo(std::string text, size_t size) {
 // ---------------------------------------------------------------------------------------------------
 // RFC 9309 section 5.1: the example file, for each crawler it names and for one it does not
 
-constexpr std::string_view kRfcExample =
-    "User-Agent: *\n"
-    "Disallow: *.gif$\n"
-    "Disallow: /example/\n"
-    "Allow: /publications/\n"
-    "\n"
-    "User-Agent: foobot\n"
-    "Disallow:/\n"
-    "Allow:/example/page.html\n"
-    "Allow:/example/allowed.gif\n"
-    "\n"
-    "User-Agent: barbot\n"
-    "User-Agent: bazbot\n"
-    "Disallow: /example/page.html\n"
-    "\n"
-    "User-Agent: quxbot\n";
+constexpr std::string_view kRfcExample = test::kRfc9309Example;
 
 TEST(RobotsTxtRfcExample, AnUnnamedCrawlerFollowsTheStarGroup) {
   RobotsTxt robots = RobotsTxt::Parse(kRfcExample, "otherbot");
