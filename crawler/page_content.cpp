@@ -145,9 +145,9 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
   record.noindex = parsed.meta_noindex;
   std::string base = page_url;
   if (!parsed.base_href.empty()) {
-    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href); b.ok()) base = *b;
+    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href, options.url_rules); b.ok()) base = *b;
   }
-  UrlResolver resolver(base);
+  UrlResolver resolver(base, options.url_rules);
   if (!parsed.canonical.empty()) {
     if (Result<std::string> c = resolver.Resolve(parsed.canonical); c.ok()) record.canonical = *c;
   }

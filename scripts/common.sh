@@ -16,6 +16,8 @@ FANOUT_PACKAGES=(
   libdeflate-dev libssl-dev
   # content codings: the crawler decodes br and zstd bodies itself (util/http_body.h), the test site encodes them
   libbrotli-dev libzstd-dev
+  # IDNA for link hosts (crawler/whatwg_url.cpp), as browsers map them
+  libidn2-dev
 )
 
 fanout_install_deps() {
