@@ -47,13 +47,17 @@ fanout_machine() {
 }
 
 # fanout_build [PRESET]: configure once, then build incrementally.
+# fanout_build PRESET [TARGET...]: configures once, then builds the targets named (default: all).
 fanout_build() {
   local preset="${1:-default}"
+  shift || true
   cd "$FANOUT_ROOT"
   local dir=build
   [ "$preset" != default ] && dir="build-$preset"
   [ -f "$dir/build.ninja" ] || cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}"
 }
 
 # The benchmarks' server: fanout_start_server WORK ARGS... runs `$FANOUT serve --port 0 ARGS` in the
