@@ -18,8 +18,10 @@
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
 #include "cli/external_command.h"
+#include "cli/html_report.h"
 #include "cli/text_table.h"
 #include "testsite/server.h"
+#include "testsite/synthetic.h"
 
 extern char** environ;
 
@@ -53,6 +55,7 @@ struct Cell {
   size_t concurrency = 0;
   json report;  // the crawl's --report
   double speedup = 0, efficiency = 0;
+  double ideal_pages_per_second = 0;  // 0: no ideal (a URL, or no latency)
   bool has_concurrency = true;  // false for a --vs command without {concurrency}
   // A --vs row's own ({} so that -Wextra accepts Cell{.mode = ...} leaving them empty):
   std::optional<ExternalRun> external{};  // how its command ended
@@ -108,15 +111,23 @@ double CpuPerThousand(const json& r) {
   return pages > 0 ? 1000 * (r.value("cpu_user_seconds", 0.0) + r.value("cpu_system_seconds", 0.0)) / pages : 0;
 }
 
-void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostream& out) {
-  out << "fanout bench: " << o.pages << " pages, " << o.links << " links, ~" << o.page_bytes << " bytes, latency "
-      << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
+// What bench ran on: the synthetic site's shape or the URL, for the table's title and the page's.
+std::string SiteDescription(const BenchOptions& o) {
+  if (!o.url.empty()) return o.url;
+  return "synthetic site of " + std::to_string(o.pages) + " pages, " + std::to_string(o.links) + " links, ~" +
+         std::to_string(o.page_bytes) + " bytes, latency " + std::to_string(o.latency_ms) + " ms";
+}
+
+// The table's rows, as the text table prints them and the HTML page shows them.
+html::Table TableOf(const std::vector<Cell>& cells) {
   // A status column only beside --vs rows: fanout's own crawls either succeed or stop the bench.
   const bool with_status = HasExternalRows(cells);
-  std::vector<std::string> header = {"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency",
-                                     "CPU s/1k pages", "peak RSS MB", "ctx switches"};
-  if (with_status) header.push_back("status");
-  TextTable table(header);
+  html::Table table{.id = "cells",
+                    .header = {"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency",
+                               "CPU s/1k pages", "peak RSS MB", "ctx switches"},
+                    .rows = {},
+                    .align = ""};
+  if (with_status) table.header.push_back("status");
   for (const Cell& c : cells) {
     const json& r = c.report;
     std::vector<std::string> row = {
@@ -126,15 +137,48 @@ void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostr
         Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
         std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))};
     if (with_status) row.push_back(StatusOf(c));
-    table.AddRow(std::move(row));
+    table.rows.push_back(std::move(row));
   }
+  return table;
+}
+
+const char* kTableNotes =
+    "speed-up: pages/s over sync (- without sync). efficiency: pages/s against the latency-bound ideal, "
+    "concurrency / latency.";
+const char* kVsNotes =
+    "--vs rows: pages are the page requests bench's server answered with 200 during the run; CPU, RSS and "
+    "switches are the command's own, from wait4.";
+
+void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostream& out) {
+  out << "fanout bench: " << SiteDescription(o) << "; sync limited to " << o.sync_pages << " pages; median of "
+      << o.repeat << "\n";
+  const html::Table rows = TableOf(cells);
+  TextTable table(rows.header);
+  for (const std::vector<std::string>& row : rows.rows) table.AddRow(row);
   table.Print(out);
-  out << "speed-up: pages/s over sync (- without sync). efficiency: pages/s against the latency-bound ideal, "
-         "concurrency / latency.\n";
-  if (with_status) {
-    out << "--vs rows: pages are the page requests bench's server answered with 200 during the run; CPU, RSS and "
-           "switches are the command's own, from wait4.\n";
+  out << kTableNotes << "\n";
+  if (HasExternalRows(cells)) out << kVsNotes << "\n";
+}
+
+// The shortest time any crawler could fetch `pages` pages of the synthetic site whose breadth-first
+// levels are `levels`, `concurrency` at a time, each request taking `latency_ms` and nothing else
+// taking time: robots.txt is the first round, and a page at depth k waits for the k rounds of its
+// ancestors after that (its link is not known before). So with n_k of the pages at depth k or deeper, the
+// rounds are 1 + max over k of (k + ceil(n_k / concurrency)): the level-by-level sum would be no
+// bound, since a crawl overlaps one level's tail with the next level's head. The pages are the
+// shallowest `pages`, which minimise every n_k. Returns seconds; 0 with no latency.
+double IdealSeconds(const std::vector<uint64_t>& levels, uint64_t pages, size_t concurrency, int latency_ms) {
+  std::vector<uint64_t> taken;  // the shallowest `pages` pages, by level
+  for (uint64_t left = pages, k = 0; left > 0 && k < levels.size(); ++k) {
+    taken.push_back(std::min(left, levels[k]));
+    left -= taken.back();
   }
+  uint64_t deeper = 0, rounds = 0;
+  for (size_t k = taken.size(); k-- > 0;) {
+    deeper += taken[k];
+    rounds = std::max<uint64_t>(rounds, k + (deeper + concurrency - 1) / concurrency);
+  }
+  return static_cast<double>(1 + rounds) * latency_ms / 1000.0;
 }
 
 json CellJson(const Cell& c) {
@@ -143,6 +187,7 @@ json CellJson(const Cell& c) {
             {"speedup", c.speedup},
             {"efficiency", c.efficiency},
             {"cpu_seconds_per_1000_pages", CpuPerThousand(c.report)},
+            {"ideal_pages_per_second", c.ideal_pages_per_second > 0 ? json(c.ideal_pages_per_second) : json(nullptr)},
             {"report", c.report}};
   if (c.external) {
     j["external"] = {{"command", c.command},
@@ -156,105 +201,82 @@ json CellJson(const Cell& c) {
   return j;
 }
 
-// Text for HTML: a --vs label is the user's, and may hold '<' or '&'.
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+// A point of the latency-bound ideal line (IdealSeconds).
+struct IdealPoint {
+  size_t concurrency = 0;
+  uint64_t pages = 0;
+  double seconds = 0;
+  double pages_per_second() const { return seconds > 0 ? static_cast<double>(pages) / seconds : 0; }
+};
 
-// A bar chart as inline SVG: one bar per label, values to scale, numbers at the bar ends.
-std::string BarChart(const std::string& title, const std::vector<std::pair<std::string, double>>& bars,
-                     const std::string& unit) {
-  double max = 1e-9;
-  for (const auto& b : bars) max = std::max(max, b.second);
-  const int row = 22, left = 120, width = 460;
-  std::ostringstream svg;
-  svg << "<figure><figcaption>" << title << "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
-      << left + width + 90 << "\" height=\"" << row * bars.size() + 10 << "\">";
-  for (size_t i = 0; i < bars.size(); ++i) {
-    const int y = static_cast<int>(i) * row + 5;
-    const int w = static_cast<int>(width * bars[i].second / max);
-    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << HtmlEscape(bars[i].first) << "</text><rect x=\"" << left << "\" y=\"" << y
-        << "\" width=\"" << std::max(w, 1) << "\" height=\"16\" fill=\"#3b7dd8\"/><text x=\"" << left + w + 6
-        << "\" y=\"" << y + 14 << "\">" << Fixed(bars[i].second, 1) << " " << unit << "</text>";
-  }
-  svg << "</svg></figure>";
-  return svg.str();
-}
-
-// Stacked bars: per cell, the mean seconds per page in each phase. Only fanout's own cells have
-// phases; a --vs command is timed from the outside.
-std::string BreakdownChart(const std::vector<Cell>& all_cells) {
-  std::vector<Cell> cells;
-  std::copy_if(all_cells.begin(), all_cells.end(), std::back_inserter(cells),
-               [](const Cell& c) { return !c.external; });
-  static const char* kPhases[] = {"queue_wait", "dns", "connect", "tls", "first_byte", "transfer", "parse", "store"};
-  static const char* kColours[] = {"#999999", "#e0a040", "#d06030", "#a040a0", "#3b7dd8", "#40a070", "#202020", "#70b0e0"};
-  static_assert(std::size(kPhases) == std::size(kColours), "a colour per phase");
-  double max = 1e-9;
-  std::vector<std::vector<double>> per_page;
+// The bench as a page: the charts a talk would show, then the table.
+std::string Html(const std::vector<Cell>& cells, const BenchOptions& o, const std::vector<IdealPoint>& ideal) {
+  using html::Escape;
+  // A line per mode and per --vs label, in the order they ran, so every chart colours them alike.
+  std::vector<std::pair<std::string, std::vector<const Cell*>>> groups;
+  std::vector<double> levels;
   for (const Cell& c : cells) {
-    double pages = std::max(1.0, c.report.value("pages", 0.0));
-    std::vector<double> v;
-    double sum = 0;
-    for (const char* p : kPhases) {
-      v.push_back(1e3 * c.report["phase_seconds"].value(p, 0.0) / pages);
-      sum += v.back();
+    auto group = std::find_if(groups.begin(), groups.end(), [&c](const auto& g) { return g.first == c.mode; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {c.mode, {}});
+    group->second.push_back(&c);
+    if (c.has_concurrency) levels.push_back(static_cast<double>(c.concurrency));
+  }
+  for (const IdealPoint& p : ideal) levels.push_back(static_cast<double>(p.concurrency));
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  auto chart = [&](const std::string& id, const std::string& title, const std::string& y_label, auto value) {
+    html::LineChart line{.id = id, .title = title, .x_label = "concurrency: transfers in flight at most (log scale)",
+                         .y_label = y_label, .log_x = true, .x_ticks = levels, .y_max = 0, .series = {},
+                         .note = "", .small = false};
+    for (const auto& [label, members] : groups) {
+      html::Series series;
+      series.name = label;
+      for (const Cell* c : members) series.points.push_back({static_cast<double>(c->concurrency), value(*c)});
+      // A --vs command without {concurrency} has one figure and no x: a level across the chart.
+      series.constant = !members.front()->has_concurrency;
+      line.series.push_back(std::move(series));
     }
-    max = std::max(max, sum);
-    per_page.push_back(v);
+    return line;
+  };
+  html::LineChart throughput = chart("throughput", "Throughput against concurrency", "pages/s",
+                                     [](const Cell& c) { return c.report.value("pages_per_second", 0.0); });
+  if (!ideal.empty()) {
+    html::Series line{.name = "ideal: latency-bound", .points = {}, .colour = "#777777", .dashed = true};
+    for (const IdealPoint& p : ideal) line.points.push_back({static_cast<double>(p.concurrency), p.pages_per_second()});
+    throughput.series.push_back(std::move(line));
+    throughput.note = "ideal: every request takes the site's " + std::to_string(o.latency_ms) +
+                      " ms and nothing else takes time; at most C at once, and a page waits for the page linking "
+                      "to it (the site's breadth-first levels), robots.txt first. Sync ran " +
+                      std::to_string(std::min(o.sync_pages, o.pages)) + " pages, the others " +
+                      std::to_string(o.pages) + ".";
   }
-  const int row = 22, left = 120, width = 460;
-  std::ostringstream svg;
-  svg << "<figure><figcaption>Where the time went: milliseconds per page, by phase</figcaption>"
-      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + width + 10 << "\" height=\""
-      << row * (cells.size() + 1) + 10 << "\">";
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const int y = static_cast<int>(i) * row + 5;
-    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << Label(cells[i]) << "</text>";
-    double x = left;
-    for (size_t k = 0; k < per_page[i].size(); ++k) {
-      double w = width * per_page[i][k] / max;
-      svg << "<rect x=\"" << Fixed(x, 1) << "\" y=\"" << y << "\" width=\"" << Fixed(w, 1)
-          << "\" height=\"16\" fill=\"" << kColours[k] << "\"><title>" << kPhases[k] << " "
-          << Fixed(per_page[i][k], 2) << " ms</title></rect>";
-      x += w;
-    }
-  }
-  const int legend_y = static_cast<int>(cells.size()) * row + 18;
-  for (size_t k = 0; k < std::size(kPhases); ++k) {
-    svg << "<rect x=\"" << k * 72 << "\" y=\"" << legend_y - 10 << "\" width=\"10\" height=\"10\" fill=\""
-        << kColours[k] << "\"/><text x=\"" << k * 72 + 14 << "\" y=\"" << legend_y << "\">" << kPhases[k]
-        << "</text>";
-  }
-  svg << "</svg></figure>";
-  return svg.str();
-}
-
-std::string Html(const std::vector<Cell>& cells, const BenchOptions& o) {
-  std::vector<std::pair<std::string, double>> throughput;
+  const html::LineChart cpu = chart("cpu", "CPU seconds per 1,000 pages", "CPU seconds (user + system)",
+                                    [](const Cell& c) { return CpuPerThousand(c.report); });
+  const html::LineChart rss = chart("rss", "Peak resident memory", "peak RSS, MB",
+                                    [](const Cell& c) { return c.report.value("peak_rss_kb", 0.0) / 1024.0; });
+  std::vector<std::pair<std::string, const json*>> own;  // a --vs command is timed from outside: no phases
+  std::string timelines;
   for (const Cell& c : cells) {
-    throughput.emplace_back(Label(c), c.report.value("pages_per_second", 0.0));
+    if (c.external) continue;
+    own.emplace_back(Label(c), &c.report);
+    timelines += html::Render(html::InFlightChart("in-flight-" + c.mode + "-" + std::to_string(c.concurrency),
+                                                  Label(c), c.report, true));
   }
-  std::ostringstream table;
-  PrintTable(cells, o, table);
-  const std::string escaped = HtmlEscape(table.str());
-  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fanout bench</title>"
-         "<style>body{font:14px sans-serif;margin:2em}svg text{font:12px sans-serif}figure{margin:1.5em 0}"
-         "figcaption{font-weight:bold;margin-bottom:.5em}</style></head><body><h1>fanout bench</h1><pre>" +
-         escaped + "</pre>" + BarChart("Throughput (pages/s)", throughput, "pages/s") + BreakdownChart(cells) +
-         "</body></html>\n";
+  html::StackedBars phases = html::PhaseBars("phases", own);
+  std::string body = "<p class=\"meta\">" + Escape(SiteDescription(o)) + "; sync limited to " +
+                     std::to_string(o.sync_pages) + " pages; median of " + std::to_string(o.repeat) +
+                     " run(s) per cell, each a fresh <code>fanout crawl</code> process and database.</p>" + html::Provenance();
+  body += "<h2>Throughput</h2>" + html::Render(throughput);
+  body += "<h2>Cost</h2>" + html::Render(cpu) + html::Render(rss);
+  body += "<h2>Where the time went</h2>" + html::Render(phases);
+  body += "<h2>Fetches in flight over time</h2><p class=\"note\">Per cell: transfers in flight and URLs queued "
+          "in the frontier, sampled at a fixed interval (the crawl's in_flight_timeline). In flight under the limit "
+          "while URLs are queued is starvation; the queue empty, the site's breadth.</p><div class=\"grid\">" +
+          timelines + "</div>";
+  body += "<h2>The numbers</h2>" + html::Render(TableOf(cells)) + "<p class=\"note\">" + Escape(kTableNotes) + "</p>";
+  if (HasExternalRows(cells)) body += "<p class=\"note\">" + Escape(kVsNotes) + "</p>";
+  return html::Page("fanout bench", body);
 }
-
 // A directory removed with everything in it when it goes out of scope.
 class ScopedDir {
  public:
@@ -423,6 +445,16 @@ int RunBench(const BenchOptions& o) {
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const ScopedDir dir(fs::temp_directory_path() / ("fanout-bench-" + std::to_string(getpid())));
 
+  // The site's breadth limits the fan-out any crawler can reach: the ideal is computed from it.
+  const std::vector<uint64_t> site_levels =
+      o.url.empty() && o.latency_ms > 0
+          ? testsite::SyntheticSite({.pages = o.pages, .links = o.links, .page_bytes = o.page_bytes, .seed = 1})
+                .LevelSizes()
+          : std::vector<uint64_t>{};
+  auto ideal_rate = [&](uint64_t pages, size_t c) {
+    if (site_levels.empty()) return 0.0;
+    return IdealPoint{c, pages, IdealSeconds(site_levels, pages, c, o.latency_ms)}.pages_per_second();
+  };
   auto efficiency = [&o](const json& report, size_t c) {
     return o.latency_ms > 0 ? report.value("pages_per_second", 0.0) / (static_cast<double>(c) * 1000.0 / o.latency_ms)
                             : 0.0;
@@ -433,9 +465,9 @@ int RunBench(const BenchOptions& o) {
     std::vector<size_t> levels = mode == "sync" ? std::vector<size_t>{1} : o.concurrency;
     for (size_t c : levels) {
       std::vector<json> runs;
+      const uint64_t budget = mode == "sync" ? std::min(o.sync_pages, o.pages) : o.pages;
       for (int r = 0; r < o.repeat; ++r) {
-        Result<json> report =
-            RunCrawl(self, url, mode, c, mode == "sync" ? std::min(o.sync_pages, o.pages) : o.pages, dir.path());
+        Result<json> report = RunCrawl(self, url, mode, c, budget, dir.path());
         if (!report.ok()) {
           std::cerr << "fanout bench: " << report.status().message() << "\n";
           return kExitFailure;
@@ -448,6 +480,7 @@ int RunBench(const BenchOptions& o) {
       Cell cell{.mode = mode, .concurrency = c, .report = runs[runs.size() / 2]};
       if (mode == "sync") sync_rate = cell.report.value("pages_per_second", 0.0);
       cell.efficiency = efficiency(cell.report, c);
+      cell.ideal_pages_per_second = ideal_rate(budget, c);
       cells.push_back(std::move(cell));
       std::cerr << "fanout bench: " << mode << " at " << c << " done\n";
     }
@@ -485,12 +518,25 @@ int RunBench(const BenchOptions& o) {
       auto failed = std::find_if(runs.begin(), runs.end(), [](const Cell& run) { return !run.external->ok(); });
       Cell cell = std::move(failed != runs.end() ? *failed : runs[runs.size() / 2]);
       vs_failed = vs_failed || failed != runs.end();
-      if (c) cell.efficiency = efficiency(cell.report, *c);
+      if (c) {
+        cell.efficiency = efficiency(cell.report, *c);
+        cell.ideal_pages_per_second = ideal_rate(o.pages, *c);
+      }
       std::cerr << "fanout bench: " << Describe(cell) << " done (" << cell.external->Describe() << ")\n";
       cells.push_back(std::move(cell));
     }
   }
   for (Cell& c : cells) c.speedup = sync_rate > 0 ? c.report.value("pages_per_second", 0.0) / sync_rate : 0;
+
+  // The ideal line: at every level run, and at 1 where sync ran, for the threads and async budget.
+  std::vector<IdealPoint> ideal;
+  if (!site_levels.empty()) {
+    std::vector<size_t> levels = o.concurrency;
+    if (std::find(o.modes.begin(), o.modes.end(), "sync") != o.modes.end()) levels.push_back(1);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    for (size_t c : levels) ideal.push_back({c, o.pages, IdealSeconds(site_levels, o.pages, c, o.latency_ms)});
+  }
 
   // A report on standard output is what a pipe gets: the table a person reads goes to stderr then.
   PrintTable(cells, o, to_stdout > 0 ? std::cerr : std::cout);
@@ -498,10 +544,17 @@ int RunBench(const BenchOptions& o) {
   if (json_out) {
     json rows = json::array();
     for (const Cell& c : cells) rows.push_back(CellJson(c));
-    json_out->stream() << json{{"pages", o.pages}, {"latency_ms", o.latency_ms}, {"sync_pages", o.sync_pages},
-                                       {"repeat", o.repeat}, {"url", url}, {"cells", rows}}
-                                         .dump(2)
-                               << "\n";
+    json ideal_rows = json::array();
+    for (const IdealPoint& p : ideal) {
+      ideal_rows.push_back({{"concurrency", p.concurrency}, {"pages", p.pages}, {"seconds", p.seconds},
+                            {"pages_per_second", p.pages_per_second()}});
+    }
+    json_out->stream() << json{{"pages", o.pages},         {"latency_ms", o.latency_ms}, {"sync_pages", o.sync_pages},
+                               {"repeat", o.repeat},       {"url", url},                 {"links", o.links},
+                               {"page_bytes", o.page_bytes}, {"site_levels", site_levels}, {"ideal", ideal_rows},
+                               {"cells", rows}}
+                              .dump(2)
+                       << "\n";
   }
   if (csv_out) {
     std::ostream& csv = csv_out->stream();
@@ -525,7 +578,7 @@ int RunBench(const BenchOptions& o) {
       csv << "\n";
     }
   }
-  if (html_out) html_out->stream() << Html(cells, o);
+  if (html_out) html_out->stream() << Html(cells, o, ideal);
   for (std::optional<OutputFile>* out : {&json_out, &csv_out, &html_out}) {
     if (!*out) continue;
     if (Status closed = (*out)->Close(); !closed.ok()) {

@@ -15,6 +15,7 @@
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
 #include "cli/frontier_command.h"
+#include "cli/html_report.h"
 #include "cli/signal_watcher.h"
 #include "cli/text_table.h"
 #include "crawler/crawl.h"
@@ -35,6 +36,7 @@ struct CrawlCommandOptions {
   double connect_timeout_s = 10;
   bool quiet = false;
   std::string report;  // --report FILE.json
+  std::string html;    // --html FILE.html
   bool resume = false;
   bool new_run = false;
   // As one worker of a shared frontier:
@@ -253,6 +255,47 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
   PrintTimeTable(s, out);
 }
 
+// A bar chart of counts by key (status codes, error kinds, skip reasons): one segment per bar.
+html::StackedBars CountBars(const std::string& id, const std::string& title, const std::string& unit,
+                            const nlohmann::json& counts) {
+  html::StackedBars chart{.id = id, .title = title, .x_label = unit, .segments = {unit}, .bars = {}, .note = ""};
+  for (const auto& [key, count] : counts.items()) {
+    chart.bars.push_back({key == "0" && id == "status" ? "0 (no answer)" : key, {count.get<double>()}});
+  }
+  return chart;
+}
+
+// The crawl as a page, from its --report (one source of truth) and its text summary.
+std::string CrawlHtml(const CrawlSummary& s, const std::string& db) {
+  using html::Escape;
+  const nlohmann::json j = nlohmann::json::parse(s.ToJson());
+  std::ostringstream text;
+  PrintSummary(s, db, text);
+  std::string body = "<p class=\"meta\">Run " + std::to_string(s.run_id) + " in " + Escape(db) + ": mode " +
+                     Escape(s.mode) + ", concurrency " + std::to_string(s.concurrency) + ", per host " +
+                     std::to_string(s.per_host) + ". " + std::to_string(s.pages) + " pages in " +
+                     Fixed(s.wall_seconds, 2) + " s, " + Fixed(s.pages_per_second, 1) + " pages/s.</p>" + html::Provenance();
+  body += "<h2>Summary</h2><pre data-summary=\"text\">" + Escape(text.str()) + "</pre>";
+  body += "<h2>Where the time went</h2>" + html::Render(html::PhaseBars("phases", {{s.mode, &j}}));
+  body += "<h2>Fetches in flight over time</h2>" +
+          html::Render(html::InFlightChart("in-flight", "Transfers in flight and URLs queued", j, false));
+  body += "<h2>Answers</h2>" + html::Render(CountBars("status", "Pages by HTTP status", "pages", j["status_codes"]));
+  if (!j["errors_by_kind"].empty()) {
+    body += html::Render(CountBars("errors", "Errors by kind", "pages", j["errors_by_kind"]));
+  }
+  if (!j["skipped_by_reason"].empty()) {
+    body += html::Render(CountBars("skipped", "Links and URLs not followed, by reason", "links",
+                                   j["skipped_by_reason"]));
+  }
+  html::Table slowest{.id = "slowest", .header = {"URL", "seconds", "status", "error"}, .rows = {}, .align = "lrrl"};
+  for (const SlowPage& p : s.slowest_pages) {
+    slowest.rows.push_back({p.url, Fixed(p.seconds, 3), std::to_string(p.status), p.error_kind});
+  }
+  body += "<h2>The slowest pages</h2><p class=\"note\">The whole fetch of each: retries and redirect hops "
+          "included.</p>" + html::Render(slowest);
+  return html::Page("fanout crawl", body);
+}
+
 // Decides between a new run and --resume; fills opt.crawl.resume. Returns an exit code, or -1 to go on.
 int ChooseRun(CrawlCommandOptions& opt) {
   Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(opt.db);
@@ -452,6 +495,19 @@ int RunCrawl(CrawlCommandOptions& opt) {
     }
     report.emplace(std::move(opened).value());
   }
+  std::optional<OutputFile> page;
+  if (!opt.html.empty()) {
+    if (OutputFile::IsStdout(opt.html) && OutputFile::IsStdout(opt.report)) {
+      std::cerr << "fanout crawl: only one of --report and --html can be '-' (standard output)\n";
+      return kExitUsage;
+    }
+    Result<OutputFile> opened = OutputFile::Open(opt.html, "--html");
+    if (!opened.ok()) {
+      std::cerr << "fanout crawl: " << opened.status().message() << "\n";
+      return kExitUnavailable;
+    }
+    page.emplace(std::move(opened).value());
+  }
   // Before any thread starts (the store's writer is one): they all inherit the blocked signals.
   CrawlControl control;
   SignalWatcher signals(control);
@@ -496,8 +552,16 @@ int RunCrawl(CrawlCommandOptions& opt) {
       return kExitUnavailable;
     }
   }
-  // With the report on standard output, the summary a person reads goes to stderr.
-  if (!opt.quiet) PrintSummary(*summary, opt.db, report && OutputFile::IsStdout(opt.report) ? std::cerr : std::cout);
+  if (page) {
+    page->stream() << CrawlHtml(*summary, opt.db);
+    if (Status written = page->Close(); !written.ok()) {
+      std::cerr << "fanout crawl: " << written.message() << "\n";
+      return kExitUnavailable;
+    }
+  }
+  // With a report on standard output, the summary a person reads goes to stderr.
+  const bool piped = OutputFile::IsStdout(opt.report) || OutputFile::IsStdout(opt.html);
+  if (!opt.quiet) PrintSummary(*summary, opt.db, piped ? std::cerr : std::cout);
   if (summary->interrupted) {
     if (shared) {
       std::cerr << "fanout crawl: interrupted; this worker's hosts went back to the run's other workers; run the "
@@ -604,6 +668,9 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");
   cmd->add_flag("--quiet,-q", opt->quiet, "No progress line and no summary");
   cmd->add_option("--report", opt->report, "Also write the summary to this file as JSON");
+  cmd->add_option("--html", opt->html,
+                  "Also write the summary as a self-contained HTML page with charts: where the time went, fetches "
+                  "in flight over time, status codes, errors, the slowest pages");
   cmd->add_flag("--resume", opt->resume,
                 "Continue the database's unfinished run (after Ctrl-C, a kill or a crash) with its seeds");
   cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");

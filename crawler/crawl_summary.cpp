@@ -70,6 +70,18 @@ std::string CrawlSummary::ToJson() const {
       {"voluntary_switches", voluntary_switches},
       {"involuntary_switches", involuntary_switches},
   };
+  nlohmann::json codes = nlohmann::json::object();
+  for (const auto& [status, count] : status_codes) codes[std::to_string(status)] = count;
+  j["status_codes"] = codes;
+  nlohmann::json slowest = nlohmann::json::array();
+  for (const SlowPage& p : slowest_pages) {
+    slowest.push_back({{"url", p.url}, {"seconds", p.seconds}, {"status", p.status}, {"error_kind", p.error_kind}});
+  }
+  j["slowest_pages"] = slowest;
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const TimelinePoint& p : in_flight_timeline) timeline.push_back({p.seconds, p.in_flight, p.queued});
+  j["in_flight_timeline"] = timeline;
+  j["in_flight_timeline_interval_seconds"] = in_flight_timeline_interval;
   if (!shared.worker.empty()) {
     j["shared_frontier"] = {{"worker", shared.worker}, {"frontier", shared.frontier}, {"run", shared.run},
                             {"statements", shared.statements}, {"transactions", shared.transactions},

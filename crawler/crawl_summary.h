@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace fanout {
 
@@ -29,6 +30,21 @@ struct Percentiles {
   double p50 = 0, p90 = 0, p99 = 0;
 };
 
+// One sample of the fan-out over time: seconds since the crawl started, transfers in flight and
+// URLs queued in the frontier at that moment.
+struct TimelinePoint {
+  double seconds = 0;
+  size_t in_flight = 0, queued = 0;
+};
+
+// A page among the slowest of a run: its whole transfer (retries and redirect hops included).
+struct SlowPage {
+  std::string url;
+  double seconds = 0;
+  int status = 0;          // 0: no response
+  std::string error_kind;  // "" when fine
+};
+
 struct CrawlSummary {
   int64_t run_id = 0;
   std::string mode;
@@ -40,6 +56,8 @@ struct CrawlSummary {
   std::map<std::string, int64_t> parser_bailouts;  // pages the fast path handed to gumbo, by reason
   int64_t errors = 0;            // pages with an error kind
   std::map<std::string, int64_t> errors_by_kind;
+  std::map<int, int64_t> status_codes;  // pages by HTTP status (0: no response)
+  std::vector<SlowPage> slowest_pages;  // the slowest fetches, slowest first (kSlowestPages at most)
   int64_t bytes = 0;             // body bytes received
   int64_t links = 0;             // links found (rows in links)
   std::map<std::string, int64_t> skipped_by_reason;  // links and URLs not followed or fetched, by reason
@@ -69,6 +87,8 @@ struct CrawlSummary {
   double mean_in_flight = 0;     // time-weighted, over the whole crawl
   double saturated_seconds = 0;  // time during which the frontier held at least --concurrency URLs
   double saturated_mean_in_flight = 0;  // mean in flight during that time: ideally --concurrency
+  std::vector<TimelinePoint> in_flight_timeline;  // sampled every in_flight_timeline_interval seconds
+  double in_flight_timeline_interval = 0;
   double mean_parse_seconds = 0; // CPU time per parsed page, on a pool thread
   bool per_host_bound = false;   // the per-host limit, not --concurrency, capped the fan-out
   double loop_busy_fraction = 0; // loop thread's time outside epoll_wait / wall

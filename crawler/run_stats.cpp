@@ -56,6 +56,16 @@ void CountPage(const PageRecord& record, size_t links, CrawlSummary& summary, Pa
   samples.fetch.push_back(record.total);
   if (record.parse > 0) samples.parse.push_back(record.parse);
   ++summary.pages;
+  ++summary.status_codes[record.status];
+  // Kept sorted, slowest first: a page slower than the last one listed takes its place.
+  std::vector<SlowPage>& slow = summary.slowest_pages;
+  if (slow.size() < kSlowestPages || record.total > slow.back().seconds) {
+    const SlowPage page{record.url, record.total, record.status, record.error_kind};
+    slow.insert(std::upper_bound(slow.begin(), slow.end(), page,
+                                 [](const SlowPage& a, const SlowPage& b) { return a.seconds > b.seconds; }),
+                page);
+    if (slow.size() > kSlowestPages) slow.pop_back();
+  }
   summary.bytes += record.bytes;
   summary.links += static_cast<int64_t>(links);
   if (record.status >= 200 && record.status < 300) ++summary.ok_pages;
@@ -102,14 +112,35 @@ void InFlightMeter::Integrate(CrawlClock::time_point now) {
   mark_ = now;
 }
 
+void InFlightMeter::SampleUntil(double now, std::vector<TimelinePoint>& timeline, double& interval) const {
+  for (;;) {
+    const double next = timeline.empty() ? 0 : timeline.back().seconds + interval;
+    if (next > now) return;
+    timeline.push_back({next, in_flight_, queued_});
+    if (timeline.size() > kTimelinePoints) {
+      // Keeping the samples at even multiples of the doubled interval keeps the spacing fixed.
+      size_t kept = 0;
+      for (size_t i = 0; i < timeline.size(); i += 2) timeline[kept++] = timeline[i];
+      timeline.resize(kept);
+      interval *= 2;
+    }
+  }
+}
+
 void InFlightMeter::Change(int delta, size_t queued) {
-  Integrate(CrawlClock::now());
+  const CrawlClock::time_point now = CrawlClock::now();
+  SampleUntil(std::chrono::duration<double>(now - start_).count(), timeline_, interval_);
+  Integrate(now);
   in_flight_ = static_cast<size_t>(static_cast<long>(in_flight_) + delta);
   max_ = std::max(max_, in_flight_);
+  queued_ = queued;
   saturated_ = queued >= concurrency_;
 }
 
 void InFlightMeter::Report(double wall, CrawlSummary& s) const {
+  s.in_flight_timeline = timeline_;
+  s.in_flight_timeline_interval = interval_;
+  SampleUntil(wall, s.in_flight_timeline, s.in_flight_timeline_interval);
   s.max_in_flight = max_;
   s.mean_in_flight = wall > 0 ? in_flight_seconds_ / wall : 0;
   s.saturated_seconds = saturated_seconds_;

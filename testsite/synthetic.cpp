@@ -139,6 +139,26 @@ std::vector<uint64_t> SyntheticSite::LinksOf(uint64_t page) const {
   return out;
 }
 
+std::vector<uint64_t> SyntheticSite::LevelSizes() const {
+  std::vector<bool> seen(options_.pages, false);
+  std::vector<uint64_t> level = {0}, sizes;
+  seen[0] = true;
+  while (!level.empty()) {
+    sizes.push_back(level.size());
+    std::vector<uint64_t> next;
+    for (uint64_t page : level) {
+      for (uint64_t to : LinksOf(page)) {
+        if (!seen[to]) {
+          seen[to] = true;
+          next.push_back(to);
+        }
+      }
+    }
+    level = std::move(next);
+  }
+  return sizes;
+}
+
 std::string SyntheticSite::TitleOf(uint64_t page) const {
   return "Page " + std::to_string(page) + " of " + std::to_string(options_.pages) +
          " \xC2\xB7 fanout synthetic site";

@@ -68,6 +68,10 @@ class SyntheticSite {
   // The pages that page `page` links to, in document order (duplicates possible).
   std::vector<uint64_t> LinksOf(uint64_t page) const;
 
+  // How many pages lie at each link distance from "/" (its breadth-first levels), nearest first:
+  // {1, ...}. Every page is reachable, so they sum to size(). Takes O(size() x links).
+  std::vector<uint64_t> LevelSizes() const;
+
   // The page's title, as it appears in <title> for kNormal.
   std::string TitleOf(uint64_t page) const;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
 #include <set>
 
 #include "crawler/url.h"
@@ -55,6 +56,36 @@ TEST(SyntheticSite, PagesAreAboutTheAskedSize) {
 
 // Following the links as written, resolved as RFC 3986 says, reaches every page exactly at its
 // canonical URL: no link leads outside the site or to a missing page.
+// The levels bench's ideal crawl is computed from: those a crawler finds by following the pages'
+// rendered links breadth-first from "/".
+TEST(SyntheticSite, LevelSizesAreTheBreadthFirstLevelsOfTheRenderedLinks) {
+  for (auto [pages, links] : {std::pair<uint64_t, int>{300, 10}, {60, 2}, {1, 4}}) {
+    SyntheticSite site = MakeSite(pages, links, 1);
+    std::map<std::string, uint64_t> page_of;
+    for (uint64_t i = 0; i < pages; ++i) page_of[std::string(kBase) + site.PathOf(i)] = i;
+    std::map<std::string, size_t> depth = {{std::string(kBase) + "/", 0}};
+    std::deque<uint64_t> queue = {0};
+    std::vector<uint64_t> levels = {1};
+    while (!queue.empty()) {
+      const uint64_t page = queue.front();
+      queue.pop_front();
+      const std::string page_url = std::string(kBase) + site.PathOf(page);
+      for (const std::string& href : test::ExtractHrefs(site.Render(page, kBase))) {
+        Result<std::string> url = ResolveUrl(page_url, href);
+        ASSERT_TRUE(url.ok()) << href;
+        if (depth.count(*url) != 0) continue;
+        const size_t d = depth[page_url] + 1;
+        depth[*url] = d;
+        if (levels.size() <= d) levels.resize(d + 1, 0);
+        ++levels[d];
+        ASSERT_EQ(page_of.count(*url), 1u) << *url;
+        queue.push_back(page_of[*url]);
+      }
+    }
+    EXPECT_EQ(site.LevelSizes(), levels) << pages << " pages, " << links << " links";
+  }
+}
+
 TEST(SyntheticSite, EveryPageIsReachableFromTheRootByItsLinks) {
   for (auto [pages, links] : {std::pair<uint64_t, int>{1000, 10}, {257, 2}, {50, 1}}) {
     SyntheticSite site = MakeSite(pages, links, 9);
