@@ -241,7 +241,10 @@ std::string Html(const std::vector<Cell>& cells, const BenchOptions& o, const st
   html::LineChart throughput = chart("throughput", "Throughput against concurrency", "pages/s",
                                      [](const Cell& c) { return c.report.value("pages_per_second", 0.0); });
   if (!ideal.empty()) {
-    html::Series line{.name = "ideal: latency-bound", .points = {}, .colour = "#777777", .dashed = true};
+    html::Series line;
+    line.name = "ideal: latency-bound";
+    line.colour = "#777777";
+    line.dashed = true;
     for (const IdealPoint& p : ideal) line.points.push_back({static_cast<double>(p.concurrency), p.pages_per_second()});
     throughput.series.push_back(std::move(line));
     throughput.note = "ideal: every request takes the site's " + std::to_string(o.latency_ms) +

@@ -191,7 +191,10 @@ std::string Render(const LineChart& chart) {
     if (points.size() > 1) {
       svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"" << (chart.small ? 1.8 : 2.5)
           << "\"" << (s.dashed ? " stroke-dasharray=\"7 4\"" : "") << " stroke-linejoin=\"round\" points=\"";
-      for (const Point& p : points) svg << Px(X(p.x)) << "," << Px(Y(p.y)) << " ";
+      for (size_t k = 0; k < points.size(); ++k) {
+        if (s.steps && k > 0) svg << Px(X(points[k].x)) << "," << Px(Y(points[k - 1].y)) << " ";
+        svg << Px(X(points[k].x)) << "," << Px(Y(points[k].y)) << " ";
+      }
       svg << "\"/>";
     }
     const double r = !s.markers ? 0 : points.size() == 1 ? 5.5 : chart.small ? 2.5 : 4;
@@ -371,8 +374,8 @@ StackedBars PhaseBars(const std::string& id, const std::vector<std::pair<std::st
 }
 
 LineChart InFlightChart(const std::string& id, const std::string& title, const json& summary, bool small) {
-  Series in_flight{.name = "in flight", .points = {}, .colour = kPalette[0], .markers = false};
-  Series queued{.name = "queued", .points = {}, .colour = kPalette[4], .markers = false};
+  Series in_flight{.name = "in flight", .points = {}, .colour = kPalette[0], .markers = false, .steps = true};
+  Series queued{.name = "queued", .points = {}, .colour = kPalette[4], .markers = false, .steps = true};
   double top = 0, queued_top = 0;
   for (const json& p : summary.value("in_flight_timeline", json::array())) {
     if (!p.is_array() || p.size() < 3) continue;
@@ -394,7 +397,7 @@ LineChart InFlightChart(const std::string& id, const std::string& title, const j
   chart.series = {in_flight, queued};
   if (limit > 0) {
     chart.series.push_back(Series{.name = "limit (--concurrency)", .points = {{0, limit}}, .colour = "#888888",
-                                  .dashed = true, .constant = true, .markers = false});
+                                  .dashed = true, .constant = true, .markers = false, .steps = false});
   }
   return chart;
 }

@@ -36,6 +36,7 @@ struct Series {
   bool dashed = false;    // a reference (the ideal, a limit), not a measurement
   bool constant = false;  // a level with no x of its own: one y, drawn across the whole x range
   bool markers = true;    // a dot at each point; without, the dots are there (for the DOM) but not drawn
+  bool steps = false;     // samples of a level held until the next one: drawn as steps, not slopes
 };
 
 struct LineChart {

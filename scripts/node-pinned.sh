@@ -10,18 +10,14 @@
 # (as root), so a newer node from elsewhere stays. The lockfiles name no registry: npm fetches from
 # the one it is configured with, and checks each package against the lockfile's integrity hash.
 
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 node_pinned_install() {
   local src=$1 dir=$2 package=$3 me
   me=$(basename "$0")
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "$me: node and npm are needed; run as root, or: sudo apt-get install nodejs npm" >&2
-      return 1
-    fi
-    echo "$me: installing Debian's nodejs and npm" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    FANOUT_PACKAGES=(nodejs npm)
+    fanout_install_deps || return 1
   fi
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')

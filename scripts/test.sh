@@ -5,8 +5,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 preset="${1:-default}"
 # The parser's differential tests read the documentation Debian ships (tests/parser/html_fast_path_test.cpp),
-# its fuzzer needs clang's libFuzzer, and the WARC tests archive the sample site with GNU Wget too.
-FANOUT_PACKAGES+=(python3.11-doc postgresql-doc-15 openjdk-17-doc clang libclang-rt-14-dev wget)
+# its fuzzer needs clang's libFuzzer, the WARC tests archive the sample site with GNU Wget too, and
+# the HTML reports' tests load them in headless chromium.
+FANOUT_PACKAGES+=(python3.11-doc postgresql-doc-15 openjdk-17-doc clang libclang-rt-14-dev wget chromium)
 fanout_install_deps
 fanout_build "$preset"
 cd "$FANOUT_ROOT"
@@ -15,6 +16,8 @@ cd "$FANOUT_ROOT"
 build_dir=build
 [ "$preset" != default ] && build_dir="build-$preset"
 bash scripts/warcio.sh "$build_dir/warcio" >/dev/null
+# The HTML reports' tests drive chromium with playwright-core (pinned in tests/cli/js).
+bash scripts/report-browser.sh "$build_dir/report-browser" >/dev/null
 ctest --preset "$preset" -j "$(nproc)"
 # A few seconds of the parser's fuzzer (fast path against gumbo); scripts/fuzz-parser.sh runs it longer.
 if [ "$preset" = default ]; then bash scripts/fuzz-parser.sh 15; fi

@@ -67,8 +67,10 @@ TEST(BenchCommand, RunsEveryModeAndWritesJsonCsvAndHtml) {
   ParsedPage page = ParseHtml(html, {.parser = HtmlParser::kGumbo});  // the tree counts parse errors
   EXPECT_EQ(page.errors, 0u) << "the report is not well-formed HTML";
   EXPECT_EQ(page.title, "fanout bench");
-  EXPECT_EQ(Occurrences(html, "<svg"), 2u);       // throughput, and where the time went
-  EXPECT_EQ(Occurrences(html, "<figure>"), 2u);
+  // Throughput, CPU, RSS, where the time went, and fetches in flight over time for each of the 5 cells.
+  EXPECT_EQ(Occurrences(html, "data-chart="), 9u);
+  EXPECT_EQ(Occurrences(html, "<figure"), 9u);
+  EXPECT_EQ(Occurrences(html, "data-series=\"ideal: latency-bound\""), 1u);
   // Self-contained: nothing to load (the SVG namespace URI is a name, not a fetch).
   EXPECT_EQ(html.find("src="), std::string::npos);
   EXPECT_EQ(html.find("href="), std::string::npos);
@@ -134,7 +136,9 @@ TEST(BenchCommand, VsCommandIsARowWhosePagesTheServerCounted) {
   EXPECT_NE(csv.find(",status\n"), std::string::npos) << csv;
   const std::string html = Slurp(dir.File("b.html"));
   EXPECT_EQ(ParseHtml(html, {.parser = HtmlParser::kGumbo}).errors, 0u);
-  EXPECT_EQ(Occurrences(html, ">fetch5</text>"), 1u);  // a bar in the throughput chart, none in the breakdown
+  // A line in the throughput, CPU and RSS charts; no bar in the time breakdown, which is fanout's own.
+  EXPECT_EQ(Occurrences(html, "data-series=\"fetch5\""), 3u);
+  EXPECT_EQ(Occurrences(html, "data-label=\"fetch5\""), 0u);
 }
 
 TEST(BenchCommand, VsCommandRunsOncePerConcurrencyLevelInAFreshOutdir) {

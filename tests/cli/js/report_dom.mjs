@@ -3,9 +3,10 @@
 // the file (the reports are self-contained: every one is blocked and listed), and the charts as the
 // DOM holds them, read from their data-* attributes. Optionally screenshots each page.
 //
-//   node report_dom.mjs [--screenshot OUT.png] [--width PX] PAGE.html...
+//   node report_dom.mjs [--screenshot OUT.png] [--width PX] [--until HEADING] PAGE.html...
 //
-// With several pages and --screenshot, page N after the first is written as OUT-N.png.
+// With several pages and --screenshot, page N after the first is written as OUT-N.png. --until
+// ends the screenshot where the <h2> with that text starts (a picture for a README, kept small).
 // FANOUT_CHROMIUM overrides /usr/bin/chromium. Exit 0 when every page was loaded, 1 otherwise.
 import { chromium } from "playwright-core";
 import { existsSync } from "node:fs";
@@ -15,10 +16,12 @@ import { pathToFileURL } from "node:url";
 const args = process.argv.slice(2);
 let screenshot = "";
 let width = 1200;
+let until = "";
 const pages = [];
 for (let i = 0; i < args.length; ++i) {
   if (args[i] === "--screenshot") screenshot = args[++i];
   else if (args[i] === "--width") width = Number(args[++i]);
+  else if (args[i] === "--until") until = args[++i];
   else pages.push(args[i]);
 }
 const executablePath = process.env.FANOUT_CHROMIUM || "/usr/bin/chromium";
@@ -79,7 +82,12 @@ try {
       });
       if (screenshot) {
         const out = n === 0 ? screenshot : screenshot.replace(/(\.png)?$/, `-${n}.png`);
-        await page.screenshot({ path: out, fullPage: true });
+        const end = until ? await page.evaluate((text) => {
+          const h = [...document.querySelectorAll("h2")].find((e) => e.textContent === text);
+          return h ? h.getBoundingClientRect().top + window.scrollY : 0;
+        }, until) : 0;
+        await page.screenshot(end > 0 ? { path: out, fullPage: true, clip: { x: 0, y: 0, width, height: end } }
+                                      : { path: out, fullPage: true });
       }
       console.log(JSON.stringify({ page: page_file, console: console_messages, page_errors, external, ...dom }));
     } catch (e) {
