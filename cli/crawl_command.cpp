@@ -258,7 +258,8 @@ void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& ou
 // A bar chart of counts by key (status codes, error kinds, skip reasons): one segment per bar.
 html::StackedBars CountBars(const std::string& id, const std::string& title, const std::string& unit,
                             const nlohmann::json& counts) {
-  html::StackedBars chart{.id = id, .title = title, .x_label = unit, .segments = {unit}, .bars = {}, .note = ""};
+  html::StackedBars chart{.id = id, .title = title, .x_label = unit, .segments = {unit}, .bars = {}, .note = "",
+                          .counts = true};
   for (const auto& [key, count] : counts.items()) {
     chart.bars.push_back({key == "0" && id == "status" ? "0 (no answer)" : key, {count.get<double>()}});
   }

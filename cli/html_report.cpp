@@ -255,7 +255,7 @@ std::string Render(const StackedBars& chart) {
     // The total at the bar's end, inside the chart when the bar reaches its right edge.
     const bool inside = X(total) > f.width - f.right - 60;
     svg << "<text class=\"total\" x=\"" << Px(inside ? X(total) - 4 : X(total) + 5) << "\" y=\"" << Px(y + 13)
-        << "\"" << (inside ? " text-anchor=\"end\" fill=\"#fff\"" : "") << ">" << Fixed(total, total < 10 ? 2 : 1)
+        << "\"" << (inside ? " text-anchor=\"end\" fill=\"#fff\"" : "") << ">" << Fixed(total, chart.counts ? 0 : total < 10 ? 2 : 1)
         << "</text></g>";
   }
   svg << "</svg>";
@@ -353,7 +353,8 @@ StackedBars PhaseBars(const std::string& id, const std::vector<std::pair<std::st
                     .segments = {std::begin(kPhases), std::end(kPhases)},
                     .bars = {},
                     .note = "queue_wait: from being queued to a transfer starting; first_byte: from the request "
-                            "sent to the answer's first byte; store: waiting for the store's queue and writing."};
+                            "sent to the answer's first byte; store: waiting for the store's queue and writing.",
+                    .counts = false};
   // A phase a newer report has and this list does not still shows, after the known ones.
   for (const auto& [label, summary] : runs) {
     const json phases = summary->value("phase_seconds", json::object());
@@ -394,11 +395,13 @@ LineChart InFlightChart(const std::string& id, const std::string& title, const j
     chart.y_max = cap;
     chart.note = "queued reaches " + Fixed(queued_top, 0) + ", above the chart";
   }
-  chart.series = {in_flight, queued};
+  // The limit first, so that a fan-out running at the limit is drawn over it, not hidden.
   if (limit > 0) {
     chart.series.push_back(Series{.name = "limit (--concurrency)", .points = {{0, limit}}, .colour = "#888888",
                                   .dashed = true, .constant = true, .markers = false, .steps = false});
   }
+  chart.series.push_back(std::move(in_flight));
+  chart.series.push_back(std::move(queued));
   return chart;
 }
 

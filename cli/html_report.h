@@ -61,6 +61,7 @@ struct StackedBars {
   };
   std::vector<Bar> bars;
   std::string note;
+  bool counts = false;  // the values are whole numbers: totals written without decimals
 };
 std::string Render(const StackedBars& chart);
 
