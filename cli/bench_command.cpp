@@ -150,8 +150,9 @@ const char* kVsNotes =
     "switches are the command's own, from wait4.";
 
 void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostream& out) {
-  out << "fanout bench: " << SiteDescription(o) << "; sync limited to " << o.sync_pages << " pages; median of "
-      << o.repeat << "\n";
+  // Worded as it always was: docs/tutorial.md quotes this line.
+  out << "fanout bench: " << o.pages << " pages, " << o.links << " links, ~" << o.page_bytes << " bytes, latency "
+      << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
   const html::Table rows = TableOf(cells);
   TextTable table(rows.header);
   for (const std::vector<std::string>& row : rows.rows) table.AddRow(row);
