@@ -436,6 +436,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   max_pages_in_progress_ = std::max(max_pages_in_progress_, ++pages_in_progress_);
   WorkGuard work([&] {
     if (turn->held) ReleaseTurn(*turn, waits);
+    hosts_.Settle(host);  // the page's links are queued by now, or there are none
     --pages_in_progress_;
     EndWork(waits);
   });
