@@ -301,8 +301,8 @@ Task<bool> CrawlCore::PageTurn(Turn& turn, HostId host, CrawlWaits& waits) {
   co_return held;
 }
 
-Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
-  request.keep_alive = hosts_.KeepConnection(turn.host);
+Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits, bool page) {
+  request.keep_alive = hosts_.KeepConnection(turn.host, page);
   meter_.Change(+1, frontier_.queued());
   const CrawlClock::time_point started = CrawlClock::now();
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
@@ -411,7 +411,7 @@ Task<bool> CrawlCore::DriveFetch(PageFetch& fetch, const FrontierItem& item, Tur
         if (!turn.held && !co_await PageTurn(turn, turn.host, waits)) co_return false;
         if (record.queue_wait < 0) record.queue_wait = SecondsSince(taken);
         FetchRequest request = fetch.request();
-        fetch.OnResponse(co_await Transfer(turn, std::move(request), waits));
+        fetch.OnResponse(co_await Transfer(turn, std::move(request), waits, /*page=*/true));
         break;
       }
       case PageFetch::Step::kWait:

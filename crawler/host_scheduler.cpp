@@ -166,10 +166,7 @@ void HostScheduler::Start(HostId host, Clock::time_point now, bool served) {
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
   ++h.in_flight;
-  if (served) {
-    h.first_page = h.served == 0;
-    h.served = ++served_;
-  }
+  if (served) h.served = ++served_;
   Book(h, t);
   Place(host, t);
 }
@@ -206,11 +203,11 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
   Place(host, t);
 }
 
-bool HostScheduler::KeepConnection(HostId host) {
+bool HostScheduler::KeepConnection(HostId host, bool page) {
   Host& h = hosts_[host];
-  // More to send: queued URLs or waiters, or other transfers under way, whose pages may well link
-  // back (a site's first pages, while its queue is still empty).
-  const bool more = h.queue != nullptr || h.in_flight > 1 || h.first_page;
+  // More to send: queued URLs or waiters, or pages under way (this one too), whose links may well
+  // come back (a site's first pages, while its queue is still empty).
+  const bool more = h.queue != nullptr || h.in_flight > 1 || page;
   const bool keep = more && (h.kept || kept_hosts_ < limits_.kept_hosts);
   if (keep && !h.kept) ++kept_hosts_;
   if (!keep && h.kept) --kept_hosts_;
@@ -220,7 +217,6 @@ bool HostScheduler::KeepConnection(HostId host) {
 
 void HostScheduler::Settle(HostId host) {
   Host& h = hosts_[host];
-  h.first_page = false;
   if (h.kept && h.queue == nullptr && h.in_flight == 0) {
     h.kept = false;
     --kept_hosts_;

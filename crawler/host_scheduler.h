@@ -143,12 +143,14 @@ class HostScheduler {
   // place until a request of its does not keep the connection). libcurl walks every connection it
   // keeps when a transfer ends, so a crawl spread over thousands of hosts, each visited now and then,
   // would pay per page for connections that mostly wait to be closed as idle.
-  // A host's first page counts as more to send: its links, not known before it is parsed, mostly
-  // come back to its own host, and under HTTP/2 closing robots.txt's connection there would mean a
-  // second connection (and, with curl 7.88, a second full TLS handshake) for the rest of the site.
-  bool KeepConnection(HostId host);
+  // A `page` request counts as more to send: its links, not known before it is parsed, mostly come
+  // back to its host (a site's pages while its queue runs dry). Under HTTP/2, closing the host's
+  // one connection there would mean another (and, with curl 7.88, another full TLS handshake:
+  // OpenSSL marks the session of a connection curl closes under HTTP/2 not resumable).
+  bool KeepConnection(HostId host, bool page);
   // A page of `host` is done, its links queued: a host left with nothing queued or in flight gives
-  // its kept place back (KeepConnection), so that hosts that end idle do not hold places.
+  // its kept place back (KeepConnection), so that hosts that end idle do not hold places; their
+  // idle connections are curl's to close (its cache's size and age limits).
   void Settle(HostId host);
   // Hosts with something queued or waiting.
   size_t busy_hosts() const { return busy_hosts_; }
@@ -185,7 +187,6 @@ class HostScheduler {
     int32_t snooze_pos = -1;    // index in snoozed_, or -1
     RobotsState robots_state = RobotsState::kUnknown;
     bool kept = false;          // counted in kept_hosts_
-    bool first_page = false;    // its request in flight is its first page's (Start)
     bool paused = false;        // Pause: sends nothing
   };
 

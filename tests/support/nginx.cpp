@@ -101,13 +101,15 @@ std::string NginxServer::StartOn(int port) {
         << "  ssl_certificate " << options_.cert_file << ";\n"
         << "  ssl_certificate_key " << options_.key_file << ";\n"
         // nginx 1.22 offers TLS 1.3 only when asked, and resumes sessions only with a cache.
-        << "  ssl_protocols TLSv1.2 TLSv1.3;\n"
-           "  ssl_session_cache shared:SSL:1m;\n"
+        << "  ssl_protocols " << options_.tls_protocols << ";\n"
+        << "  ssl_session_cache shared:SSL:1m;\n"
            // A crawl's requests on one connection must not be cut by nginx's default of 1000.
            "  keepalive_requests 100000;\n"
            "  server {\n"
         << "    listen 127.0.0.1:" << port << " ssl" << (options_.http2 ? " http2" : "") << ";\n"
-        << "    root " << options_.root << ";\n"
+        << (options_.backend.empty() ? "    root " + options_.root + ";\n"
+                                     : "    location / { proxy_pass http://" + options_.backend +
+                                           "; proxy_http_version 1.1; proxy_set_header Connection \"\"; }\n")
         << "    access_log " << d << "/logs/access.log probe;\n"
            "  }\n"
            "}\n";

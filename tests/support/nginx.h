@@ -1,5 +1,5 @@
 // NginxServer: a private nginx for one test (Debian's /usr/sbin/nginx, which CI installs), serving a
-// directory over HTTPS on 127.0.0.1, HTTP/2 offered by ALPN (or not), with an access log that says
+// directory (or passing requests to a test's own server) over HTTPS on 127.0.0.1, HTTP/2 offered by ALPN (or not), with an access log that says
 // for each request its connection, whether that connection resumed a TLS session, its protocol and
 // its URI: what a test asserts about connections and sessions, counted at the server, not taken
 // from the crawler. Everything nginx writes (configuration, pid, logs, temp files) is under the
@@ -23,10 +23,12 @@ namespace fanout::test {
 
 struct NginxOptions {
   std::string dir;        // nginx's prefix: its configuration, logs and temp files go here
-  std::string root;       // the directory served
+  std::string root;       // the directory served, unless...
+  std::string backend;    // ...this is set ("127.0.0.1:PORT"): every request is passed to it over HTTP/1.1
   std::string cert_file;  // PEM certificate chain for 127.0.0.1
   std::string key_file;   // its key
   bool http2 = true;      // `listen ... ssl http2`: offer h2 by ALPN
+  std::string tls_protocols = "TLSv1.2 TLSv1.3";  // ssl_protocols
 };
 
 // One line of the access log, in the order nginx finished the requests.
