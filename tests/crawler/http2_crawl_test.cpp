@@ -108,7 +108,7 @@ class Http2Crawl : public test::CrawlFixture {
     return out;
   }
 
-  // What each page's URL asks nginx for: its path (the crawl's URLs have no query).
+  // What each page's URL asks nginx for: its path and query.
   std::multiset<std::string> PagePaths(const std::string& origin) {
     std::multiset<std::string> paths;
     auto database = SqliteDb::OpenReadOnly(db());
@@ -140,6 +140,7 @@ TEST_P(Http2CrawlModes, EveryPageIsAskedForOnceOverHttp2) {
   // robots.txt first, then each page once: nothing asked for twice, nothing the crawl did not store.
   const std::vector<NginxRequest> requests = Logged(*nginx, static_cast<size_t>(s.pages) + 1);
   ASSERT_EQ(requests.size(), static_cast<size_t>(s.pages) + 1);
+  EXPECT_EQ(requests.front().uri, "/robots.txt");
   std::multiset<std::string> asked;
   for (const NginxRequest& r : requests) {
     EXPECT_EQ(r.protocol, "HTTP/2.0") << r.uri;
