@@ -292,10 +292,9 @@ SharedCurlCache::SharedCurlCache(bool connections) : share_(curl_share_init()) {
   curl_share_setopt(share_.get(), CURLSHOPT_USERDATA, this);
   curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  // curl 7.88 lets a transfer on one thread join an HTTP/2 connection in use on another, whose
-  // thread then reads the frames of both: the transfers stall until their timeouts (libcurl
-  // supports no streams of one connection on several threads). Connections are shared only
-  // where nothing multiplexes.
+  // With the connection cache shared, curl 7.88 put transfers of several threads on one HTTP/2
+  // connection, and they stalled until their timeouts: libcurl does not run one connection's
+  // streams on several threads. Connections are shared only where nothing multiplexes.
   if (connections) curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 }
 
