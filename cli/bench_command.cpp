@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "cli/output_file.h"
 #include "cli/external_command.h"
 #include "cli/text_table.h"
 #include "testsite/server.h"
@@ -385,6 +386,24 @@ int RunBench(const BenchOptions& o) {
     std::cerr << "fanout bench: " << error << "\n";
     return kExitUsage;
   }
+  // The reports are opened first, so that a path that cannot be written is found before the runs.
+  std::optional<OutputFile> json_out, csv_out, html_out;
+  int to_stdout = 0;
+  for (auto [path, what, out] : {std::tuple{&o.json_file, "--json", &json_out}, std::tuple{&o.csv_file, "--csv", &csv_out},
+                                 std::tuple{&o.html_file, "--html", &html_out}}) {
+    if (path->empty()) continue;
+    to_stdout += OutputFile::IsStdout(*path) ? 1 : 0;
+    Result<OutputFile> opened = OutputFile::Open(*path, what);
+    if (!opened.ok()) {
+      std::cerr << "fanout bench: " << opened.status().message() << "\n";
+      return kExitUnavailable;
+    }
+    out->emplace(std::move(opened).value());
+  }
+  if (to_stdout > 1) {
+    std::cerr << "fanout bench: only one of --json, --csv and --html can be '-' (standard output)\n";
+    return kExitUsage;
+  }
   std::unique_ptr<testsite::SiteServer> server;
   std::string url = o.url;
   if (url.empty()) {
@@ -473,18 +492,19 @@ int RunBench(const BenchOptions& o) {
   }
   for (Cell& c : cells) c.speedup = sync_rate > 0 ? c.report.value("pages_per_second", 0.0) / sync_rate : 0;
 
-  PrintTable(cells, o, std::cout);
+  // A report on standard output is what a pipe gets: the table a person reads goes to stderr then.
+  PrintTable(cells, o, to_stdout > 0 ? std::cerr : std::cout);
   const bool with_status = HasExternalRows(cells);
-  if (!o.json_file.empty()) {
+  if (json_out) {
     json rows = json::array();
     for (const Cell& c : cells) rows.push_back(CellJson(c));
-    std::ofstream(o.json_file) << json{{"pages", o.pages}, {"latency_ms", o.latency_ms}, {"sync_pages", o.sync_pages},
+    json_out->stream() << json{{"pages", o.pages}, {"latency_ms", o.latency_ms}, {"sync_pages", o.sync_pages},
                                        {"repeat", o.repeat}, {"url", url}, {"cells", rows}}
                                          .dump(2)
                                << "\n";
   }
-  if (!o.csv_file.empty()) {
-    std::ofstream csv(o.csv_file);
+  if (csv_out) {
+    std::ostream& csv = csv_out->stream();
     csv << "mode,concurrency,pages,wall_seconds,pages_per_second,speedup,efficiency,cpu_seconds_per_1000_pages,"
            "peak_rss_kb,context_switches"
         << (with_status ? ",status" : "") << "\n";
@@ -505,7 +525,14 @@ int RunBench(const BenchOptions& o) {
       csv << "\n";
     }
   }
-  if (!o.html_file.empty()) std::ofstream(o.html_file) << Html(cells, o);
+  if (html_out) html_out->stream() << Html(cells, o);
+  for (std::optional<OutputFile>* out : {&json_out, &csv_out, &html_out}) {
+    if (!*out) continue;
+    if (Status closed = (*out)->Close(); !closed.ok()) {
+      std::cerr << "fanout bench: " << closed.message() << "\n";
+      return kExitUnavailable;
+    }
+  }
   // Everything is printed and written first: a failed --vs run is a result to see, not a reason to lose the rest.
   return vs_failed ? kExitFailure : kExitOk;
 }

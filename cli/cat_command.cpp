@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
@@ -81,9 +82,21 @@ int RunCat(const CatCommandOptions& opt) {
     Result<int64_t> run = ChooseRun(*db, opt.run);
     if (!run.ok()) return fail(run.status().message(), ChooseRunExitCode(run.status(), true));
   }
-  Result<std::string> url = NormalizeUrl(opt.url);
+  // Keyed as the run keyed it: with no --run given, as a run since schema 8 would, then as one before.
+  std::vector<UrlRules> rules = {UrlRules::kWhatwg, UrlRules::kRfc3986};
+  if (opt.run > 0) {
+    Result<UrlRules> theirs = UrlRulesOfRun(*db, opt.run);
+    if (!theirs.ok()) return fail(theirs.status().message(), kExitDatabase);
+    rules = {*theirs};
+  }
+  Result<std::string> url = NormalizeUrl(opt.url, rules.front());
   if (!url.ok()) return fail("'" + opt.url + "': " + url.status().message(), kExitUsage);
   Result<std::optional<Located>> at = Locate(*db, *url, opt.run);
+  if (at.ok() && !*at && rules.size() > 1) {
+    if (Result<std::string> old = NormalizeUrl(opt.url, rules.back()); old.ok() && *old != *url) {
+      at = Locate(*db, *old, opt.run);
+    }
+  }
   if (!at.ok()) return fail(at.status().message(), kExitDatabase);
   if (!*at) {
     return fail("no archived page of " + *url + (opt.run > 0 ? " in run " + std::to_string(opt.run) : "") + " in " +

@@ -9,11 +9,16 @@
 #include <memory>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
+#include "cli/output_file.h"
 #include "cli/frontier_command.h"
 #include "cli/signal_watcher.h"
 #include "cli/text_table.h"
 #include "crawler/crawl.h"
+#include "crawler/page_content.h"
 #include "pgfrontier/pg_frontier.h"
 #include "storage/run_state.h"
 #include "storage/sqlite.h"
@@ -43,6 +48,66 @@ struct CrawlCommandOptions {
   uint64_t warc_max_size = uint64_t{1} << 30;
   int warc_gzip_level = 6;
 };
+
+// What became of the seeds of run `run`, read back from the database: a line on stderr for each
+// one its server did not answer (with the cause: no such host, could not connect, robots.txt
+// unreachable so the origin is not crawled, refused by robots.txt) or answered with an HTTP error.
+// Counts the seeds, those told of (fetched or not; a seed with no row, the crawl having stopped
+// first, is neither) and those answered at all: a crawl that none was is the user's wrong URL, not
+// a crawl of 0 pages.
+struct SeedCounts {
+  size_t seeds = 0, known = 0, answered = 0;
+};
+Result<SeedCounts> ReportSeeds(const std::string& db_path, int64_t run) {
+  Result<CrawlDatabase> db = OpenCrawlDatabase(db_path);
+  if (!db.ok()) return db.status();
+  Result<SqliteStmt> seeds = db->db.Prepare("SELECT seeds FROM runs WHERE id = ?1");
+  if (!seeds.ok()) return seeds.status();
+  seeds->Bind(1, run);
+  Result<bool> row = seeds->Step();
+  if (!row.ok()) return row.status();
+  const nlohmann::json list = *row ? nlohmann::json::parse(seeds->ColumnText(0), nullptr, false) : nlohmann::json();
+  if (!list.is_array()) return Status::Corruption("runs.seeds of run " + std::to_string(run) + " is not a JSON array");
+  Result<SqliteStmt> page = db->db.Prepare(
+      "SELECT status, coalesce(error_kind, ''), coalesce(error, '') FROM pages WHERE run_id = ?1 AND url = ?2");
+  if (!page.ok()) return page.status();
+  Result<SqliteStmt> skip = db->db.Prepare(
+      "SELECT coalesce(detail, '') FROM skipped WHERE run_id = ?1 AND url = ?2 AND reason = 'robots' LIMIT 1");
+  if (!skip.ok()) return skip.status();
+  SeedCounts counts;
+  for (const auto& entry : list) {
+    if (!entry.is_string()) continue;
+    ++counts.seeds;
+    const std::string seed = entry.get<std::string>();
+    page->Reset();
+    page->Bind(1, run).Bind(2, seed);
+    if (Result<bool> fetched = page->Step(); !fetched.ok()) {
+      return fetched.status();
+    } else if (*fetched) {
+      ++counts.known;
+      const int64_t status = page->ColumnInt(0);
+      if (status > 0) {
+        ++counts.answered;
+        if (status >= 400) std::cerr << "fanout crawl: seed " << seed << " answered HTTP " << status << "\n";
+        continue;
+      }
+      const std::string_view meaning = ErrorKindMeaning(page->ColumnText(1));
+      std::cerr << "fanout crawl: seed " << seed << " not fetched: "
+                << (meaning.empty() ? page->ColumnText(1) : std::string(meaning)) << " (" << page->ColumnText(2) << ")\n";
+      continue;
+    }
+    skip->Reset();
+    skip->Bind(1, run).Bind(2, seed);
+    Result<bool> skipped = skip->Step();
+    if (!skipped.ok()) return skipped.status();
+    if (!*skipped) continue;
+    ++counts.known;
+    const std::string detail = skip->ColumnText(0);
+    std::cerr << "fanout crawl: seed " << seed << " not crawled: "
+              << (detail.starts_with("robots.txt") ? detail : "robots.txt refuses it (" + detail + ")") << "\n";
+  }
+  return counts;
+}
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
@@ -377,6 +442,16 @@ int RunCrawl(CrawlCommandOptions& opt) {
   } else if (int code = ChooseRun(opt); code >= 0) {
     return code;
   }
+  // Opened before the crawl: a --report path that cannot be written is found before the work.
+  std::optional<OutputFile> report;
+  if (!opt.report.empty()) {
+    Result<OutputFile> opened = OutputFile::Open(opt.report, "--report");
+    if (!opened.ok()) {
+      std::cerr << "fanout crawl: " << opened.status().message() << "\n";
+      return kExitUnavailable;
+    }
+    report.emplace(std::move(opened).value());
+  }
   // Before any thread starts (the store's writer is one): they all inherit the blocked signals.
   CrawlControl control;
   SignalWatcher signals(control);
@@ -414,15 +489,15 @@ int RunCrawl(CrawlCommandOptions& opt) {
     std::cerr << "fanout crawl: " << closed.message() << "\n";
     return kExitDatabase;
   }
-  if (!opt.report.empty()) {
-    std::ofstream out(opt.report);
-    out << summary->ToJson() << "\n";
-    if (!out) {
-      std::cerr << "fanout crawl: cannot write --report file '" << opt.report << "'\n";
+  if (report) {
+    report->stream() << summary->ToJson() << "\n";
+    if (Status written = report->Close(); !written.ok()) {
+      std::cerr << "fanout crawl: " << written.message() << "\n";
       return kExitUnavailable;
     }
   }
-  if (!opt.quiet) PrintSummary(*summary, opt.db, std::cout);
+  // With the report on standard output, the summary a person reads goes to stderr.
+  if (!opt.quiet) PrintSummary(*summary, opt.db, report && OutputFile::IsStdout(opt.report) ? std::cerr : std::cout);
   if (summary->interrupted) {
     if (shared) {
       std::cerr << "fanout crawl: interrupted; this worker's hosts went back to the run's other workers; run the "
@@ -432,6 +507,19 @@ int RunCrawl(CrawlCommandOptions& opt) {
                 << "fanout crawl --db " << opt.db << " --resume\n";
     }
     return signals.first_signal() == SIGTERM ? kExitTerminated : kExitInterrupted;
+  }
+  // A worker of a shared run may rightly fetch none of the seeds: the others may have.
+  if (!shared) {
+    Result<SeedCounts> seeds = ReportSeeds(opt.db, summary->run_id);
+    if (!seeds.ok()) {
+      std::cerr << "fanout crawl: " << seeds.status().message() << "\n";
+      return kExitDatabase;
+    }
+    if (seeds->known > 0 && seeds->answered == 0) {
+      // One seed's line says it all; of several, each had its line.
+      if (seeds->seeds > 1) std::cerr << "fanout crawl: none of the " << seeds->seeds << " seeds could be fetched\n";
+      return kExitFailure;
+    }
   }
   return kExitOk;
 }

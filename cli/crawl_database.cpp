@@ -44,4 +44,12 @@ int ChooseRunExitCode(const Status& error, bool requested) {
   return requested ? kExitUsage : kExitFailure;
 }
 
+Result<UrlRules> UrlRulesOfRun(CrawlDatabase& db, int64_t run) {
+  Result<std::string> name = UrlNormalizationOf(db.db, db.schema_version, run);
+  if (!name.ok()) return name.status();
+  std::optional<UrlRules> rules = UrlRulesNamed(*name);
+  if (!rules) return Status::Corruption("run " + std::to_string(run) + " has URL normalisation '" + *name + "', unknown to this fanout");
+  return *rules;
+}
+
 }  // namespace fanout::cli

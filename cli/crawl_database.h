@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "crawler/url.h"
 #include "storage/sqlite.h"
 #include "util/result.h"
 #include "util/status.h"
@@ -46,5 +47,10 @@ Result<int64_t> ChooseRun(CrawlDatabase& db, std::optional<int64_t> requested);
 // The exit code for an error from ChooseRun: kExitUsage for a run number the database does not
 // have (a bad value), kExitFailure for a database with no runs at all, kExitDatabase for a failed read.
 int ChooseRunExitCode(const Status& error, bool requested);
+
+// The rules run `run` keyed its URLs by (runs.url_normalization; crawler/url.h): what a URL the
+// user typed is normalised with before it is looked up in that run.
+// Errors: kCorruption for a name this build does not know; SQLite errors.
+Result<UrlRules> UrlRulesOfRun(CrawlDatabase& db, int64_t run);
 
 }  // namespace fanout::cli

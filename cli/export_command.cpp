@@ -11,6 +11,7 @@
 
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
+#include "cli/output_file.h"
 #include "storage/schema.h"
 #include "warc/cdxj.h"
 
@@ -163,16 +164,14 @@ int RunExport(const ExportCommandOptions& opt) {
   if (!rows.ok()) return fail(rows.status().message(), kExitDatabase);
   if (opt.run > 0) rows->Bind(1, opt.run);
 
-  std::ofstream file;
-  if (!opt.output.empty()) {
-    std::error_code ec;
-    if (std::filesystem::equivalent(opt.output, opt.db, ec)) {
-      return fail("--output '" + opt.output + "' is the database itself", kExitUsage);
-    }
-    file.open(opt.output, std::ios::binary | std::ios::trunc);
-    if (!file) return fail("cannot write --output file '" + opt.output + "'", kExitUnavailable);
+  const std::string output = opt.output.empty() ? "-" : opt.output;
+  std::error_code ec;
+  if (!OutputFile::IsStdout(output) && std::filesystem::equivalent(output, opt.db, ec)) {
+    return fail("--output '" + output + "' is the database itself", kExitUsage);
   }
-  std::ostream& out = opt.output.empty() ? std::cout : file;
+  Result<OutputFile> file = OutputFile::Open(output, "--output");
+  if (!file.ok()) return fail(file.status().message(), kExitUnavailable);
+  std::ostream& out = file->stream();
   Status read;
   if (opt.format == "cdxj") {
     // The index comes from the records themselves, robots.txt and redirect hops included.
@@ -181,12 +180,9 @@ int RunExport(const ExportCommandOptions& opt) {
   } else {
     read = opt.format == "csv" ? WriteCsv(*rows, out) : WriteJsonLines(*rows, out);
   }
-  out.flush();
+  Status written = file->Close();
   if (!read.ok()) return fail(read.message(), kExitDatabase);
-  if (!out) {
-    return fail("cannot write " + (opt.output.empty() ? std::string("to stdout") : "'" + opt.output + "'"),
-                kExitUnavailable);
-  }
+  if (!written.ok()) return fail(written.message(), kExitUnavailable);
   return kExitOk;
 }
 

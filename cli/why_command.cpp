@@ -247,7 +247,9 @@ int RunWhy(const WhyCommandOptions& opt) {
 
   // The crawler keys everything on the normalised URL. What it could not resolve (a mailto: link,
   // a malformed href) it stored as written, so such text is looked up as it is.
-  Result<std::string> normalized = NormalizeUrl(opt.url);
+  Result<UrlRules> rules = UrlRulesOfRun(*db, *run);
+  if (!rules.ok()) return fail(rules.status().message(), kExitDatabase);
+  Result<std::string> normalized = NormalizeUrl(opt.url, *rules);
   const std::string url = normalized.ok() ? *normalized : opt.url;
 
   Story story;

@@ -249,10 +249,10 @@ void AsyncCrawl::Summarise(CrawlSummary& s, double wall) {
 
 }  // namespace
 
-Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds) {
+Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds, UrlRules rules) {
   std::vector<std::string> out;
   for (const std::string& seed : seeds) {
-    Result<std::string> url = NormalizeUrl(seed);
+    Result<std::string> url = NormalizeUrl(seed, rules);
     if (!url.ok()) return Status::InvalidArgument("seed '" + seed + "': " + url.status().message());
     out.push_back(*url);
   }
@@ -267,7 +267,17 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   const std::vector<std::string>& seed_args = resume != nullptr ? resume->seeds : options.seeds;
   if (seed_args.empty()) return Status::InvalidArgument("no seed URL given");
   FANOUT_RETURN_IF_ERROR(ValidateOptions(options));
-  Result<std::vector<std::string>> normalized = NormalizeSeeds(seed_args);
+  // A resumed run goes on keying URLs as it began: its links already in the database say so.
+  UrlRules rules = UrlRules::kWhatwg;
+  if (resume != nullptr) {
+    std::optional<UrlRules> theirs = UrlRulesNamed(resume->url_normalization);
+    if (!theirs) {
+      return Status::InvalidArgument("run " + std::to_string(resume->run_id) + " normalised its URLs by '" +
+                                     resume->url_normalization + "', which this fanout does not know");
+    }
+    rules = *theirs;
+  }
+  Result<std::vector<std::string>> normalized = NormalizeSeeds(seed_args, rules);
   if (!normalized.ok()) return normalized.status();
   const std::vector<std::string>& seeds = *normalized;
   Result<Frontier> frontier = Frontier::Create(options.scope, options.max_depth, options.frontier_window,
@@ -277,6 +287,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   // followed but did not fetch (in flight when it stopped included) is the queue, which stays in
   // the database until the crawl reads it back. --max-pages counts both parts.
   CrawlOptions run_options = options;
+  run_options.url_rules = rules;
   SharedFrontier* shared = options.shared_frontier.get();
   if (shared != nullptr) run_options.max_pages = 0;  // the run's limit, which the shared frontier keeps
   if (resume != nullptr && shared == nullptr) {
@@ -297,6 +308,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
                                            : store.BeginRun(RunInfo{
                                                  .mode = options.mode, .seeds = seeds,
                                                  .options_json = OptionsJson(options),
+                                                 .url_normalization = std::string(UrlRulesName(rules)),
                                                  .worker = shared != nullptr ? shared->worker() : "",
                                                  .frontier = shared != nullptr ? shared->address() : "",
                                                  .frontier_run = shared != nullptr ? shared->run_id() : 0});

@@ -24,9 +24,10 @@
 
 namespace fanout {
 
-// The seeds as the crawl keys them (url.h's NormalizeUrl). Errors: kInvalidArgument naming the
-// first seed that is not an http(s) URL.
-Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds);
+// The seeds as the crawl keys them (url.h's NormalizeUrl, by `rules`). Errors: kInvalidArgument
+// naming the first seed that is not an http(s) URL.
+Result<std::vector<std::string>> NormalizeSeeds(const std::vector<std::string>& seeds,
+                                                UrlRules rules = UrlRules::kWhatwg);
 
 // Crawls into `store` (a new run, or options.resume's). Fails with kInvalidArgument for a bad seed
 // or pattern, or with the store's error if writing failed mid-crawl (what was committed stays, and

@@ -544,7 +544,7 @@ Task<void> CrawlCore::WalkSitemaps(std::string origin, CrawlWaits& waits) {
   // A turn on the host makes its robots.txt known first: its Sitemap: lines start the walk.
   if (!co_await TakeTurn(*turn, host, waits)) co_return;
   const RobotsTxt* robots = hosts_.robots(host);
-  SitemapWalk walk(origin, robots != nullptr ? robots->sitemaps() : std::vector<std::string>{});
+  SitemapWalk walk(origin, robots != nullptr ? robots->sitemaps() : std::vector<std::string>{}, options_.url_rules);
   while (std::optional<std::string> url = walk.Next()) {
     if (robots != nullptr && !robots->Check(PathAndQueryOf(*url)).allowed) continue;
     if (!turn->held && !co_await TakeTurn(*turn, host, waits)) break;

@@ -13,6 +13,7 @@
 
 #include "crawler/frontier.h"
 #include "crawler/seen_filter.h"
+#include "crawler/url.h"
 #include "util/status.h"
 
 namespace fanout {
@@ -67,6 +68,9 @@ struct CrawlOptions {
   // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
   // are the crawl's; --max-pages counts its pages too.
   std::shared_ptr<const RunState> resume = nullptr;
+  // How links and redirects are resolved and keyed (url.h): a new run's rules, or, set by Crawl,
+  // the resumed run's, so that its keys stay comparable.
+  UrlRules url_rules = UrlRules::kWhatwg;
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
   // Crawl as one worker of a run that several share (--frontier; see shared_frontier.h): the shared
   // frontier says what this crawl fetches, and --max-pages is the run's. async mode only.

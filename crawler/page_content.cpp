@@ -25,7 +25,7 @@ const char* VerificationKindOf(long verify_result) {
   }
 }
 
-const char* ErrorKindOf(int curl_code, long verify_result) {
+const char* KindOf(int curl_code, long verify_result) {
   switch (static_cast<CURLcode>(curl_code)) {
     case CURLE_OPERATION_TIMEDOUT: return "timeout";
     case CURLE_COULDNT_RESOLVE_HOST: return "dns";
@@ -63,6 +63,26 @@ bool HasOtherScheme(std::string_view href) {
 
 }  // namespace
 
+const char* ErrorKindOf(const FetchResponse& response) { return KindOf(response.curl_code, response.tls_verify_result); }
+
+std::string_view ErrorKindMeaning(std::string_view kind) {
+  static constexpr std::pair<std::string_view, std::string_view> kMeanings[] = {
+      {"dns", "no such host"},
+      {"connect", "could not connect"},
+      {"timeout", "timed out"},
+      {"tls-unknown-ca", "its TLS certificate is signed by no CA fanout trusts (--cacert adds one)"},
+      {"tls-expired", "its TLS certificate has expired"},
+      {"tls-hostname", "its TLS certificate is for another host name"},
+      {"tls-handshake", "the TLS handshake failed"},
+      {"tls-verify", "its TLS certificate could not be verified"},
+      {"tls-cacert", "the --cacert file cannot be used"},
+  };
+  for (const auto& [k, meaning] : kMeanings) {
+    if (k == kind) return meaning;
+  }
+  return "";
+}
+
 FetchRequest RequestFor(const CrawlOptions& options, const std::string& url) {
   return FetchRequest{.url = url,
                       .timeout_ms = options.timeout_ms,
@@ -88,7 +108,7 @@ void FillRecord(const FetchResponse& response, PageRecord& record) {
   record.transfer = response.timings.transfer;
   record.total = response.timings.total;
   if (!response.ok()) {
-    record.error_kind = ErrorKindOf(response.curl_code, response.tls_verify_result);
+    record.error_kind = ErrorKindOf(response);
     record.error = response.error;
   } else if (response.status >= 400) {
     record.error_kind = "http";
@@ -145,9 +165,9 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
   record.noindex = parsed.meta_noindex;
   std::string base = page_url;
   if (!parsed.base_href.empty()) {
-    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href); b.ok()) base = *b;
+    if (Result<std::string> b = ResolveUrl(page_url, parsed.base_href, options.url_rules); b.ok()) base = *b;
   }
-  UrlResolver resolver(base);
+  UrlResolver resolver(base, options.url_rules);
   if (!parsed.canonical.empty()) {
     if (Result<std::string> c = resolver.Resolve(parsed.canonical); c.ok()) record.canonical = *c;
   }

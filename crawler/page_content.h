@@ -20,6 +20,14 @@ namespace fanout {
 // The request every mode sends for a URL.
 FetchRequest RequestFor(const CrawlOptions& options, const std::string& url);
 
+// The kind of error of a transfer the server did not answer (errors.kind): "dns", "connect",
+// "timeout", "tls-unknown-ca", ... REQUIRES: !response.ok().
+const char* ErrorKindOf(const FetchResponse& response);
+
+// What an error kind means, in a few words for someone who typed the URL: "no such host", "could
+// not connect", ...; "" for a kind with no words of its own ("network").
+std::string_view ErrorKindMeaning(std::string_view kind);
+
 // Copies status, type, size, timings and the error kind of a finished fetch into `record`.
 void FillRecord(const FetchResponse& response, PageRecord& record);
 

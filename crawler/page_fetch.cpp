@@ -59,7 +59,7 @@ void PageFetch::OnResponse(FetchResponse response) {
     return Finish();
   }
   hops_.push_back({current_, response_.status, location->second, std::nullopt});
-  Result<std::string> target = ResolveUrl(current_, location->second);
+  Result<std::string> target = ResolveUrl(current_, location->second, options_.url_rules);
   if (!target.ok()) {
     return Finish("bad_redirect", "redirect to '" + location->second + "': " + target.status().message());
   }

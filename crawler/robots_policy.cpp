@@ -36,7 +36,11 @@ RobotsAnswer AnswerOf(const FetchResponse& response) {
 
 // Why an answer without rules means what it does, naming no origin (the verdict is shared).
 std::string Why(const FetchResponse& response) {
-  if (!response.ok()) return "robots.txt unreachable (" + response.error + "): the origin is not crawled";
+  if (!response.ok()) {
+    const std::string_view meaning = ErrorKindMeaning(ErrorKindOf(response));
+    return "robots.txt unreachable" + (meaning.empty() ? std::string() : ": " + std::string(meaning)) + " (" +
+           response.error + "); per RFC 9309 the origin is not crawled";
+  }
   return "robots.txt answered " + std::to_string(response.status) +
          (AnswerOf(response) == RobotsAnswer::kAllowAll ? ": every URL allowed" : ": the origin is not crawled");
 }

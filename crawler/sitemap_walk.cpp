@@ -4,13 +4,14 @@
 
 namespace fanout {
 
-SitemapWalk::SitemapWalk(const std::string& origin, const std::vector<std::string>& listed) {
+SitemapWalk::SitemapWalk(const std::string& origin, const std::vector<std::string>& listed, UrlRules rules)
+    : rules_(rules) {
   for (const std::string& url : listed) Add(url);
   Add(origin + "/sitemap.xml");
 }
 
 void SitemapWalk::Add(const std::string& url) {
-  Result<std::string> normalized = NormalizeUrl(url);
+  Result<std::string> normalized = NormalizeUrl(url, rules_);
   if (!normalized.ok() || seen_.size() >= kMaxSitemapFetches) return;
   if (seen_.insert(*normalized).second) pending_.push_back(*normalized);
 }
@@ -37,7 +38,7 @@ void SitemapWalk::Apply(const std::string& url, const Result<Sitemap>& sitemap, 
     return;
   }
   for (const std::string& listed : sitemap->urls) {
-    Result<std::string> normalized = ResolveUrl(url, listed);
+    Result<std::string> normalized = ResolveUrl(url, listed, rules_);
     if (!normalized.ok()) continue;
     if (sitemap->kind == Sitemap::Kind::kIndex) {
       Add(*normalized);

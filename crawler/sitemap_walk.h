@@ -19,6 +19,7 @@
 
 #include "crawler/fetch.h"
 #include "crawler/frontier.h"
+#include "crawler/url.h"
 #include "parser/sitemap.h"
 #include "util/result.h"
 
@@ -36,7 +37,8 @@ struct SitemapStats {
 class SitemapWalk {
  public:
   // `origin` is "scheme://host:port"; `listed` the Sitemap: values of its robots.txt.
-  SitemapWalk(const std::string& origin, const std::vector<std::string>& listed);
+  // URLs are keyed by `rules`, the crawl's.
+  SitemapWalk(const std::string& origin, const std::vector<std::string>& listed, UrlRules rules);
 
   // The next sitemap to fetch, or nullopt when the walk is over.
   std::optional<std::string> Next();
@@ -56,6 +58,7 @@ class SitemapWalk {
 
   std::deque<std::string> pending_;
   std::set<std::string> seen_;
+  UrlRules rules_;
   SitemapStats stats_;
 };
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <memory>
 
+#include "crawler/whatwg_url.h"
 #include "util/hex.h"
 
 namespace fanout {
@@ -114,45 +115,76 @@ Status SetUrl(CURLU* u, const std::string& url, std::string_view what) {
   return Status::Ok();
 }
 
+// The WHATWG parser's answer for a crawl: http and https only, fragment dropped.
+Result<std::string> Crawlable(Result<WhatwgUrl> url) {
+  if (!url.ok()) return url.status();
+  if (url->scheme != "http" && url->scheme != "https") {
+    return Status::InvalidArgument("unsupported scheme '" + url->scheme + "'");
+  }
+  return url->Serialize(/*with_fragment=*/false);
+}
+
 }  // namespace
 
-Result<std::string> NormalizeUrl(std::string_view absolute_url) {
+std::string_view UrlRulesName(UrlRules rules) { return rules == UrlRules::kWhatwg ? "whatwg" : "rfc3986"; }
+
+std::optional<UrlRules> UrlRulesNamed(std::string_view name) {
+  if (name == "whatwg") return UrlRules::kWhatwg;
+  if (name == "rfc3986") return UrlRules::kRfc3986;
+  return std::nullopt;
+}
+
+Result<std::string> NormalizeUrl(std::string_view absolute_url, UrlRules rules) {
+  if (rules == UrlRules::kWhatwg) {
+    Result<std::string> url = Crawlable(ParseWhatwgUrl(absolute_url));
+    if (!url.ok()) return Status::InvalidArgument("bad URL '" + std::string(absolute_url) + "': " + url.status().message());
+    return url;
+  }
   CurlUrl u(curl_url());
   FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), CleanHref(absolute_url), "bad URL"));
   return Finish(u.get());
 }
 
-Result<std::string> ResolveUrl(std::string_view base, std::string_view href) {
-  // One href: the fast path's look at the base would cost as much as curl's resolution.
-  return UrlResolver(base, UrlResolver::How::kCurlOnly).Resolve(href);
+Result<std::string> ResolveUrl(std::string_view base, std::string_view href, UrlRules rules) {
+  // One href: the fast path's look at the base would cost as much as the full parser.
+  return UrlResolver(base, rules, UrlResolver::How::kFullParser).Resolve(href);
 }
 
 void UrlResolver::CurlUrlDeleter::operator()(CURLU* u) const { curl_url_cleanup(u); }
 
-UrlResolver::UrlResolver(std::string_view base, How how) : base_(curl_url()) {
-  base_status_ = SetUrl(base_.get(), std::string(base), "bad base URL");
-  if (base_status_.ok()) base_status_ = CheckScheme(base_.get());
-  if (!base_status_.ok() || how != How::kFastPath) return;
-  // The fast path merges against the base as written, so the base must be what curl and Finish
-  // would make of it, and hold no escape that normalising the result could turn into a dot.
-  CurlUrl copy(curl_url_dup(base_.get()));
-  Result<std::string> normal = Finish(copy.get());
-  if (!normal.ok() || *normal != base || base.find('%') != std::string_view::npos) return;
-  const size_t authority = base.find("://") + 3;
-  const size_t path = base.find('/', authority);
-  if (path == std::string_view::npos || base.substr(authority, path - authority).find('@') != std::string_view::npos) {
+UrlResolver::UrlResolver(std::string_view base, UrlRules rules, How how) : rules_(rules) {
+  if (rules_ == UrlRules::kRfc3986) {
+    curl_base_.reset(curl_url());
+    base_status_ = SetUrl(curl_base_.get(), std::string(base), "bad base URL");
+    if (base_status_.ok()) base_status_ = CheckScheme(curl_base_.get());
     return;
   }
-  const size_t query = base.find('?', path);
-  origin_ = std::string(base.substr(0, path));
-  path_ = std::string(base.substr(path, query == std::string_view::npos ? std::string_view::npos : query - path));
+  Result<WhatwgUrl> parsed = ParseWhatwgUrl(base);
+  if (parsed.ok() && parsed->scheme != "http" && parsed->scheme != "https") {
+    parsed = Status::InvalidArgument("unsupported scheme '" + parsed->scheme + "'");
+  }
+  if (!parsed.ok()) {
+    base_status_ = Status::InvalidArgument("bad base URL '" + std::string(base) + "': " + parsed.status().message());
+    return;
+  }
+  whatwg_base_ = *std::move(parsed);
+  if (how != How::kFastPath) return;
+  // The fast path merges against the base as written, so the base must be what the parser makes
+  // of it, with no user-info, fragment or empty path segment to think about.
+  if (whatwg_base_->Serialize() != base || !whatwg_base_->username.empty() || !whatwg_base_->password.empty() ||
+      whatwg_base_->path.find("//") != std::string::npos) {
+    return;
+  }
+  path_ = whatwg_base_->path;
+  origin_ = std::string(base.substr(0, base.find("://") + 3 + AuthorityOf(base).size()));
   directory_ = path_.substr(0, path_.rfind('/') + 1);
-  fast_ = path_.find("//") == std::string::npos;
+  fast_ = true;
 }
 
 namespace {
 
-// RFC 3986 5.2.4: the path with its "." and ".." segments applied.
+// RFC 3986 5.2.4: the path with its "." and ".." segments applied. On a path without empty
+// segments it is the WHATWG path state's handling of them.
 std::string RemoveDotSegments(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -183,11 +215,21 @@ std::string RemoveDotSegments(std::string_view in) {
   return out;
 }
 
-// Characters an href may have for the fast path: unreserved, sub-delimiters, '/', '@' and '?'
-// (no ':', which could start a scheme, and no '%', whose escapes Finish rewrites).
+// Characters the standard's path and special-query percent-encode sets leave alone, except
+// ':' (it could end a scheme), '\' (a slash in special URLs) and '\'' (encoded in a query, so
+// the caller checks it there). '%' is allowed: escapes are kept as written, and "%2e", which is a
+// dot segment, is checked by the caller.
 bool FastHrefChar(char c) {
   return IsUnreserved(static_cast<unsigned char>(c)) || c == '/' || c == '?' || c == '@' || c == '!' || c == '$' ||
-         c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
+         c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=' ||
+         c == '%';
+}
+
+bool HasEscapedDot(std::string_view s) {
+  for (size_t i = s.find('%'); i != std::string_view::npos && i + 2 < s.size(); i = s.find('%', i + 1)) {
+    if (s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E')) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -199,21 +241,9 @@ std::optional<std::string> UrlResolver::Fast(std::string_view href) {
   }
   const size_t q = href.find('?');
   const std::string_view ref_path = href.substr(0, q);
-  // An empty segment is where curl's dot-segment removal and RFC 3986's part ways ("..//x").
-  if (ref_path.find("//") != std::string_view::npos) return std::nullopt;
-  const std::string_view query = q == std::string_view::npos ? std::string_view() : href.substr(q + 1);
-  if (q != std::string_view::npos && query.empty()) return std::nullopt;  // curl drops an empty query
-  // curl removes dot segments from the path and query together: with a query, a dot segment, or a
-  // dot or slash in the query, goes to curl.
-  if (q != std::string_view::npos) {
-    if (query.find_first_of("./") != std::string_view::npos) return std::nullopt;
-    for (size_t start = 0; start <= ref_path.size();) {
-      const size_t end = std::min(ref_path.find('/', start), ref_path.size());
-      const std::string_view segment = ref_path.substr(start, end - start);
-      if (segment == "." || segment == "..") return std::nullopt;
-      start = end + 1;
-    }
-  }
+  // Empty segments are kept by the standard where dot-segment removal would fold them ("..//x").
+  if (ref_path.find("//") != std::string_view::npos || HasEscapedDot(ref_path)) return std::nullopt;
+  if (q != std::string_view::npos && href.find('\'', q) != std::string_view::npos) return std::nullopt;
   std::string path;
   if (ref_path.empty()) {
     path = path_;  // "?query": the base's path
@@ -223,32 +253,34 @@ std::optional<std::string> UrlResolver::Fast(std::string_view href) {
     path = RemoveDotSegments(directory_ + std::string(ref_path));
   }
   std::string url = origin_ + path;
-  if (q != std::string_view::npos) url.append("?").append(query);
+  if (q != std::string_view::npos) url.append(href.substr(q));
   ++fast_resolved_;
   return url;
 }
 
 UrlResolver::~UrlResolver() = default;
 
+Result<std::string> UrlResolver::Full(std::string_view href) {
+  ++full_resolved_;
+  if (rules_ == UrlRules::kWhatwg) return Crawlable(ParseWhatwgUrl(href, &*whatwg_base_));
+  CurlUrl u(curl_url_dup(curl_base_.get()));
+  const std::string cleaned = CleanHref(href);
+  // "" and "#frag" refer to the base document itself (curl 7.88 mis-resolves a lone fragment).
+  if (cleaned.empty() || cleaned[0] == '#') return Finish(u.get());
+  FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), cleaned, "bad link"));
+  return Finish(u.get());
+}
+
 Result<std::string> UrlResolver::Resolve(std::string_view href) {
   if (!base_status_.ok()) return base_status_;
   // The fragment is dropped from the result, so it is dropped first: "T.html#a" and "T.html#b",
-  // as an API page writes them by the hundred, are one resolution.
-  href = href.substr(0, href.find('#'));
+  // as an API page writes them by the hundred, are one resolution. Not when a space or control
+  // ends what is left: the parser trims those at the end of the whole href only.
+  const std::string_view before_fragment = href.substr(0, href.find('#'));
+  if (before_fragment.empty() || static_cast<unsigned char>(before_fragment.back()) > 0x20) href = before_fragment;
   if (auto it = remembered_.find(href); it != remembered_.end()) return it->second;
-  if (std::optional<std::string> fast = Fast(href)) {
-    if (remembered_.size() < kMaxRemembered) remembered_.emplace(std::string(href), *fast);
-    return *std::move(fast);
-  }
-  ++curl_resolved_;
-  CurlUrl u(curl_url_dup(base_.get()));
-  const std::string cleaned = CleanHref(href);
-  Result<std::string> url = [&]() -> Result<std::string> {
-    // "" and "#frag" refer to the base document itself (curl 7.88 mis-resolves a lone fragment).
-    if (cleaned.empty() || cleaned[0] == '#') return Finish(u.get());
-    FANOUT_RETURN_IF_ERROR(SetUrl(u.get(), cleaned, "bad link"));
-    return Finish(u.get());
-  }();
+  std::optional<std::string> fast = Fast(href);
+  Result<std::string> url = fast ? Result<std::string>(*std::move(fast)) : Full(href);
   if (remembered_.size() < kMaxRemembered) remembered_.emplace(std::string(href), url);
   return url;
 }

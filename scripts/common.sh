@@ -18,6 +18,8 @@ FANOUT_PACKAGES=(
   openssl nginx-light
   # content codings: the crawler decodes br and zstd bodies itself (util/http_body.h), the test site encodes them
   libbrotli-dev libzstd-dev
+  # IDNA for link hosts (crawler/whatwg_url.cpp), as browsers map them
+  libidn2-dev
 )
 
 fanout_install_deps() {
@@ -47,13 +49,17 @@ fanout_machine() {
 }
 
 # fanout_build [PRESET]: configure once, then build incrementally.
+# fanout_build PRESET [TARGET...]: configures once, then builds the targets named (default: all).
 fanout_build() {
   local preset="${1:-default}"
+  shift || true
   cd "$FANOUT_ROOT"
   local dir=build
   [ "$preset" != default ] && dir="build-$preset"
   [ -f "$dir/build.ninja" ] || cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}"
 }
 
 # The benchmarks' server: fanout_start_server WORK ARGS... runs `$FANOUT serve --port 0 ARGS` in the

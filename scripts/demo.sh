@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 fanout_install_deps
-fanout_build default
+fanout_build default fanout  # the command alone: the tests are built by scripts/test.sh
 cd "$FANOUT_ROOT"
 
 FANOUT=build/cli/fanout
@@ -27,3 +27,14 @@ sqlite3 -header -column demo.db \
    FROM pages ORDER BY depth, url LIMIT 12;"
 sqlite3 demo.db "SELECT 'links not followed: ' || group_concat(reason || ' ' || n, ', ')
    FROM (SELECT reason, count(*) AS n FROM links WHERE followed = 0 GROUP BY reason);"
+
+echo "== fanout why: the story of one URL (here one that robots.txt kept the crawler out of)"
+"$FANOUT" why "${url}private/staff.html" --db demo.db || true
+echo
+echo "Next, try:"
+printf '  %-40s %s\n' \
+  "$FANOUT why URL --db demo.db" "how the crawl met any URL: fetched or not, why, found where" \
+  "$FANOUT runs --db demo.db" "the runs in the database, with their figures" \
+  "$FANOUT bench --html bench.html" "sync, threads and async side by side on a slow site, charted" \
+  "docs/tutorial.md" "build the event loop and the coroutines yourself, step by step" \
+  "bash scripts/test.sh" "the whole test suite"

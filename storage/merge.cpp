@@ -134,7 +134,7 @@ struct Source {
   std::string worker;
   double started_at = 0;
   std::optional<double> finished_at;
-  std::string mode, seeds, options;
+  std::string mode, seeds, options, url_normalization;
   int64_t pages = 0, errors = 0, bytes = 0;  // its own counts, or what it stored when it has none
   // Its pages.id -> the merged one; 0 for a page dropped as another worker's duplicate.
   std::unordered_map<int64_t, int64_t> page_ids;
@@ -310,6 +310,9 @@ class Merger {
     s.pages = q->ColumnInt(5);
     s.errors = q->ColumnInt(6);
     s.bytes = q->ColumnInt(7);
+    Result<std::string> rules = UrlNormalizationOf(s.input->db, s.input->schema_version, s.run_id);
+    if (!rules.ok()) return rules.status();
+    s.url_normalization = *rules;
     return Status::Ok();
   }
 
@@ -336,7 +339,7 @@ class Merger {
     SqliteDb& db = *db_;
     FANOUT_RETURN_IF_ERROR(Prepare(db, st.insert_run,
                                    "INSERT INTO runs (started_at, mode, seeds, options, worker, frontier, "
-                                   "frontier_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                   "frontier_run, url_normalization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     FANOUT_RETURN_IF_ERROR(Prepare(db, st.finish_run, R"sql(
       UPDATE runs SET finished_at = ?2, pages = ?3, errors = ?4, bytes = ?5, wall_seconds = ?6,
                       pages_per_second = ?7, summary = ?8
@@ -387,6 +390,12 @@ class Merger {
     double started_at = first.started_at;
     std::vector<std::string> workers;
     for (const Source& s : sources_) {
+      // One run's URLs are one set of keys: workers that keyed them differently cannot be one run.
+      if (s.url_normalization != first.url_normalization) {
+        return Status::InvalidArgument("worker " + s.worker + " normalised its URLs by " + s.url_normalization +
+                                       ", worker " + first.worker + " by " + first.url_normalization +
+                                       ": they cannot be merged into one run");
+      }
       started_at = std::min(started_at, s.started_at);
       if (std::find(workers.begin(), workers.end(), s.worker) == workers.end()) workers.push_back(s.worker);
       ++stats_.runs;
@@ -395,7 +404,7 @@ class Merger {
     started_at_ = started_at;
     SqliteStmt& r = stmts_->insert_run;
     r.Bind(1, started_at).Bind(2, first.mode).Bind(3, first.seeds).Bind(4, first.options);
-    r.Bind(5, stats_.workers).Bind(6, run_.frontier).Bind(7, run_.frontier_run);
+    r.Bind(5, stats_.workers).Bind(6, run_.frontier).Bind(7, run_.frontier_run).Bind(8, first.url_normalization);
     FANOUT_RETURN_IF_ERROR(RunOnce(r));
     stats_.run_id = db_->LastInsertRowId();
     return Status::Ok();

@@ -15,6 +15,9 @@ struct RunInfo {
   std::string mode;                // how the crawl ran, e.g. "async", "threads"
   std::vector<std::string> seeds;  // the start URLs, stored as a JSON array
   std::string options_json;        // the crawl's options as a JSON object; "" stores {}
+  // How the run keys its URLs (crawler/url.h's UrlRules by name): "whatwg", or "rfc3986" for a
+  // run resumed from before schema version 8.
+  std::string url_normalization = "whatwg";
   // A run crawled as one worker of a shared frontier (--frontier): the worker's name, the
   // frontier's address without its password, and the frontier's run id. "" / 0: a run of its own.
   std::string worker = {};

@@ -98,6 +98,9 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
     if (!seeds.ok()) return seeds.status();
     state.seeds = *seeds;
   }
+  Result<std::string> rules = UrlNormalizationOf(*db, *version, run_id);
+  if (!rules.ok()) return rules.status();
+  state.url_normalization = *rules;
   auto collect = [&](const char* sql, const std::function<void(SqliteStmt&)>& each) {
     return ForEachRow(*db, sql, run_id, each);
   };

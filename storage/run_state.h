@@ -49,6 +49,7 @@ struct QueuedUrl {
 struct RunState {
   int64_t run_id = 0;
   std::vector<std::string> seeds;
+  std::string url_normalization = "whatwg";  // how its URLs are keyed (runs.url_normalization)
   std::vector<std::string> done;  // fetched (as requested or as a redirect's final URL) or refused
   int64_t pages = 0;
   int64_t last_link = 0;  // the highest link id (link_rows.id, or the links rowid before version 5) when read

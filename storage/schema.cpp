@@ -212,6 +212,12 @@ ALTER TABLE pages ADD COLUMN warc_type TEXT;
 ALTER TABLE pages ADD COLUMN warc_date TEXT;
 ALTER TABLE pages ADD COLUMN payload_digest TEXT;
 )sql",
+    // 7 -> 8: links are resolved by the WHATWG URL Standard, which keys some URLs differently from
+    // the RFC 3986 normalisation before it (`%7e` is no longer `~`, `page?` keeps its `?`). A run
+    // says which it used, so that `why`, `cat` and --resume look its URLs up as it stored them.
+    R"sql(
+ALTER TABLE runs ADD COLUMN url_normalization TEXT NOT NULL DEFAULT 'rfc3986';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
@@ -238,6 +244,17 @@ std::string LinksWithIds(int version) {
   // The links view's definition (kMigrations[4]), with the id.
   return "(SELECT l.id AS link_id, l.page_id AS page_id, u.url AS to_url, l.followed AS followed, r.reason AS reason "
          "FROM link_rows l JOIN urls u ON u.id = l.url_id LEFT JOIN link_reasons r ON r.id = l.reason_id)";
+}
+
+Result<std::string> UrlNormalizationOf(SqliteDb& db, int version, int64_t run_id) {
+  if (version < kUrlNormalizationVersion) return std::string("rfc3986");
+  Result<SqliteStmt> stmt = db.Prepare("SELECT url_normalization FROM runs WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, run_id);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no run " + std::to_string(run_id));
+  return stmt->ColumnText(0);
 }
 
 Result<int> ReadSchemaVersion(SqliteDb& db) {

@@ -20,7 +20,7 @@ namespace fanout {
 
 // The schema version this build reads and writes. Bump it, and add a migration step in schema.cpp,
 // for any change to a table, column, index or view.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // The version that made links compact: link rows are integers in link_rows (its id is the old
 // links rowid), their URLs in urls and reasons in link_reasons, and links is a view with the old
@@ -40,6 +40,13 @@ inline constexpr int kSharedFrontierVersion = 6;
 // The version that added the archive's index: warc_files, and pages.warc_file, warc_offset,
 // warc_length, warc_type, warc_date and payload_digest.
 inline constexpr int kWarcVersion = 7;
+
+// The version that added runs.url_normalization: how the run keyed its URLs ('whatwg' from this
+// version on; 'rfc3986', the default the migration gives, for every run before it).
+inline constexpr int kUrlNormalizationVersion = 8;
+
+// runs.url_normalization of run `run_id` in a database at `version`: "rfc3986" before it existed.
+Result<std::string> UrlNormalizationOf(SqliteDb& db, int version, int64_t run_id);
 
 // Returns the version recorded in db: 0 for a database fanout has never written to.
 // Errors: kCorruption when the recorded version is not a number; SQLite errors as SqliteDb returns them.

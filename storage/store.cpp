@@ -143,8 +143,8 @@ Status PrepareAll(Connection& c) {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
     ON CONFLICT (run_id, origin) DO NOTHING)sql"));
   FANOUT_RETURN_IF_ERROR(Prepare(
-      c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options, worker, frontier, frontier_run) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      c.db, c.insert_run, "INSERT INTO runs (started_at, mode, seeds, options, worker, frontier, frontier_run, url_normalization) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   FANOUT_RETURN_IF_ERROR(
       Prepare(c.db, c.find_unfinished_run, "SELECT count(*) FROM runs WHERE id = ?1 AND finished_at IS NULL"));
   FANOUT_RETURN_IF_ERROR(Prepare(c.db, c.finish_run, R"sql(
@@ -455,6 +455,7 @@ Result<int64_t> Store::Impl::BeginRun(const RunInfo& info) {
     } else {
       s.Bind(5, info.worker).Bind(6, info.frontier).Bind(7, info.frontier_run);
     }
+    s.Bind(8, info.url_normalization);
     FANOUT_RETURN_IF_ERROR(Annotate(RunOnce(s), "recording the run"));
     id = conn_->db.LastInsertRowId();
     return Status::Ok();

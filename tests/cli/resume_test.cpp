@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -147,6 +148,63 @@ TEST_F(ResumeTest, ResumeWithNothingToResumeIsAUsageError) {
   test::ProcessResult r = test::RunProcess(CrawlArgs({"--resume"}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("nothing to resume"), std::string::npos) << r.err;
+}
+
+// A site whose links key differently by the two URL rules: `%7ea.html` is `~a.html` by RFC 3986
+// 6.2.2 and itself by the WHATWG standard; `c.html?` drops its empty query by the first only.
+class UrlRulesResumeTest : public ResumeTest {
+ protected:
+  void SetUp() override {
+    const std::string root = dir_.File("site");
+    std::filesystem::create_directories(root);
+    const auto page = [&](const std::string& name, const std::string& links) {
+      std::ofstream(root + "/" + name) << "<html><body>" << links << "</body></html>";
+    };
+    page("index.html", R"(<a href="~a.html">a</a> <a href="b.html">b</a>)");
+    page("~a.html", "a");
+    page("b.html", R"(<a href="%7ea.html">a again</a> <a href="c.html?">c</a>)");
+    page("c.html", "c");
+    testsite::ServerOptions o;
+    o.root = root;
+    auto server = testsite::SiteServer::Create(o);
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(server.value());
+    server_->Start();
+  }
+  std::string Why(const std::string& path, const std::string& run) {
+    test::ProcessResult r = test::RunProcess({FANOUT_BINARY, "why", server_->url() + path, "--db", db(), "--run", run});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+};
+
+// A run a fanout before schema version 8 left unfinished keyed its URLs by RFC 3986: resumed, it
+// goes on keying them so, and so fetches nothing twice; `fanout why` looks URLs up in it so too.
+TEST_F(UrlRulesResumeTest, AnOldRunIsResumedAndReadWithItsOwnUrlRules) {
+  // Two pages, index.html and ~a.html: keys that both rules agree on, so the file below is what
+  // the old fanout would have written. Then the run is made unfinished, and the file version 7.
+  ASSERT_EQ(test::RunProcess(CrawlArgs({server_->url(), "--max-pages", "2"})).exit_code, 0);
+  {
+    auto handle = SqliteDb::Open(db());
+    ASSERT_TRUE(handle->Exec("UPDATE runs SET finished_at = NULL; ALTER TABLE runs DROP COLUMN url_normalization; "
+                             "UPDATE meta SET value = '7' WHERE key = 'schema_version'").ok());
+  }
+  test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume"}), 60000);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE url_normalization = 'rfc3986'"), 1);
+  std::map<std::string, int> asked = PageRequests();
+  EXPECT_EQ(asked, (std::map<std::string, int>{{"/", 1}, {"/~a.html", 1}, {"/b.html", 1}, {"/c.html", 1}}));
+  EXPECT_EQ(Why("%7ea.html", "1"), server_->url() + "~a.html in run 1:");
+
+  // A new run keys them as a browser would request them: two more URLs, asked for as written.
+  ASSERT_EQ(test::RunProcess(CrawlArgs({server_->url()})).exit_code, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE id = 2 AND url_normalization = 'whatwg'"), 1);
+  asked = PageRequests();
+  EXPECT_EQ(asked["/%7ea.html"], 1);
+  EXPECT_EQ(asked["/c.html?"], 1);
+  EXPECT_EQ(asked["/~a.html"], 2);
+  EXPECT_EQ(Why("%7ea.html", "2"), server_->url() + "%7ea.html in run 2:");
+  EXPECT_EQ(Why("%7ea.html", "1"), server_->url() + "~a.html in run 1:") << "run 1 is still read by its rules";
 }
 
 }  // namespace

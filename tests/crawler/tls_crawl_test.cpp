@@ -3,6 +3,7 @@
 // signed by nobody we trust), and a crawl that verifies them, or is told not to.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -94,6 +95,20 @@ TEST_F(TlsCrawl, EachVerificationFailureIsItsOwnErrorKind) {
   EXPECT_EQ(SeedErrorKind("self-signed", ca), "tls-unknown-ca");
   EXPECT_EQ(SeedErrorKind("expired", ca), "tls-expired");
   EXPECT_EQ(SeedErrorKind("other-name", ca), "tls-hostname");
+}
+
+// A user who crawls an HTTPS site whose CA is not trusted is told so, by `fanout crawl` itself:
+// robots.txt is the first thing that fails, and per RFC 9309 the origin is then not crawled.
+TEST_F(TlsCrawl, ASeedWhoseRobotsTxtFailsVerificationIsOneLineAndExitOne) {
+  auto site = ServeHttps("good");
+  test::ProcessResult r = test::RunProcess({FANOUT_BINARY, "crawl", site->url(), "--db", dir_.File("cli.db"), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("fanout crawl: seed " + site->url() + " not crawled: robots.txt unreachable: its TLS "
+                        "certificate is signed by no CA fanout trusts (--cacert adds one)", 0),
+            0u)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(site->log().size(), 0u);
 }
 
 TEST_F(TlsCrawl, AServerThatSpeaksNoTlsIsAHandshakeFailure) {

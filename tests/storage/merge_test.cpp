@@ -159,10 +159,10 @@ TEST_F(MergeTest, TheRunRowSumsTheWorkersAndNamesThem) {
   SqliteDb out = OpenReader(out_);
   EXPECT_EQ(QueryText(out, "SELECT started_at FROM runs"), a_started);  // a began first
   EXPECT_EQ(QueryText(out, "SELECT finished_at FROM runs"), b_finished);  // b ended last
-  EXPECT_EQ(QueryRows(out, "SELECT mode, seeds, options, worker, frontier, frontier_run, pages, errors, bytes "
-                           "FROM runs"),
+  EXPECT_EQ(QueryRows(out, "SELECT mode, seeds, options, worker, frontier, frontier_run, pages, errors, bytes, "
+                           "url_normalization FROM runs"),
             (std::vector<std::string>{std::string("async|[\"http://site.test/\"]|{\"concurrency\":4}|a,b|") +
-                                      test::kFrontier + "|7|6|2|400"}));
+                                      test::kFrontier + "|7|6|2|400|whatwg"}));
   EXPECT_EQ(QueryInt(out, "SELECT abs(wall_seconds - (finished_at - started_at)) < 1e-9 FROM runs"), 1);
   EXPECT_EQ(QueryInt(out, "SELECT abs(pages_per_second - pages / wall_seconds) < 1e-6 FROM runs"), 1);
 
@@ -174,6 +174,22 @@ TEST_F(MergeTest, TheRunRowSumsTheWorkersAndNamesThem) {
             (nlohmann::json{{"file", b_}, {"worker", "b"}, {"run_id", 1}, {"pages", 3}}));
   EXPECT_EQ(summary["merged"]["pages"], 5);
   EXPECT_EQ(summary["merged"]["duplicate_pages"], 1);
+}
+
+// A worker of an older fanout keyed URLs by RFC 3986: its pages and the others' are not one set of
+// keys, so they are not merged into one run, and the output is not written.
+TEST_F(MergeTest, WorkersThatKeyedTheirUrlsByOtherRulesAreRefused) {
+  {
+    Result<SqliteDb> b = SqliteDb::Open(b_);
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE(b->Exec("UPDATE runs SET url_normalization = 'rfc3986'").ok());
+  }
+  Result<MergeStats> stats = Merge({a_, b_}, out_);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().message().find("worker b normalised its URLs by rfc3986, worker a by whatwg"),
+            std::string::npos)
+      << stats.status().message();
+  EXPECT_FALSE(std::filesystem::exists(out_));
 }
 
 TEST_F(MergeTest, TheInputsAreNotWritten) {
