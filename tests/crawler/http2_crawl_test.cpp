@@ -157,7 +157,9 @@ TEST_P(Http2CrawlModes, EveryPageIsAskedForOnceOverHttp2) {
     EXPECT_LE(connections.size(), options.concurrency) << Describe(requests);
     const std::map<long, bool> resumed = Resumed(requests);
     EXPECT_FALSE(resumed.begin()->second);
-    if (resumed.size() > 1) EXPECT_TRUE(std::next(resumed.begin())->second) << Describe(requests);
+    if (resumed.size() > 1) {
+      EXPECT_TRUE(std::next(resumed.begin())->second) << Describe(requests);
+    }
   } else {
     // robots.txt and every page multiplexed over one connection, which robots.txt opened.
     EXPECT_EQ(connections.size(), 1u);
