@@ -307,6 +307,7 @@ Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlW
   const CrawlClock::time_point started = CrawlClock::now();
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
   meter_.Change(-1, frontier_.queued());
+  if (response.ok()) hosts_.SetMultiplexes(turn.host, response.http_version == "2");
   // The request went out once its connection was made (and TLS negotiated), as curl reports it:
   // the host's delay counts from then.
   hosts_.Finish(turn.host, CrawlClock::now(),

@@ -38,7 +38,7 @@ std::string StartNext(HostScheduler& s, Clock::time_point now, bool finish = tru
 }
 
 // kept_hosts 1: which host holds the one place for a kept connection says who kept it.
-TEST(HostScheduler, APageKeepsItsConnectionAndAHostThatEndsIdleGivesItsPlaceBack) {
+TEST(HostScheduler, APageOfAnHttp2HostKeepsItsConnectionAndAHostThatEndsIdleGivesItsPlaceBack) {
   HostScheduler s(HostLimits{.kept_hosts = 1});
   const HostScheduler::HostId a = s.Intern("http://a");
   const HostScheduler::HostId b = s.Intern("http://b");
@@ -46,7 +46,11 @@ TEST(HostScheduler, APageKeepsItsConnectionAndAHostThatEndsIdleGivesItsPlaceBack
   s.Push(b, Item("http://b/1"));
   const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(1);
   EXPECT_EQ(StartNext(s, t0, /*finish=*/false), "http://a/1");
-  // a's queue is empty and its page the only one in flight, but the page's links may come back.
+  // a's queue is empty and its page the only one in flight: over HTTP/1.1 nothing is kept...
+  EXPECT_FALSE(s.KeepConnection(a, /*page=*/true));
+  // ...over HTTP/2 the page's links, which may well come back, go over its one connection.
+  s.SetMultiplexes(a, true);
+  s.SetMultiplexes(b, true);
   EXPECT_TRUE(s.KeepConnection(a, /*page=*/true));
   EXPECT_FALSE(s.KeepConnection(a, /*page=*/false)) << "nothing else to send: robots.txt alone";
   EXPECT_TRUE(s.KeepConnection(a, /*page=*/true));
