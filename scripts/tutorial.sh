@@ -11,7 +11,7 @@
 # naming each claim, when the figures no longer support it; the document is written either way,
 # so that the figures can be read and the prose rewritten.
 # Usage: bash scripts/tutorial.sh [--small] [--runs N] [--check] [--output FILE] [--no-build] [--build-dir DIR]
-#                                 [--save-figures FILE]
+#                                 [--save-figures FILE] [--keep DIR]
 #   --small         a small site (what CI runs: every step must work, the figures mean little, so
 #                   the claims are not checked unless --check is given)
 #   --runs          runs of every step (default 3); the document shows the median and the spread
@@ -21,12 +21,14 @@
 #   --build-dir     the build to use (default build/)
 #   --save-figures  also write the figures the claims were checked against (JSON), as the test
 #                   fixture tests/samples/tutorial_figures.json was made
+#   --keep DIR      keep every run's output in DIR, so that the document can be filled again after
+#                   its prose is edited: python3 scripts/tutorial_doc.py fill DIR docs/tutorial.md docs/tutorial.md
 # Every server stops by itself (--duration); every crawl is bounded by the site's size.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-small=0 build=1 output="" build_dir=build runs=3 check="" save_figures=""
+small=0 build=1 output="" build_dir=build runs=3 check="" save_figures="" keep=""
 usage() {
-  echo "usage: bash scripts/tutorial.sh [--small] [--runs N] [--check] [--output FILE] [--no-build] [--build-dir DIR] [--save-figures FILE]" >&2
+  echo "usage: bash scripts/tutorial.sh [--small] [--runs N] [--check] [--output FILE] [--no-build] [--build-dir DIR] [--save-figures FILE] [--keep DIR]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --output) [ $# -ge 2 ] || usage; output="$2"; shift ;;
     --build-dir) [ $# -ge 2 ] || usage; build_dir="$2"; shift ;;
     --save-figures) [ $# -ge 2 ] || usage; save_figures="$(realpath -m "$2")"; shift ;;
+    --keep) [ $# -ge 2 ] || usage; keep="$(realpath -m "$2")"; shift ;;
     *) usage ;;
   esac
   shift
@@ -156,10 +159,14 @@ runs="$runs_wanted"
 rm "$work/bench.cmd" "$work/bench.1.out"
 
 echo "load average (1 min): $load_before when the runs began, $(cut -d' ' -f1 /proc/loadavg) when they ended" \
-  >>"$work/machine.out"
+  "(above $(nproc), other work was waiting for the cores)" >>"$work/machine.out"
 printf '{"runs": %d, "small": %s, "latency_ms": %d, "concurrency": %d, "pages": %d, "cpu_pages": %d, "links": %d}\n' \
   "$runs" "$([ "$small" = 1 ] && echo true || echo false)" "$latency" "$concurrency" "$pages" "$cpu_pages" "$links" \
   >"$work/settings.json"
+if [ -n "$keep" ]; then
+  rm -rf "$keep"
+  cp -r "$work" "$keep"
+fi
 fill=(/usr/bin/python3 scripts/tutorial_doc.py fill "$work" docs/tutorial.md "$output")
 [ "$check" = 1 ] && fill+=(--check)
 [ -z "$save_figures" ] || fill+=(--save-figures "$save_figures")

@@ -172,7 +172,7 @@ VALUES = {
     "step3_stall_ms": lambda F: "%.0f ms" % F.x("step3", "stall_ms"),
     "step3_heavy_stall_ms": lambda F: "%.0f ms" % F.x("step3_heavy", "stall_ms"),
     "step3_heavy_parse_ms": lambda F: "%.1f ms" % (1000 * F.x("step3_heavy", "parse_s") / F.x("step3_heavy", "pages")),
-    "step4_vs_step3": lambda F: "%.0f%%" % (100 * F.ratio("step4", "step3")),
+    "step3_vs_step1": lambda F: times(F.ratio("step3", "step1")),
     "step5_block_every": lambda F: "%d" % F.x("step5_block", "block_every"),
     "step5_block_vs_step5": lambda F: "%.0f%%" % (100 * F.ratio("step5_block", "step5")),
     "step5_blocked_s": lambda F: "%.2f s" % F.x("step5_block", "blocked_s"),
@@ -213,6 +213,9 @@ VALUES = {
     "bench_py128_cpu_ms": lambda F: "%.2f ms" % F.cell("crawl_asyncio.py", 128)["cpu_per_1k"],
     "bench_async128_cpu_ms": lambda F: "%.2f ms" % F.cell("async", 128)["cpu_per_1k"],
     "bench_py128_one_core_ceiling": lambda F: "%.0f" % (1000 / F.cell("crawl_asyncio.py", 128)["cpu_per_1k"]),
+    "bench_min_efficiency_at_1": lambda F: "%.0f%%" % (100 * min(c["efficiency"] for c in F.f["bench"]
+                                                                 if c["concurrency"] == 1 and c["efficiency"] > 0)),
+    "bench_async128_in_flight_share": lambda F: "%.0f%%" % (100 * F.cell("async", 128)["mean_in_flight"] / 128),
     "bench_async128_mean_in_flight": lambda F: "%.0f" % F.cell("async", 128)["mean_in_flight"],
     "bench_threads128_cpu_vs_async128": lambda F: times(F.cell("threads", 128)["cpu_per_1k"]
                                                        / F.cell("async", 128)["cpu_per_1k"]),
@@ -243,12 +246,10 @@ CLAIMS = [
     ("step2_256_more_switches", "step 2: 256 threads cost several times the context switches of 16",
      lambda F: F.x("step2_256", "voluntary") + F.x("step2_256", "involuntary")
      > 3 * (F.x("step2", "voluntary") + F.x("step2", "involuntary"))),
-    ("step3_most_of_step2", "step 3: most of step 2's speed-up (at least half of step 2's pages/s, less than all)",
-     lambda F: 0.5 <= F.ratio("step3", "step2") < 1.0),
+    ("step3_several_times_step1_below_step2", "step 3: several times step 1's pages/s (> 3x), less than step 2's",
+     lambda F: F.ratio("step3", "step1") > 3 and F.ratio("step3", "step2") < 1.0),
     ("step3_heavy_stalls_longer", "step 3: on the heavy site the longest stall is several times the slow site's",
      lambda F: F.x("step3_heavy", "stall_ms") > 3 * F.x("step3", "stall_ms")),
-    ("step4_no_faster_than_step3", "step 4: no faster than step 3 (at most 15% above it)",
-     lambda F: F.ratio("step4", "step3") <= 1.15),
     ("step5_block_slows_the_crawl", "step 5: --block-every costs the crawl a large share of its pages/s (below 75%)",
      lambda F: F.ratio("step5_block", "step5") < 0.75),
     ("step5_blocked_much_of_the_time", "step 5: the blocking fetches hold the loop for much of the crawl (> 40%)",
@@ -271,8 +272,6 @@ CLAIMS = [
      lambda F: F.x("step7_heavy", "pool_parse_s") / F.x("step7_heavy", "seconds") >= 1.5),
     ("step7_heavy_loop_parses_nothing", "step 7: the loop thread parses nothing",
      lambda F: F.x("step7_heavy", "loop_parse_s") == 0),
-    ("heavy_steps_get_more_cores", "heavy site: steps 7 and 2 keep more cores busy than step 3",
-     lambda F: min(F.x("step7_heavy", "cores"), F.x("step2_heavy", "cores")) > F.x("step3_heavy", "cores")),
     ("heavy_speedup_follows_cores", "heavy site: the speed-up of steps 7 and 2 over step 3 is the ratio of their "
      "cores busy, within 25%",
      lambda F: all(0.75 <= F.ratio(n, "step3_heavy") / (F.x(n, "cores") / F.x("step3_heavy", "cores")) <= 1.25
@@ -280,13 +279,10 @@ CLAIMS = [
     ("heavy_cpu_per_page_alike", "heavy site: a page costs steps 7 and 3 about the same CPU (within 30%)",
      lambda F: 0.7 <= (F.x("step7_heavy", "cpu_s") / F.x("step7_heavy", "pages"))
      / (F.x("step3_heavy", "cpu_s") / F.x("step3_heavy", "pages")) <= 1.3),
-    ("heavy_parse_time_includes_waiting", "step 7: a parse takes longer on a pool thread than on step 3's loop",
-     lambda F: F.x("step7_heavy", "pool_parse_s") > F.x("step3_heavy", "parse_s")),
     ("python_blocking_like_step1", "Python's blocking crawler is as slow as step 1 (within 15%)",
      lambda F: 0.85 <= F.ratio("python_blocking", "step1") <= 1.15),
-    ("python_asyncio_close_to_step7_at_16", "slow site: Python's asyncio is below step 7 at 16 transfers, "
-     "but not far (at least 70%)",
-     lambda F: 0.7 <= F.ratio("python_asyncio", "step7") < 1.0),
+    ("python_asyncio_below_step7_at_16", "slow site: Python's asyncio is below step 7 at 16 transfers",
+     lambda F: F.ratio("python_asyncio", "step7") < 1.0),
     ("python_asyncio_heavy_fastest", "heavy site: Python's asyncio crawler beats every C++ step",
      lambda F: F.rate("python_asyncio_heavy") > max(F.rate(n) for n in ("step2_heavy", "step3_heavy", "step7_heavy"))),
     ("python_multiprocessing_heavy_not_much_faster", "heavy site: parsing in a process pool is not much faster "
@@ -311,6 +307,8 @@ CLAIMS = [
     ("bench_py_falls_further_at_128", "bench: Python's share of fanout's async pages/s is lower at 128 than at 16",
      lambda F: F.cell("crawl_asyncio.py", 128)["rate"] / F.cell("async", 128)["rate"]
      < F.cell("crawl_asyncio.py", 16)["rate"] / F.cell("async", 16)["rate"]),
+    ("bench_most_of_the_ideal_at_1", "bench: at 1 transfer every crawler gets most of the ideal (>= 60%)",
+     lambda F: all(c["efficiency"] >= 0.6 for c in F.f["bench"] if c["concurrency"] == 1 and c["efficiency"] > 0)),
     ("bench_low_efficiency_at_128", "bench: at 128 every crawler is far below the latency-bound ideal (< 50%)",
      lambda F: all(F.cell(m, 128)["efficiency"] < 0.5 for m in ("async", "threads", "crawl_asyncio.py"))),
     ("bench_threads_slower_at_128", "bench: at 128, threads are slower than async",
@@ -321,8 +319,9 @@ CLAIMS = [
      lambda F: F.cell("threads", 128)["switches"] > 1.5 * F.cell("async", 128)["switches"]),
     ("bench_threads_more_memory_at_128", "bench: at 128, threads use more memory than async",
      lambda F: F.cell("threads", 128)["rss_mb"] > F.cell("async", 128)["rss_mb"]),
-    ("concurrent_steps_at_least_5x", "summary: every concurrent step on the slow site is at least 5x step 1",
-     lambda F: min(F.rate(n) for n in SLOW_CONCURRENT) >= 5 * F.rate("step1")),
+    ("concurrent_steps_several_times_step1", "summary: every concurrent step on the slow site is several "
+     "times as fast as step 1 (> 3x)",
+     lambda F: min(F.rate(n) for n in SLOW_CONCURRENT) > 3 * F.rate("step1")),
     ("parse_elsewhere_closest_to_ceiling", "summary: steps 2 and 7 (parse elsewhere) beat steps 3 to 6 (parse on the loop)",
      lambda F: min(F.rate("step2"), F.rate("step7")) > max(F.rate(n) for n in ("step3", "step4", "step5", "step6"))),
     ("below_the_ceiling", "summary: no step at 16 passes the ceiling of 16 / latency",
@@ -427,8 +426,10 @@ def fill(work, doc_path, out_path, figures):
             missing.append("code:%s#%s" % (file, region))
             return m.group(0)
         lines = r.group(1).rstrip("\n").split("\n")
-        indent = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
-        body = "\n".join(l[indent:] for l in lines)
+        # A class's " private:" sits a space left of its members: it does not set the indent.
+        access = re.compile(r"^\s*(public|private|protected):$")
+        indent = min((len(l) - len(l.lstrip()) for l in lines if l.strip() and not access.match(l)), default=0)
+        body = "\n".join(l[min(indent, len(l) - len(l.lstrip())):] for l in lines)
         return "<!-- code:%s#%s -->\n```cpp\n%s\n```\n<!-- /code -->" % (file, region, body)
 
     def value(m):
