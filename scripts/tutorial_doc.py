@@ -33,6 +33,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 REPORT = re.compile(r"pages: (\d+)  errors: (\d+)  seconds: ([0-9.]+)  pages/s: ([0-9.]+)")
 # What some steps print before their report line: (regex, names of its groups, as floats).
 EXTRAS = [
+    (r"threads: (\d+)  stack each: (\d+) KiB", ("threads", "stack_kib")),
     (r"context switches: (\d+) voluntary, (\d+) involuntary", ("voluntary", "involuntary")),
     (r"peak RSS: ([0-9.]+) MB", ("rss_mb",)),
     (r"parse on the loop thread: ([0-9.]+) s in all, longest stall [^:]*: ([0-9.]+) ms", ("parse_s", "stall_ms")),
@@ -250,6 +251,11 @@ CLAIMS = [
      lambda F: F.ratio("step3", "step1") > 3 and F.ratio("step3", "step2") < 1.0),
     ("step3_heavy_stalls_longer", "step 3: on the heavy site the longest stall is several times the slow site's",
      lambda F: F.x("step3_heavy", "stall_ms") > 3 * F.x("step3", "stall_ms")),
+    ("step3_heavy_stall_longer_than_one_parse", "step 3: the longest stall on the heavy site is longer than one "
+     "page's parse",
+     lambda F: F.x("step3_heavy", "stall_ms") > 1000 * F.x("step3_heavy", "parse_s") / F.x("step3_heavy", "pages")),
+    ("step2_256_memory_stays_small", "step 2: 256 threads' peak RSS is far below 256 reserved stacks (< 1/10)",
+     lambda F: F.x("step2_256", "rss_mb") < F.x("step2_256", "threads") * F.x("step2_256", "stack_kib") / 1024 / 10),
     ("step5_block_slows_the_crawl", "step 5: --block-every costs the crawl a large share of its pages/s (below 75%)",
      lambda F: F.ratio("step5_block", "step5") < 0.75),
     ("step5_blocked_much_of_the_time", "step 5: the blocking fetches hold the loop for much of the crawl (> 40%)",
