@@ -53,6 +53,7 @@ struct Cell {
   size_t concurrency = 0;
   json report;  // the crawl's --report
   double speedup = 0, efficiency = 0;
+  double slowest{}, fastest{};  // pages/s of the slowest and fastest of the repeats: the spread
   bool has_concurrency = true;  // false for a --vs command without {concurrency}
   // A --vs row's own ({} so that -Wextra accepts Cell{.mode = ...} leaving them empty):
   std::optional<ExternalRun> external{};  // how its command ended
@@ -113,24 +114,30 @@ void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostr
       << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
   // A status column only beside --vs rows: fanout's own crawls either succeed or stop the bench.
   const bool with_status = HasExternalRows(cells);
-  std::vector<std::string> header = {"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency",
-                                     "CPU s/1k pages", "peak RSS MB", "ctx switches"};
+  // With repeats, the spread of pages/s beside the median: on a busy machine one run says little.
+  const bool with_range = o.repeat > 1;
+  std::vector<std::string> header = {"mode", "conc", "pages", "wall s", "pages/s"};
+  if (with_range) header.push_back("min-max");
+  for (const char* h : {"speed-up", "efficiency", "CPU s/1k pages", "peak RSS MB", "ctx switches"}) header.push_back(h);
   if (with_status) header.push_back("status");
   TextTable table(header);
   for (const Cell& c : cells) {
     const json& r = c.report;
     std::vector<std::string> row = {
         c.mode, c.has_concurrency ? std::to_string(c.concurrency) : "-", std::to_string(r.value("pages", int64_t{0})),
-        Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1),
+        Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1)};
+    if (with_range) row.push_back(Fixed(c.slowest, 1) + "-" + Fixed(c.fastest, 1));
+    row.insert(row.end(), {
         c.speedup > 0 ? Fixed(c.speedup, 1) + "x" : "-", c.efficiency > 0 ? Fixed(100 * c.efficiency, 0) + "%" : "-",
         Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
-        std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))};
+        std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))});
     if (with_status) row.push_back(StatusOf(c));
     table.AddRow(std::move(row));
   }
   table.Print(out);
   out << "speed-up: pages/s over sync (- without sync). efficiency: pages/s against the latency-bound ideal, "
          "concurrency / latency.\n";
+  if (with_range) out << "min-max: pages/s of the slowest and the fastest of the " << o.repeat << " runs.\n";
   if (with_status) {
     out << "--vs rows: pages are the page requests bench's server answered with 200 during the run; CPU, RSS and "
            "switches are the command's own, from wait4.\n";
@@ -142,6 +149,8 @@ json CellJson(const Cell& c) {
             {"concurrency", c.has_concurrency ? json(c.concurrency) : json(nullptr)},
             {"speedup", c.speedup},
             {"efficiency", c.efficiency},
+            {"pages_per_second_min", c.slowest},
+            {"pages_per_second_max", c.fastest},
             {"cpu_seconds_per_1000_pages", CpuPerThousand(c.report)},
             {"report", c.report}};
   if (c.external) {
@@ -446,6 +455,8 @@ int RunBench(const BenchOptions& o) {
         return a.value("pages_per_second", 0.0) < b.value("pages_per_second", 0.0);
       });
       Cell cell{.mode = mode, .concurrency = c, .report = runs[runs.size() / 2]};
+      cell.slowest = runs.front().value("pages_per_second", 0.0);
+      cell.fastest = runs.back().value("pages_per_second", 0.0);
       if (mode == "sync") sync_rate = cell.report.value("pages_per_second", 0.0);
       cell.efficiency = efficiency(cell.report, c);
       cells.push_back(std::move(cell));
@@ -483,7 +494,11 @@ int RunBench(const BenchOptions& o) {
         return a.report.value("pages_per_second", 0.0) < b.report.value("pages_per_second", 0.0);
       });
       auto failed = std::find_if(runs.begin(), runs.end(), [](const Cell& run) { return !run.external->ok(); });
+      const double slowest = runs.front().report.value("pages_per_second", 0.0);
+      const double fastest = runs.back().report.value("pages_per_second", 0.0);
       Cell cell = std::move(failed != runs.end() ? *failed : runs[runs.size() / 2]);
+      cell.slowest = slowest;
+      cell.fastest = fastest;
       vs_failed = vs_failed || failed != runs.end();
       if (c) cell.efficiency = efficiency(cell.report, *c);
       std::cerr << "fanout bench: " << Describe(cell) << " done (" << cell.external->Describe() << ")\n";
