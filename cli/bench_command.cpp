@@ -56,6 +56,7 @@ struct Cell {
   json report;  // the crawl's --report
   double speedup = 0, efficiency = 0;
   double ideal_pages_per_second = 0;  // 0: no ideal (a URL, or no latency)
+  double slowest{}, fastest{};  // pages/s of the slowest and fastest of the repeats: the spread
   bool has_concurrency = true;  // false for a --vs command without {concurrency}
   // A --vs row's own ({} so that -Wextra accepts Cell{.mode = ...} leaving them empty):
   std::optional<ExternalRun> external{};  // how its command ended
@@ -119,23 +120,27 @@ std::string SiteDescription(const BenchOptions& o) {
 }
 
 // The table's rows, as the text table prints them and the HTML page shows them.
-html::Table TableOf(const std::vector<Cell>& cells) {
+html::Table TableOf(const std::vector<Cell>& cells, int repeat) {
   // A status column only beside --vs rows: fanout's own crawls either succeed or stop the bench.
   const bool with_status = HasExternalRows(cells);
-  html::Table table{.id = "cells",
-                    .header = {"mode", "conc", "pages", "wall s", "pages/s", "speed-up", "efficiency",
-                               "CPU s/1k pages", "peak RSS MB", "ctx switches"},
-                    .rows = {},
-                    .align = ""};
+  // With repeats, the spread of pages/s beside the median: on a busy machine one run says little.
+  const bool with_range = repeat > 1;
+  html::Table table{.id = "cells", .header = {"mode", "conc", "pages", "wall s", "pages/s"}, .rows = {}, .align = ""};
+  if (with_range) table.header.push_back("min-max");
+  for (const char* h : {"speed-up", "efficiency", "CPU s/1k pages", "peak RSS MB", "ctx switches"}) {
+    table.header.push_back(h);
+  }
   if (with_status) table.header.push_back("status");
   for (const Cell& c : cells) {
     const json& r = c.report;
     std::vector<std::string> row = {
         c.mode, c.has_concurrency ? std::to_string(c.concurrency) : "-", std::to_string(r.value("pages", int64_t{0})),
-        Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1),
+        Fixed(r.value("wall_seconds", 0.0), 2), Fixed(r.value("pages_per_second", 0.0), 1)};
+    if (with_range) row.push_back(Fixed(c.slowest, 1) + "-" + Fixed(c.fastest, 1));
+    row.insert(row.end(), {
         c.speedup > 0 ? Fixed(c.speedup, 1) + "x" : "-", c.efficiency > 0 ? Fixed(100 * c.efficiency, 0) + "%" : "-",
         Fixed(CpuPerThousand(r), 2), Fixed(r.value("peak_rss_kb", 0) / 1024.0, 1),
-        std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))};
+        std::to_string(r.value("voluntary_switches", int64_t{0}) + r.value("involuntary_switches", int64_t{0}))});
     if (with_status) row.push_back(StatusOf(c));
     table.rows.push_back(std::move(row));
   }
@@ -153,11 +158,12 @@ void PrintTable(const std::vector<Cell>& cells, const BenchOptions& o, std::ostr
   // Worded as it always was: docs/tutorial.md quotes this line.
   out << "fanout bench: " << o.pages << " pages, " << o.links << " links, ~" << o.page_bytes << " bytes, latency "
       << o.latency_ms << " ms; sync limited to " << o.sync_pages << " pages; median of " << o.repeat << "\n";
-  const html::Table rows = TableOf(cells);
+  const html::Table rows = TableOf(cells, o.repeat);
   TextTable table(rows.header);
   for (const std::vector<std::string>& row : rows.rows) table.AddRow(row);
   table.Print(out);
   out << kTableNotes << "\n";
+  if (o.repeat > 1) out << "min-max: pages/s of the slowest and the fastest of the " << o.repeat << " runs.\n";
   if (HasExternalRows(cells)) out << kVsNotes << "\n";
 }
 
@@ -187,6 +193,8 @@ json CellJson(const Cell& c) {
             {"concurrency", c.has_concurrency ? json(c.concurrency) : json(nullptr)},
             {"speedup", c.speedup},
             {"efficiency", c.efficiency},
+            {"pages_per_second_min", c.slowest},
+            {"pages_per_second_max", c.fastest},
             {"cpu_seconds_per_1000_pages", CpuPerThousand(c.report)},
             {"ideal_pages_per_second", c.ideal_pages_per_second > 0 ? json(c.ideal_pages_per_second) : json(nullptr)},
             {"report", c.report}};
@@ -277,7 +285,7 @@ std::string Html(const std::vector<Cell>& cells, const BenchOptions& o, const st
           "in the frontier, sampled at a fixed interval (the crawl's in_flight_timeline). In flight under the limit "
           "while URLs are queued is starvation; the queue empty, the site's breadth.</p><div class=\"grid\">" +
           timelines + "</div>";
-  body += "<h2>The numbers</h2>" + html::Render(TableOf(cells)) + "<p class=\"note\">" + Escape(kTableNotes) + "</p>";
+  body += "<h2>The numbers</h2>" + html::Render(TableOf(cells, o.repeat)) + "<p class=\"note\">" + Escape(kTableNotes) + "</p>";
   if (HasExternalRows(cells)) body += "<p class=\"note\">" + Escape(kVsNotes) + "</p>";
   return html::Page("fanout bench", body);
 }
@@ -482,6 +490,8 @@ int RunBench(const BenchOptions& o) {
         return a.value("pages_per_second", 0.0) < b.value("pages_per_second", 0.0);
       });
       Cell cell{.mode = mode, .concurrency = c, .report = runs[runs.size() / 2]};
+      cell.slowest = runs.front().value("pages_per_second", 0.0);
+      cell.fastest = runs.back().value("pages_per_second", 0.0);
       if (mode == "sync") sync_rate = cell.report.value("pages_per_second", 0.0);
       cell.efficiency = efficiency(cell.report, c);
       cell.ideal_pages_per_second = ideal_rate(budget, c);
@@ -520,7 +530,11 @@ int RunBench(const BenchOptions& o) {
         return a.report.value("pages_per_second", 0.0) < b.report.value("pages_per_second", 0.0);
       });
       auto failed = std::find_if(runs.begin(), runs.end(), [](const Cell& run) { return !run.external->ok(); });
+      const double slowest = runs.front().report.value("pages_per_second", 0.0);
+      const double fastest = runs.back().report.value("pages_per_second", 0.0);
       Cell cell = std::move(failed != runs.end() ? *failed : runs[runs.size() / 2]);
+      cell.slowest = slowest;
+      cell.fastest = fastest;
       vs_failed = vs_failed || failed != runs.end();
       if (c) {
         cell.efficiency = efficiency(cell.report, *c);

@@ -115,9 +115,10 @@ void BlockingCrawl::Work(CURLSH* share) {
 Status BlockingCrawl::Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
                           const std::function<void(const CrawlProgress&)>& progress) {
   const CrawlClock::time_point started = CrawlClock::now();
-  // One easy handle keeps its own connections; several threads share theirs through the cache.
+  // One easy handle keeps its own connections; several threads share theirs through the cache
+  // (over HTTP/1.1: an HTTP/2 connection stays with its thread, see SharedCurlCache).
   std::optional<SharedCurlCache> cache;
-  if (workers_ > 1) cache.emplace();
+  if (workers_ > 1) cache.emplace(/*connections=*/!fetcher_options_.http2);
   control_.OnRequest([this] {  // on the signal thread
     std::lock_guard lock(mu_);
     if (!stop_asked_) stop_asked_ = CrawlClock::now();

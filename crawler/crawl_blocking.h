@@ -3,8 +3,8 @@
 // by blocking a thread:
 //   sync:    one thread, one blocking curl_easy_perform at a time, parse and store inline;
 //   threads: `workers` threads, each with its own blocking easy handle, sharing the core under one
-//            lock and DNS, TLS sessions and connections through a locked curl share handle; each
-//            parses inline; the store's writer thread as usual.
+//            lock and DNS, TLS sessions and (over HTTP/1.1) connections through a locked curl
+//            share handle; each parses inline; the store's writer thread as usual.
 // With --sitemaps the calling thread first walks the seeds' origins' sitemaps, the naive way: one
 // after another, before any page.
 //

@@ -301,12 +301,13 @@ Task<bool> CrawlCore::PageTurn(Turn& turn, HostId host, CrawlWaits& waits) {
   co_return held;
 }
 
-Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits) {
-  request.keep_alive = hosts_.KeepConnection(turn.host);
+Task<FetchResponse> CrawlCore::Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits, bool page) {
+  request.keep_alive = hosts_.KeepConnection(turn.host, page);
   meter_.Change(+1, frontier_.queued());
   const CrawlClock::time_point started = CrawlClock::now();
   FetchResponse response = co_await waits.Transfer(turn, std::move(request));
   meter_.Change(-1, frontier_.queued());
+  if (response.ok()) hosts_.SetMultiplexes(turn.host, response.http_version == "2");
   // The request went out once its connection was made (and TLS negotiated), as curl reports it:
   // the host's delay counts from then.
   hosts_.Finish(turn.host, CrawlClock::now(),
@@ -411,7 +412,7 @@ Task<bool> CrawlCore::DriveFetch(PageFetch& fetch, const FrontierItem& item, Tur
         if (!turn.held && !co_await PageTurn(turn, turn.host, waits)) co_return false;
         if (record.queue_wait < 0) record.queue_wait = SecondsSince(taken);
         FetchRequest request = fetch.request();
-        fetch.OnResponse(co_await Transfer(turn, std::move(request), waits));
+        fetch.OnResponse(co_await Transfer(turn, std::move(request), waits, /*page=*/true));
         break;
       }
       case PageFetch::Step::kWait:
@@ -436,6 +437,7 @@ Task<void> CrawlCore::CrawlPage(FrontierItem item, HostId host, std::unique_ptr<
   max_pages_in_progress_ = std::max(max_pages_in_progress_, ++pages_in_progress_);
   WorkGuard work([&] {
     if (turn->held) ReleaseTurn(*turn, waits);
+    hosts_.Settle(host);  // the page's links are queued by now, or there are none
     --pages_in_progress_;
     EndWork(waits);
   });

@@ -148,8 +148,9 @@ class CrawlCore {
   Task<bool> TakeTurn(Turn& turn, HostId host, CrawlWaits& waits);
   // TakeTurn for a page in progress (a retry, a redirect hop), counted with the time it took.
   Task<bool> PageTurn(Turn& turn, HostId host, CrawlWaits& waits);
-  // One transfer on the held turn, measured; the turn is over after it.
-  Task<FetchResponse> Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits);
+  // One transfer on the held turn, measured; the turn is over after it. `page`: it fetches a page
+  // (or a hop to one), whose links may come back to the host (HostScheduler::KeepConnection).
+  Task<FetchResponse> Transfer(Turn& turn, FetchRequest request, CrawlWaits& waits, bool page = false);
   // Ends a held turn that made no transfer.
   void ReleaseTurn(Turn& turn, CrawlWaits& waits);
   // nullopt: the crawl stopped while the verdict needed a turn on the target's host.

@@ -200,6 +200,9 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
     // Over TLS, wait to multiplex on a connection being set up rather than open another one;
     // plain http cannot multiplex, and waiting there would only serialise connection set-up.
     if (request.url.rfind("https:", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    // Said, not left to the default: since 7.62 curl's default is 2TLS, which offers h2 by ALPN.
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   }
 }
 
@@ -283,13 +286,16 @@ FetchOp::~FetchOp() {
   if (easy_) fetcher_.ReturnEasy(std::move(easy_));
 }
 
-SharedCurlCache::SharedCurlCache() : share_(curl_share_init()) {
+SharedCurlCache::SharedCurlCache(bool connections) : share_(curl_share_init()) {
   curl_share_setopt(share_.get(), CURLSHOPT_LOCKFUNC, &SharedCurlCache::Lock);
   curl_share_setopt(share_.get(), CURLSHOPT_UNLOCKFUNC, &SharedCurlCache::Unlock);
   curl_share_setopt(share_.get(), CURLSHOPT_USERDATA, this);
   curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  // With the connection cache shared, curl 7.88 put transfers of several threads on one HTTP/2
+  // connection, and they stalled until their timeouts: libcurl does not run one connection's
+  // streams on several threads. Connections are shared only where nothing multiplexes.
+  if (connections) curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 }
 
 SharedCurlCache::~SharedCurlCache() = default;

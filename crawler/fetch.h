@@ -120,10 +120,11 @@ void ConfigureTransfer(CURL* easy, TransferState& state, const FetcherOptions& o
 void CollectTransfer(CURL* easy, CURLcode result, TransferState& state);
 
 // A curl share handle for easy handles used from several threads at once (the threads mode):
-// DNS cache, TLS sessions and the connection cache, each under its own mutex.
+// DNS cache, TLS sessions and, when `connections` (only for transfers that cannot multiplex:
+// HTTP/1.1), the connection cache, each under its own mutex.
 class SharedCurlCache {
  public:
-  SharedCurlCache();
+  explicit SharedCurlCache(bool connections);
   ~SharedCurlCache();
   SharedCurlCache(const SharedCurlCache&) = delete;
   SharedCurlCache& operator=(const SharedCurlCache&) = delete;

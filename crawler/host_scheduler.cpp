@@ -61,6 +61,9 @@ HostScheduler::HostId HostScheduler::Intern(std::string_view origin) {
   h.delay = static_cast<float>(limits_.delay);
   h.next_start = Clock::now().time_since_epoch().count();
   if (!limits_.robots) h.robots_state = RobotsState::kKnown;
+  // Before its first answer, an https host may speak HTTP/2 (curl offers it over TLS); plain http
+  // never multiplexes.
+  h.multiplexes = origin.starts_with("https:");
   slots_[slot] = id;
   if (2 * hosts_.size() > slots_.size()) GrowIndex();
   return id;
@@ -203,16 +206,25 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
   Place(host, t);
 }
 
-bool HostScheduler::KeepConnection(HostId host) {
+bool HostScheduler::KeepConnection(HostId host, bool page) {
   Host& h = hosts_[host];
   // More to send: queued URLs or waiters, or other transfers under way, whose pages may well link
-  // back (a site's first pages, while its queue is still empty).
-  const bool more = h.queue != nullptr || h.in_flight > 1;
+  // back (a site's first pages, while its queue is still empty); on one HTTP/2 connection, this
+  // page's own links too.
+  const bool more = h.queue != nullptr || h.in_flight > 1 || (page && h.multiplexes);
   const bool keep = more && (h.kept || kept_hosts_ < limits_.kept_hosts);
   if (keep && !h.kept) ++kept_hosts_;
   if (!keep && h.kept) --kept_hosts_;
   h.kept = keep;
   return keep;
+}
+
+void HostScheduler::Settle(HostId host) {
+  Host& h = hosts_[host];
+  if (h.kept && h.queue == nullptr && h.in_flight == 0) {
+    h.kept = false;
+    --kept_hosts_;
+  }
 }
 
 int HostScheduler::Priority(const Host& h) const {

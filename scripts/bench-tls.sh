@@ -6,7 +6,6 @@
 # Usage: bash scripts/bench-tls.sh     Every load is bounded: the site is finite, nginx is stopped.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-FANOUT_PACKAGES+=(nginx-light openssl)
 fanout_install_deps
 fanout_build default
 cd "$FANOUT_ROOT"

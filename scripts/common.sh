@@ -14,6 +14,8 @@ FANOUT_PACKAGES=(
   python3 python3-requests python3-aiohttp
   # the WARC archives (warc/): libdeflate compresses each record, OpenSSL's libcrypto digests them
   libdeflate-dev libssl-dev
+  # the HTTPS tests: certificates made by the openssl command line, served by a private nginx (tests/support/nginx.h)
+  openssl nginx-light
   # content codings: the crawler decodes br and zstd bodies itself (util/http_body.h), the test site encodes them
   libbrotli-dev libzstd-dev
   # IDNA for link hosts (crawler/whatwg_url.cpp), as browsers map them

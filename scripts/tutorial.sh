@@ -1,41 +1,67 @@
 #!/usr/bin/env bash
 # Refreshes docs/tutorial.md: runs every step of the tutorial (samples/tutorial, the Python
-# samples, fanout crawl and fanout bench) against sites it serves on loopback, and writes what each
-# printed, and the code the text quotes, between the markers in the document:
-#   <!-- output:NAME --> ... <!-- /output:NAME -->     a run's command and output
+# samples, fanout crawl and fanout bench) against sites it serves on loopback, each --runs times
+# (3 by default: the machine is shared, so one run says little), and writes into the document, by
+# scripts/tutorial_doc.py, what the median run printed, the code the text quotes and the figures
+# the prose cites:
+#   <!-- output:NAME --> ... <!-- /output:NAME -->     a run's command and output, every run's pages/s
 #   <!-- code:FILE#REGION --> ... <!-- /code -->        // [tutorial:REGION] of samples/tutorial/FILE
-# Usage: bash scripts/tutorial.sh [--small] [--output FILE] [--no-build] [--build-dir DIR]
-#   --small      a small site (what CI runs: every step must work, the figures mean little)
-#   --output     write there instead of docs/tutorial.md
-#   --no-build   use what is built already (for the test suite, which has just built it)
-#   --build-dir  the build to use (default build/)
+#   <!-- value:NAME -->...<!-- /value -->              a figure computed from the runs
+# Then it checks every ordering and ratio the prose states (tutorial_doc.py's CLAIMS) and fails,
+# naming each claim, when the figures no longer support it; the document is written either way,
+# so that the figures can be read and the prose rewritten.
+# Usage: bash scripts/tutorial.sh [--small] [--runs N] [--check] [--output FILE] [--no-build] [--build-dir DIR]
+#                                 [--save-figures FILE] [--keep DIR]
+#   --small         a small site (what CI runs: every step must work, the figures mean little, so
+#                   the claims are not checked unless --check is given)
+#   --runs          runs of every step (default 3); the document shows the median and the spread
+#   --check         check the claims in --small mode too (always done otherwise)
+#   --output        write there instead of docs/tutorial.md
+#   --no-build      use what is built already (for the test suite, which has just built it)
+#   --build-dir     the build to use (default build/)
+#   --save-figures  also write the figures the claims were checked against (JSON), as the test
+#                   fixture tests/samples/tutorial_figures.json was made
+#   --keep DIR      keep every run's output in DIR, so that the document can be filled again after
+#                   its prose is edited: python3 scripts/tutorial_doc.py fill DIR docs/tutorial.md docs/tutorial.md
 # Every server stops by itself (--duration); every crawl is bounded by the site's size.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-small=0 build=1 output="" build_dir=build
+small=0 build=1 output="" build_dir=build runs=3 check="" save_figures="" keep=""
+usage() {
+  echo "usage: bash scripts/tutorial.sh [--small] [--runs N] [--check] [--output FILE] [--no-build] [--build-dir DIR] [--save-figures FILE] [--keep DIR]" >&2
+  exit 2
+}
 while [ $# -gt 0 ]; do
   case "$1" in
     --small) small=1 ;;
     --no-build) build=0 ;;
-    --output) output="$2"; shift ;;
-    --build-dir) build_dir="$2"; shift ;;
-    *) echo "usage: bash scripts/tutorial.sh [--small] [--output FILE] [--no-build] [--build-dir DIR]" >&2; exit 2 ;;
+    --check) check=1 ;;
+    --runs) [ $# -ge 2 ] || usage; runs="$2"; shift ;;
+    --output) [ $# -ge 2 ] || usage; output="$2"; shift ;;
+    --build-dir) [ $# -ge 2 ] || usage; build_dir="$2"; shift ;;
+    --save-figures) [ $# -ge 2 ] || usage; save_figures="$(realpath -m "$2")"; shift ;;
+    --keep) [ $# -ge 2 ] || usage; keep="$(realpath -m "$2")"; shift ;;
+    *) usage ;;
   esac
   shift
 done
+case "$runs" in ''|*[!0-9]*|0) usage ;; esac
+[ -n "$check" ] || { [ "$small" = 1 ] && check=0 || check=1; }
 if [ "$build" = 1 ]; then
   fanout_install_deps
   fanout_build default
 fi
+[ -z "$output" ] || output="$(realpath -m "$output")"
 cd "$FANOUT_ROOT"
 output="${output:-docs/tutorial.md}"
 FANOUT="$build_dir/cli/fanout"
 STEPS="$build_dir/tutorial"
 if [ "$small" = 1 ]; then
-  pages=60 latency=5 cpu_pages=40 bench_pages=60 vs_pages=60
+  pages=60 latency=5 cpu_pages=40 bench_pages=60 vs_pages=60 block_every=10
 else
-  pages=500 latency=20 cpu_pages=400 bench_pages=500 vs_pages=200
+  pages=500 latency=20 cpu_pages=400 bench_pages=500 vs_pages=200 block_every=10
 fi
+concurrency=16 links=10
 
 work="$(mktemp -d)"
 servers=()
@@ -55,119 +81,93 @@ serve() {
   [ -s "$work/$name.url" ] || { echo "tutorial: fanout serve did not start" >&2; exit 1; }
 }
 
-# run NAME SITE COMMAND...: runs COMMAND (with {url} replaced by SITE's URL; SITE "-": left as it
-# is), keeps what it printed for <!-- output:NAME --> and shows the command with $URL in place of
-# the address.
+# run NAME SITE COMMAND...: runs COMMAND $runs times (with {url} replaced by SITE's URL, SITE "-":
+# left as it is, and {n} by the run's number), keeps what each run printed in $work/NAME.N.out and
+# the command in $work/NAME.cmd, shown with $URL in place of the address.
 run() {
   local name="$1" site="$2"
   shift 2
-  local url="{url}" args=() shown="\$"
+  local url="{url}" shown="\$"
   [ "$site" = - ] || url="$(head -n 1 "$work/$site.url")"
   for a in "$@"; do
-    args+=("${a//\{url\}/$url}")
     if [ "$site" = - ]; then
       case "$a" in *" "*) shown+=" '$a'" ;; *) shown+=" $a" ;; esac
     else
       shown+=" ${a//\{url\}/\$URL}"
     fi
   done
+  shown="${shown//\{n\}/}"
   echo "== $name: ${shown:2}" >&2
-  printf '%s\n' "$shown" >"$work/$name.out"
-  "${args[@]}" >>"$work/$name.out" 2>&1 || { cat "$work/$name.out" >&2; echo "tutorial: $name failed" >&2; exit 1; }
+  printf '%s\n' "$shown" >"$work/$name.cmd"
+  local n args
+  for n in $(seq "$runs"); do
+    args=()
+    for a in "$@"; do
+      a="${a//\{url\}/$url}"
+      args+=("${a//\{n\}/$n}")
+    done
+    "${args[@]}" >"$work/$name.$n.out" 2>&1 || { cat "$work/$name.$n.out" >&2; echo "tutorial: $name failed" >&2; exit 1; }
+  done
 }
 
 # A site whose pages wait for the network (latency), and one whose pages are work to parse.
-serve slow --synthetic "$pages" --links 10 --page-bytes 10000 --latency "$latency"
-serve heavy --synthetic "$cpu_pages" --links 10 --page-bytes 200000
+serve slow --synthetic "$pages" --links "$links" --page-bytes 10000 --latency "$latency"
+serve heavy --synthetic "$cpu_pages" --links "$links" --page-bytes 200000
 printf '%s cores: %s; %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" \
   "$(date -u +%Y-%m-%d)" >"$work/machine.out"
 echo "slow site: $pages pages of about 10 kB, 10 links each, ${latency} ms latency (fanout serve --synthetic $pages --page-bytes 10000 --latency $latency)" >>"$work/machine.out"
 echo "heavy site: $cpu_pages pages of about 200 kB, 10 links each, no latency (fanout serve --synthetic $cpu_pages --page-bytes 200000)" >>"$work/machine.out"
+# The machine may be shared: how busy it was says how much of its cores the runs could have.
+load_before="$(cut -d' ' -f1 /proc/loadavg)"
 
 run step1 slow "$STEPS/step1_blocking" {url}
 run step2_1 slow "$STEPS/step2_threads" {url} --concurrency 1
-run step2 slow "$STEPS/step2_threads" {url} --concurrency 16
+run step2 slow "$STEPS/step2_threads" {url} --concurrency "$concurrency"
 run step2_256 slow "$STEPS/step2_threads" {url} --concurrency 256
-run step3 slow "$STEPS/step3_multi" {url} --concurrency 16
-run step3_heavy heavy "$STEPS/step3_multi" {url} --concurrency 16
-run step4 slow "$STEPS/step4_event_loop" {url} --concurrency 16
-run step5 slow "$STEPS/step5_coroutines" {url} --concurrency 16
-run step6 slow "$STEPS/step6_limits" {url} --concurrency 16
-run step7 slow "$STEPS/step7_pool" {url} --concurrency 16
-run step7_heavy heavy "$STEPS/step7_pool" {url} --concurrency 16
-run step2_heavy heavy "$STEPS/step2_threads" {url} --concurrency 16
+run step3 slow "$STEPS/step3_multi" {url} --concurrency "$concurrency"
+run step3_heavy heavy "$STEPS/step3_multi" {url} --concurrency "$concurrency"
+run step4 slow "$STEPS/step4_event_loop" {url} --concurrency "$concurrency"
+run step5 slow "$STEPS/step5_coroutines" {url} --concurrency "$concurrency"
+run step5_block slow "$STEPS/step5_coroutines" {url} --concurrency "$concurrency" --block-every "$block_every"
+run step6 slow "$STEPS/step6_limits" {url} --concurrency "$concurrency"
+run step7 slow "$STEPS/step7_pool" {url} --concurrency "$concurrency"
+run step7_heavy heavy "$STEPS/step7_pool" {url} --concurrency "$concurrency"
+run step2_heavy heavy "$STEPS/step2_threads" {url} --concurrency "$concurrency"
 run python_blocking slow /usr/bin/python3 samples/python/crawl_blocking.py {url}
-run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
-run python_asyncio_heavy heavy /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency 16
-run crawl slow "$FANOUT" crawl {url} --concurrency 16 --per-host 16 --db "$work/tutorial.db"
+run python_asyncio slow /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency "$concurrency"
+run python_asyncio_heavy heavy /usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency "$concurrency"
+run python_multiprocessing_heavy heavy /usr/bin/python3 samples/python/crawl_multiprocessing.py {url} \
+  --concurrency "$concurrency"
+run crawl slow "$FANOUT" crawl {url} --concurrency "$concurrency" --per-host "$concurrency" --db "$work/tutorial{n}.db"
+# The crawl's database was in a temporary directory: show its name alone.
+sed -i "s|$work/tutorial[0-9]*.db|tutorial.db|" "$work"/crawl.*.out "$work/crawl.cmd"
 # wget2, if installed, joins the comparison (it is not a dependency).
 others=()
 if command -v wget2 >/dev/null; then
   others=(--vs "wget2 --quiet --recursive --level=inf --no-parent --max-threads={concurrency} -P {outdir} {url}" --vs-name wget2)
 fi
-run bench - "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync async --concurrency 1 16 128 \
-  --sync-pages "$vs_pages" \
+# bench repeats each cell itself (--repeat) and shows the median and the spread: one run of it.
+runs_wanted="$runs" runs=1
+run bench - "$FANOUT" bench --pages "$bench_pages" --latency "$latency" --modes sync threads async \
+  --concurrency 1 "$concurrency" 128 --sync-pages "$vs_pages" --repeat "$runs_wanted" \
   --vs "/usr/bin/python3 samples/python/crawl_blocking.py {url} --max-pages $vs_pages" \
-  --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}" "${others[@]}"
-# The crawl's database was in a temporary directory: show its name alone.
-sed -i "s|$work/tutorial.db|tutorial.db|" "$work/crawl.out"
+  --vs "/usr/bin/python3 samples/python/crawl_asyncio.py {url} --concurrency {concurrency}" "${others[@]}" \
+  --json "$work/bench.json"
+runs="$runs_wanted"
+# The bench's table is its output; its --json (a temporary file) is not shown.
+{ sed "s| --json $work/bench.json||" "$work/bench.cmd"; cat "$work/bench.1.out"; } >"$work/bench.out"
+rm "$work/bench.cmd" "$work/bench.1.out"
 
-/usr/bin/python3 - "$output" "$work" <<'PY'
-import pathlib, re, sys
-doc_path, work = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-
-# The side-by-side table: each run's report line, against step 1 on its site.
-runs = [("step1", "slow", "1 blocking fetch at a time", 1), ("step2", "slow", "2 threads", 16),
-        ("step2_256", "slow", "2 threads", 256), ("step3", "slow", "3 curl multi, one thread", 16),
-        ("step4", "slow", "4 epoll event loop", 16), ("step5", "slow", "5 coroutines", 16),
-        ("step6", "slow", "6 semaphores", 16), ("step7", "slow", "7 thread pool", 16),
-        ("python_blocking", "slow", "Python, requests", 1), ("python_asyncio", "slow", "Python, asyncio + aiohttp", 16),
-        ("step2_heavy", "heavy", "2 threads", 16), ("step3_heavy", "heavy", "3 curl multi, one thread", 16),
-        ("step7_heavy", "heavy", "7 thread pool", 16), ("python_asyncio_heavy", "heavy", "Python, asyncio + aiohttp", 16)]
-report = re.compile(r"pages: (\d+)  errors: (\d+)  seconds: ([0-9.]+)  pages/s: ([0-9.]+)")
-rows, base = [], {}
-for name, site, what, conc in runs:
-    found = report.findall((work / (name + ".out")).read_text())
-    if not found:
-        sys.exit("tutorial: %s printed no report line" % name)
-    pages, errors, seconds, rate = found[-1]
-    rows.append((site, what, conc, int(pages), float(seconds), float(rate)))
-step1 = rows[0][5]
-lines = ["%-6s %-28s %5s %6s %9s %9s %9s" % ("site", "step", "conc", "pages", "seconds", "pages/s", "vs step 1")]
-for site, what, conc, pages, seconds, rate in rows:
-    versus = "%.1fx" % (rate / step1) if site == "slow" and step1 > 0 else "-"
-    lines.append("%-6s %-28s %5d %6d %9.3f %9.1f %9s" % (site, what, conc, pages, seconds, rate, versus))
-(work / "compare.out").write_text("\n".join(lines) + "\n")
-
-doc = pathlib.Path("docs/tutorial.md").read_text()
-missing = []
-
-def output(m):
-    name = m.group(1)
-    f = work / (name + ".out")
-    if not f.exists():
-        missing.append("output:" + name)
-        return m.group(0)
-    return "<!-- output:%s -->\n```\n%s\n```\n<!-- /output:%s -->" % (name, f.read_text().rstrip(), name)
-
-def code(m):
-    file, region = m.group(1), m.group(2)
-    src = pathlib.Path("samples/tutorial", file)
-    text = src.read_text() if src.exists() else ""
-    r = re.search(r"^[ \t]*// \[tutorial:%s\]\n(.*?)^[ \t]*// \[/tutorial:%s\]" % (re.escape(region), re.escape(region)),
-                  text, re.S | re.M)
-    if not r:
-        missing.append("code:%s#%s" % (file, region))
-        return m.group(0)
-    lines = r.group(1).rstrip("\n").split("\n")
-    indent = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
-    body = "\n".join(l[indent:] for l in lines)
-    return "<!-- code:%s#%s -->\n```cpp\n%s\n```\n<!-- /code -->" % (file, region, body)
-
-doc = re.sub(r"<!-- output:([\w-]+) -->.*?<!-- /output:\1 -->", output, doc, flags=re.S)
-doc = re.sub(r"<!-- code:([\w.]+)#([\w-]+) -->.*?<!-- /code -->", code, doc, flags=re.S)
-if missing:
-    sys.exit("tutorial: nothing to put in " + ", ".join(missing))
-doc_path.write_text(doc)
-print("tutorial: wrote", doc_path)
-PY
+echo "load average (1 min): $load_before when the runs began, $(cut -d' ' -f1 /proc/loadavg) when they ended" \
+  "(above $(nproc), other work was waiting for the cores)" >>"$work/machine.out"
+printf '{"runs": %d, "small": %s, "latency_ms": %d, "concurrency": %d, "pages": %d, "cpu_pages": %d, "links": %d}\n' \
+  "$runs" "$([ "$small" = 1 ] && echo true || echo false)" "$latency" "$concurrency" "$pages" "$cpu_pages" "$links" \
+  >"$work/settings.json"
+if [ -n "$keep" ]; then
+  rm -rf "$keep"
+  cp -r "$work" "$keep"
+fi
+fill=(/usr/bin/python3 scripts/tutorial_doc.py fill "$work" docs/tutorial.md "$output")
+[ "$check" = 1 ] && fill+=(--check)
+[ -z "$save_figures" ] || fill+=(--save-figures "$save_figures")
+"${fill[@]}"

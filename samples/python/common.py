@@ -1,15 +1,17 @@
-"""What the two Python crawlers share: arguments, finding links, and the report line.
+"""What the Python crawlers share: arguments, finding links, and the report line.
 
-The Python counterpart of samples/tutorial/common.h, imported by crawl_blocking.py and
-crawl_asyncio.py (Python puts a script's own directory first on sys.path, so `import common`
-finds this file). Both crawlers use this one parser, so a difference in their speed is a
-difference in how they wait for the network, not in how they read pages.
+The Python counterpart of samples/tutorial/common.h, imported by crawl_blocking.py,
+crawl_asyncio.py and crawl_multiprocessing.py (Python puts a script's own directory first on
+sys.path, so `import common` finds this file). All three crawlers use this one parser, so a
+difference in their speed is a difference in how they wait for the network and where they parse,
+not in how they read pages.
 
 Deliberately simple, like the tutorial: no robots.txt, no retries, no storage.
 """
 
 import argparse
 import re
+import resource
 import sys
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
@@ -61,9 +63,15 @@ def parse_args(description):
                         help="how links are found: html.parser (default), or a regular expression, the "
                              "cheapest parser there is and a wrong one (comments, scripts, entities)")
     args = parser.parse_args()
-    global _find_hrefs
-    _find_hrefs = _hrefs_by_regex if args.links == "regex" else _hrefs_by_html_parser
+    use_link_finder(args.links)
     return args
+
+
+def use_link_finder(name):
+    """Makes extract_links find hrefs with html.parser ("html") or the regular expression ("regex").
+    A worker process calls it too (crawl_multiprocessing.py): it may not inherit the choice."""
+    global _find_hrefs
+    _find_hrefs = _hrefs_by_regex if name == "regex" else _hrefs_by_html_parser
 
 
 class _LinkCollector(HTMLParser):
@@ -95,7 +103,7 @@ def _hrefs_by_regex(html):
     return [m.group(1) for m in _HREF.finditer(html)]
 
 
-_find_hrefs = _hrefs_by_html_parser  # parse_args may choose the regex
+_find_hrefs = _hrefs_by_html_parser  # use_link_finder may choose the regex
 
 
 def extract_links(html, page_url, site):
@@ -127,6 +135,19 @@ def decode(body, content_type):
         return body.decode("utf-8", errors="replace")
 
 
+def cpu_seconds():
+    """The CPU time used so far, user and system, by this process and by its children that have
+    ended (a process pool's workers, once the pool is shut down)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def print_cpu(cpu, seconds):
+    """How many cores the crawl kept busy, before the report line, as the C++ steps print it:
+    cpu: 1.20 s in 1.00 s: 1.20 cores busy. `cpu` is cpu_seconds() since the crawl began."""
+    print(f"cpu: {cpu:.2f} s in {seconds:.2f} s: {cpu / seconds if seconds > 0 else 0.0:.2f} cores busy", flush=True)
+
+
 def print_report(pages, errors, seconds):
     """The last line, in the C++ steps' format, which the tests and `fanout bench` users read:
     pages: 200  errors: 0  seconds: 1.234  pages/s: 162.1"""
@@ -138,3 +159,10 @@ def missing_module(script, module, package):
     """Exits with a message naming the Debian package when an import failed."""
     sys.exit(f"{script}: the Python module '{module}' is missing; install Debian's {package} "
              f"(apt-get install {package}) and run it with /usr/bin/python3")
+
+
+def links_of_page(body, content_type, page_url, site):
+    """decode() then extract_links() in one call, for a worker process (crawl_multiprocessing.py):
+    its arguments go to the worker and its result comes back pickled, so it takes and returns
+    plain values."""
+    return extract_links(decode(body, content_type), page_url, site)

@@ -92,9 +92,11 @@ class Crawler:
 def main():
     args = common.parse_args("Crawl one site with asyncio and aiohttp, --concurrency requests at once.")
     crawler = Crawler(args.url, args.max_pages, args.concurrency)
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), common.cpu_seconds()
     asyncio.run(crawler.run())
-    common.print_report(crawler.pages, crawler.errors, time.monotonic() - start)
+    seconds = time.monotonic() - start
+    common.print_cpu(common.cpu_seconds() - cpu_start, seconds)
+    common.print_report(crawler.pages, crawler.errors, seconds)
 
 
 if __name__ == "__main__":

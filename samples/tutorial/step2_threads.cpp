@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
 
   // All workers have joined, so the frontier is ours alone: no lock needed to read it.
   PrintThreadCost(thread_count);
+  tutorial::PrintCpu(seconds);
   tutorial::PrintReport(frontier.claimed, frontier.errors, seconds);
   curl_global_cleanup();
   return 0;

@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
 
   std::printf("parse on the loop thread: %.3f s in all, longest stall between two curl_multi_perform calls: %.1f ms\n",
               crawl.parse_seconds, longest_stall * 1000);
+  tutorial::PrintCpu(seconds);
   tutorial::PrintReport(crawl.claimed, crawl.errors, seconds);
   // curl's order: easy handles out of the multi (done: every transfer finished), the easy handles,
   // the multi handle, and last the library.

@@ -10,6 +10,9 @@
 // awaiter that turns a curl transfer into a suspension), and Loop::Spawn (starts a task nobody
 // awaits, and frees it when it ends). The limit on transfers is still a plain counter plus a queue
 // of pages waiting for a slot; step 6 replaces it with a better tool.
+//
+// `--block-every N` makes one fetch in N block the loop thread (curl_easy_perform inside a
+// coroutine), to measure what one blocking call does to everything else on the loop.
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 #include <deque>
 #include <exception>
 #include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -124,6 +128,8 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   CURLM* multi() const { return multi_.get(); }
+
+  // [tutorial:loop]
   // Resumes `h` on a later turn of the loop, never inline: the caller's stack stays its own.
   void Schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
   // Starts `task` on the next turn. The loop owns it from now on, and frees it when it ends.
@@ -158,6 +164,16 @@ class Loop {
   }
 
  private:
+  // Runs every ready coroutine up to its next co_await (or its end). This is the whole scheduler:
+  // a coroutine runs until it suspends, and nothing else runs meanwhile.
+  void ResumeReady() {
+    // A coroutine may schedule others as it runs; they run in this same pass (hence the index).
+    for (size_t i = 0; i < ready_.size(); ++i) ready_[i].resume();
+    ready_.clear();
+  }
+  // [/tutorial:loop]
+
+  // [tutorial:detached]
   // The coroutine that owns a spawned task. Nobody awaits it, so it reports what the task throws,
   // and its final_suspend does not suspend: the frame (and the task's, with it) frees itself.
   struct Detached {
@@ -180,6 +196,7 @@ class Loop {
     }
     --loop->tasks_;
   }
+  // [/tutorial:detached]
 
   void Watch(int fd, uint32_t events = EPOLLIN) {
     epoll_event ev{};
@@ -210,11 +227,6 @@ class Loop {
     return 0;
   }
   void FinishTransfers();  // after FetchOp, which it completes
-  void ResumeReady() {
-    // A coroutine may schedule others as it runs; they run in this same pass (hence the index).
-    for (size_t i = 0; i < ready_.size(); ++i) ready_[i].resume();
-    ready_.clear();
-  }
 
   // The fds are declared before the multi handle, so they are still open while it is cleaned up.
   Fd epoll_{epoll_create1(EPOLL_CLOEXEC)};
@@ -270,6 +282,9 @@ class FetchOp {
 
 FetchOp Fetch(Loop& loop, std::string url) { return FetchOp(loop, std::move(url)); }
 
+// [tutorial:finish]
+// Hands every finished transfer's result to its awaiter, which schedules its coroutine. Nothing is
+// resumed here: a resumed coroutine could add or remove handles while curl's messages are walked.
 void Loop::FinishTransfers() {
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
@@ -281,6 +296,7 @@ void Loop::FinishTransfers() {
     static_cast<FetchOp*>(op)->Done(result);
   }
 }
+// [/tutorial:finish]
 
 // The crawl's state. Only coroutines on the loop thread touch it, so it needs no lock. It lives
 // in main() until after loop.Run() returns, which outlasts every task that refers to it.
@@ -295,16 +311,46 @@ struct Crawl {
   int claimed = 0;                  // pages claimed for fetching: the count --max-pages limits
   int running = 0;                  // page tasks started and not finished: at most `concurrency`
   int pages = 0, errors = 0;
+  // --block-every N: one fetch in N blocks the loop thread (0: none, the default).
+  int block_every = 0;
+  int fetches = 0, blocked = 0;
+  double blocked_seconds = 0;
 
   void Discover(std::string url);
   void StartMore();
+  bool BlocksThisFetch() { return block_every > 0 && ++fetches % block_every == 0; }
 };
+
+// [tutorial:block]
+// --block-every N makes one fetch in N the way step 1 made them: curl_easy_perform, on the loop
+// thread, inside a coroutine. It is asyncio's classic mistake, a requests.get() inside an async
+// def. Until it returns, no coroutine runs and no other transfer is read or written: the loop
+// has stopped, however many transfers are in flight.
+Response FetchBlocking(Crawl& crawl, const std::string& url) {
+  const double start = tutorial::NowSeconds();
+  Easy easy(curl_easy_init());
+  Response r;
+  curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, tutorial::AppendToString);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT, 10L);
+  if (curl_easy_perform(easy.get()) == CURLE_OK) curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  ++crawl.blocked;
+  crawl.blocked_seconds += tutorial::NowSeconds() - start;
+  return r;
+}
+// [/tutorial:block]
 
 // [tutorial:crawl]
 // One page, start to end. It reads like step 1's loop body; the co_await is where the loop gets
 // on with other pages.
 Task<void> CrawlPage(Crawl& crawl, std::string url) {
-  const Response r = co_await Fetch(crawl.loop, url);
+  Response r;
+  if (crawl.BlocksThisFetch()) {
+    r = FetchBlocking(crawl, url);  // --block-every: the loop waits with this page
+  } else {
+    r = co_await Fetch(crawl.loop, url);
+  }
   ++crawl.pages;
   if (r.status != 200) {
     ++crawl.errors;
@@ -334,18 +380,45 @@ void Crawl::StartMore() {
 }
 // [/tutorial:crawl]
 
+// Takes `--block-every N` out of argv, leaving common.h's arguments to ParseArgs; 0 without it.
+int TakeBlockEvery(int& argc, char** argv) {
+  int block_every = 0, kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--block-every") {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    char* end = nullptr;
+    const long v = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
+    if (i + 1 >= argc || *end != '\0' || v < 1 || v > 1000000) {
+      std::fprintf(stderr, "usage: %s URL [--max-pages N] [--concurrency N] [--block-every N]\n", argv[0]);
+      std::exit(2);
+    }
+    block_every = static_cast<int>(v);
+    ++i;
+  }
+  argc = kept;
+  return block_every;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int block_every = TakeBlockEvery(argc, argv);
   const tutorial::Args args = tutorial::ParseArgs(argc, argv);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   {
     Loop loop;
     Crawl crawl(loop, args);
+    crawl.block_every = block_every;
     const double start = tutorial::NowSeconds();
     crawl.Discover(args.start_url);
     crawl.StartMore();
     loop.Run();
+    if (block_every > 0) {
+      std::printf("fetches that blocked the loop thread: %d (one in %d), %.3f s in all\n", crawl.blocked, block_every,
+                  crawl.blocked_seconds);
+    }
     tutorial::PrintReport(crawl.pages, crawl.errors, tutorial::NowSeconds() - start);
   }
   curl_global_cleanup();

@@ -471,6 +471,27 @@ std::vector<std::string> TimedExtractLinks(ParseTimes& times, const std::string&
   return links;
 }
 
+// How many pages are in one state (a transfer in flight, at the pool) on the loop thread: the most
+// at once, and the average over time (the count integrated over time, divided by the time).
+class Gauge {
+ public:
+  void Enter() { Move(+1); }
+  void Leave() { Move(-1); }
+  int most() const { return most_; }
+  double Average(double seconds) const { return seconds > 0 ? area_ / seconds : 0; }
+
+ private:
+  void Move(int by) {
+    const double now = tutorial::NowSeconds();
+    area_ += count_ * (now - since_);
+    since_ = now;
+    count_ += by;
+    most_ = std::max(most_, count_);
+  }
+  int count_ = 0, most_ = 0;
+  double area_ = 0, since_ = tutorial::NowSeconds();
+};
+
 // The host part of a URL ("" if it has none).
 std::string HostOf(const std::string& url) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
@@ -503,7 +524,9 @@ struct Crawl {
   int claimed = 0;  // pages claimed for fetching: the count --max-pages limits
   int pages = 0, errors = 0;
   int waiting = 0, most_waiting = 0;       // tasks waiting for their permits
-  int in_flight = 0, most_in_flight = 0;   // transfers running
+  // Both hold a global permit, so together they are never more than --concurrency.
+  Gauge in_flight;  // pages whose transfer is running
+  Gauge at_pool;    // pages fetched, queued for a pool thread or being parsed by one
   ParseTimes parse_times;
 
   void Discover(std::string url);
@@ -518,9 +541,9 @@ Task<void> CrawlPage(Crawl& crawl, std::string url) {
   Semaphore::Permit host = co_await crawl.HostLimit(url).Acquire();
   Semaphore::Permit page = co_await crawl.global_limit.Acquire();
   --crawl.waiting;
-  crawl.most_in_flight = std::max(crawl.most_in_flight, ++crawl.in_flight);
+  crawl.in_flight.Enter();
   const Response r = co_await Fetch(crawl.loop, url);
-  --crawl.in_flight;
+  crawl.in_flight.Leave();
   host.Release();  // the host is done with; the global permit is held until the page is
   ++crawl.pages;
   if (r.status != 200) {
@@ -529,8 +552,10 @@ Task<void> CrawlPage(Crawl& crawl, std::string url) {
   }
   // Parsed on a worker; this coroutine resumes on the loop thread, the only one that touches
   // `seen`. The lambda refers to r and url by reference: they live in this frame, which waits.
+  crawl.at_pool.Enter();
   std::vector<std::string> links =
       co_await crawl.pool.Run([&times = crawl.parse_times, &r, &url] { return TimedExtractLinks(times, r.body, url); });
+  crawl.at_pool.Leave();
   for (std::string& link : links) crawl.Discover(std::move(link));
 }
 
@@ -557,11 +582,16 @@ int main(int argc, char** argv) {
     const double start = tutorial::NowSeconds();
     crawl.Discover(args.start_url);
     loop.Run();
-    std::printf("most transfers in flight: %d (limit %d, per host %d), most tasks waiting for a permit: %d\n",
-                crawl.most_in_flight, args.concurrency, crawl.per_host, crawl.most_waiting);
+    const double seconds = tutorial::NowSeconds() - start;
+    std::printf("transfers in flight: at most %d, %.1f on average; pages at the pool: at most %d, %.1f on average "
+                "(limit %d for both together, per host %d)\n",
+                crawl.in_flight.most(), crawl.in_flight.Average(seconds), crawl.at_pool.most(),
+                crawl.at_pool.Average(seconds), args.concurrency, crawl.per_host);
+    std::printf("most tasks waiting for a permit: %d\n", crawl.most_waiting);
     std::printf("parse time on the pool: %.3f s, on the loop thread: %.3f s\n", crawl.parse_times.on_pool.load(),
                 crawl.parse_times.on_loop.load());
-    tutorial::PrintReport(crawl.pages, crawl.errors, tutorial::NowSeconds() - start);
+    tutorial::PrintCpu(seconds);
+    tutorial::PrintReport(crawl.pages, crawl.errors, seconds);
   }
   curl_global_cleanup();
   return 0;

@@ -37,6 +37,30 @@ std::string StartNext(HostScheduler& s, Clock::time_point now, bool finish = tru
   return what;
 }
 
+// kept_hosts 1: which host holds the one place for a kept connection says who kept it.
+TEST(HostScheduler, APageOfAnHttp2HostKeepsItsConnectionAndAHostThatEndsIdleGivesItsPlaceBack) {
+  HostScheduler s(HostLimits{.kept_hosts = 1});
+  const HostScheduler::HostId a = s.Intern("http://a");
+  const HostScheduler::HostId b = s.Intern("http://b");
+  s.Push(a, Item("http://a/1"));
+  s.Push(b, Item("http://b/1"));
+  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(1);
+  EXPECT_EQ(StartNext(s, t0, /*finish=*/false), "http://a/1");
+  // a's queue is empty and its page the only one in flight: over HTTP/1.1 nothing is kept...
+  EXPECT_FALSE(s.KeepConnection(a, /*page=*/true));
+  // ...over HTTP/2 the page's links, which may well come back, go over its one connection.
+  s.SetMultiplexes(a, true);
+  s.SetMultiplexes(b, true);
+  EXPECT_TRUE(s.KeepConnection(a, /*page=*/true));
+  EXPECT_FALSE(s.KeepConnection(a, /*page=*/false)) << "nothing else to send: robots.txt alone";
+  EXPECT_TRUE(s.KeepConnection(a, /*page=*/true));
+  EXPECT_EQ(StartNext(s, t0, /*finish=*/false), "http://b/1");
+  EXPECT_FALSE(s.KeepConnection(b, /*page=*/true)) << "a holds the one place";
+  s.Finish(a, t0);
+  s.Settle(a);  // a's page gave no links: a is idle
+  EXPECT_TRUE(s.KeepConnection(b, /*page=*/true));
+}
+
 TEST(HostScheduler, AHostWhoseDelayHasNotPassedSleepsWhileOthersGo) {
   HostScheduler s(HostLimits{.delay = 1.0});
   const HostScheduler::HostId a = s.Intern("http://a");

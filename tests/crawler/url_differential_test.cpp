@@ -20,6 +20,14 @@
 namespace fanout {
 namespace {
 
+// Sanitizer builds, several times slower, read one page in testing::kDocStride already; all of
+// /usr/share/doc is twice the pages of the other differential tests, so they read half of that.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr size_t kExtraStride = 2;
+#else
+constexpr size_t kExtraStride = 1;
+#endif
+
 std::string Answer(UrlResolver& r, std::string_view href) {
   Result<std::string> url = r.Resolve(href);
   return url.ok() ? *url : "ERROR";
@@ -70,6 +78,7 @@ TEST(UrlRules, EveryDifferenceOnTheDebianDocsIsExplained) {
   for (const char* root : {"/usr/share/doc"}) {
     testing::ForEachDocPage(root, [&](const std::filesystem::path& path, const std::string& body) {
       if (!read.insert(std::filesystem::canonical(path)).second) return true;
+      if (read.size() % kExtraStride != 0) return true;
       const std::string base = "http://127.0.0.1:8080/doc/" + std::filesystem::relative(path, root).generic_string();
       UrlResolver whatwg(base), rfc3986(base, UrlRules::kRfc3986);
       for (const HtmlLink& link : ParseHtml(body).links) {

@@ -97,7 +97,8 @@ TEST_P(PythonSample, RejectsABadArgument) {
 
 INSTANTIATE_TEST_SUITE_P(Samples, PythonSample,
                          ::testing::Values(Sample{"crawl_blocking.py", "requests", "python3-requests"},
-                                           Sample{"crawl_asyncio.py", "aiohttp", "python3-aiohttp"}),
+                                           Sample{"crawl_asyncio.py", "aiohttp", "python3-aiohttp"},
+                                           Sample{"crawl_multiprocessing.py", "aiohttp", "python3-aiohttp"}),
                          [](const auto& info) { return info.param.script.substr(0, info.param.script.find('.')); });
 
 }  // namespace

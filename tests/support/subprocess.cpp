@@ -53,7 +53,7 @@ Subprocess::Subprocess(const std::vector<std::string>& args) {
 }
 
 Subprocess::~Subprocess() {
-  if (pid_ > 0) {
+  if (pid_ > 0 && !reaped_) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
@@ -77,7 +77,13 @@ std::string Subprocess::ReadStdoutLine(int timeout_ms) {
 }
 
 void Subprocess::Signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
+  if (pid_ > 0 && !reaped_) kill(pid_, sig);
+}
+
+bool Subprocess::Exited() {
+  if (pid_ <= 0 || reaped_) return true;
+  reaped_ = waitpid(pid_, &status_, WNOHANG) == pid_;
+  return reaped_;
 }
 
 ProcessResult Subprocess::Wait(int timeout_ms) {
@@ -89,15 +95,16 @@ ProcessResult Subprocess::Wait(int timeout_ms) {
     int ready = poll(fds, 2, MillisLeft(deadline));
     if (ready <= 0) {
       r.timed_out = true;
-      kill(pid_, SIGKILL);
+      if (!reaped_) kill(pid_, SIGKILL);
       break;
     }
     if (fds[0].revents && !Drain(out_fd_, out_)) out_open = false;
     if (fds[1].revents && !Drain(err_fd_, err_)) err_open = false;
   }
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  int status = status_;
+  if (!reaped_) waitpid(pid_, &status, 0);
   pid_ = -1;
+  reaped_ = false;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = std::move(out_);
   r.err = std::move(err_);

@@ -26,11 +26,15 @@ class Subprocess {
   // The next line of stdout, without '\n'; "" at EOF or past the deadline.
   std::string ReadStdoutLine(int timeout_ms);
   void Signal(int sig);
+  // Whether the child has ended, without waiting (it is reaped then; Wait still reads the pipes).
+  bool Exited();
   // Reads what is left of both pipes and reaps the child.
   ProcessResult Wait(int timeout_ms);
 
  private:
   pid_t pid_ = -1;
+  bool reaped_ = false;  // Exited() saw the child end: status_ holds its wait status
+  int status_ = 0;
   int out_fd_ = -1, err_fd_ = -1;
   std::string out_, err_;
 };
