@@ -366,6 +366,14 @@ std::string Preprocess(std::string_view input) {
   return out;
 }
 
+// What the relative and relative-slash states take from the base: credentials, host and port.
+void CopyAuthority(const WhatwgUrl& base, WhatwgUrl& url) {
+  url.username = base.username;
+  url.password = base.password;
+  url.host = base.host;
+  url.port = base.port;
+}
+
 enum class State {
   kSchemeStart, kScheme, kNoScheme, kSpecialRelativeOrAuthority, kRelative, kRelativeSlash,
   kSpecialAuthoritySlashes, kSpecialAuthorityIgnoreSlashes, kAuthority, kHost, kPort, kPathStart,
@@ -435,13 +443,10 @@ Result<WhatwgUrl> ParseWhatwgUrl(std::string_view raw_input, const WhatwgUrl* ba
         if (c == '/' || c == '\\') {
           state = State::kRelativeSlash;
         } else {
-          url.username = base->username;
-          url.password = base->password;
-          url.host = base->host;
-          url.port = base->port;
+          CopyAuthority(*base, url);
           url.path = base->path;
           url.query = base->query;
-          if (c == '?' ) {
+          if (c == '?') {
             url.query = "";
             state = State::kQuery;
           } else if (c == '#') {
@@ -459,10 +464,7 @@ Result<WhatwgUrl> ParseWhatwgUrl(std::string_view raw_input, const WhatwgUrl* ba
         if (c == '/' || c == '\\') {
           state = State::kSpecialAuthorityIgnoreSlashes;
         } else {
-          url.username = base->username;
-          url.password = base->password;
-          url.host = base->host;
-          url.port = base->port;
+          CopyAuthority(*base, url);
           state = State::kPath;
           --p;
         }
