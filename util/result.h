@@ -45,3 +45,15 @@ class [[nodiscard]] Result {
     ::fanout::Status _st = (expr);           \
     if (!_st.ok()) return _st;               \
   } while (0)
+
+// Unwraps a Result<T> into a new variable, or returns its error from a function returning Status or
+// Result<U>:
+//   FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(sql));
+#define FANOUT_ASSIGN_OR_RETURN(decl, expr) \
+  FANOUT_ASSIGN_OR_RETURN_IMPL_(FANOUT_RESULT_CONCAT_(_fanout_result_, __LINE__), decl, expr)
+#define FANOUT_ASSIGN_OR_RETURN_IMPL_(tmp, decl, expr) \
+  auto tmp = (expr);                                   \
+  if (!tmp.ok()) return tmp.status();                  \
+  decl = std::move(tmp).value()
+#define FANOUT_RESULT_CONCAT_INNER_(a, b) a##b
+#define FANOUT_RESULT_CONCAT_(a, b) FANOUT_RESULT_CONCAT_INNER_(a, b)
