@@ -86,14 +86,14 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   }
 
   const StoreStats store_before = store.stats();
-  const SpillCursor spill_cursor{
-      .after = 0, .resumed_up_to = resume != nullptr ? resume->last_link : 0, .baseline = store_before};
+  const SpillCursor spill_cursor{.after = 0, .resumed_up_to = resume != nullptr ? resume->last_link : 0};
+  frontier->unsure_links().SetBaseline(store_before);
   const ResourceUse resources_before = ResourceUse::Now();
   const size_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   CrawlSummary summary;
   // sync: one transfer at a time, whatever --concurrency says.
   if (options.mode == "sync") run_options.concurrency = 1;
-  CrawlCore core(run_options, *frontier, store, *run, spill_cursor);
+  CrawlCore core(run_options, *frontier, store, shared, options.archive.get(), *run, spill_cursor);
   // A resumed run walks its sitemaps again: their URLs have no links row to be read back from.
   const std::vector<std::string> sitemap_seeds = nothing_left ? std::vector<std::string>{} : seeds;
   if (options.mode != "async") {
@@ -110,8 +110,8 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, Store& store,
   FANOUT_RETURN_IF_ERROR(store.Flush());  // so the store's figures include this run's last batch
   const StoreStats after = store.stats();
   // The store's word on the last unsure links: duplicates, or more of the queue left on disk.
-  const int64_t unsure_duplicates = after.unsure_duplicates - store_before.unsure_duplicates;
-  frontier->Settle(after.unsure_new - store_before.unsure_new, unsure_duplicates);
+  frontier->Settle(after);
+  const int64_t unsure_duplicates = frontier->unsure_links().duplicates();
   summary.queued_left = frontier->queued();
   summary.max_queued_on_disk = frontier->max_on_disk();
   if (unsure_duplicates > 0) summary.skipped_by_reason["duplicate"] += unsure_duplicates;

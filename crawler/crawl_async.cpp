@@ -51,12 +51,6 @@ class Wakeup {
   std::optional<EventLoop::Clock::time_point> alarm_;
 };
 
-// A turn in the async mode comes with a --concurrency permit, handed over by the dispatcher.
-struct AsyncTurn final : Turn {
-  AsyncSemaphore::Permit transfer;
-  std::coroutine_handle<> waiter;
-};
-
 // The async mode: the core's procedures as coroutines on one event loop; a dispatcher coroutine
 // takes a --concurrency permit, asks the core what may start, and starts it.
 class AsyncCrawl final : public CrawlWaits {
@@ -86,7 +80,7 @@ class AsyncCrawl final : public CrawlWaits {
   Task<void> WatchShared() {
     while (true) {
       co_await shared_wakeup_.Wait();
-      Changed();
+      WakeDispatcher();
     }
   }
   std::function<void()> SharedWake() {
@@ -95,61 +89,59 @@ class AsyncCrawl final : public CrawlWaits {
   void Summarise(CrawlSummary& s, double wall);
 
   // CrawlWaits
-  std::unique_ptr<Turn> NewTurn() override { return std::make_unique<AsyncTurn>(); }
-  Await<void> AwaitTurn(Turn& turn) override { return WaitForTurn(static_cast<AsyncTurn&>(turn)); }
-  void Wake(Turn& turn) override {
-    auto& t = static_cast<AsyncTurn&>(turn);
-    if (t.waiter) loop_.Schedule(std::exchange(t.waiter, {}));
+  Await<void> WaitForTurn(HostTurn& turn) override { return SuspendForTurn(turn); }
+  void ResumeTurn(HostTurn& turn) override {
+    if (turn.waiter) loop_.Schedule(std::exchange(turn.waiter, {}));
   }
-  Await<FetchResponse> Transfer(Turn& turn, FetchRequest request) override {
-    return Fetch(static_cast<AsyncTurn&>(turn), std::move(request));
+  Await<FetchResponse> Transfer(HostTurn& turn, FetchRequest request) override {
+    return Fetch(turn, std::move(request));
   }
-  void Release(Turn& turn) override { static_cast<AsyncTurn&>(turn).transfer.Release(); }
+  void ReleaseTransferSlot(HostTurn& turn) override { turn.transfer_slot.Release(); }
   Await<void> Sleep(std::chrono::duration<double> d) override {
     return SleepFor(std::chrono::duration_cast<EventLoop::Clock::duration>(d));
   }
-  Await<void> OffLoop(std::function<void()> work) override { return OnPool(std::move(work)); }
-  void Keep(std::function<Status()> write) override {
-    ++keeping_;
-    loop_.Spawn(KeepOnPool(std::move(write)));
+  Await<void> RunOffLoop(std::function<void()> work) override { return OnPool(std::move(work)); }
+  void WriteBehind(std::function<Status()> write) override {
+    ++writes_behind_;
+    loop_.Spawn(WriteOnPool(std::move(write)));
   }
-  void Changed() override {
+  void WakeDispatcher() override {
     wakeup_.Notify();
     MaybeFinish();
   }
 
  private:
-  Task<void> WaitForTurn(AsyncTurn& turn) {
+  Task<void> SuspendForTurn(HostTurn& turn) {
     struct Op {
-      AsyncTurn& turn;
+      HostTurn& turn;
       bool await_ready() const noexcept { return false; }
       void await_suspend(std::coroutine_handle<> h) noexcept { turn.waiter = h; }
       void await_resume() const noexcept {}
     };
     co_await Op{turn};
   }
-  Task<FetchResponse> Fetch(AsyncTurn& turn, FetchRequest request) {
+  Task<FetchResponse> Fetch(HostTurn& turn, FetchRequest request) {
     FetchResponse response = co_await fetcher_.Fetch(std::move(request));
-    turn.transfer.Release();  // the transfer is over: let the dispatcher start the next one now
+    turn.transfer_slot.Release();  // the transfer is over: let the dispatcher start the next one now
     co_return response;
   }
   Task<void> SleepFor(EventLoop::Clock::duration d) { co_await loop_.SleepFor(d); }
   Task<void> OnPool(std::function<void()> work) { co_await pool_.Run(std::move(work)); }
-  Task<void> KeepOnPool(std::function<Status()> write) {
+  Task<void> WriteOnPool(std::function<Status()> write) {
     // The store's calls only queue, but may wait for room in its queue: not on the loop thread.
     Status stored = co_await pool_.Run(std::move(write));
-    --keeping_;
-    core_.Kept(*this, stored);
+    --writes_behind_;
+    core_.NoteStored(*this, stored);
     MaybeFinish();
   }
-  Task<void> RunPage(FrontierItem item, HostId host, std::unique_ptr<Turn> turn, AsyncSemaphore::Permit page) {
+  Task<void> RunPage(FrontierItem item, HostId host, std::unique_ptr<HostTurn> turn, AsyncSemaphore::Permit page) {
     co_await core_.CrawlPage(std::move(item), host, std::move(turn), *this);
     page.Release();
-    Changed();
+    WakeDispatcher();
   }
   void MaybeFinish() {
     // Leaves nothing but the progress reporter and stale alarms, which the loop's end destroys.
-    if (dispatch_done_ && core_.active() == 0 && keeping_ == 0) loop_.Stop();
+    if (dispatch_done_ && core_.active() == 0 && writes_behind_ == 0) loop_.Stop();
   }
 
   EventLoop& loop_;
@@ -164,38 +156,37 @@ class AsyncCrawl final : public CrawlWaits {
   // Without it a crawl that parses slower than it fetches would hold every fetched body in memory.
   AsyncSemaphore pages_;
   Wakeup wakeup_;
-  size_t keeping_ = 0;  // store writes on the pool that nobody awaits
+  size_t writes_behind_ = 0;  // store writes on the pool that nobody awaits
   bool dispatch_done_ = false;
 };
 
 Task<void> AsyncCrawl::Dispatch() {
-  using Kind = CrawlCore::Work::Kind;
+  using Kind = Work::Kind;
   while (true) {
     // A permit first: whatever starts next starts a transfer at once, so that the start its host
     // booked is the start the server sees.
     AsyncSemaphore::Permit transfer = co_await transfers_.Acquire();
     for (bool placed = false; !placed;) {
-      CrawlCore::Work work = core_.Next(*this, pages_.available() > 0);
+      Work work = core_.Next(*this, pages_.available() > 0);
       switch (work.kind) {
         case Kind::kPage: {
           AsyncSemaphore::Permit page = co_await pages_.Acquire();  // free: only the dispatcher takes them
-          auto turn = std::make_unique<AsyncTurn>();
-          turn->transfer = std::move(transfer);
+          auto turn = std::make_unique<HostTurn>();
+          turn->transfer_slot = std::move(transfer);
           loop_.Spawn(RunPage(std::move(work.item), work.host, std::move(turn), std::move(page)));
           placed = true;
           break;
         }
         case Kind::kRobots: {
-          auto turn = std::make_unique<AsyncTurn>();
-          turn->transfer = std::move(transfer);
+          auto turn = std::make_unique<HostTurn>();
+          turn->transfer_slot = std::move(transfer);
           loop_.Spawn(core_.FetchRobots(work.host, std::move(turn), *this));
           placed = true;
           break;
         }
         case Kind::kGranted: {
-          auto& turn = static_cast<AsyncTurn&>(*work.turn);
-          turn.transfer = std::move(transfer);
-          Wake(turn);
+          work.turn->transfer_slot = std::move(transfer);
+          ResumeTurn(*work.turn);
           placed = true;
           break;
         }

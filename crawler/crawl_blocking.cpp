@@ -10,21 +10,10 @@
 namespace fanout {
 namespace {
 
-// A blocking thread's fetcher and its hold on the crawl's lock: what its waits block with.
-thread_local BlockingFetcher* tls_fetcher = nullptr;
-thread_local std::unique_lock<std::mutex>* tls_lock = nullptr;
+class BlockingThread;
 
-// Runs `work` with the crawl's lock released: how a blocking thread waits for anything slow.
-template <typename F>
-auto Unlocked(F work) {
-  tls_lock->unlock();
-  struct Relock {
-    ~Relock() { tls_lock->lock(); }
-  } relock;
-  return work();
-}
-
-class BlockingCrawl final : public CrawlWaits {
+// What the blocking threads share: the core, under one lock, and a condition for every change.
+class BlockingCrawl {
  public:
   BlockingCrawl(const CrawlOptions& options, CrawlCore& core, size_t workers, CrawlControl& control)
       : core_(core),
@@ -35,31 +24,10 @@ class BlockingCrawl final : public CrawlWaits {
   Status Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
              const std::function<void(const CrawlProgress&)>& progress);
 
-  // CrawlWaits: each wait happens now, on the calling thread, with the lock released.
-  std::unique_ptr<Turn> NewTurn() override { return std::make_unique<Turn>(); }
-  Await<void> AwaitTurn(Turn& turn) override;
-  void Wake(Turn&) override { changed_.notify_all(); }
-  Await<FetchResponse> Transfer(Turn&, FetchRequest request) override {
-    return Await<FetchResponse>::Ready(Unlocked([&] { return tls_fetcher->Fetch(std::move(request)); }));
-  }
-  void Release(Turn&) override {}
-  Await<void> Sleep(std::chrono::duration<double> d) override {
-    // The naive crawler's back-off: the thread waits (a stop cuts it short).
-    changed_.wait_for(*tls_lock, d, [&] { return core_.stopping(); });
-    return Await<void>::Ready();
-  }
-  Await<void> OffLoop(std::function<void()> work) override {
-    Unlocked(work);
-    return Await<void>::Ready();
-  }
-  void Keep(std::function<Status()> write) override { core_.Kept(*this, Unlocked(write)); }
-  void Changed() override { changed_.notify_all(); }
-
  private:
-  // Runs what Next() says on this thread until it says the crawl is over.
+  friend class BlockingThread;
+  // Runs what Next() says on a thread of its own until it says the crawl is over.
   void Work(CURLSH* share);
-  // Does one piece of work Next() handed out; false for kDone.
-  bool Do(CrawlCore::Work& work);
 
   CrawlCore& core_;  // guarded by mu_
   const size_t workers_;
@@ -71,27 +39,74 @@ class BlockingCrawl final : public CrawlWaits {
   std::optional<CrawlClock::time_point> stop_asked_;  // the first Ctrl-C; guarded by mu_
 };
 
-bool BlockingCrawl::Do(CrawlCore::Work& work) {
-  std::unique_lock<std::mutex>& lock = *tls_lock;
+// One thread's waits: each happens now, on this thread, with the crawl's lock released while it
+// blocks. `lock` holds the crawl's lock; `fetcher` is the thread's own (nullptr for a thread that
+// only stops the crawl, which makes no transfer).
+class BlockingThread final : public CrawlWaits {
+ public:
+  BlockingThread(BlockingCrawl& crawl, std::unique_lock<std::mutex>& lock, BlockingFetcher* fetcher)
+      : crawl_(crawl), lock_(lock), fetcher_(fetcher) {}
+
+  // Does one piece of work Next() handed out; false for kDone.
+  bool Do(Work& work);
+
+  // Runs `work` with the crawl's lock released: how a blocking thread waits for anything slow.
+  template <typename F>
+  auto Unlocked(F work) {
+    lock_.unlock();
+    struct Relock {
+      std::unique_lock<std::mutex>& lock;
+      ~Relock() { lock.lock(); }
+    } relock{lock_};
+    return work();
+  }
+
+  // A thread waiting for its own turn takes part in dispatching, handing out turns (and fetching
+  // robots.txt files they need) until its own comes: every thread may be waiting for a turn, and
+  // in sync mode this thread is the only one.
+  Await<void> WaitForTurn(HostTurn& turn) override;
+  void ResumeTurn(HostTurn&) override { crawl_.changed_.notify_all(); }
+  Await<FetchResponse> Transfer(HostTurn&, FetchRequest request) override {
+    return Await<FetchResponse>::Ready(Unlocked([&] { return fetcher_->Fetch(std::move(request)); }));
+  }
+  void ReleaseTransferSlot(HostTurn&) override {}  // the thread is its slot
+  Await<void> Sleep(std::chrono::duration<double> d) override {
+    // The naive crawler's back-off: the thread waits (a stop cuts it short).
+    crawl_.changed_.wait_for(lock_, d, [&] { return crawl_.core_.stopping(); });
+    return Await<void>::Ready();
+  }
+  Await<void> RunOffLoop(std::function<void()> work) override {
+    Unlocked(work);
+    return Await<void>::Ready();
+  }
+  void WriteBehind(std::function<Status()> write) override { crawl_.core_.NoteStored(*this, Unlocked(write)); }
+  void WakeDispatcher() override { crawl_.changed_.notify_all(); }
+
+ private:
+  BlockingCrawl& crawl_;
+  std::unique_lock<std::mutex>& lock_;
+  BlockingFetcher* const fetcher_;
+};
+
+bool BlockingThread::Do(Work& work) {
+  CrawlCore& core = crawl_.core_;
   switch (work.kind) {
-    case CrawlCore::Work::Kind::kPage:
-      RunSync(core_.CrawlPage(std::move(work.item), work.host, NewTurn(), *this));
+    case Work::Kind::kPage:
+      RunSync(core.CrawlPage(std::move(work.item), work.host, std::make_unique<HostTurn>(), *this));
       break;
-    case CrawlCore::Work::Kind::kRobots: RunSync(core_.FetchRobots(work.host, NewTurn(), *this)); break;
-    case CrawlCore::Work::Kind::kGranted: changed_.notify_all(); break;  // its thread goes on
-    case CrawlCore::Work::Kind::kRefill: RunSync(core_.Refill(*this)); break;
-    case CrawlCore::Work::Kind::kWaitUntil: changed_.wait_until(lock, work.until); break;
-    case CrawlCore::Work::Kind::kWaitChange: changed_.wait(lock); break;
-    case CrawlCore::Work::Kind::kDone: return false;
+    case Work::Kind::kRobots: RunSync(core.FetchRobots(work.host, std::make_unique<HostTurn>(), *this)); break;
+    case Work::Kind::kGranted: crawl_.changed_.notify_all(); break;  // its thread goes on
+    case Work::Kind::kRefill: RunSync(core.Refill(*this)); break;
+    case Work::Kind::kWaitUntil: crawl_.changed_.wait_until(lock_, work.until); break;
+    case Work::Kind::kWaitChange: crawl_.changed_.wait(lock_); break;
+    case Work::Kind::kDone: return false;
   }
   return true;
 }
 
-Await<void> BlockingCrawl::AwaitTurn(Turn& turn) {
-  // Nobody else may be dispatching (every thread may be waiting for a turn): this thread takes
-  // part, handing out turns, its own among them.
-  while (!turn.held && !core_.stopping()) {
-    CrawlCore::Work work = core_.Next(*this, /*page_slot=*/false, /*turns_only=*/true);
+Await<void> BlockingThread::WaitForTurn(HostTurn& turn) {
+  while (!turn.held && !crawl_.core_.stopping()) {
+    Work work = crawl_.core_.Next(*this, /*page_slot=*/false, /*turns_only=*/true);
     Do(work);
   }
   return Await<void>::Ready();
@@ -100,16 +115,13 @@ Await<void> BlockingCrawl::AwaitTurn(Turn& turn) {
 void BlockingCrawl::Work(CURLSH* share) {
   BlockingFetcher fetcher(fetcher_options_, share);
   std::unique_lock lock(mu_);
-  tls_fetcher = &fetcher;
-  tls_lock = &lock;
+  BlockingThread waits(*this, lock, &fetcher);
   while (true) {
-    CrawlCore::Work work = core_.Next(*this, /*page_slot=*/true);
-    if (!Do(work)) break;
+    fanout::Work work = core_.Next(waits, /*page_slot=*/true);
+    if (!waits.Do(work)) break;
   }
   --running_;
   changed_.notify_all();  // the others may be waiting for a change that will not come now
-  tls_fetcher = nullptr;
-  tls_lock = nullptr;
 }
 
 Status BlockingCrawl::Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
@@ -120,18 +132,16 @@ Status BlockingCrawl::Run(const std::vector<std::string>& seeds, CrawlSummary& s
   std::optional<SharedCurlCache> cache;
   if (workers_ > 1) cache.emplace(/*connections=*/!fetcher_options_.http2);
   control_.OnRequest([this] {  // on the signal thread
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (!stop_asked_) stop_asked_ = CrawlClock::now();
-    core_.Stop(*this, true);
+    BlockingThread waits(*this, lock, nullptr);
+    core_.Stop(waits, true);
   });
   {
     BlockingFetcher fetcher(fetcher_options_, cache ? cache->get() : nullptr);
     std::unique_lock lock(mu_);
-    tls_fetcher = &fetcher;
-    tls_lock = &lock;
-    for (const std::string& origin : core_.BeginSitemaps(seeds)) RunSync(core_.WalkSitemaps(origin, *this));
-    tls_fetcher = nullptr;
-    tls_lock = nullptr;
+    BlockingThread waits(*this, lock, &fetcher);
+    for (const std::string& origin : core_.BeginSitemaps(seeds)) RunSync(core_.WalkSitemaps(origin, waits));
     running_ = workers_;
   }
   std::vector<std::thread> threads;

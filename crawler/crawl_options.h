@@ -93,7 +93,7 @@ std::string OptionsJson(const CrawlOptions& options);
 struct FetcherOptions;  // crawler/fetch.h
 FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort);
 
-// The politeness the options ask of every host (see host_scheduler.h).
+// The politeness the options ask of every host (see host_queues.h).
 HostLimits HostLimitsOf(const CrawlOptions& options);
 
 // The default user agent, "fanout/VERSION".

@@ -1,5 +1,10 @@
-// Fetcher and FetchOp: `co_await fetcher.Fetch(request)` runs one HTTP transfer on the loop's
-// curl multi handle and resumes the coroutine, on the loop thread, when curl reports it done.
+// One HTTP transfer, as every crawl mode makes it: the request and response (FetchRequest,
+// FetchResponse), and ConfigureTransfer / CollectTransfer, the one place a transfer's curl options
+// are set and its answer read, so that all modes fetch alike. Two ways to drive it:
+//   - Fetcher and FetchOp (async): `co_await fetcher.Fetch(request)` runs the transfer on the loop's
+//     curl multi handle and resumes the coroutine, on the loop thread, when curl reports it done;
+//   - BlockingFetcher (sync, threads): one blocking transfer at a time on the calling thread, its
+//     threads sharing DNS, TLS sessions and (over HTTP/1.1) connections through a SharedCurlCache.
 //
 // The FetchOp awaiter lives in the awaiting coroutine's frame across the suspension, so its
 // address is stable: it is the transfer's CURLOPT_PRIVATE, its write callback's target and its
@@ -10,7 +15,8 @@
 // Callers bound concurrency themselves (see AsyncSemaphore): Fetch() adds the transfer at once,
 // so curl's own pending queue stays empty and its timeouts measure the transfer, not a wait.
 //
-// Threads: loop thread only.
+// Threads: a Fetcher and its FetchOps, the loop thread only; a BlockingFetcher, its one thread at a
+// time; a SharedCurlCache, any thread (it locks).
 #pragma once
 
 #include <curl/curl.h>

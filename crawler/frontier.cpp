@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crawler/url.h"
+#include "util/ascii.h"
 
 namespace fanout {
 
@@ -13,7 +14,7 @@ Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t wind
   f.max_depth_ = max_depth;
   f.window_ = window;
   for (std::string& d : scope.allowed_domains) {
-    std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (char& c : d) c = AsciiLower(c);
     f.allowed_domains_.push_back(d);
   }
   auto compile = [](const std::vector<std::string>& patterns, std::vector<std::regex>& out,
@@ -46,8 +47,81 @@ bool Frontier::AddSeed(const std::string& url, bool queue) {
 }
 
 void Frontier::Push(FrontierItem item) {
-  const HostScheduler::HostId host = hosts_->Intern(OriginOf(item.url));
-  hosts_->Push(host, std::move(item));
+  const HostId host = HostIdOf(OriginOf(item.url));
+  queues_->Push(host, std::move(item));
+}
+
+HostId Frontier::HostIdOf(std::string_view origin) {
+  const auto [host, added] = table_.Intern(origin);
+  if (added) {
+    queues_->AddHost(host);
+    // Before its first answer, an https host may speak HTTP/2 (curl offers it over TLS); plain
+    // http never multiplexes.
+    connections_.AddHost(host, origin.starts_with("https:"));
+  }
+  return host;
+}
+
+void Frontier::KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
+                          Clock::time_point now) {
+  table_.SetRobots(host, std::move(robots));
+  queues_->SetRobotsKnown(host, crawl_delay, now);
+}
+
+void Frontier::ResumeHost(HostId host, std::optional<Clock::time_point> not_before) {
+  queues_->Resume(host);
+  if (not_before) queues_->Defer(host, *not_before);
+}
+
+bool Frontier::KeepConnection(HostId host, bool page) {
+  // More to send: queued URLs or turns, or other transfers under way, whose pages may well link
+  // back (a site's first pages, while its queue is still empty).
+  const bool more = queues_->has_queue(host) || queues_->in_flight(host) > 1;
+  return connections_.ShouldKeep(host, more, page);
+}
+
+void Frontier::EndTransfer(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent,
+                           std::optional<bool> http2) {
+  if (http2) connections_.SetMultiplexes(host, *http2);
+  queues_->Finish(host, now, sent);
+}
+
+void Frontier::PageDone(HostId host) {
+  connections_.PageDone(host, !queues_->has_queue(host) && queues_->in_flight(host) == 0);
+}
+
+Frontier::Pick Frontier::Next(Clock::time_point now, bool urls) {
+  const HostQueues::Pick pick = queues_->Next(now, urls);
+  Pick out{.host = pick.host};
+  switch (pick.kind) {
+    case HostQueues::Pick::Kind::kNone: return out;
+    case HostQueues::Pick::Kind::kRobots:
+      queues_->SetRobotsFetching(pick.host, now);
+      queues_->Start(pick.host, now, /*served=*/false);
+      out.kind = Pick::Kind::kRobots;
+      return out;
+    case HostQueues::Pick::Kind::kTurn:
+      out.turn = queues_->TakeTurn(pick.host);
+      queues_->Start(pick.host, now);
+      out.kind = Pick::Kind::kTurn;
+      return out;
+    case HostQueues::Pick::Kind::kUrl: break;
+  }
+  out.item = queues_->TakeUrl(pick.host);
+  if (!fetched_.insert(out.item.url)) {  // a redirect already fetched it
+    out.kind = Pick::Kind::kFetchedAlready;
+    return out;
+  }
+  if (const RobotsTxt* robots = table_.robots(pick.host)) {
+    out.robots = robots->Check(PathAndQueryOf(out.item.url));
+    if (!out.robots.allowed) {
+      out.kind = Pick::Kind::kRobotsRefused;
+      return out;
+    }
+  }
+  queues_->Start(pick.host, now);
+  out.kind = Pick::Kind::kUrl;
+  return out;
 }
 
 bool Frontier::InScope(const std::string& url) const {
@@ -79,7 +153,7 @@ Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::
   }
   if (source == Source::kLink) {
     if (seen == SeenFilter::Answer::kUnsure) {
-      ++unsure_;
+      unsure_.Offered();
       return Verdict::kUnsure;
     }
     if (window_ > 0 && in_memory() >= window_) {
@@ -99,15 +173,6 @@ void Frontier::Restore(FrontierItem item) {
 void Frontier::QueueOnDisk(size_t count) {
   on_disk_ += count;
   max_on_disk_ = std::max(max_on_disk_, on_disk_);
-}
-
-void Frontier::Settle(int64_t found_new, int64_t found_duplicate) {
-  const auto fresh = static_cast<size_t>(std::max<int64_t>(0, found_new - settled_new_));
-  const auto duplicates = static_cast<size_t>(std::max<int64_t>(0, found_duplicate - settled_duplicate_));
-  settled_new_ = std::max(settled_new_, found_new);
-  settled_duplicate_ = std::max(settled_duplicate_, found_duplicate);
-  unsure_ -= std::min(unsure_, fresh + duplicates);
-  QueueOnDisk(fresh);
 }
 
 bool Frontier::Excluded(const std::string& url) const {
@@ -130,27 +195,6 @@ Frontier::Verdict Frontier::ClaimRedirect(const std::string& url) {
   seen_.Insert(url);
   fetched_.insert(url);
   return Verdict::kQueued;
-}
-
-std::optional<FrontierItem> Frontier::Take(HostScheduler::HostId host, std::string* skipped) {
-  FrontierItem item = hosts_->TakeUrl(host);
-  if (!fetched_.insert(item.url)) {  // a redirect already fetched it
-    if (skipped != nullptr) *skipped = std::move(item.url);
-    return std::nullopt;
-  }
-  return item;
-}
-
-std::optional<FrontierItem> Frontier::Pop() {
-  while (true) {
-    const auto now = HostScheduler::Clock::now();
-    const HostScheduler::Pick pick = hosts_->Next(now, true);
-    if (pick.kind != HostScheduler::Pick::Kind::kUrl) return std::nullopt;
-    std::optional<FrontierItem> item = Take(pick.host);
-    hosts_->Start(pick.host, now);
-    hosts_->Finish(pick.host, now);
-    if (item) return item;
-  }
 }
 
 const char* Frontier::ReasonFor(Verdict v) {

@@ -1,25 +1,27 @@
-// Frontier: which URLs the crawl will fetch, in what order, and why the others are not fetched.
+// Frontier: which URLs the crawl will fetch, in what order, and why the others are not fetched; the
+// one door to the hosts, their queues and their politeness.
 //
-// Breadth-first by depth: the URLs are queued per host in a HostScheduler (host_scheduler.h), which
-// says which host may go now (politeness: a host at its --per-host limit, or whose delay has not
-// passed, waits while the others go on); ready hosts of equal depth take turns. Every URL is fetched
-// at most once per run: Offer() deduplicates on the normalised URL, and a redirect's target is
-// claimed with ClaimRedirect, so that it is not fetched again (a queued copy is skipped by Take).
-// Offer() also checks scope (by default the seeds' hosts and ports; or --allow-domain domains and
-// their subdomains), --include/--exclude patterns and --max-depth.
-// The verdict is what the links table records for a link that is not followed.
+// Breadth-first by depth: the URLs are queued per host (host_queues.h), which says which host may go
+// now (politeness: a host at its --per-host limit, or whose delay has not passed, waits while the
+// others go on); ready hosts of equal depth take turns. Next() hands out what may start, already
+// booked, and the crawl tells EndTransfer() when a transfer is over. Requests under way that need
+// another turn on a host (a retry, a redirect hop, a sitemap) queue a HostTurn (AskTurn), served
+// before new URLs. The hosts are interned in a HostTable (host_table.h) with their robots.txt; the
+// connection policy (connection_policy.h) says which requests keep their connection.
+//
+// Every URL is fetched at most once per run: Offer() deduplicates on the normalised URL, and a
+// redirect's target is claimed with ClaimRedirect, so that it is not fetched again (a queued copy
+// is handed out as kFetchedAlready). Offer() also checks scope (by default the seeds' hosts and
+// ports; or --allow-domain domains and their subdomains), --include/--exclude patterns and
+// --max-depth. The verdict is what the links table records for a link that is not followed.
 //
 // Memory: the seen URLs are remembered by a SeenFilter (seen_filter.h), about two bytes each, and
 // at most `window` queued URLs are held here. Past that, Offer answers kQueuedOnDisk: the link is
 // followed, but it waits in the database (its links row says so) until the crawl reads it back
 // with Restore, when the queue here runs low. When the filter cannot tell whether a link's URL was
-// seen, Offer answers kUnsure: the store's writer, which has every committed link and those of its
-// open batch, looks it up and records the link either as a duplicate or as queued in the database
-// (storage/store.h), and Settle brings the counts here up to date. That is exact only if the
-// writer sees pages in the order their links were offered here: the crawl queues each page with
-// the store (Store::AddPageNow) in the same step as it offers the page's links. The URLs fetched are kept
-// exactly (fingerprints, url_set.h), so that none is fetched twice: that set grows with the pages
-// fetched (--max-pages), not with the frontier.
+// seen, Offer answers kUnsure, and UnsureLinks (unsure_links.h) follows it until the store's
+// writer has judged it. The URLs fetched are kept exactly (fingerprints, url_set.h), so that none
+// is fetched twice: that set grows with the pages fetched (--max-pages), not with the frontier.
 //
 // Threads: not thread-safe: the crawl's owner serialises calls (the loop thread in async mode, the
 // crawl's lock in the blocking modes).
@@ -40,9 +42,14 @@
 #include <unordered_set>
 #include <vector>
 
-#include "crawler/host_scheduler.h"
+#include "crawler/connection_policy.h"
+#include "crawler/frontier_item.h"
+#include "crawler/host_queues.h"
+#include "crawler/host_table.h"
 #include "crawler/seen_filter.h"
+#include "crawler/unsure_links.h"
 #include "crawler/url_set.h"
+#include "parser/robots_txt.h"
 #include "util/result.h"
 
 namespace fanout {
@@ -90,43 +97,103 @@ class Frontier {
   // ClaimRedirect's verdict without the claim: to know whether a target is worth more checks.
   Verdict CheckRedirect(const std::string& url) const;
 
-  // The hosts, their queues and their politeness: the crawl asks hosts().Next() what may go.
-  HostScheduler& hosts() { return *hosts_; }
-  const HostScheduler& hosts() const { return *hosts_; }
-  // Takes the next URL of `host` (HostScheduler::Next said kUrl) for fetching: nullopt when a
-  // redirect has fetched it already (the caller asks Next again; `skipped`, if given, gets its URL).
-  std::optional<FrontierItem> Take(HostScheduler::HostId host, std::string* skipped = nullptr);
-  // The next URL in the scheduler's order, as a zero-time transfer (Start and Finish at once);
-  // nullopt when none may go now. For tools and tests that need no politeness.
-  std::optional<FrontierItem> Pop();
+  // ---- Dispatch: what may start now, booked for its host.
+  using Clock = HostQueues::Clock;
+  struct Pick {
+    enum class Kind {
+      kNone,            // nothing may start now (NextWake says when something may)
+      kRobots,          // fetch `host`'s robots.txt, then KnowRobots: the host sends nothing else meanwhile
+      kTurn,            // `turn`, waiting on `host` (AskTurn), may start
+      kUrl,             // fetch `item`
+      kRobotsRefused,   // `item` is refused by its host's robots.txt (`robots`): not started
+      kFetchedAlready,  // `item` was fetched already (a redirect's target): not started
+    };
+    Kind kind = Kind::kNone;
+    HostId host = 0;
+    FrontierItem item = {};
+    HostTurn* turn = nullptr;
+    RobotsVerdict robots = {};
+  };
+  // `urls`: whether a new URL may start (a page slot is free, the page budget not spent), and so a
+  // robots.txt fetch for one. kRobots, kTurn and kUrl are booked: the host counts the transfer as
+  // in flight from `now`, until EndTransfer.
+  Pick Next(Clock::time_point now, bool urls);
+  // When the first host waiting for its delay may go (nullopt: none waits).
+  std::optional<Clock::time_point> NextWake() const { return queues_->NextWake(); }
+
+  // ---- Turns and transfers.
+  // `turn` (its host set) waits for a turn on turn->host; Next hands it out as kTurn. Withdraw
+  // takes it back unserved.
+  void AskTurn(HostTurn* turn, HostId host) { queues_->AddTurn(host, turn); }
+  void Withdraw(HostTurn* turn, HostId host) { queues_->Withdraw(host, turn); }
+  // A booked transfer to `host` starts: whether it should keep its connection (connection_policy.h).
+  // `page`: it fetches a page (or a hop to one).
+  bool KeepConnection(HostId host, bool page);
+  // A booked transfer (or a booked turn that made none) is over. `sent`: when its request went out,
+  // if it did; `http2`: what its answer came over, if it was answered.
+  void EndTransfer(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent = std::nullopt,
+                   std::optional<bool> http2 = std::nullopt);
+  // A page of `host` is done, its links queued (or it had none).
+  void PageDone(HostId host);
+
+  // ---- Hosts.
+  HostId HostIdOf(std::string_view origin);  // made known on first use
+  std::string_view origin(HostId host) const { return table_.origin(host); }
+  // robots.txt is known for `host` (nullptr: not obeyed); `crawl_delay`, if it gave one, becomes
+  // its delay within [--delay, --max-delay].
+  void KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
+                  Clock::time_point now);
+  const RobotsTxt* robots(HostId host) const { return table_.robots(host); }
+  double delay(HostId host) const { return queues_->delay(host); }
+  // A host this crawl may not send to for now (a shared frontier gave it to another worker): its
+  // queued URLs are dropped (returns how many) and it sends nothing until ResumeHost, whose
+  // `not_before` is the earliest its next request may start.
+  size_t PauseHost(HostId host) { return queues_->Pause(host); }
+  void ResumeHost(HostId host, std::optional<Clock::time_point> not_before);
+  // Nothing queued, waiting or in flight, and robots.txt not being fetched.
+  bool idle(HostId host) const { return queues_->idle(host); }
+  // When its next request may start (the delay booked so far).
+  Clock::time_point next_start(HostId host) const { return queues_->next_start(host); }
+  size_t hosts() const { return table_.size(); }
+  // Hosts with something queued or waiting.
+  size_t busy_hosts() const { return queues_->busy_hosts(); }
+  // What hosts cost: their own state (what an idle host costs), and what queues add.
+  size_t host_memory_bytes() const { return table_.memory_bytes() + queues_->memory_bytes() + connections_.memory_bytes(); }
+  size_t host_queue_bytes() const { return queues_->queue_memory_bytes(); }
+  uint64_t heap_steps() const { return queues_->heap_steps(); }
+
+  // ---- The queue's size, and what waits in the database.
   // Takes back a URL that waits in the database (kQueuedOnDisk, a kUnsure found new, or one of
   // QueueOnDisk's).
   void Restore(FrontierItem item);
   // `count` URLs wait in the database for Restore (a resumed run's queue).
   void QueueOnDisk(size_t count);
-  // The store's word on kUnsure links so far, as totals since the crawl began: how many it found
-  // new (they now wait in the database) and how many were duplicates. Applies what is new.
-  void Settle(int64_t found_new, int64_t found_duplicate);
+  // The store's word on kUnsure links so far (its counters now): those it found new join the
+  // queue in the database (unsure_links.h).
+  void Settle(const StoreStats& now) { QueueOnDisk(unsure_.Settle(now)); }
+  const UnsureLinks& unsure_links() const { return unsure_; }
+  UnsureLinks& unsure_links() { return unsure_; }
 
   bool empty() const { return queued() == 0; }
   // In memory, in the database, and waiting for the store's word.
-  size_t queued() const { return in_memory() + on_disk_ + unsure_; }
-  size_t in_memory() const { return hosts_->queued(); }
+  size_t queued() const { return in_memory() + on_disk_ + unsure(); }
+  size_t in_memory() const { return queues_->queued(); }
   size_t on_disk() const { return on_disk_; }
-  size_t unsure() const { return unsure_; }
+  size_t unsure() const { return unsure_.pending(); }
   // How many URLs Restore may add before the queue here is full.
   size_t room() const { return window_ == 0 ? SIZE_MAX : window_ - std::min(window_, in_memory()); }
   size_t max_on_disk() const { return max_on_disk_; }
   // URLs wait in the database (or for the store's word) and the queue here is at most half full:
   // time to Settle and Restore some.
-  bool wants_refill() const { return on_disk_ + unsure_ > 0 && (window_ == 0 || 2 * in_memory() < window_); }
+  bool wants_refill() const { return on_disk_ + unsure() > 0 && (window_ == 0 || 2 * in_memory() < window_); }
   size_t seen_memory_bytes() const { return seen_.memory_bytes(); }
 
   // "duplicate", "out_of_scope", ... ("" for kQueued and kQueuedOnDisk)
   static const char* ReasonFor(Verdict v);
 
  private:
-  explicit Frontier(HostLimits limits) : hosts_(std::make_unique<HostScheduler>(limits)) {}
+  explicit Frontier(const HostLimits& limits)
+      : queues_(std::make_unique<HostQueues>(limits)), connections_(limits.kept_hosts), limits_(limits) {}
   bool InScope(const std::string& url) const;
   bool Excluded(const std::string& url) const;  // by --include / --exclude
 
@@ -137,13 +204,16 @@ class Frontier {
   SeenFilter seen_;  // offered, queued or fetched
   UrlSet fetched_;   // popped for fetching, or claimed by a redirect
   void Push(FrontierItem item);
-  std::unique_ptr<HostScheduler> hosts_;  // not movable: its heaps point back at it
+  HostTable table_;  // hosts by origin, and their robots.txt
+  // Not movable (its heaps point back at it), so held by pointer: a Frontier is returned by value.
+  std::unique_ptr<HostQueues> queues_;
+  ConnectionPolicy connections_;
+  HostLimits limits_;
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;
   std::function<void(FrontierItem)> shared_offer_;
-  size_t unsure_ = 0;   // kUnsure links the store has not settled yet (Settle)
-  int64_t settled_new_ = 0, settled_duplicate_ = 0;  // Settle's totals so far
+  UnsureLinks unsure_;
 };
 
 }  // namespace fanout

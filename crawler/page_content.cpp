@@ -212,11 +212,10 @@ std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const
     }
     if (!c.reason.empty()) ++skipped_by_reason[c.reason];
     const bool unsure = verdict == Frontier::Verdict::kUnsure;
-    links.push_back(LinkRecord{.to_url = std::move(c.url),
-                               .followed = c.reason.empty(),
-                               .reason = std::move(c.reason),
-                               .on_disk = unsure || verdict == Frontier::Verdict::kQueuedOnDisk,
-                               .unsure = unsure});
+    const bool on_disk = unsure || verdict == Frontier::Verdict::kQueuedOnDisk;
+    const Follow followed = !c.reason.empty() ? Follow::kNo : on_disk ? Follow::kOnDisk : Follow::kQueued;
+    links.push_back(LinkRecord{
+        .to_url = std::move(c.url), .followed = followed, .reason = std::move(c.reason), .unsure = unsure});
   }
   return links;
 }

@@ -5,7 +5,7 @@
 // The promises rest on host leases: a worker fetches from a host only while it holds the host's
 // lease, and every lease has an epoch that rises whenever another worker takes the host over.
 //   - The frontier hands a worker hosts (Lease) and the queued URLs of its hosts; the worker queues
-//     them in its own HostScheduler, so --per-host and --delay hold for the run, not per worker.
+//     them in its own frontier, so --per-host and --delay hold for the run, not per worker.
 //   - Links found on a page are offered at once (Offer): dedup happens in the shared database.
 //   - A page is done (Done) only once the worker's own store has committed it, so a worker that
 //     dies between the two costs a refetch, never a page. Done carries the epoch the page was
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "crawler/host_scheduler.h"
+#include "crawler/frontier_item.h"
 #include "util/status.h"
 
 namespace fanout {

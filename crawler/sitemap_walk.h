@@ -1,13 +1,14 @@
 // SitemapWalk: seeding the frontier from an origin's sitemaps (--sitemaps): the Sitemap: lines of
 // its robots.txt and /sitemap.xml, sitemap indexes followed to their sitemaps, every listed URL
 // offered to the frontier like a link found on the sitemap. Like PageFetch it fetches nothing
-// itself: each crawl mode drives it in its own way of fetching.
+// itself: the crawl's SiteFiles (site_files.h) drives it, on turns of the origin's host.
 //
-//   SitemapWalk walk(origin, robots_sitemaps, limits);
+//   SitemapWalk walk(origin, robots_sitemaps, url_rules);
 //   while (std::optional<std::string> url = walk.Next()) walk.OnResponse(*url, fetch(*url), frontier);
 //
 // Bounded: at most kMaxSitemapFetches sitemaps per origin, and the limits of ParseSitemap for each.
-// Threads: one thread at a time; OnResponse needs the frontier's owner (see frontier.h).
+// Threads: one thread at a time; Parse is pure (any thread); OnResponse and Apply need the
+// frontier's owner (see frontier.h).
 #pragma once
 
 #include <cstdint>

@@ -9,14 +9,12 @@ Result<SpillRead> ReadSpilled(Store& store, int64_t run_id, const SpillCursor& c
   const StoreStats now = store.stats();
   Result<std::vector<SpilledLink>> rows = ReadSpilledLinks(store.path(), run_id, cursor.after, cursor.resumed_up_to, room);
   if (!rows.ok()) return rows.status();
-  return SpillRead{.rows = std::move(rows).value(),
-                   .unsure_new = now.unsure_new - cursor.baseline.unsure_new,
-                   .unsure_duplicates = now.unsure_duplicates - cursor.baseline.unsure_duplicates};
+  return SpillRead{.rows = std::move(rows).value(), .store = now};
 }
 
 size_t RestoreSpilled(SpillRead& read, Frontier& frontier, SpillCursor& cursor) {
   const size_t unsure = frontier.unsure();
-  frontier.Settle(read.unsure_new, read.unsure_duplicates);  // first: the new ones join on_disk
+  frontier.Settle(read.store);  // first: the new ones join on_disk
   for (SpilledLink& row : read.rows) {
     cursor.after = row.link_id;
     frontier.Restore({std::move(row.queued.url), row.queued.depth, std::move(row.queued.parent), std::chrono::steady_clock::now()});

@@ -20,13 +20,12 @@ namespace fanout {
 struct SpillCursor {
   int64_t after = 0;          // link_rows.id of the last URL read back
   int64_t resumed_up_to = 0;  // a resumed run's RunState::last_link; 0 for a new run
-  StoreStats baseline;        // the store's counters when the crawl began
 };
 
-// One read: the rows, and the store's word so far on the unsure links (totals since the baseline).
+// One read: the rows, and the store's counters as it was read (its word so far on the unsure links).
 struct SpillRead {
   std::vector<SpilledLink> rows;
-  int64_t unsure_new = 0, unsure_duplicates = 0;
+  StoreStats store;
 };
 
 // Reading back in two halves: the read, which flushes the store first so the latest links are

@@ -7,8 +7,9 @@
 // frame: destroying an unfinished Task destroys the frame, and with it every local, awaiter and
 // child Task, so nothing leaks when work is abandoned.
 //
-// Thread rule: a Task is created, awaited, resumed and destroyed on one thread (the event loop's).
-// Top-level tasks are started with EventLoop::Spawn.
+// Thread rule: a Task is created, awaited, resumed and destroyed on one thread: the event loop's in
+// the async crawl (top-level tasks are started with EventLoop::Spawn), or, in the blocking modes, the
+// worker thread that runs a procedure to its end with RunSync (await.h), where it never suspends.
 //
 // GCC 12 turns symmetric transfer into a real tail call only in optimised builds without
 // sanitizers; elsewhere a long chain of synchronous completions still uses stack per link.

@@ -1,7 +1,11 @@
 // ThreadPool: CPU work (parsing, handing rows to the store) off the event loop, with the awaiting
 // coroutine resumed back on the loop.
 //
-//   ParsedPage page = co_await pool.Run([body = std::move(body)] { return ParseHtml(body); });
+//   std::string body = ...;
+//   ParsedPage page = co_await pool.Run([&body] { return ParseHtml(body); });
+//
+// Capture by reference (the awaiting coroutine outlives the job): GCC 12 destroys a lambda that
+// captures non-trivial values by copy twice when it is made inside a co_await operand (task.h).
 //
 // Run() queues fn for a worker thread and suspends. The worker runs fn, stores its value or
 // exception in the awaiter, then Post()s the coroutine to the loop, which resumes it on the loop

@@ -12,8 +12,8 @@ Status LinkRowWriter::Prepare(SqliteDb& db) {
   return fanout::Prepare(db, many_, many);
 }
 
-Status LinkRowWriter::Add(int64_t page_id, int64_t url_id, int64_t followed, int64_t reason_id) {
-  rows_[queued_++] = Row{url_id, followed, reason_id};
+Status LinkRowWriter::Add(int64_t page_id, int64_t url_id, Follow followed, int64_t reason_id) {
+  rows_[queued_++] = Row{url_id, static_cast<int64_t>(followed), reason_id};
   return queued_ == kPerInsert ? Flush(page_id) : Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "storage/records.h"
 #include "storage/sqlite.h"
 #include "util/status.h"
 
@@ -21,7 +22,7 @@ class LinkRowWriter {
   Status Prepare(SqliteDb& db);
   // Queues a link of page `page_id` (reason_id 0: NULL); writes a statement's worth once queued.
   // REQUIRES: every row queued since the last Flush is of the same page.
-  Status Add(int64_t page_id, int64_t url_id, int64_t followed, int64_t reason_id);
+  Status Add(int64_t page_id, int64_t url_id, Follow followed, int64_t reason_id);
   // Writes what is queued, so that a query sees it.
   Status Flush(int64_t page_id);
   // Forgets what is queued (the transaction is being abandoned).

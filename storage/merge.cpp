@@ -494,7 +494,7 @@ class Merger {
       reason_id = *id;
     }
     ++stats_.links;
-    return stmts_->link_rows.Add(page_id, *url_id, link.ColumnInt(1), reason_id);
+    return stmts_->link_rows.Add(page_id, *url_id, static_cast<Follow>(link.ColumnInt(1)), reason_id);
   }
 
 

@@ -56,16 +56,22 @@ struct PageRecord {
   double queue_wait = 0, dns = 0, connect = 0, tls = 0, first_byte = 0, transfer = 0, total = 0, parse = 0;
 };
 
+// Whether the crawl follows a link, as link_rows.followed stores it (the README's schema).
+enum class Follow : int64_t {
+  kNo = 0,      // not followed: the link's reason says why
+  kQueued = 1,  // queued for fetching, in memory
+  kOnDisk = 2,  // queued for fetching in the database, past --frontier-window: read back later
+};
+
 // One link found on a page; one row of link_rows (read as text through the links view).
 struct LinkRecord {
   std::string to_url;
-  bool followed = false;  // queued for fetching
+  Follow followed = Follow::kNo;
   std::string reason;     // "" when followed, else why not: "duplicate", "out_of_scope", "depth", "max_pages",
                           // "nofollow", "not_http", "bad_url", "excluded"
-  bool on_disk = false;   // followed, and queued in the database, not in memory: stored as followed = 2
-  // The crawl could not tell whether the URL was seen before (see crawler/frontier.h): the writer
-  // decides. If the run has a followed link to it, or a page of it, the link is stored as a
-  // duplicate; else as followed = 2. StoreStats counts both outcomes.
+  // The crawl could not tell whether the URL was seen before (see crawler/unsure_links.h): the
+  // writer decides. If the run has a followed link to it, or a page of it, the link is stored as a
+  // duplicate; else as Follow::kOnDisk. StoreStats counts both outcomes.
   bool unsure = false;
 };
 

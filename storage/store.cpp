@@ -738,7 +738,7 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   // An unsure link's check must see the links queued before it: it writes them first.
   LinkRowWriter& rows = conn_->link_rows;
   for (const LinkRecord& link : item.links) {
-    int64_t followed = link.followed ? (link.on_disk ? 2 : 1) : 0;
+    Follow followed = link.followed;
     std::string_view reason = link.reason;
     Result<int64_t> url_id = conn_->urls.IdOf(link.to_url);
     if (!url_id.ok()) return url_id.status();
@@ -750,7 +750,7 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
       const bool seen = row.ok() && *row && q.ColumnInt(0) != 0;
       q.Reset();
       if (!row.ok()) return row.status();
-      followed = seen ? 0 : 2;
+      followed = seen ? Follow::kNo : Follow::kOnDisk;
       reason = seen ? "duplicate" : "";
       ++(seen ? batch_.counts.unsure_duplicates : batch_.counts.unsure_new);
     }

@@ -11,16 +11,36 @@ Frontier Make(ScopeOptions scope = {}, int max_depth = -1) {
   return std::move(f.value());
 }
 
-TEST(Frontier, PopsBreadthFirstByDepth) {
+using Kind = Frontier::Pick::Kind;
+
+// The next URL the frontier hands out, as the dispatcher takes it: one a redirect fetched already
+// is passed over, and the transfer ends at once unless `end` is false. "" when nothing may start.
+std::string Dispatch(Frontier& f, Frontier::Clock::time_point now = Frontier::Clock::now(), bool end = true) {
+  while (true) {
+    Frontier::Pick pick = f.Next(now, /*urls=*/true);
+    if (pick.kind == Kind::kFetchedAlready) continue;
+    if (pick.kind != Kind::kUrl) return "";
+    if (end) f.EndTransfer(pick.host, now);
+    return pick.item.url;
+  }
+}
+
+// Every URL the frontier hands out until nothing may start.
+std::vector<std::string> DispatchAll(Frontier& f) {
+  std::vector<std::string> urls;
+  for (std::string url = Dispatch(f); !url.empty(); url = Dispatch(f)) urls.push_back(url);
+  return urls;
+}
+
+TEST(Frontier, HandsOutBreadthFirstByDepth) {
   Frontier f = Make();
   f.AddSeed("http://h/");
   EXPECT_EQ(f.Offer("http://h/deep", 3), Frontier::Verdict::kQueued);
   EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
   EXPECT_EQ(f.Offer("http://h/b", 2), Frontier::Verdict::kQueued);
   EXPECT_EQ(f.Offer("http://h/c", 1), Frontier::Verdict::kQueued);
-  std::vector<std::string> order;
-  while (auto item = f.Pop()) order.push_back(item->url);
-  EXPECT_EQ(order, (std::vector<std::string>{"http://h/", "http://h/a", "http://h/c", "http://h/b", "http://h/deep"}));
+  EXPECT_EQ(DispatchAll(f),
+            (std::vector<std::string>{"http://h/", "http://h/a", "http://h/c", "http://h/b", "http://h/deep"}));
   EXPECT_TRUE(f.empty());
 }
 
@@ -41,11 +61,14 @@ TEST(Frontier, ARedirectTargetIsFetchedOnce) {
   f.AddSeed("http://h/");
   f.Offer("http://h/a", 1);
   f.Offer("http://h/b", 1);
-  EXPECT_EQ(f.Pop()->url, "http://h/");
+  EXPECT_EQ(Dispatch(f), "http://h/");
   EXPECT_EQ(f.ClaimRedirect("http://h/b"), Frontier::Verdict::kQueued);    // "/" redirected to /b, still queued
   EXPECT_EQ(f.ClaimRedirect("http://h/"), Frontier::Verdict::kDuplicate);  // and nothing may claim "/" again
-  EXPECT_EQ(f.Pop()->url, "http://h/a");
-  EXPECT_FALSE(f.Pop().has_value());                  // /b was skipped
+  EXPECT_EQ(Dispatch(f), "http://h/a");
+  const Frontier::Pick skipped = f.Next(Frontier::Clock::now(), true);
+  EXPECT_EQ(skipped.kind, Kind::kFetchedAlready);  // /b is handed out as fetched, not to fetch
+  EXPECT_EQ(skipped.item.url, "http://h/b");
+  EXPECT_EQ(Dispatch(f), "");
 }
 
 TEST(Frontier, RedirectTargetsAreJudgedLikeLinks) {
@@ -65,33 +88,22 @@ TEST(Frontier, TakesOnlyFromReadyHostsAndTakesTurns) {
   f.AddSeed("http://a/");
   f.AddSeed("http://b/");
   for (const char* url : {"http://a/1", "http://a/2", "http://b/1", "http://b/2"}) f.Offer(url, 1);
-  const auto now = HostScheduler::Clock::now();
-  auto take = [&](bool finish) -> std::string {
-    HostScheduler::Pick pick = f.hosts().Next(now, true);
-    if (pick.kind != HostScheduler::Pick::Kind::kUrl) return "";
-    std::optional<FrontierItem> item = f.Take(pick.host);
-    f.hosts().Start(pick.host, now);
-    if (finish) f.hosts().Finish(pick.host, now);
-    return item ? item->url : "?";
-  };
-  EXPECT_EQ(take(false), "http://a/");  // in flight: a is at its limit of one
-  EXPECT_EQ(take(true), "http://b/");
-  EXPECT_EQ(take(true), "http://b/1");
-  EXPECT_EQ(take(true), "http://b/2");
-  EXPECT_EQ(take(true), "");
+  const auto now = Frontier::Clock::now();
+  EXPECT_EQ(Dispatch(f, now, /*end=*/false), "http://a/");  // in flight: a is at its limit of one
+  EXPECT_EQ(Dispatch(f, now), "http://b/");
+  EXPECT_EQ(Dispatch(f, now), "http://b/1");
+  EXPECT_EQ(Dispatch(f, now), "http://b/2");
+  EXPECT_EQ(Dispatch(f, now), "");
   EXPECT_EQ(f.queued(), 2u);
-  f.hosts().Finish(f.hosts().Intern("http://a"), now);
-  EXPECT_EQ(take(true), "http://a/1");
-  EXPECT_EQ(take(true), "http://a/2");
-  std::vector<std::string> order;
+  f.EndTransfer(f.HostIdOf("http://a"), now);
+  EXPECT_EQ(Dispatch(f, now), "http://a/1");
+  EXPECT_EQ(Dispatch(f, now), "http://a/2");
 
   Frontier g = Make({.allowed_domains = {"a", "b"}});
   g.AddSeed("http://a/");
   g.AddSeed("http://b/");
   for (const char* url : {"http://a/1", "http://a/2", "http://b/1", "http://b/2"}) g.Offer(url, 1);
-  order.clear();
-  while (auto item = g.Pop()) order.push_back(item->url);
-  EXPECT_EQ(order, (std::vector<std::string>{"http://a/", "http://b/", "http://a/1", "http://b/1", "http://a/2",
+  EXPECT_EQ(DispatchAll(g), (std::vector<std::string>{"http://a/", "http://b/", "http://a/1", "http://b/1", "http://a/2",
                                              "http://b/2"}));
 }
 
@@ -143,13 +155,11 @@ TEST(Frontier, PastItsWindowLinksWaitOnDiskUntilRestored) {
   EXPECT_EQ(f.queued(), 3u);
   EXPECT_EQ(f.in_memory(), 2u);
   EXPECT_EQ(f.on_disk(), 1u);
-  EXPECT_EQ(f.Pop()->url, "http://h/");
-  EXPECT_EQ(f.Pop()->url, "http://h/a");
-  EXPECT_FALSE(f.Pop().has_value());
+  EXPECT_EQ(DispatchAll(f), (std::vector<std::string>{"http://h/", "http://h/a"}));
   EXPECT_FALSE(f.empty());  // /b waits in the database
   f.Restore({"http://h/b", 1, "http://h/", {}});
   EXPECT_EQ(f.on_disk(), 0u);
-  EXPECT_EQ(f.Pop()->url, "http://h/b");
+  EXPECT_EQ(Dispatch(f), "http://h/b");
   EXPECT_TRUE(f.empty());
   EXPECT_EQ(f.max_on_disk(), 1u);
 }
@@ -190,23 +200,24 @@ TEST(Frontier, AnUnsureLinkWaitsForTheStoresWord) {
   EXPECT_EQ(f.unsure(), 2u);
   EXPECT_EQ(f.queued(), 5u);
   EXPECT_TRUE(f.wants_refill());
-  while (f.Pop()) {
-  }
+  DispatchAll(f);
   EXPECT_FALSE(f.empty());
-  f.Settle(0, 1);  // one duplicate
+  // The store's counters since the crawl began, as it judges the two.
+  f.Settle(StoreStats{.unsure_new = 0, .unsure_duplicates = 1});  // one duplicate
   EXPECT_EQ(f.unsure(), 1u);
-  f.Settle(1, 1);  // and one new, which now waits in the database
+  f.Settle(StoreStats{.unsure_new = 1, .unsure_duplicates = 1});  // and one new, which now waits in the database
   EXPECT_EQ(f.unsure(), 0u);
   EXPECT_EQ(f.on_disk(), 1u);
-  f.Settle(1, 1);  // totals: nothing new
+  f.Settle(StoreStats{.unsure_new = 1, .unsure_duplicates = 1});  // totals: nothing new
   EXPECT_EQ(f.on_disk(), 1u);
+  EXPECT_EQ(f.unsure_links().duplicates(), 1);
   f.Restore({"http://h/x", 1, "http://h/", {}});
-  EXPECT_EQ(f.Pop()->url, "http://h/x");
+  EXPECT_EQ(Dispatch(f), "http://h/x");
   EXPECT_TRUE(f.empty());
 }
 
 // A URL from a sitemap has no links row to hold it: unsure or past the window, it is queued here,
-// and Pop's exact record of fetched URLs still keeps it from being fetched twice.
+// and the exact record of fetched URLs still keeps it from being fetched twice.
 TEST(Frontier, AUrlWithoutALinkRowIsQueuedInMemory) {
   Result<Frontier> made = Frontier::Create({}, -1, 1, {.recent_capacity = 1, .bits_per_url = 10, .first_layer = 64});
   ASSERT_TRUE(made.ok());
@@ -214,9 +225,7 @@ TEST(Frontier, AUrlWithoutALinkRowIsQueuedInMemory) {
   f.AddSeed("http://h/");
   EXPECT_EQ(f.Offer("http://h/a", 1, "", Frontier::Source::kOther), Frontier::Verdict::kQueued);  // past the window
   EXPECT_EQ(f.Offer("http://h/", 1, "", Frontier::Source::kOther), Frontier::Verdict::kQueued);   // unsure
-  std::vector<std::string> popped;
-  while (auto item = f.Pop()) popped.push_back(item->url);
-  EXPECT_EQ(popped, (std::vector<std::string>{"http://h/", "http://h/a"}));
+  EXPECT_EQ(DispatchAll(f), (std::vector<std::string>{"http://h/", "http://h/a"}));
   EXPECT_TRUE(f.empty());
 }
 

@@ -50,7 +50,8 @@ PageRecord Page(const std::string& url) {
 std::vector<LinkRecord> Links(const std::string& from, int n) {
   std::vector<LinkRecord> links;
   for (int i = 0; i < n; ++i) {
-    links.push_back({from + "/link" + std::to_string(i), i % 2 == 0, i % 2 == 0 ? "" : "out_of_scope"});
+    links.push_back({from + "/link" + std::to_string(i), i % 2 == 0 ? Follow::kQueued : Follow::kNo,
+                     i % 2 == 0 ? "" : "out_of_scope"});
   }
   return links;
 }
@@ -120,9 +121,9 @@ TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
   home.redirects = 1;
   home.queue_wait = 0.5, home.dns = 0.25, home.connect = 0.125, home.tls = 0.0625;
   home.first_byte = 1.5, home.transfer = 2.5, home.total = 4.75, home.parse = 0.03125;
-  std::vector<LinkRecord> links = {{"http://example.test/a", true, ""},
-                                   {"http://example.test/", false, "duplicate"},
-                                   {"http://other.test/", false, "out_of_scope"}};
+  std::vector<LinkRecord> links = {{"http://example.test/a", Follow::kQueued, ""},
+                                   {"http://example.test/", Follow::kNo, "duplicate"},
+                                   {"http://other.test/", Follow::kNo, "out_of_scope"}};
   ASSERT_OK(store->AddPage(home, links));
 
   PageRecord failed = Page("http://example.test/slow");
@@ -645,14 +646,14 @@ TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
   auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000, .url_cache = url_cache});
   ASSERT_TRUE(store);
   ASSERT_OK(store->BeginRun({"async", {"http://h/"}, ""}));
-  ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = true, .reason = ""}}));
+  ASSERT_OK(store->AddPage(Page("http://h/other-run"), {LinkRecord{.to_url = "http://h/x", .followed = Follow::kQueued, .reason = ""}}));
   ASSERT_OK(store->FinishRun({}));
   Result<int64_t> run = store->BeginRun({"async", {"http://h/"}, ""});
   ASSERT_OK(run);
   auto unsure = [](const std::string& url) {
-    return LinkRecord{.to_url = url, .followed = true, .reason = "", .on_disk = true, .unsure = true};
+    return LinkRecord{.to_url = url, .followed = Follow::kOnDisk, .reason = "", .unsure = true};
   };
-  ASSERT_OK(store->AddPage(Page("http://h/"), {LinkRecord{.to_url = "http://h/a", .followed = true, .reason = ""}}));
+  ASSERT_OK(store->AddPage(Page("http://h/"), {LinkRecord{.to_url = "http://h/a", .followed = Follow::kQueued, .reason = ""}}));
   // Same batch: /a is followed above, / is a page; /x was followed only by the other run.
   ASSERT_OK(store->AddPage(Page("http://h/a"), {unsure("http://h/a"), unsure("http://h/"), unsure("http://h/x")}));
   ASSERT_OK(store->Flush());
@@ -680,7 +681,7 @@ TEST_F(StoreTest, WhoLinksHereIsIndexedWhenTheWriterStopsAndAnsweredMeanwhile) {
   ASSERT_TRUE(store);
   ASSERT_OK(store->BeginRun({"async", {}, ""}));
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {{"http://h/target", i == 0, i == 0 ? "" : "duplicate"}}));
+    ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {{"http://h/target", i == 0 ? Follow::kQueued : Follow::kNo, i == 0 ? "" : "duplicate"}}));
   }
   ASSERT_OK(store->Flush());
   const std::string index = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'link_rows_url'";
@@ -704,10 +705,10 @@ TEST_F(StoreTest, EachUrlIsStoredOnceAndEveryLinkReadsBackAsText) {
   ASSERT_OK(store->BeginRun({"async", {}, ""}));
   for (int i = 0; i < 50; ++i) {
     const std::string url = "http://h/" + std::to_string(i);
-    ASSERT_OK(store->AddPage(Page(url), {{"http://h/", false, "duplicate"},
-                                         {"http://h/about", i == 0, i == 0 ? "" : "duplicate"},
-                                         {"http://other/", false, "out_of_scope"},
-                                         {url + "/next", true, ""}}));
+    ASSERT_OK(store->AddPage(Page(url), {{"http://h/", Follow::kNo, "duplicate"},
+                                         {"http://h/about", i == 0 ? Follow::kQueued : Follow::kNo, i == 0 ? "" : "duplicate"},
+                                         {"http://other/", Follow::kNo, "out_of_scope"},
+                                         {url + "/next", Follow::kQueued, ""}}));
   }
   ASSERT_OK(store->Close());
   SqliteDb db = Reader(path_);
@@ -798,7 +799,7 @@ TEST_F(StoreTest, AnInterruptedVersionFourCrawlIsMigratedAndResumesWhereItStoppe
   // queued on disk after the migrated links.
   ASSERT_OK(store->ResumeRun(1));
   auto unsure = [](const std::string& url) {
-    return LinkRecord{.to_url = url, .followed = true, .reason = "", .on_disk = true, .unsure = true};
+    return LinkRecord{.to_url = url, .followed = Follow::kOnDisk, .reason = "", .unsure = true};
   };
   ASSERT_OK(store->AddPage(Page("http://h/b"), {unsure("http://h/c"), unsure("http://h/d")}));
   ASSERT_OK(store->Flush());

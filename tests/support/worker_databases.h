@@ -63,9 +63,9 @@ inline PageRecord FailedPage(const std::string& path, double fetched_at, const s
   return p;
 }
 
-inline LinkRecord Followed(const std::string& url) { return {.to_url = url, .followed = true, .reason = ""}; }
+inline LinkRecord Followed(const std::string& url) { return {.to_url = url, .followed = Follow::kQueued, .reason = ""}; }
 inline LinkRecord NotFollowed(const std::string& url, const std::string& reason) {
-  return {.to_url = url, .followed = false, .reason = reason};
+  return {.to_url = url, .followed = Follow::kNo, .reason = reason};
 }
 
 inline SkipRecord Skipped(const std::string& path, const std::string& rule) {

@@ -1,4 +1,4 @@
-#include "crawler/host_scheduler.h"
+#include "crawler/host_queues.h"
 
 #include <algorithm>
 #include <cassert>
@@ -6,8 +6,8 @@
 namespace fanout {
 namespace {
 
-HostScheduler::Clock::rep Ticks(double seconds) {
-  return std::chrono::duration_cast<HostScheduler::Clock::duration>(std::chrono::duration<double>(seconds)).count();
+HostQueues::Clock::rep Ticks(double seconds) {
+  return std::chrono::duration_cast<HostQueues::Clock::duration>(std::chrono::duration<double>(seconds)).count();
 }
 
 // The URL heap's order: lowest depth first, then first come.
@@ -17,59 +17,21 @@ bool Later(const auto& a, const auto& b) {
 
 }  // namespace
 
-HostScheduler::HostScheduler(HostLimits limits)
+HostQueues::HostQueues(const HostLimits& limits)
     : limits_(limits),
-      slots_(16, kNoHost),
-      ready_(*this, &HostScheduler::ReadyBefore, &Host::ready_pos),
-      snoozed_(*this, &HostScheduler::WakesBefore, &Host::snooze_pos),
+      ready_(*this, &HostQueues::ReadyBefore, &Host::ready_pos),
+      snoozed_(*this, &HostQueues::WakesBefore, &Host::snooze_pos),
       random_(limits.seed) {}
 
-size_t HostScheduler::SlotOf(std::string_view origin) const {
-  const size_t mask = slots_.size() - 1;
-  size_t i = std::hash<std::string_view>()(origin) & mask;
-  while (slots_[i] != kNoHost && hosts_[slots_[i]].origin != origin) i = (i + 1) & mask;
-  return i;
-}
-
-void HostScheduler::GrowIndex() {
-  std::vector<HostId> old(slots_.size() * 2, kNoHost);
-  old.swap(slots_);
-  for (HostId id : old) {
-    if (id != kNoHost) slots_[SlotOf(hosts_[id].origin)] = id;
-  }
-}
-
-std::string_view HostScheduler::Keep(std::string_view origin) {
-  if (origin.size() > arena_left_) {
-    arena_left_ = std::max(kArenaBlock, origin.size());
-    origins_.push_back(std::make_unique<char[]>(arena_left_));
-    arena_at_ = origins_.back().get();
-  }
-  char* at = arena_at_;
-  std::copy(origin.begin(), origin.end(), at);
-  arena_at_ += origin.size();
-  arena_left_ -= origin.size();
-  return {at, origin.size()};
-}
-
-HostScheduler::HostId HostScheduler::Intern(std::string_view origin) {
-  const size_t slot = SlotOf(origin);
-  if (slots_[slot] != kNoHost) return slots_[slot];
-  const auto id = static_cast<HostId>(hosts_.size());
+void HostQueues::AddHost(HostId host) {
   Host& h = hosts_.emplace_back();
-  h.origin = Keep(origin);
+  (void)host;  // ids come in order: the host is the last record
   h.delay = static_cast<float>(limits_.delay);
   h.next_start = Clock::now().time_since_epoch().count();
   if (!limits_.robots) h.robots_state = RobotsState::kKnown;
-  // Before its first answer, an https host may speak HTTP/2 (curl offers it over TLS); plain http
-  // never multiplexes.
-  h.multiplexes = origin.starts_with("https:");
-  slots_[slot] = id;
-  if (2 * hosts_.size() > slots_.size()) GrowIndex();
-  return id;
 }
 
-HostScheduler::Queue& HostScheduler::QueueOf(Host& h) {
+HostQueues::Queue& HostQueues::QueueOf(Host& h) {
   if (!h.queue) {
     h.queue = std::make_unique<Queue>();
     ++busy_hosts_;
@@ -77,14 +39,14 @@ HostScheduler::Queue& HostScheduler::QueueOf(Host& h) {
   return *h.queue;
 }
 
-void HostScheduler::DropQueueIfEmpty(Host& h) {
-  if (h.queue && h.queue->urls.empty() && h.queue->waiters.empty()) {
+void HostQueues::DropQueueIfEmpty(Host& h) {
+  if (h.queue && h.queue->urls.empty() && h.queue->turns.empty()) {
     h.queue.reset();
     --busy_hosts_;
   }
 }
 
-void HostScheduler::Push(HostId host, FrontierItem item) {
+void HostQueues::Push(HostId host, FrontierItem item) {
   Host& h = hosts_[host];
   std::vector<Queued>& urls = QueueOf(h).urls;
   urls.push_back({order_++, std::move(item)});
@@ -93,7 +55,7 @@ void HostScheduler::Push(HostId host, FrontierItem item) {
   Place(host, Clock::now().time_since_epoch().count());
 }
 
-FrontierItem HostScheduler::TakeUrl(HostId host) {
+FrontierItem HostQueues::TakeUrl(HostId host) {
   Host& h = hosts_[host];
   std::vector<Queued>& urls = h.queue->urls;
   std::pop_heap(urls.begin(), urls.end(), [](const Queued& a, const Queued& b) { return Later(a, b); });
@@ -105,30 +67,30 @@ FrontierItem HostScheduler::TakeUrl(HostId host) {
   return item;
 }
 
-void HostScheduler::AddWaiter(HostId host, void* token) {
-  QueueOf(hosts_[host]).waiters.push_back(token);
+void HostQueues::AddTurn(HostId host, HostTurn* turn) {
+  QueueOf(hosts_[host]).turns.push_back(turn);
   Place(host, Clock::now().time_since_epoch().count());
 }
 
-void* HostScheduler::TakeWaiter(HostId host) {
+HostTurn* HostQueues::TakeTurn(HostId host) {
   Host& h = hosts_[host];
-  std::vector<void*>& waiters = h.queue->waiters;
-  void* token = waiters.front();
-  waiters.erase(waiters.begin());
+  std::vector<HostTurn*>& turns = h.queue->turns;
+  HostTurn* turn = turns.front();
+  turns.erase(turns.begin());
   DropQueueIfEmpty(h);
   Place(host, Clock::now().time_since_epoch().count());
-  return token;
+  return turn;
 }
 
-void HostScheduler::Withdraw(HostId host, void* token) {
+void HostQueues::Withdraw(HostId host, HostTurn* turn) {
   Host& h = hosts_[host];
   if (!h.queue) return;
-  std::erase(h.queue->waiters, token);
+  std::erase(h.queue->turns, turn);
   DropQueueIfEmpty(h);
   Place(host, Clock::now().time_since_epoch().count());
 }
 
-size_t HostScheduler::Pause(HostId host) {
+size_t HostQueues::Pause(HostId host) {
   Host& h = hosts_[host];
   h.paused = true;
   size_t dropped = 0;
@@ -142,18 +104,18 @@ size_t HostScheduler::Pause(HostId host) {
   return dropped;
 }
 
-void HostScheduler::Resume(HostId host) {
+void HostQueues::Resume(HostId host) {
   hosts_[host].paused = false;
   Place(host, Clock::now().time_since_epoch().count());
 }
 
-void HostScheduler::Defer(HostId host, Clock::time_point at) {
+void HostQueues::Defer(HostId host, Clock::time_point at) {
   Host& h = hosts_[host];
   h.next_start = std::max(h.next_start, at.time_since_epoch().count());
   Place(host, Clock::now().time_since_epoch().count());
 }
 
-void HostScheduler::Book(Host& h, Clock::rep start) {
+void HostQueues::Book(Host& h, Clock::rep start) {
   double gap = h.delay;
   if (gap > 0 && limits_.delay_jitter > 0) {
     gap *= std::uniform_real_distribution<double>(1 - limits_.delay_jitter, 1 + limits_.delay_jitter)(random_);
@@ -165,7 +127,7 @@ void HostScheduler::Book(Host& h, Clock::rep start) {
   h.next_start = std::max(h.next_start, start + Ticks(gap));
 }
 
-void HostScheduler::Start(HostId host, Clock::time_point now, bool served) {
+void HostQueues::Start(HostId host, Clock::time_point now, bool served) {
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
   ++h.in_flight;
@@ -174,29 +136,21 @@ void HostScheduler::Start(HostId host, Clock::time_point now, bool served) {
   Place(host, t);
 }
 
-void HostScheduler::Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent) {
+void HostQueues::Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent) {
   Host& h = hosts_[host];
   if (h.in_flight > 0) --h.in_flight;
   if (sent && h.gap > 0) h.next_start = std::max(h.next_start, sent->time_since_epoch().count() + Ticks(h.gap));
   Place(host, now.time_since_epoch().count());
 }
 
-void HostScheduler::SetRobotsFetching(HostId host, Clock::time_point now) {
+void HostQueues::SetRobotsFetching(HostId host, Clock::time_point now) {
   hosts_[host].robots_state = RobotsState::kFetching;
   Place(host, now.time_since_epoch().count());
 }
 
-void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
-                              Clock::time_point now) {
+void HostQueues::SetRobotsKnown(HostId host, std::optional<double> crawl_delay, Clock::time_point now) {
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
-  if (robots) {
-    auto [it, added] = robots_index_.try_emplace(robots.get(), static_cast<uint32_t>(robots_table_.size()));
-    if (added) robots_table_.push_back(std::move(robots));
-    h.robots = it->second;
-  } else {
-    h.robots = 0;
-  }
   h.robots_state = RobotsState::kKnown;
   if (crawl_delay) {
     const double delay = std::max(limits_.delay, std::min(*crawl_delay, limits_.max_delay));
@@ -206,33 +160,12 @@ void HostScheduler::SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robo
   Place(host, t);
 }
 
-bool HostScheduler::KeepConnection(HostId host, bool page) {
-  Host& h = hosts_[host];
-  // More to send: queued URLs or waiters, or other transfers under way, whose pages may well link
-  // back (a site's first pages, while its queue is still empty); on one HTTP/2 connection, this
-  // page's own links too.
-  const bool more = h.queue != nullptr || h.in_flight > 1 || (page && h.multiplexes);
-  const bool keep = more && (h.kept || kept_hosts_ < limits_.kept_hosts);
-  if (keep && !h.kept) ++kept_hosts_;
-  if (!keep && h.kept) --kept_hosts_;
-  h.kept = keep;
-  return keep;
-}
-
-void HostScheduler::Settle(HostId host) {
-  Host& h = hosts_[host];
-  if (h.kept && h.queue == nullptr && h.in_flight == 0) {
-    h.kept = false;
-    --kept_hosts_;
-  }
-}
-
-int HostScheduler::Priority(const Host& h) const {
-  if (!h.queue->waiters.empty()) return -1;
+int HostQueues::Priority(const Host& h) const {
+  if (!h.queue->turns.empty()) return -1;
   return h.queue->urls.front().item.depth;
 }
 
-bool HostScheduler::ReadyBefore(HostId a, HostId b) const {
+bool HostQueues::ReadyBefore(HostId a, HostId b) const {
   const Host& x = hosts_[a];
   const Host& y = hosts_[b];
   const int px = Priority(x), py = Priority(y);
@@ -240,9 +173,9 @@ bool HostScheduler::ReadyBefore(HostId a, HostId b) const {
   return x.served != y.served ? x.served < y.served : a < b;  // never served: the first known first
 }
 
-bool HostScheduler::WakesBefore(HostId a, HostId b) const { return hosts_[a].next_start < hosts_[b].next_start; }
+bool HostQueues::WakesBefore(HostId a, HostId b) const { return hosts_[a].next_start < hosts_[b].next_start; }
 
-void HostScheduler::Place(HostId host, Clock::rep now) {
+void HostQueues::Place(HostId host, Clock::rep now) {
   const Host& h = hosts_[host];
   // A host has a queue only while it has URLs queued or waiters (DropQueueIfEmpty).
   const bool may_send = h.queue != nullptr && !h.paused && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
@@ -268,37 +201,34 @@ void HostScheduler::Place(HostId host, Clock::rep now) {
   }
 }
 
-HostScheduler::Pick HostScheduler::Next(Clock::time_point now, bool urls) {
+HostQueues::Pick HostQueues::Next(Clock::time_point now, bool urls) {
   const Clock::rep t = now.time_since_epoch().count();
   while (!snoozed_.empty() && hosts_[snoozed_.top()].next_start <= t) Place(snoozed_.top(), t);
   if (ready_.empty()) return {};
   const HostId id = ready_.top();
   const Host& h = hosts_[id];
-  const bool waiters = !h.queue->waiters.empty();
-  // robots.txt is fetched for a URL (only when one may start) or for a waiter.
-  if (h.robots_state == RobotsState::kUnknown) return urls || waiters ? Pick{Pick::Kind::kRobots, id} : Pick{};
-  if (waiters) return {Pick::Kind::kWaiter, id};
+  const bool turns = !h.queue->turns.empty();
+  // robots.txt is fetched for a URL (only when one may start) or for a turn.
+  if (h.robots_state == RobotsState::kUnknown) return urls || turns ? Pick{Pick::Kind::kRobots, id} : Pick{};
+  if (turns) return {Pick::Kind::kTurn, id};
   if (!urls) return {};
   return {Pick::Kind::kUrl, id};
 }
 
-std::optional<HostScheduler::Clock::time_point> HostScheduler::NextWake() const {
+std::optional<HostQueues::Clock::time_point> HostQueues::NextWake() const {
   if (snoozed_.empty()) return std::nullopt;
   return Clock::time_point(Clock::duration(hosts_[snoozed_.top()].next_start));
 }
 
-size_t HostScheduler::memory_bytes() const {
-  return hosts_.size() * sizeof(Host) + ready_.capacity_bytes() + snoozed_.capacity_bytes() +
-         slots_.capacity() * sizeof(HostId) + origins_.size() * kArenaBlock - arena_left_ +
-         robots_table_.capacity() * sizeof(robots_table_[0]) +
-         robots_index_.size() * (2 * sizeof(void*) + sizeof(size_t)) + robots_index_.bucket_count() * sizeof(void*);
+size_t HostQueues::memory_bytes() const {
+  return hosts_.size() * sizeof(Host) + ready_.capacity_bytes() + snoozed_.capacity_bytes();
 }
 
-size_t HostScheduler::queue_memory_bytes() const {
+size_t HostQueues::queue_memory_bytes() const {
   size_t bytes = 0;
   for (const Host& h : hosts_) {
     if (!h.queue) continue;
-    bytes += sizeof(Queue) + h.queue->urls.capacity() * sizeof(Queued) + h.queue->waiters.capacity() * sizeof(void*);
+    bytes += sizeof(Queue) + h.queue->urls.capacity() * sizeof(Queued) + h.queue->turns.capacity() * sizeof(HostTurn*);
     for (const Queued& q : h.queue->urls) bytes += q.item.url.capacity() + q.item.parent.capacity();
   }
   return bytes;
@@ -306,13 +236,13 @@ size_t HostScheduler::queue_memory_bytes() const {
 
 // The heap.
 
-void HostScheduler::Heap::Place(size_t i, HostId id) {
+void HostQueues::Heap::Place(size_t i, HostId id) {
   ids_[i] = id;
   owner_.hosts_[id].*pos_ = static_cast<int32_t>(i);
   ++owner_.heap_steps_;
 }
 
-void HostScheduler::Heap::SiftUp(size_t i) {
+void HostQueues::Heap::SiftUp(size_t i) {
   const HostId id = ids_[i];
   while (i > 0) {
     const size_t parent = (i - 1) / 2;
@@ -323,7 +253,7 @@ void HostScheduler::Heap::SiftUp(size_t i) {
   Place(i, id);
 }
 
-void HostScheduler::Heap::SiftDown(size_t i) {
+void HostQueues::Heap::SiftDown(size_t i) {
   const HostId id = ids_[i];
   const size_t n = ids_.size();
   while (true) {
@@ -337,12 +267,12 @@ void HostScheduler::Heap::SiftDown(size_t i) {
   Place(i, id);
 }
 
-void HostScheduler::Heap::Insert(HostId id) {
+void HostQueues::Heap::Insert(HostId id) {
   ids_.push_back(id);
   SiftUp(ids_.size() - 1);
 }
 
-void HostScheduler::Heap::Remove(HostId id) {
+void HostQueues::Heap::Remove(HostId id) {
   const auto i = static_cast<size_t>(owner_.hosts_[id].*pos_);
   owner_.hosts_[id].*pos_ = -1;
   const HostId last = ids_.back();
@@ -353,7 +283,7 @@ void HostScheduler::Heap::Remove(HostId id) {
   SiftDown(static_cast<size_t>(owner_.hosts_[last].*pos_));
 }
 
-void HostScheduler::Heap::Update(HostId id) {
+void HostQueues::Heap::Update(HostId id) {
   const auto i = static_cast<size_t>(owner_.hosts_[id].*pos_);
   SiftUp(i);
   SiftDown(static_cast<size_t>(owner_.hosts_[id].*pos_));

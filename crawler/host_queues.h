@@ -1,0 +1,200 @@
+// HostQueues: which host may be sent its next request, at a cost per request that does not depend
+// on how many hosts the crawl knows; the scheduling half of the frontier (frontier.h).
+//
+// Each host keeps its queued URLs (lowest depth first, then in the order they came), the turns
+// asked for by requests already under way (a retry, a redirect hop, a sitemap: served before new
+// URLs), its transfers in flight, when its next request may start (--delay, or its robots.txt's
+// Crawl-delay) and whether its robots.txt is known.
+//
+// As in Heritrix's WorkQueueFrontier, a host is in one of three states: ready (something to send,
+// fewer than --per-host transfers in flight, its delay passed), snoozed (the same, but its delay
+// has not passed: it sits in a heap ordered by wake time) or neither (nothing to send, at its
+// limit, paused, or its robots.txt being fetched). The ready hosts are a heap ordered by what they
+// would send: a turn first, then the lowest depth, then the host served least recently, which keeps
+// the crawl breadth-first and lets equal hosts take turns. Next() looks at the top of the two heaps
+// only, so a host costs nothing while it is idle, and O(log H) whenever its state changes.
+//
+// Nothing waits here: the crawl asks Next(), starts what it says (Start books the host's next
+// start), and tells Finish() when a transfer is over; it sleeps until NextWake() or a change.
+//
+// Threads: not thread-safe; the frontier's owner serialises calls.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "crawler/frontier_item.h"
+
+namespace fanout {
+
+struct HostTurn;  // crawl_waits.h: a request under way that waits for a turn on a host
+
+struct HostLimits {
+  size_t per_host = SIZE_MAX;  // transfers in flight to one host at most
+  double delay = 0;            // seconds between two starts to one host (--delay)
+  double delay_jitter = 0;     // each gap drawn from delay x [1 - jitter, 1 + jitter]
+  double max_delay = 30;       // the longest Crawl-delay obeyed
+  bool robots = false;         // a host's robots.txt must be known before its first URL goes
+  size_t kept_hosts = SIZE_MAX;  // hosts whose connections are kept for reuse at most (connection_policy.h)
+  uint64_t seed = 20261121;    // for the jitter
+};
+
+class HostQueues {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct Pick {
+    enum class Kind {
+      kNone,    // nothing may start now (see NextWake)
+      kRobots,  // the host's robots.txt must be fetched first: SetRobotsFetching, Start, then SetRobots
+      kTurn,    // the host's oldest waiting turn may start: TakeTurn, then Start
+      kUrl,     // a URL may start: TakeUrl, then Start
+    };
+    Kind kind = Kind::kNone;
+    HostId host = 0;
+  };
+
+  explicit HostQueues(const HostLimits& limits);
+  HostQueues(const HostQueues&) = delete;  // its heaps point back at it
+  HostQueues& operator=(const HostQueues&) = delete;
+
+  // A host made known; ids come in order, from 0.
+  void AddHost(HostId host);
+
+  void Push(HostId host, FrontierItem item);
+  size_t queued() const { return queued_; }
+
+  // What may start now; `urls`: whether a new URL may (a page slot is free, the page budget not
+  // spent), and so a robots.txt fetch for one. Only moves hosts whose delay has passed from the
+  // snoozed heap to the ready one.
+  Pick Next(Clock::time_point now, bool urls);
+  // When the first snoozed host wakes (nullopt: none is snoozed).
+  std::optional<Clock::time_point> NextWake() const;
+
+  // The host's next URL. REQUIRES: Next() said kUrl for it.
+  FrontierItem TakeUrl(HostId host);
+  // A request under way asks for a turn on `host`; TakeTurn hands it back when the turn comes, and
+  // Withdraw takes it back unserved (the request is gone).
+  void AddTurn(HostId host, HostTurn* turn);
+  HostTurn* TakeTurn(HostId host);  // REQUIRES: Next() said kTurn for it
+  void Withdraw(HostId host, HostTurn* turn);
+
+  // A request to `host` starts now: books the start of the next (now + its delay, jittered, plus a
+  // margin of 2 ms and 2%, at most 20 ms, for the jitter between here and the server).
+  // `served`: false for robots.txt, so that the host's first page comes next among equals, on the
+  // connection robots.txt opened, instead of after every other host's robots.txt.
+  void Start(HostId host, Clock::time_point now, bool served = true);
+  // A transfer to `host` is over. `sent`, if known, is when its request went out (after its
+  // connection was made): the next request waits its delay from then, not from when this one was
+  // booked, so that the gap holds as the server sees it even when this one started late or had a
+  // connection to open first.
+  void Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent = std::nullopt);
+
+  // robots.txt is being fetched: the host sends nothing else meanwhile.
+  void SetRobotsFetching(HostId host, Clock::time_point now);
+  // robots.txt is known. `crawl_delay` (seconds, if it gave one) becomes the host's delay, within
+  // [--delay, --max-delay], and the next start waits it from now.
+  void SetRobotsKnown(HostId host, std::optional<double> crawl_delay, Clock::time_point now);
+  // The seconds between two of its requests: --delay, or its Crawl-delay within [--delay, --max-delay].
+  double delay(HostId host) const { return hosts_[host].delay; }
+  size_t in_flight(HostId host) const { return hosts_[host].in_flight; }
+  // URLs queued or turns waiting.
+  bool has_queue(HostId host) const { return hosts_[host].queue != nullptr; }
+
+  // A host this crawl may not send to for now (a shared frontier gave it to another worker):
+  // Pause drops its queued URLs (returns how many) and keeps it out of Next, robots.txt and turns
+  // included, until Resume. Defer: its next request starts no earlier than `at`.
+  size_t Pause(HostId host);
+  void Resume(HostId host);
+  void Defer(HostId host, Clock::time_point at);
+  // Nothing queued, waiting or in flight, and robots.txt not being fetched.
+  bool idle(HostId host) const {
+    const Host& h = hosts_[host];
+    return h.queue == nullptr && h.in_flight == 0 && h.robots_state != RobotsState::kFetching;
+  }
+  // When its next request may start (the delay booked so far).
+  Clock::time_point next_start(HostId host) const { return Clock::time_point(Clock::duration(hosts_[host].next_start)); }
+
+  // Hosts with something queued or waiting.
+  size_t busy_hosts() const { return busy_hosts_; }
+  // What the hosts cost in memory: each host's own state (what an idle host costs), and what the
+  // queues of those with URLs queued or turns add.
+  size_t memory_bytes() const;
+  size_t queue_memory_bytes() const;
+  // Heap steps taken so far (sift moves): what the scheduler's cost is made of.
+  uint64_t heap_steps() const { return heap_steps_; }
+
+ private:
+  enum class RobotsState : uint8_t { kUnknown, kFetching, kKnown };
+  struct Queued {
+    uint64_t order;
+    FrontierItem item;
+  };
+  // Allocated only while the host has URLs queued or turns waiting, so that an idle host is small.
+  struct Queue {
+    std::vector<Queued> urls;     // a min-heap by (depth, order)
+    std::vector<HostTurn*> turns;  // FIFO
+  };
+  struct Host {
+    std::unique_ptr<Queue> queue;
+    Clock::rep next_start = 0;  // steady clock ticks
+    uint64_t served = 0;        // when it last started a request
+    float delay = 0;            // seconds
+    float gap = 0;              // the gap drawn for its last start, seconds
+    uint32_t in_flight = 0;
+    int32_t ready_pos = -1;     // index in ready_, or -1
+    int32_t snooze_pos = -1;    // index in snoozed_, or -1
+    RobotsState robots_state = RobotsState::kUnknown;
+    bool paused = false;        // Pause: sends nothing
+  };
+
+  // An indexed binary heap of host ids; `less` orders them, `pos` is each host's index field.
+  class Heap {
+   public:
+    Heap(HostQueues& owner, bool (HostQueues::*less)(HostId, HostId) const, int32_t Host::*pos)
+        : owner_(owner), less_(less), pos_(pos) {}
+    bool empty() const { return ids_.empty(); }
+    HostId top() const { return ids_.front(); }
+    void Insert(HostId id);
+    void Remove(HostId id);
+    void Update(HostId id);  // its key changed
+    size_t capacity_bytes() const { return ids_.capacity() * sizeof(HostId); }
+
+   private:
+    void Place(size_t i, HostId id);
+    void SiftUp(size_t i);
+    void SiftDown(size_t i);
+    HostQueues& owner_;
+    bool (HostQueues::*less_)(HostId, HostId) const;
+    int32_t Host::*pos_;
+    std::vector<HostId> ids_;
+  };
+
+  bool ReadyBefore(HostId a, HostId b) const;
+  bool WakesBefore(HostId a, HostId b) const;
+  // Puts the host in the heap its state calls for (or in none).
+  void Place(HostId host, Clock::rep now);
+  Queue& QueueOf(Host& h);
+  void DropQueueIfEmpty(Host& h);
+  int Priority(const Host& h) const;  // -1 for a turn, else the lowest queued depth
+  void Book(Host& h, Clock::rep start);
+
+  const HostLimits limits_;
+  std::deque<Host> hosts_;  // a deque: no spare capacity to pay for, and hosts never move
+  Heap ready_;
+  Heap snoozed_;
+  std::mt19937_64 random_;
+  uint64_t served_ = 0;
+  uint64_t order_ = 0;
+  size_t queued_ = 0;
+  size_t busy_hosts_ = 0;
+  mutable uint64_t heap_steps_ = 0;
+};
+
+}  // namespace fanout

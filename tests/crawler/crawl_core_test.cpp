@@ -1,0 +1,263 @@
+// The crawl's core without sockets: the dispatcher's decisions and the page procedure, driven
+// through a scripted CrawlWaits whose transfers are answered from a table, as a blocking mode
+// drives them (every wait has happened when it returns).
+#include "crawler/crawl_core.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crawler/await.h"
+#include "crawler/crawl_waits.h"
+#include "storage/store.h"
+#include "tests/support/sqlite_query.h"
+#include "tests/support/temp_dir.h"
+
+namespace fanout {
+namespace {
+
+using Kind = Work::Kind;
+
+FetchResponse Html(const std::string& body, long status = 200) {
+  FetchResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.http_version = "1.1";
+  r.body = body;
+  return r;
+}
+
+FetchResponse Redirect(const std::string& location, long status = 301) {
+  FetchResponse r = Html("", status);
+  r.headers["location"] = location;
+  return r;
+}
+
+// Answers each transfer from `answers` (by URL, in order when a URL has several), records what was
+// asked, and runs everything else at once on the calling thread.
+class ScriptedWaits final : public CrawlWaits {
+ public:
+  explicit ScriptedWaits(std::map<std::string, std::vector<FetchResponse>> answers) : answers_(std::move(answers)) {}
+  void Drive(CrawlCore& core) { core_ = &core; }
+
+  Await<void> WaitForTurn(HostTurn& turn) override {
+    // As a blocking thread does: hand out turns until this one's comes.
+    while (!turn.held && !core_->stopping()) {
+      Work work = core_->Next(*this, /*page_slot=*/false, /*turns_only=*/true);
+      if (work.kind == Kind::kGranted) continue;
+      if (work.kind == Kind::kRobots) {
+        RunSync(core_->FetchRobots(work.host, std::make_unique<HostTurn>(), *this));
+        continue;
+      }
+      ADD_FAILURE() << "a turn nobody would grant: " << static_cast<int>(work.kind);
+      break;
+    }
+    return Await<void>::Ready();
+  }
+  void ResumeTurn(HostTurn&) override {}
+  Await<FetchResponse> Transfer(HostTurn& turn, FetchRequest request) override {
+    EXPECT_TRUE(turn.held) << request.url << " went without its host's turn";
+    transfers.push_back(request.url);
+    std::vector<FetchResponse>& queue = answers_[request.url];
+    if (queue.empty()) return Await<FetchResponse>::Ready(Html("", 404));
+    FetchResponse r = queue.front();
+    if (queue.size() > 1) queue.erase(queue.begin());
+    r.effective_url = request.url;
+    return Await<FetchResponse>::Ready(std::move(r));
+  }
+  void ReleaseTransferSlot(HostTurn&) override {}
+  Await<void> Sleep(std::chrono::duration<double> d) override {
+    sleeps.push_back(d.count());
+    return Await<void>::Ready();
+  }
+  Await<void> RunOffLoop(std::function<void()> work) override {
+    work();
+    return Await<void>::Ready();
+  }
+  void WriteBehind(std::function<Status()> write) override { core_->NoteStored(*this, write()); }
+  void WakeDispatcher() override { ++wakes; }
+
+  std::vector<std::string> transfers;  // URLs asked for, in order
+  std::vector<double> sleeps;          // seconds
+  int wakes = 0;
+
+ private:
+  std::map<std::string, std::vector<FetchResponse>> answers_;
+  CrawlCore* core_ = nullptr;
+};
+
+// A crawl's core over a store in a temporary directory, with `options`' seeds queued.
+class CoreTest : public ::testing::Test {
+ protected:
+  void Start(CrawlOptions options, std::map<std::string, std::vector<FetchResponse>> answers) {
+    options_ = std::move(options);
+    Result<Frontier> frontier =
+        Frontier::Create(options_.scope, options_.max_depth, 0, {}, HostLimitsOf(options_));
+    ASSERT_TRUE(frontier.ok()) << frontier.status().ToString();
+    frontier_ = std::make_unique<Frontier>(std::move(*frontier));
+    for (const std::string& seed : options_.seeds) frontier_->AddSeed(seed);
+    Result<std::unique_ptr<Store>> store = Store::Open(dir_.File("crawl.db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    Result<int64_t> run = store_->BeginRun(RunInfo{.mode = "sync", .seeds = options_.seeds});
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    run_ = *run;
+    core_ = std::make_unique<CrawlCore>(options_, *frontier_, *store_, nullptr, nullptr, run_, SpillCursor{});
+    waits_ = std::make_unique<ScriptedWaits>(std::move(answers));
+    waits_->Drive(*core_);
+  }
+
+  // Runs what the dispatcher says, one piece at a time, until it says the crawl is over; returns
+  // the kinds of work it handed out.
+  std::vector<Kind> RunToEnd() {
+    std::vector<Kind> kinds;
+    for (int i = 0; i < 1000; ++i) {
+      Work work = core_->Next(*waits_, /*page_slot=*/true);
+      kinds.push_back(work.kind);
+      switch (work.kind) {
+        case Kind::kPage:
+          RunSync(core_->CrawlPage(std::move(work.item), work.host, std::make_unique<HostTurn>(), *waits_));
+          break;
+        case Kind::kRobots: RunSync(core_->FetchRobots(work.host, std::make_unique<HostTurn>(), *waits_)); break;
+        case Kind::kRefill: RunSync(core_->Refill(*waits_)); break;
+        case Kind::kDone: return kinds;
+        default: ADD_FAILURE() << "unexpected work " << static_cast<int>(work.kind); return kinds;
+      }
+    }
+    ADD_FAILURE() << "the dispatcher never said done";
+    return kinds;
+  }
+
+  int64_t Count(const std::string& sql) {
+    EXPECT_TRUE(store_->Flush().ok());
+    return test::QueryInt(dir_.File("crawl.db"), sql);
+  }
+
+  test::TempDir dir_;
+  CrawlOptions options_;
+  std::unique_ptr<Frontier> frontier_;
+  std::unique_ptr<Store> store_;
+  int64_t run_ = 0;
+  std::unique_ptr<CrawlCore> core_;
+  std::unique_ptr<ScriptedWaits> waits_;
+};
+
+CrawlOptions Options(std::vector<std::string> seeds) {
+  CrawlOptions o;
+  o.seeds = std::move(seeds);
+  o.ignore_robots = true;
+  o.retry_delay = 0.5;
+  return o;
+}
+
+TEST_F(CoreTest, APageIsFetchedOnceAndItsLinksAreDispatchedBreadthFirst) {
+  Start(Options({"http://a.localhost/"}),
+        {{"http://a.localhost/", {Html(R"(<a href="/x">x</a> <a href="/y">y</a> <a href="/x">again</a>)")}},
+         {"http://a.localhost/x", {Html(R"(<a href="/">home</a> <a href="/z">z</a>)")}},
+         {"http://a.localhost/y", {Html("no links")}},
+         {"http://a.localhost/z", {Html("no links")}}});
+  RunToEnd();
+  EXPECT_EQ(waits_->transfers, (std::vector<std::string>{"http://a.localhost/", "http://a.localhost/x",
+                                                         "http://a.localhost/y", "http://a.localhost/z"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages"), 4);
+  EXPECT_EQ(core_->active(), 0u);
+}
+
+TEST_F(CoreTest, WithOneSlotPerHostTheDispatcherGoesToAnotherHostAndThenWaits) {
+  CrawlOptions o = Options({"http://a.localhost/", "http://b.localhost/"});
+  o.per_host = 1;
+  Start(o, {});
+  Work first = core_->Next(*waits_, true);
+  ASSERT_EQ(first.kind, Kind::kPage);
+  EXPECT_EQ(first.item.url, "http://a.localhost/");
+  frontier_->Offer("http://a.localhost/more", 1);
+  Work second = core_->Next(*waits_, true);
+  ASSERT_EQ(second.kind, Kind::kPage);
+  EXPECT_EQ(second.item.url, "http://b.localhost/") << "a is at its limit: b goes";
+  // a's page is under way, and nothing else may go: wait for a change, holding nothing.
+  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kWaitChange);
+  EXPECT_EQ(core_->active(), 2u);
+}
+
+TEST_F(CoreTest, AHostWithADelayIsWaitedForUntilItsTime) {
+  CrawlOptions o = Options({"http://a.localhost/"});
+  o.delay = 1.0;
+  Start(o, {});
+  frontier_->Offer("http://a.localhost/next", 1);
+  const CrawlClock::time_point before = CrawlClock::now();
+  Work page = core_->Next(*waits_, true);
+  ASSERT_EQ(page.kind, Kind::kPage);
+  Work wait = core_->Next(*waits_, true);
+  ASSERT_EQ(wait.kind, Kind::kWaitUntil);
+  // One delay after the first start, with the margin for the jitter on the way (2 ms and 2%).
+  EXPECT_GE(wait.until - before, std::chrono::milliseconds(1020));
+  EXPECT_LE(wait.until - CrawlClock::now(), std::chrono::milliseconds(1020));
+}
+
+TEST_F(CoreTest, TheDispatcherStopsAtMaxPagesOnceWhatIsInProgressEnds) {
+  CrawlOptions o = Options({"http://a.localhost/"});
+  o.max_pages = 1;
+  Start(o, {});
+  frontier_->Offer("http://a.localhost/next", 1);
+  Work page = core_->Next(*waits_, true);
+  ASSERT_EQ(page.kind, Kind::kPage);
+  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kWaitChange) << "the page is still in progress";
+  RunSync(core_->CrawlPage(std::move(page.item), page.host, std::make_unique<HostTurn>(), *waits_));
+  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kDone);
+  EXPECT_EQ(waits_->transfers.size(), 1u);
+}
+
+TEST_F(CoreTest, ARetryWaitsItsBackOffAndAsksForItsHostsTurnAgain) {
+  FetchResponse busy = Html("busy", 503);
+  Start(Options({"http://a.localhost/"}), {{"http://a.localhost/", {busy, Html("fine")}}});
+  RunToEnd();
+  EXPECT_EQ(waits_->transfers, (std::vector<std::string>{"http://a.localhost/", "http://a.localhost/"}));
+  ASSERT_EQ(waits_->sleeps.size(), 1u);
+  // 0.5 s with 20% jitter.
+  EXPECT_GE(waits_->sleeps[0], 0.4);
+  EXPECT_LE(waits_->sleeps[0], 0.6);
+  EXPECT_EQ(Count("SELECT attempts FROM pages"), 2);
+  EXPECT_EQ(Count("SELECT status FROM pages"), 200);
+}
+
+TEST_F(CoreTest, ARedirectToAnotherHostTakesATurnThereAndTheTargetIsNotFetchedAgain) {
+  CrawlOptions o = Options({"http://a.localhost/"});
+  o.scope.allowed_domains = {"localhost"};
+  Start(o, {{"http://a.localhost/", {Html(R"(<a href="/moved">m</a>)")}},
+            {"http://a.localhost/moved", {Redirect("http://b.localhost/new")}},
+            {"http://b.localhost/new", {Html(R"(<a href="http://b.localhost/new">self</a>)")}}});
+  RunToEnd();
+  EXPECT_EQ(waits_->transfers, (std::vector<std::string>{"http://a.localhost/", "http://a.localhost/moved",
+                                                         "http://b.localhost/new"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM pages WHERE final_url = 'http://b.localhost/new'"), 1);
+}
+
+TEST_F(CoreTest, RobotsTxtGoesFirstAndARefusedUrlIsSkippedWithoutATransfer) {
+  CrawlOptions o = Options({"http://a.localhost/"});
+  o.ignore_robots = false;
+  Start(o, {{"http://a.localhost/robots.txt", {Html("User-agent: *\nDisallow: /private\n")}},
+            {"http://a.localhost/", {Html(R"(<a href="/private/x">p</a> <a href="/ok">ok</a>)")}},
+            {"http://a.localhost/ok", {Html("fine")}}});
+  std::vector<Kind> kinds = RunToEnd();
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.front(), Kind::kRobots);
+  EXPECT_EQ(waits_->transfers, (std::vector<std::string>{"http://a.localhost/robots.txt", "http://a.localhost/",
+                                                         "http://a.localhost/ok"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM skipped WHERE reason = 'robots'"), 1);
+}
+
+TEST_F(CoreTest, AStopEndsDispatchingAndTheSummarySaysInterrupted) {
+  Start(Options({"http://a.localhost/", "http://b.localhost/"}), {});
+  ASSERT_EQ(core_->Next(*waits_, true).kind, Kind::kPage);
+  core_->Stop(*waits_, /*interrupted=*/true);
+  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kDone) << "b is queued, but nothing more starts";
+  CrawlSummary summary;
+  core_->Summarise(1.0, summary);
+  EXPECT_TRUE(summary.interrupted);
+}
+
+}  // namespace
+}  // namespace fanout
