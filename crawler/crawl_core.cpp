@@ -6,6 +6,7 @@
 #include "crawler/page_content.h"
 #include "crawler/sitemap_walk.h"
 #include "crawler/url.h"
+#include "util/clock.h"
 
 namespace fanout {
 namespace {

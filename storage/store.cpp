@@ -24,6 +24,7 @@
 #include "storage/text_ids.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "util/clock.h"
 #include "util/thread_cpu.h"
 
 namespace fanout {
@@ -32,10 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // The same failure, with what we were doing in front of its message.
 Status Annotate(const Status& s, const std::string& context) { return s.Annotated(context); }
