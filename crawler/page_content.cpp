@@ -122,17 +122,15 @@ Status DecodeBody(FetchResponse& response, size_t max_bytes) {
   // A body cut short (our cap, a timeout) decodes as far as it goes.
   const bool incomplete = response.truncated || response.curl_code != 0;
   if (response.chunked) {
-    Result<std::string> entity = Dechunk(response.body, incomplete);
-    if (!entity.ok()) return entity.status();
-    response.body = std::move(*entity);
+    FANOUT_ASSIGN_OR_RETURN(std::string entity, Dechunk(response.body, incomplete));
+    response.body = std::move(entity);
     response.chunked = false;
   }
   auto coding = response.headers.find("content-encoding");
   if (coding != response.headers.end() && !coding->second.empty()) {
-    Result<DecodedBody> decoded = DecodeContent(coding->second, response.body, max_bytes, incomplete);
-    if (!decoded.ok()) return decoded.status();
-    response.body = std::move(decoded->bytes);
-    if (decoded->cut) response.truncated = true;
+    FANOUT_ASSIGN_OR_RETURN(DecodedBody decoded, DecodeContent(coding->second, response.body, max_bytes, incomplete));
+    response.body = std::move(decoded.bytes);
+    if (decoded.cut) response.truncated = true;
   }
   response.decoded = true;
   return Status::Ok();

@@ -162,14 +162,12 @@ std::string SurtKey(std::string_view url) {
 Result<size_t> WriteCdxj(const std::vector<std::string>& files, std::ostream& out) {
   std::vector<std::string> lines;
   for (const std::string& file : files) {
-    Result<WarcFileReader> reader = WarcFileReader::Open(file);
-    if (!reader.ok()) return reader.status();
+    FANOUT_ASSIGN_OR_RETURN(WarcFileReader reader, WarcFileReader::Open(file));
     const std::string filename = std::filesystem::path(file).filename().string();
     for (;;) {
-      Result<std::optional<WarcFileReader::Entry>> next = reader->Next();
-      if (!next.ok()) return next.status();
-      if (!next->has_value()) break;
-      const WarcFileReader::Entry& entry = **next;
+      FANOUT_ASSIGN_OR_RETURN(std::optional<WarcFileReader::Entry> next, reader.Next());
+      if (!next.has_value()) break;
+      const WarcFileReader::Entry& entry = *next;
       const std::string type = entry.record.Field("WARC-Type");
       if (type != "response" && type != "revisit") continue;
       const std::string uri = entry.record.Field("WARC-Target-URI");
