@@ -20,21 +20,26 @@ timespec TimespecOf(std::chrono::nanoseconds t) {
   return {static_cast<time_t>(t.count() / 1'000'000'000), static_cast<long>(t.count() % 1'000'000'000)};
 }
 
-void ArmTimer(int fd, std::chrono::nanoseconds delay) {
+// Both return false, with errno set, when timerfd_settime fails.
+[[nodiscard]] bool ArmTimer(int fd, std::chrono::nanoseconds delay) {
   itimerspec its{};
   if (delay.count() > 0) {
     its.it_value = TimespecOf(delay);
   } else if (delay.count() == 0) {
     its.it_value.tv_nsec = 1;  // "now": an all-zero it_value would disarm the timer instead
   }  // negative: disarm
-  timerfd_settime(fd, 0, &its, nullptr);
+  return timerfd_settime(fd, 0, &its, nullptr) == 0;
 }
 
 // Arms `fd` to fire at `deadline` on the steady clock (CLOCK_MONOTONIC, as the timerfd's).
-void ArmTimerAt(int fd, std::chrono::steady_clock::time_point deadline) {
+[[nodiscard]] bool ArmTimerAt(int fd, std::chrono::steady_clock::time_point deadline) {
   itimerspec its{};
   its.it_value = TimespecOf(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()));
-  timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, nullptr);
+  return timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, nullptr) == 0;
+}
+
+Status CreateError(const char* call) {
+  return Status::IOError(std::string("cannot create the event loop: ") + call + ": " + std::strerror(errno));
 }
 
 // One read resets an eventfd's or a timerfd's counter; a second would only find it empty.
@@ -86,20 +91,22 @@ EventLoop::RootTask EventLoop::RunRoot(EventLoop* loop, Task<void> task) {
 Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
   EnsureCurlGlobalInit();
   std::unique_ptr<EventLoop> loop(new EventLoop());
-  loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  loop->curl_timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  loop->sleep_timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  loop->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // Each call checked as it returns, so that errno is still its own.
+  loop->epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!loop->epoll_fd_) return CreateError("epoll_create1");
+  loop->curl_timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!loop->curl_timer_fd_) return CreateError("timerfd_create");
+  loop->sleep_timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!loop->sleep_timer_fd_) return CreateError("timerfd_create");
+  loop->wake_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!loop->wake_fd_) return CreateError("eventfd");
   loop->multi_.reset(curl_multi_init());
-  if (loop->epoll_fd_ < 0 || loop->curl_timer_fd_ < 0 || loop->sleep_timer_fd_ < 0 || loop->wake_fd_ < 0 ||
-      !loop->multi_) {
-    return Status::IOError(std::string("cannot create the event loop: ") + std::strerror(errno));
-  }
-  for (int fd : {loop->curl_timer_fd_, loop->sleep_timer_fd_, loop->wake_fd_}) {
+  if (!loop->multi_) return Status::IOError("cannot create the event loop: curl_multi_init failed");
+  for (const UniqueFd* fd : {&loop->curl_timer_fd_, &loop->sleep_timer_fd_, &loop->wake_fd_}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    ev.data.fd = fd->get();
+    if (epoll_ctl(loop->epoll_fd_.get(), EPOLL_CTL_ADD, fd->get(), &ev) != 0) return CreateError("epoll_ctl");
   }
   CURLM* m = loop->multi_.get();
   curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &EventLoop::OnCurlSocket);
@@ -125,10 +132,9 @@ EventLoop::~EventLoop() {
   std::vector<void*> roots(roots_.begin(), roots_.end());
   roots_.clear();
   for (void* frame : roots) std::coroutine_handle<>::from_address(frame).destroy();
+  // curl's cleanup closes the connections it keeps, through OnCurlSocket and OnCurlCloseSocket,
+  // which still need the epoll set: it goes before the descriptors (members, closed after this).
   multi_.reset();
-  for (int fd : {wake_fd_, sleep_timer_fd_, curl_timer_fd_, epoll_fd_}) {
-    if (fd >= 0) close(fd);
-  }
 }
 
 void EventLoop::Spawn(Task<void> task) {
@@ -148,7 +154,7 @@ void EventLoop::Post(std::coroutine_handle<> h) {
   remote_.push_back(h);
   if (remote_.size() > 1) return;
   uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  [[maybe_unused]] ssize_t n = write(wake_fd_.get(), &one, sizeof one);
 }
 
 void EventLoop::RunReady() {
@@ -177,7 +183,7 @@ void EventLoop::Run() {
     }
     if (roots_.empty() || stopping_) break;
     stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - busy_since).count();
-    int n = epoll_wait(epoll_fd_, events, 256, -1);
+    int n = epoll_wait(epoll_fd_.get(), events, 256, -1);
     busy_since = Clock::now();
     ++stats_.wakeups;
     if (n < 0) {
@@ -195,21 +201,22 @@ void EventLoop::Run() {
 
 void EventLoop::HandleEvent(int fd, uint32_t events) {
   int running = 0;
-  if (fd == curl_timer_fd_) {
+  if (fd == curl_timer_fd_.get()) {
     DrainCounter(fd);
     curl_deadline_.reset();  // it fired: disarmed
     curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
-  } else if (fd == sleep_timer_fd_) {
+  } else if (fd == sleep_timer_fd_.get()) {
     DrainCounter(fd);
     FireSleepers();
-  } else if (fd == wake_fd_) {
+  } else if (fd == wake_fd_.get()) {
     DrainCounter(fd);
     DrainRemote();
   } else {
     if (fd >= 0 && static_cast<size_t>(fd) < sockets_.size() && (sockets_[fd] & kSocketParked)) {
       // A parked connection stirred (the server closed it, most likely): curl is not watching it
       // and will find out when it tries to reuse it. Out of epoll it goes, or it would fire again.
-      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      // A failed DEL (the socket already gone) leaves nothing to undo.
+      (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
       sockets_[fd] &= kSocketOurs;
       return;
     }
@@ -258,7 +265,7 @@ int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void*) 
       state |= kSocketParked;
       return 0;
     }
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+    (void)epoll_ctl(loop->epoll_fd_.get(), EPOLL_CTL_DEL, s, nullptr);  // as in HandleEvent
     state = 0;
     return 0;
   }
@@ -266,15 +273,21 @@ int EventLoop::OnCurlSocket(CURL*, curl_socket_t s, int what, void* arg, void*) 
   epoll_event ev{};
   ev.events = ((want & kSocketIn) ? EPOLLIN : 0u) | ((want & kSocketOut) ? EPOLLOUT : 0u);
   ev.data.fd = s;
+  const int epfd = loop->epoll_fd_.get();
+  int rc = 0;
   if (!(state & kSocketInEpoll)) {
-    if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
-      epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
-    }
+    rc = epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev);
+    if (rc != 0 && errno == EEXIST) rc = epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
   } else if ((state & (kSocketIn | kSocketOut)) != want) {
     // ENOENT: a socket closed behind the loop's back, and its number reused.
-    if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) {
-      epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, s, &ev);
-    }
+    rc = epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
+    if (rc != 0 && errno == ENOENT) rc = epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev);
+  }
+  if (rc != 0) {
+    // Not -1 to curl: that would kill the whole multi handle. Unwatched, this transfer ends at its
+    // curl timeout, as a failed fetch; the state stays as it was, so the next call tries again.
+    loop->SystemError("epoll_ctl");
+    return 0;
   }
   state = static_cast<uint8_t>((state & kSocketOurs) | kSocketInEpoll | want);
   return 0;
@@ -288,6 +301,7 @@ curl_socket_t EventLoop::OnCurlOpenSocket(void* arg, curlsocktype, curl_sockaddr
 }
 
 int EventLoop::OnCurlCloseSocket(void* arg, curl_socket_t s) {
+  // curl owns the socket (it was handed over by OnCurlOpenSocket) and asks for it to be closed.
   static_cast<EventLoop*>(arg)->SocketState(s) = 0;  // closing takes it out of epoll too
   return close(s);
 }
@@ -309,16 +323,24 @@ int EventLoop::OnCurlTimer(CURLM*, long timeout_ms, void* arg) {
     loop->curl_due_now_ = true;
     return 0;
   }
+  // A failed timerfd_settime is not returned to curl either (-1 would kill the multi handle):
+  // reported, and curl_deadline_ left unset so that curl's next call arms the timer anew.
   if (timeout_ms < 0) {
-    if (loop->curl_deadline_) ArmTimer(loop->curl_timer_fd_, std::chrono::nanoseconds(-1));
+    if (loop->curl_deadline_ && !ArmTimer(loop->curl_timer_fd_.get(), std::chrono::nanoseconds(-1))) {
+      loop->SystemError("timerfd_settime");
+    }
     loop->curl_deadline_.reset();
     return 0;
   }
   const Clock::time_point deadline = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now()) +
                                      std::chrono::milliseconds(timeout_ms);
   if (loop->curl_deadline_ == deadline) return 0;
+  if (!ArmTimerAt(loop->curl_timer_fd_.get(), deadline)) {
+    loop->SystemError("timerfd_settime");
+    loop->curl_deadline_.reset();
+    return 0;
+  }
   loop->curl_deadline_ = deadline;
-  ArmTimerAt(loop->curl_timer_fd_, deadline);
   return 0;
 }
 
@@ -335,11 +357,19 @@ void EventLoop::FireSleepers() {
 
 void EventLoop::ArmSleepTimer() {
   if (sleepers_.empty()) {
-    ArmTimer(sleep_timer_fd_, std::chrono::nanoseconds(-1));
+    if (!ArmTimer(sleep_timer_fd_.get(), std::chrono::nanoseconds(-1))) SystemError("timerfd_settime");
     return;
   }
   auto delay = sleepers_.begin()->first - Clock::now();
-  ArmTimer(sleep_timer_fd_, std::max(std::chrono::nanoseconds(0), std::chrono::duration_cast<std::chrono::nanoseconds>(delay)));
+  if (!ArmTimer(sleep_timer_fd_.get(),
+                std::max(std::chrono::nanoseconds(0), std::chrono::duration_cast<std::chrono::nanoseconds>(delay)))) {
+    SystemError("timerfd_settime");
+  }
+}
+
+void EventLoop::SystemError(const char* call) {
+  ++stats_.system_errors;
+  std::cerr << "fanout: " << call << " failed: " << std::strerror(errno) << "\n";
 }
 
 void EventLoop::SleepOp::await_suspend(std::coroutine_handle<> h) {

@@ -30,6 +30,7 @@
 
 #include "crawler/curl_handles.h"
 #include "crawler/task.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace fanout {
@@ -45,11 +46,12 @@ class CurlTransfer {
 };
 
 struct LoopStats {
-  double busy_seconds = 0;   // time spent outside epoll_wait
-  double total_seconds = 0;  // time inside Run()
-  uint64_t wakeups = 0;      // epoll_wait returns
-  uint64_t task_errors = 0;  // spawned tasks that ended with an exception
-  double cpu_seconds = 0;    // the loop thread's CPU time inside Run()
+  double busy_seconds = 0;     // time spent outside epoll_wait
+  double total_seconds = 0;    // time inside Run()
+  uint64_t wakeups = 0;        // epoll_wait returns
+  uint64_t task_errors = 0;    // spawned tasks that ended with an exception
+  uint64_t system_errors = 0;  // failed epoll_ctl/timerfd_settime calls while running (each on stderr)
+  double cpu_seconds = 0;      // the loop thread's CPU time inside Run()
 };
 
 class EventLoop {
@@ -102,14 +104,16 @@ class EventLoop {
   void FireSleepers();
   void ArmSleepTimer();
   void DrainRemote();
+  // Counts and reports (one stderr line, with errno's text) a failed system call at run time.
+  void SystemError(const char* call);
 
   // Declared first, destroyed last: transfers still registered must be removable (and are, by
   // their owners' destructors, which run when the tasks below are destroyed).
   CurlMulti multi_;
-  int epoll_fd_ = -1;
-  int curl_timer_fd_ = -1;
-  int sleep_timer_fd_ = -1;
-  int wake_fd_ = -1;
+  UniqueFd epoll_fd_;
+  UniqueFd curl_timer_fd_;
+  UniqueFd sleep_timer_fd_;
+  UniqueFd wake_fd_;
 
   std::vector<std::coroutine_handle<>> ready_;
   std::unordered_set<void*> roots_;  // frame addresses of unfinished spawned tasks

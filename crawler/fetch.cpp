@@ -1,8 +1,8 @@
 #include "crawler/fetch.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "util/ascii.h"
 #include "util/http_body.h"
 
 namespace fanout {
@@ -64,7 +64,7 @@ size_t OnHeader(char* data, size_t, size_t n, void* arg) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return n;
     std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    AsciiLowerInPlace(name);
     if (name == "content-length" && state->response.body.empty()) {
       // The body's room at once: grown by doubling, a 6 MB page would hold 8 MB (never past
       // max_bytes; the body is taken as sent, so the length is its size).

@@ -14,8 +14,7 @@ Result<Frontier> Frontier::Create(ScopeOptions scope, int max_depth, size_t wind
   f.max_depth_ = max_depth;
   f.window_ = window;
   for (std::string& d : scope.allowed_domains) {
-    for (char& c : d) c = AsciiLower(c);
-    f.allowed_domains_.push_back(d);
+    f.allowed_domains_.push_back(AsciiLowered(d));
   }
   auto compile = [](const std::vector<std::string>& patterns, std::vector<std::regex>& out,
                     const char* flag) -> Status {

@@ -7,6 +7,7 @@
 #include "crawler/url.h"
 #include "parser/charset.h"
 #include "parser/html_parser.h"
+#include "util/ascii.h"
 #include "util/http_body.h"
 
 namespace fanout {
@@ -41,7 +42,7 @@ const char* KindOf(int curl_code, long verify_result) {
 
 bool IsHtml(std::string_view content_type) {
   std::string type(content_type.substr(0, content_type.find(';')));
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  AsciiLowerInPlace(type);
   while (!type.empty() && type.back() == ' ') type.pop_back();
   return type == "text/html" || type == "application/xhtml+xml";
 }
@@ -56,7 +57,7 @@ bool HasOtherScheme(std::string_view href) {
   for (size_t i = 0; i < colon; ++i) {
     char c = href[i];
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return false;
-    scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    scheme += AsciiLower(c);
   }
   return std::isalpha(static_cast<unsigned char>(href[0])) && scheme != "http" && scheme != "https";
 }
@@ -121,17 +122,15 @@ Status DecodeBody(FetchResponse& response, size_t max_bytes) {
   // A body cut short (our cap, a timeout) decodes as far as it goes.
   const bool incomplete = response.truncated || response.curl_code != 0;
   if (response.chunked) {
-    Result<std::string> entity = Dechunk(response.body, incomplete);
-    if (!entity.ok()) return entity.status();
-    response.body = std::move(*entity);
+    FANOUT_ASSIGN_OR_RETURN(std::string entity, Dechunk(response.body, incomplete));
+    response.body = std::move(entity);
     response.chunked = false;
   }
   auto coding = response.headers.find("content-encoding");
   if (coding != response.headers.end() && !coding->second.empty()) {
-    Result<DecodedBody> decoded = DecodeContent(coding->second, response.body, max_bytes, incomplete);
-    if (!decoded.ok()) return decoded.status();
-    response.body = std::move(decoded->bytes);
-    if (decoded->cut) response.truncated = true;
+    FANOUT_ASSIGN_OR_RETURN(DecodedBody decoded, DecodeContent(coding->second, response.body, max_bytes, incomplete));
+    response.body = std::move(decoded.bytes);
+    if (decoded.cut) response.truncated = true;
   }
   response.decoded = true;
   return Status::Ok();

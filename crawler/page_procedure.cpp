@@ -9,6 +9,7 @@
 #include "crawler/robots_policy.h"
 #include "crawler/url.h"
 #include "crawler/work_guard.h"
+#include "util/clock.h"
 #include "warc/warc_archive.h"
 
 namespace fanout {

@@ -24,10 +24,6 @@ double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + stat
 
 double SecondsSince(CrawlClock::time_point t) { return std::chrono::duration<double>(CrawlClock::now() - t).count(); }
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary) {
   summary.sitemaps_fetched += stats.fetched;
   summary.sitemaps_failed += stats.failed;

@@ -21,7 +21,6 @@ namespace fanout {
 using CrawlClock = std::chrono::steady_clock;
 
 double SecondsSince(CrawlClock::time_point t);
-double UnixNow();
 
 // Adds what a sitemap walk found to the run's summary.
 void CountSitemaps(const SitemapStats& stats, CrawlSummary& summary);

@@ -8,6 +8,7 @@
 #include "crawler/sitemap_walk.h"
 #include "crawler/url.h"
 #include "crawler/work_guard.h"
+#include "util/clock.h"
 #include "crawler/page_content.h"
 
 namespace fanout {

@@ -7,9 +7,9 @@ namespace fanout {
 Result<SpillRead> ReadSpilled(Store& store, int64_t run_id, const SpillCursor& cursor, size_t room) {
   if (Status flushed = store.Flush(); !flushed.ok()) return flushed;
   const StoreStats now = store.stats();
-  Result<std::vector<SpilledLink>> rows = ReadSpilledLinks(store.path(), run_id, cursor.after, cursor.resumed_up_to, room);
-  if (!rows.ok()) return rows.status();
-  return SpillRead{.rows = std::move(rows).value(), .store = now};
+  FANOUT_ASSIGN_OR_RETURN(std::vector<SpilledLink> rows,
+                          ReadSpilledLinks(store.path(), run_id, cursor.after, cursor.resumed_up_to, room));
+  return SpillRead{.rows = std::move(rows), .store = now};
 }
 
 size_t RestoreSpilled(SpillRead& read, Frontier& frontier, SpillCursor& cursor) {

@@ -2,10 +2,10 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <memory>
 
 #include "crawler/whatwg_url.h"
+#include "util/ascii.h"
 #include "util/hex.h"
 
 namespace fanout {
@@ -91,7 +91,7 @@ Result<std::string> Finish(CURLU* u) {
     return Status::InvalidArgument("URL has no host");
   }
   std::string host(CurlString(raw).get());
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  AsciiLowerInPlace(host);
   curl_url_set(u, CURLUPART_HOST, host.c_str(), 0);
   curl_url_set(u, CURLUPART_FRAGMENT, nullptr, 0);
 

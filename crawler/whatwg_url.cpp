@@ -313,9 +313,8 @@ Result<std::string> DomainToAscii(const std::string& domain) {
     if (IsAscii(label) && !IsPunycodeLabel(label)) {
       for (char c : label) out += AsciiLower(c);
     } else {
-      Result<std::string> ascii = LabelToAscii(std::string(label));
-      if (!ascii.ok()) return ascii;
-      out += *ascii;
+      FANOUT_ASSIGN_OR_RETURN(std::string ascii, LabelToAscii(std::string(label)));
+      out += ascii;
     }
     if (dot == std::string::npos) break;
     out += '.';
@@ -337,13 +336,12 @@ Result<std::string> ParseHost(std::string_view input) {
   for (char c : domain) {
     if (ForbiddenDomainChar(static_cast<unsigned char>(c))) return Failure("forbidden code point in host");
   }
-  Result<std::string> ascii = DomainToAscii(domain);
-  if (!ascii.ok()) return ascii;
-  if (ascii->empty()) return Failure("empty host");
-  for (char c : *ascii) {
+  FANOUT_ASSIGN_OR_RETURN(std::string ascii, DomainToAscii(domain));
+  if (ascii.empty()) return Failure("empty host");
+  for (char c : ascii) {
     if (ForbiddenDomainChar(static_cast<unsigned char>(c))) return Failure("forbidden code point in host");
   }
-  if (EndsInANumber(*ascii)) return ParseIpv4(*ascii);
+  if (EndsInANumber(ascii)) return ParseIpv4(ascii);
   return ascii;
 }
 
@@ -507,16 +505,14 @@ Result<WhatwgUrl> ParseWhatwgUrl(std::string_view raw_input, const WhatwgUrl* ba
       case State::kHost:
         if (c == ':' && !eof && !inside_brackets) {
           if (buffer.empty()) return Failure("empty host");
-          Result<std::string> host = ParseHost(buffer);
-          if (!host.ok()) return host.status();
-          url.host = *std::move(host);
+          FANOUT_ASSIGN_OR_RETURN(std::string host, ParseHost(buffer));
+          url.host = std::move(host);
           buffer.clear();
           state = State::kPort;
         } else if (eof || c == '/' || c == '?' || c == '#' || c == '\\') {
           if (buffer.empty()) return Failure("empty host");
-          Result<std::string> host = ParseHost(buffer);
-          if (!host.ok()) return host.status();
-          url.host = *std::move(host);
+          FANOUT_ASSIGN_OR_RETURN(std::string host, ParseHost(buffer));
+          url.host = std::move(host);
           buffer.clear();
           state = State::kPathStart;
           --p;

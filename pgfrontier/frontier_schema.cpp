@@ -312,13 +312,11 @@ static_assert(kMigrationCount == kFrontierSchemaVersion, "one migration step per
 }  // namespace
 
 Result<int> FrontierSchemaVersion(PgConn& conn) {
-  Result<PgResult> exists = conn.Exec("SELECT to_regclass('fanout_frontier_meta') IS NOT NULL");
-  if (!exists.ok()) return exists.status();
-  if (Text(*exists, 0, 0) != "t") return 0;
-  Result<PgResult> r = conn.Exec("SELECT value FROM fanout_frontier_meta WHERE key = 'schema_version'");
-  if (!r.ok()) return r.status();
-  if (PQntuples(r->get()) != 1 || IsNull(*r, 0, 0)) return 0;
-  return static_cast<int>(Int(*r, 0, 0));
+  FANOUT_ASSIGN_OR_RETURN(PgResult exists, conn.Exec("SELECT to_regclass('fanout_frontier_meta') IS NOT NULL"));
+  if (Text(exists, 0, 0) != "t") return 0;
+  FANOUT_ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT value FROM fanout_frontier_meta WHERE key = 'schema_version'"));
+  if (PQntuples(r.get()) != 1 || IsNull(r, 0, 0)) return 0;
+  return static_cast<int>(Int(r, 0, 0));
 }
 
 Status InitFrontierSchema(PgConn& conn) {

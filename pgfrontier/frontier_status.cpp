@@ -5,11 +5,10 @@
 namespace fanout::pg {
 
 Result<std::vector<FrontierRunStatus>> ReadFrontierStatus(PgConn& conn, int64_t run, double lease_seconds) {
-  Result<int> version = FrontierSchemaVersion(conn);
-  if (!version.ok()) return version.status();
-  if (*version == 0) return Status::Corruption("this database holds no fanout frontier (see fanout frontier init)");
-  if (*version > kFrontierSchemaVersion) {
-    return Status::Corruption("the frontier's schema version " + std::to_string(*version) +
+  FANOUT_ASSIGN_OR_RETURN(int version, FrontierSchemaVersion(conn));
+  if (version == 0) return Status::Corruption("this database holds no fanout frontier (see fanout frontier init)");
+  if (version > kFrontierSchemaVersion) {
+    return Status::Corruption("the frontier's schema version " + std::to_string(version) +
                               " is newer than this fanout; upgrade fanout");
   }
   Result<PgResult> runs = conn.Exec(R"sql(

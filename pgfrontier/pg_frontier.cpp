@@ -51,14 +51,13 @@ constexpr auto kBusyPoll = std::chrono::milliseconds(2);
 
 Result<std::unique_ptr<PgFrontier>> PgFrontier::Open(PgFrontierOptions options, const std::vector<std::string>& seeds) {
   if (options.worker.empty()) return Status::InvalidArgument("--worker NAME is required with --frontier");
-  Result<PgConn> conn = PgConn::Connect(options.conninfo, options.connect_timeout_s);
-  if (!conn.ok()) return conn.status();
-  FANOUT_RETURN_IF_ERROR(InitFrontierSchema(*conn));
+  FANOUT_ASSIGN_OR_RETURN(PgConn conn, PgConn::Connect(options.conninfo, options.connect_timeout_s));
+  FANOUT_RETURN_IF_ERROR(InitFrontierSchema(conn));
   json seed_rows = json::array();
   for (const std::string& url : seeds) seed_rows.push_back({{"h", KeyOf(url)}, {"u", url}, {"o", OriginOf(url)}});
   Failure failure;
   Result<PgResult> joined =
-      conn->Exec("SELECT * FROM fanout_join($1, $2, $3, $4, $5)",
+      conn.Exec("SELECT * FROM fanout_join($1, $2, $3, $4, $5)",
                  {std::to_string(options.run), Dump(seed_rows), options.options_json.empty() ? "{}" : options.options_json,
                   std::to_string(options.max_pages), std::to_string(options.delay)},
                  &failure);
@@ -67,7 +66,7 @@ Result<std::unique_ptr<PgFrontier>> PgFrontier::Open(PgFrontierOptions options, 
   // Hosts an earlier process of this worker still holds (it was killed, or lost power) are given
   // up: this one knows neither their URLs in flight nor when it last sent them a request, so they go
   // out again under a new epoch, their next request a delay from now.
-  Result<PgResult> rejoined = conn->Exec(R"sql(
+  Result<PgResult> rejoined = conn.Exec(R"sql(
       UPDATE fanout_hosts h SET owner = NULL, lease_until = NULL,
                                 next_allowed = greatest(h.next_allowed, now() + h.delay_s * interval '1 second')
       FROM (SELECT origin FROM fanout_hosts WHERE run = $1 AND owner = $2 ORDER BY origin FOR UPDATE) o
@@ -82,7 +81,7 @@ Result<std::unique_ptr<PgFrontier>> PgFrontier::Open(PgFrontierOptions options, 
     }
   }
   return std::unique_ptr<PgFrontier>(
-      new PgFrontier(std::move(options), std::move(*conn), run, std::move(run_seeds), Int(*joined, 0, 2)));
+      new PgFrontier(std::move(options), std::move(conn), run, std::move(run_seeds), Int(*joined, 0, 2)));
 }
 
 PgFrontier::PgFrontier(PgFrontierOptions options, PgConn conn, int64_t run, std::vector<std::string> seeds,

@@ -291,28 +291,25 @@ class Merger {
   // A run that never finished has no counts of its own (FinishRun sets them): count what it
   // stored, as `fanout runs` does.
   static Status ReadRunRow(Source& s) {
-    Result<SqliteStmt> q = s.input->db.Prepare(R"sql(
+    FANOUT_ASSIGN_OR_RETURN(SqliteStmt q, s.input->db.Prepare(R"sql(
       SELECT started_at, finished_at, mode, seeds, options,
              coalesce(pages, (SELECT count(*) FROM pages WHERE run_id = ?1)),
              coalesce(errors, (SELECT count(*) FROM errors WHERE run_id = ?1)),
              coalesce(bytes, (SELECT coalesce(sum(bytes), 0) FROM pages WHERE run_id = ?1))
-      FROM runs WHERE id = ?1)sql");
-    if (!q.ok()) return q.status();
-    q->Bind(1, s.run_id);
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::NotFound("no run " + std::to_string(s.run_id));
-    s.started_at = q->ColumnDouble(0);
-    if (!q->ColumnIsNull(1)) s.finished_at = q->ColumnDouble(1);
-    s.mode = q->ColumnText(2);
-    s.seeds = q->ColumnText(3);
-    s.options = q->ColumnText(4);
-    s.pages = q->ColumnInt(5);
-    s.errors = q->ColumnInt(6);
-    s.bytes = q->ColumnInt(7);
-    Result<std::string> rules = UrlNormalizationOf(s.input->db, s.input->schema_version, s.run_id);
-    if (!rules.ok()) return rules.status();
-    s.url_normalization = *rules;
+      FROM runs WHERE id = ?1)sql"));
+    q.Bind(1, s.run_id);
+    FANOUT_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no run " + std::to_string(s.run_id));
+    s.started_at = q.ColumnDouble(0);
+    if (!q.ColumnIsNull(1)) s.finished_at = q.ColumnDouble(1);
+    s.mode = q.ColumnText(2);
+    s.seeds = q.ColumnText(3);
+    s.options = q.ColumnText(4);
+    s.pages = q.ColumnInt(5);
+    s.errors = q.ColumnInt(6);
+    s.bytes = q.ColumnInt(7);
+    FANOUT_ASSIGN_OR_RETURN(std::string rules, UrlNormalizationOf(s.input->db, s.input->schema_version, s.run_id));
+    s.url_normalization = rules;
     return Status::Ok();
   }
 
@@ -429,16 +426,14 @@ class Merger {
   }
 
   Status CopyPages() {
-    Result<TimeOrder> pages = QueryEach("SELECT fetched_at, id, " + PageColumnList() +
-                                        " FROM pages WHERE run_id = ?1 ORDER BY fetched_at, id");
-    if (!pages.ok()) return pages.status();
+    FANOUT_ASSIGN_OR_RETURN(TimeOrder pages, QueryEach("SELECT fetched_at, id, " + PageColumnList() +
+                                        " FROM pages WHERE run_id = ?1 ORDER BY fetched_at, id"));
     SqliteStmt& insert = stmts_->insert_page;
     while (true) {
-      Result<std::optional<size_t>> next = pages->Next();
-      if (!next.ok()) return next.status();
-      if (!*next) return Status::Ok();
-      Source& source = sources_[**next];
-      const SqliteStmt& page = pages->row(**next);
+      FANOUT_ASSIGN_OR_RETURN(std::optional<size_t> next, pages.Next());
+      if (!next) return Status::Ok();
+      Source& source = sources_[*next];
+      const SqliteStmt& page = pages.row(*next);
       insert.Bind(1, stats_.run_id);
       for (int c = 0; c < kPageColumnCount; ++c) BindColumn(insert, c + 2, page, c + 2);
       Result<bool> inserted = insert.Step();
@@ -485,34 +480,30 @@ class Merger {
 
   // Queues a link of page_id, its URL and reason interned; written kLinksPerInsert at a time.
   Status AddLink(int64_t page_id, const SqliteStmt& link) {
-    Result<int64_t> url_id = stmts_->urls.IdOf(link.ColumnText(0));
-    if (!url_id.ok()) return url_id.status();
+    FANOUT_ASSIGN_OR_RETURN(int64_t url_id, stmts_->urls.IdOf(link.ColumnText(0)));
     int64_t reason_id = 0;
     if (!link.ColumnIsNull(2)) {
-      Result<int64_t> id = stmts_->reasons.IdOf(link.ColumnText(2));
-      if (!id.ok()) return id.status();
-      reason_id = *id;
+      FANOUT_ASSIGN_OR_RETURN(int64_t id, stmts_->reasons.IdOf(link.ColumnText(2)));
+      reason_id = id;
     }
     ++stats_.links;
-    return stmts_->link_rows.Add(page_id, *url_id, static_cast<Follow>(link.ColumnInt(1)), reason_id);
+    return stmts_->link_rows.Add(page_id, url_id, static_cast<Follow>(link.ColumnInt(1)), reason_id);
   }
 
 
   Status CopyErrors() {
-    Result<TimeOrder> errors =
-        QueryEach("SELECT at, page_id, url, kind, message FROM errors WHERE run_id = ?1 ORDER BY at, id");
-    if (!errors.ok()) return errors.status();
+    FANOUT_ASSIGN_OR_RETURN(TimeOrder errors,
+        QueryEach("SELECT at, page_id, url, kind, message FROM errors WHERE run_id = ?1 ORDER BY at, id"));
     SqliteStmt& insert = stmts_->insert_error;
     while (true) {
-      Result<std::optional<size_t>> next = errors->Next();
-      if (!next.ok()) return next.status();
-      if (!*next) return Status::Ok();
-      const SqliteStmt& error = errors->row(**next);
+      FANOUT_ASSIGN_OR_RETURN(std::optional<size_t> next, errors.Next());
+      if (!next) return Status::Ok();
+      const SqliteStmt& error = errors.row(*next);
       insert.Bind(1, stats_.run_id);
       if (error.ColumnIsNull(1)) {
         insert.BindNull(2);
       } else {
-        const std::unordered_map<int64_t, int64_t>& ids = sources_[**next].page_ids;
+        const std::unordered_map<int64_t, int64_t>& ids = sources_[*next].page_ids;
         const auto it = ids.find(error.ColumnInt(1));
         if (it == ids.end() || it->second == 0) {  // the error of a fetch that was dropped
           ++stats_.dropped_errors;
@@ -528,15 +519,13 @@ class Merger {
   }
 
   Status CopySkipped() {
-    Result<TimeOrder> skipped = QueryEach(
-        "SELECT at, url, reason, detail, found_on, depth FROM skipped WHERE run_id = ?1 ORDER BY at, id");
-    if (!skipped.ok()) return skipped.status();
+    FANOUT_ASSIGN_OR_RETURN(TimeOrder skipped, QueryEach(
+        "SELECT at, url, reason, detail, found_on, depth FROM skipped WHERE run_id = ?1 ORDER BY at, id"));
     SqliteStmt& insert = stmts_->insert_skip;
     while (true) {
-      Result<std::optional<size_t>> next = skipped->Next();
-      if (!next.ok()) return next.status();
-      if (!*next) return Status::Ok();
-      const SqliteStmt& skip = skipped->row(**next);
+      FANOUT_ASSIGN_OR_RETURN(std::optional<size_t> next, skipped.Next());
+      if (!next) return Status::Ok();
+      const SqliteStmt& skip = skipped.row(*next);
       insert.Bind(1, stats_.run_id);
       for (int c = 1; c <= 5; ++c) BindColumn(insert, c + 1, skip, c);
       BindColumn(insert, 7, skip, 0);
@@ -548,16 +537,14 @@ class Merger {
   }
 
   Status CopyRobots() {
-    Result<TimeOrder> robots = QueryEach(
+    FANOUT_ASSIGN_OR_RETURN(TimeOrder robots, QueryEach(
         "SELECT fetched_at, origin, status, verdict, error, user_agent, crawl_delay, sitemaps, bytes "
-        "FROM robots WHERE run_id = ?1 ORDER BY fetched_at, rowid");
-    if (!robots.ok()) return robots.status();
+        "FROM robots WHERE run_id = ?1 ORDER BY fetched_at, rowid"));
     SqliteStmt& insert = stmts_->insert_robots;
     while (true) {
-      Result<std::optional<size_t>> next = robots->Next();
-      if (!next.ok()) return next.status();
-      if (!*next) return Status::Ok();
-      const SqliteStmt& record = robots->row(**next);
+      FANOUT_ASSIGN_OR_RETURN(std::optional<size_t> next, robots.Next());
+      if (!next) return Status::Ok();
+      const SqliteStmt& record = robots.row(*next);
       insert.Bind(1, stats_.run_id);
       for (int c = 1; c <= 8; ++c) BindColumn(insert, c + 1, record, c);
       BindColumn(insert, 10, record, 0);
@@ -660,10 +647,9 @@ Result<SharedRun> ChooseSharedRun(std::vector<MergeInput>& inputs, std::optional
   std::vector<InputRuns> runs;
   std::set<SharedRunKey> all;
   for (MergeInput& input : inputs) {
-    Result<InputRuns> r = ReadInputRuns(input);
-    if (!r.ok()) return r.status();
-    all.insert(r->keys.begin(), r->keys.end());
-    runs.push_back(std::move(r).value());
+    FANOUT_ASSIGN_OR_RETURN(InputRuns r, ReadInputRuns(input));
+    all.insert(r.keys.begin(), r.keys.end());
+    runs.push_back(std::move(r));
   }
 
   std::vector<SharedRunKey> candidates;

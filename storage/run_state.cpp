@@ -23,14 +23,12 @@ Result<std::vector<std::string>> SeedsOf(const std::string& json) {
 
 // Runs `sql` with ?1 bound to `run_id` and calls `each` on every row.
 Status ForEachRow(SqliteDb& db, const char* sql, int64_t run_id, const std::function<void(SqliteStmt&)>& each) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run_id);
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(sql));
+  stmt.Bind(1, run_id);
   while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    each(*stmt);
+    FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return Status::Ok();
+    each(stmt);
   }
 }
 
@@ -46,26 +44,21 @@ Result<std::optional<UnfinishedRun>> FindLatestUnfinished(const std::string& pat
   if (!std::filesystem::exists(path, ec) || std::filesystem::is_directory(path, ec)) {
     return std::optional<UnfinishedRun>();
   }
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  if (!db.ok()) return db.status();
-  Result<int> version = ReadSchemaVersion(*db);
-  if (!version.ok()) return version.status();
-  if (*version == 0) return std::optional<UnfinishedRun>();
-  Result<SqliteStmt> stmt = db->Prepare(
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenReadOnly(path));
+  FANOUT_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
+  if (version == 0) return std::optional<UnfinishedRun>();
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(
       std::string("SELECT id, mode, seeds, (SELECT count(*) FROM pages WHERE run_id = runs.id), ") +
       (worker != nullptr ? "frontier_run" : "0") + " FROM runs WHERE finished_at IS NULL " +
       (worker != nullptr ? "AND worker = ?1 AND frontier_run > 0 AND (?2 = 0 OR frontier_run = ?2) " : "") +
-      "ORDER BY id DESC LIMIT 1");
-  if (!stmt.ok()) return stmt.status();
-  if (worker != nullptr) stmt->Bind(1, *worker).Bind(2, frontier_run);
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<UnfinishedRun>();
-  Result<std::vector<std::string>> seeds = SeedsOf(stmt->ColumnText(2));
-  if (!seeds.ok()) return seeds.status();
+      "ORDER BY id DESC LIMIT 1"));
+  if (worker != nullptr) stmt.Bind(1, *worker).Bind(2, frontier_run);
+  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<UnfinishedRun>();
+  FANOUT_ASSIGN_OR_RETURN(std::vector<std::string> seeds, SeedsOf(stmt.ColumnText(2)));
   return std::optional<UnfinishedRun>(UnfinishedRun{
-      .id = stmt->ColumnInt(0), .mode = stmt->ColumnText(1), .seeds = *seeds, .pages = stmt->ColumnInt(3),
-      .frontier_run = stmt->ColumnInt(4)});
+      .id = stmt.ColumnInt(0), .mode = stmt.ColumnText(1), .seeds = seeds, .pages = stmt.ColumnInt(3),
+      .frontier_run = stmt.ColumnInt(4)});
 }
 
 }  // namespace
@@ -80,29 +73,23 @@ Result<std::optional<UnfinishedRun>> FindWorkerRun(const std::string& path, cons
 }
 
 Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  if (!db.ok()) return db.status();
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenReadOnly(path));
   // Read before the crawl's store migrates the file: the links may still be a table of their own.
-  Result<int> version = ReadSchemaVersion(*db);
-  if (!version.ok()) return version.status();
+  FANOUT_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
   RunState state;
   state.run_id = run_id;
   {
-    Result<SqliteStmt> run = db->Prepare("SELECT seeds FROM runs WHERE id = ?1");
-    if (!run.ok()) return run.status();
-    run->Bind(1, run_id);
-    Result<bool> row = run->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::NotFound("no run " + std::to_string(run_id));
-    Result<std::vector<std::string>> seeds = SeedsOf(run->ColumnText(0));
-    if (!seeds.ok()) return seeds.status();
-    state.seeds = *seeds;
+    FANOUT_ASSIGN_OR_RETURN(SqliteStmt run, db.Prepare("SELECT seeds FROM runs WHERE id = ?1"));
+    run.Bind(1, run_id);
+    FANOUT_ASSIGN_OR_RETURN(bool row, run.Step());
+    if (!row) return Status::NotFound("no run " + std::to_string(run_id));
+    FANOUT_ASSIGN_OR_RETURN(std::vector<std::string> seeds, SeedsOf(run.ColumnText(0)));
+    state.seeds = seeds;
   }
-  Result<std::string> rules = UrlNormalizationOf(*db, *version, run_id);
-  if (!rules.ok()) return rules.status();
-  state.url_normalization = *rules;
+  FANOUT_ASSIGN_OR_RETURN(std::string rules, UrlNormalizationOf(db, version, run_id));
+  state.url_normalization = rules;
   auto collect = [&](const char* sql, const std::function<void(SqliteStmt&)>& each) {
-    return ForEachRow(*db, sql, run_id, each);
+    return ForEachRow(db, sql, run_id, each);
   };
   FANOUT_RETURN_IF_ERROR(collect("SELECT url, final_url FROM pages WHERE run_id = ?1", [&](SqliteStmt& s) {
     ++state.pages;
@@ -112,7 +99,7 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
   FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason = 'robots'",
                                  [&](SqliteStmt& s) { state.done.push_back(s.ColumnText(0)); }));
   // Version 5 keeps the links rowids as link_rows.id; links is a view, with no rowid, since then.
-  FANOUT_RETURN_IF_ERROR(collect(*version >= kCompactLinksVersion
+  FANOUT_RETURN_IF_ERROR(collect(version >= kCompactLinksVersion
                                      ? "SELECT coalesce(max(id), 0) FROM link_rows WHERE ?1 IS NOT NULL"
                                      : "SELECT coalesce(max(rowid), 0) FROM links WHERE ?1 IS NOT NULL",
                                  [&](SqliteStmt& s) { state.last_link = s.ColumnInt(0); }));
@@ -125,31 +112,27 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
 }
 
 Status ForEachFollowedLink(const std::string& path, int64_t run_id, const std::function<void(std::string_view)>& each) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  if (!db.ok()) return db.status();
-  return ForEachRow(*db, "SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0",
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenReadOnly(path));
+  return ForEachRow(db, "SELECT l.to_url FROM links l JOIN pages p ON p.id = l.page_id WHERE p.run_id = ?1 AND l.followed > 0",
                     run_id, [&](SqliteStmt& s) { each(s.ColumnText(0)); });
 }
 
 Result<std::vector<SpilledLink>> ReadSpilledLinks(const std::string& path, int64_t run_id, int64_t after,
                                                   int64_t resumed_up_to, size_t limit) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  if (!db.ok()) return db.status();
-  Result<SqliteStmt> stmt = db->Prepare(
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenReadOnly(path));
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(
       "SELECT l.link_id, l.to_url, p.depth + 1, p.url FROM " + LinksWithIds(kSchemaVersion) +
       " l JOIN pages p ON p.id = l.page_id "
       "WHERE l.link_id > ?2 AND p.run_id = ?1 AND ((l.link_id > ?4 AND l.followed = 2) OR "
       "  (l.link_id <= ?4 AND l.followed > 0 AND NOT EXISTS (SELECT 1 FROM pages f WHERE f.run_id = ?1 AND f.url = l.to_url))) "
-      "ORDER BY l.link_id LIMIT ?3");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  stmt->Bind(4, resumed_up_to);
+      "ORDER BY l.link_id LIMIT ?3"));
+  stmt.Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  stmt.Bind(4, resumed_up_to);
   std::vector<SpilledLink> out;
   while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out.push_back({stmt->ColumnInt(0), {stmt->ColumnText(1), static_cast<int>(stmt->ColumnInt(2)), stmt->ColumnText(3)}});
+    FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back({stmt.ColumnInt(0), {stmt.ColumnText(1), static_cast<int>(stmt.ColumnInt(2)), stmt.ColumnText(3)}});
   }
 }
 

@@ -222,11 +222,9 @@ ALTER TABLE runs ADD COLUMN url_normalization TEXT NOT NULL DEFAULT 'rfc3986';
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
 Result<int64_t> QueryInt(SqliteDb& db, const char* sql) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  return *row ? stmt->ColumnInt(0) : int64_t{0};
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(sql));
+  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : int64_t{0};
 }
 
 // Rolls back the transaction MigrateSchema opened and returns why.
@@ -248,27 +246,22 @@ std::string LinksWithIds(int version) {
 
 Result<std::string> UrlNormalizationOf(SqliteDb& db, int version, int64_t run_id) {
   if (version < kUrlNormalizationVersion) return std::string("rfc3986");
-  Result<SqliteStmt> stmt = db.Prepare("SELECT url_normalization FROM runs WHERE id = ?1");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run_id);
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return Status::NotFound("no run " + std::to_string(run_id));
-  return stmt->ColumnText(0);
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare("SELECT url_normalization FROM runs WHERE id = ?1"));
+  stmt.Bind(1, run_id);
+  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no run " + std::to_string(run_id));
+  return stmt.ColumnText(0);
 }
 
 Result<int> ReadSchemaVersion(SqliteDb& db) {
-  Result<int64_t> has_meta =
-      QueryInt(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'");
-  if (!has_meta.ok()) return has_meta.status();
-  if (*has_meta == 0) return 0;
+  FANOUT_ASSIGN_OR_RETURN(int64_t has_meta,
+      QueryInt(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'"));
+  if (has_meta == 0) return 0;
 
-  Result<SqliteStmt> stmt = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!stmt.ok()) return stmt.status();
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return 0;
-  const std::string text = stmt->ColumnText(0);
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
+  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return 0;
+  const std::string text = stmt.ColumnText(0);
   int version = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
   if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
@@ -285,9 +278,8 @@ Status MigrateSchemaTo(SqliteDb& db, int target) {
   }
   // Look before taking the write lock, so a database we must refuse is not written to at all: not
   // even a journal file.
-  Result<int> seen = ReadSchemaVersion(db);
-  if (!seen.ok()) return seen.status();
-  if (*seen >= target && *seen <= kSchemaVersion) return Status::Ok();
+  FANOUT_ASSIGN_OR_RETURN(int seen, ReadSchemaVersion(db));
+  if (seen >= target && seen <= kSchemaVersion) return Status::Ok();
 
   FANOUT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   // Read again under the lock: another process may have migrated in between.

@@ -49,9 +49,8 @@ Result<bool> SqliteStmt::Step() {
 
 Status SqliteStmt::Run() {
   while (true) {
-    Result<bool> row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
+    FANOUT_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
   }
 }
 
@@ -140,9 +139,8 @@ bool SqliteDb::InTransaction() const { return sqlite3_get_autocommit(db_.get()) 
 bool SqliteDb::IsReadOnly() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
 
 Status Prepare(SqliteDb& db, SqliteStmt& out, std::string_view sql) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  out = std::move(stmt).value();
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(sql));
+  out = std::move(stmt);
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 #include "storage/text_ids.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "util/clock.h"
 #include "util/thread_cpu.h"
 
 namespace fanout {
@@ -32,10 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // The same failure, with what we were doing in front of its message.
 Status Annotate(const Status& s, const std::string& context) { return s.Annotated(context); }
@@ -156,20 +153,17 @@ Status PrepareAll(Connection& c) {
 
 // Applies a connection setting given as a pragma that reports the value it ended up with.
 Result<std::string> Pragma(SqliteDb& db, std::string_view sql) {
-  Result<SqliteStmt> stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  return *row ? stmt->ColumnText(0) : std::string();
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare(sql));
+  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnText(0) : std::string();
 }
 
 // Opens path and readies it for the writer: schema current, WAL on, statements prepared.
 Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, const StoreOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return Status::IOError("'" + path + "' is a directory");
-  Result<SqliteDb> db = SqliteDb::OpenForOneThread(path);  // the writer's alone
-  if (!db.ok()) return db.status();
-  auto conn = std::make_unique<Connection>(std::move(db).value(), options.url_cache);
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenForOneThread(path));  // the writer's alone
+  auto conn = std::make_unique<Connection>(std::move(db), options.url_cache);
   Connection& c = *conn;
   // SQLite opens a file it may not write read-only without a word; every write would then fail.
   if (c.db.IsReadOnly()) return Status::IOError("'" + path + "' is read-only");
@@ -194,8 +188,7 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, cons
   // crawl 4 MB took 15% less of the writer's CPU than 2 MB, as 8 MB did, with 4 MB less RSS than 8.
   FANOUT_RETURN_IF_ERROR(c.db.Exec("PRAGMA cache_size = -4096"));
   if (options.max_db_pages > 0) {
-    Result<std::string> cap = Pragma(c.db, "PRAGMA max_page_count = " + std::to_string(options.max_db_pages));
-    if (!cap.ok()) return cap.status();
+    FANOUT_RETURN_IF_ERROR(Pragma(c.db, "PRAGMA max_page_count = " + std::to_string(options.max_db_pages)).status());
   }
   FANOUT_RETURN_IF_ERROR(PrepareAll(c));
   return conn;
@@ -740,12 +733,11 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
   for (const LinkRecord& link : item.links) {
     Follow followed = link.followed;
     std::string_view reason = link.reason;
-    Result<int64_t> url_id = conn_->urls.IdOf(link.to_url);
-    if (!url_id.ok()) return url_id.status();
+    FANOUT_ASSIGN_OR_RETURN(int64_t url_id, conn_->urls.IdOf(link.to_url));
     if (link.unsure) {
       FANOUT_RETURN_IF_ERROR(rows.Flush(page_id));
       SqliteStmt& q = conn_->seen_in_run;
-      q.Bind(1, item.run_id).Bind(2, link.to_url).Bind(3, *url_id);
+      q.Bind(1, item.run_id).Bind(2, link.to_url).Bind(3, url_id);
       Result<bool> row = q.Step();
       const bool seen = row.ok() && *row && q.ColumnInt(0) != 0;
       q.Reset();
@@ -756,11 +748,10 @@ Status Store::Impl::InsertPage(const Item& item, Clock::time_point start) {
     }
     int64_t reason_id = 0;
     if (!reason.empty()) {
-      Result<int64_t> id = conn_->reasons.IdOf(reason);
-      if (!id.ok()) return id.status();
-      reason_id = *id;
+      FANOUT_ASSIGN_OR_RETURN(int64_t id, conn_->reasons.IdOf(reason));
+      reason_id = id;
     }
-    FANOUT_RETURN_IF_ERROR(rows.Add(page_id, *url_id, followed, reason_id));
+    FANOUT_RETURN_IF_ERROR(rows.Add(page_id, url_id, followed, reason_id));
   }
   FANOUT_RETURN_IF_ERROR(rows.Flush(page_id));
   batch_.counts.links += static_cast<int64_t>(item.links.size());
@@ -830,9 +821,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
     return Status::InvalidArgument("store options: batch_pages and queue_pages must be at least 1; "
                                    "batch_ms, busy_timeout_ms and max_db_pages at least 0");
   }
-  Result<std::unique_ptr<Connection>> conn = OpenConnection(path, options);
-  if (!conn.ok()) return conn.status();
-  auto impl = std::make_unique<Impl>(std::move(conn).value(), options);
+  FANOUT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, OpenConnection(path, options));
+  auto impl = std::make_unique<Impl>(std::move(conn), options);
   FANOUT_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<Store>(new Store(std::move(impl), path));
 }

@@ -156,10 +156,9 @@ Result<Fault> ParseFault(std::string_view spec) {
 Result<FaultRule> ParseFaultRule(std::string_view spec) {
   size_t at = spec.rfind('@');
   if (at == std::string_view::npos) return Bad(spec, "missing '@PATH' or '@RATE'");
-  Result<Fault> fault = ParseFault(spec.substr(0, at));
-  if (!fault.ok()) return fault.status();
+  FANOUT_ASSIGN_OR_RETURN(Fault fault, ParseFault(spec.substr(0, at)));
   FaultRule rule;
-  rule.fault = std::move(fault.value());
+  rule.fault = std::move(fault);
   std::string_view where = spec.substr(at + 1);
   if (!where.empty() && where[0] == '/') {
     rule.prefix = where.back() == '*';

@@ -959,8 +959,7 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   }
   socklen_t len = 0;
   bool loopback = true;
-  Result<sockaddr_storage> addr = BindAddress(options.host, options.port, len, loopback);
-  if (!addr.ok()) return addr.status();
+  FANOUT_ASSIGN_OR_RETURN(sockaddr_storage addr, BindAddress(options.host, options.port, len, loopback));
   // Off loopback (in a namespace) clients reach the web with curl's --connect-to, whatever hK.localhost resolves to.
   if (options.web && loopback && options.host != "127.0.0.1" && options.host != "localhost") {
     return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1");
@@ -991,9 +990,8 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together");
   }
   if (options.tls_cert) {
-    Result<SslCtxPtr> ctx = TlsContext(*options.tls_cert, *options.tls_key);
-    if (!ctx.ok()) return ctx.status();
-    impl->tls = std::move(*ctx);
+    FANOUT_ASSIGN_OR_RETURN(SslCtxPtr ctx, TlsContext(*options.tls_cert, *options.tls_key));
+    impl->tls = std::move(ctx);
   }
   RaiseDescriptorLimit();
   impl->base_loop.reset(event_base_new());
@@ -1003,7 +1001,7 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   // of clients connect at once, and a dropped SYN costs the client a whole second.
   evconnlistener* listener = evconnlistener_new_bind(
       impl->base_loop.get(), nullptr, nullptr, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-      4096, reinterpret_cast<sockaddr*>(&addr.value()), static_cast<int>(len));
+      4096, reinterpret_cast<sockaddr*>(&addr), static_cast<int>(len));
   if (!listener) {
     return Status::Unavailable("cannot listen on " + options.host + " port " + std::to_string(options.port) +
                                ": " + evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

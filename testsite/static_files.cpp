@@ -2,17 +2,18 @@
 
 #include <sys/stat.h>
 
-#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <memory>
+
+#include "util/ascii.h"
 
 namespace fanout::testsite {
 namespace {
 
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  c = AsciiLower(c);
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
@@ -66,7 +67,7 @@ std::string ContentTypeFor(std::string_view name) {
   size_t dot = name.rfind('.');
   if (dot != std::string_view::npos && name.find('/', dot) == std::string_view::npos) {
     std::string ext(name.substr(dot));
-    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    AsciiLowerInPlace(ext);
     for (const auto& t : kTypes) {
       if (t.ext == ext) return std::string(t.type);
     }

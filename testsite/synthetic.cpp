@@ -1,8 +1,9 @@
 #include "testsite/synthetic.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "util/ascii.h"
 
 namespace fanout::testsite {
 namespace {
@@ -189,7 +190,7 @@ std::string SyntheticSite::LinkHref(uint64_t from, uint64_t to, int index,
     case 3: return std::string(base_url) + to_path;
     case 4: {  // upper-case scheme: "HTTP://127.0.0.1:8080/..."
       std::string url = std::string(base_url) + to_path;
-      for (size_t k = 0; k < url.size() && url[k] != ':'; ++k) url[k] = static_cast<char>(std::toupper(url[k]));
+      for (size_t k = 0; k < url.size() && url[k] != ':'; ++k) url[k] = AsciiUpper(url[k]);
       return url;
     }
     case 5: return "/x" + std::to_string(index) + "/.." + to_path;  // dot segments
@@ -205,7 +206,7 @@ std::string SyntheticSite::ForeignHref(uint64_t from, const SiteLink& to, int in
     case 0: return url;
     case 1: {  // "HTTP://H3.LOCALHOST:8080/...": scheme and host are case-insensitive
       size_t host_end = url.find('/', url.find("//") + 2);
-      for (size_t k = 0; k < host_end; ++k) url[k] = static_cast<char>(std::toupper(url[k]));
+      for (size_t k = 0; k < host_end; ++k) url[k] = AsciiUpper(url[k]);
       return url;
     }
     case 2: return url + "#from-" + std::to_string(from);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/ascii.h"
+
 namespace fanout::testsite {
 namespace {
 
@@ -23,12 +25,6 @@ constexpr uint64_t kRedirectOneIn = 50;
 constexpr int kRedirectTargetTries = 16;
 
 double Unit(uint64_t draw) { return static_cast<double>(draw >> 11) / static_cast<double>(1ULL << 53); }
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 }  // namespace
 
@@ -120,7 +116,7 @@ std::optional<uint64_t> SyntheticWeb::HostOf(std::string_view header) const {
   }
   constexpr std::string_view kSuffix = ".localhost";
   if (header.size() < 2 + kSuffix.size() || (header[0] != 'h' && header[0] != 'H') ||
-      !EqualsIgnoringCase(header.substr(header.size() - kSuffix.size()), kSuffix)) {
+      !EqualsIgnoreCase(header.substr(header.size() - kSuffix.size()), kSuffix)) {
     return std::nullopt;
   }
   std::string_view digits = header.substr(1, header.size() - 1 - kSuffix.size());

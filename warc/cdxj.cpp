@@ -5,17 +5,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "util/ascii.h"
 #include "util/hex.h"
 #include "warc/warc_reader.h"
 
 namespace fanout {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Decodes %XX until nothing changes ("%2525" is "%"), then escapes again only what cannot stand
 // bare in a key: controls, space, non-ASCII, '#' and '%'. Two spellings of one URL so meet.
@@ -92,7 +87,7 @@ std::string SurtKey(std::string_view url) {
 
   const size_t scheme_end = u.find("://");
   if (scheme_end == std::string_view::npos) return std::string(u);
-  const std::string scheme = Lower(u.substr(0, scheme_end));
+  const std::string scheme = AsciiLowered(u.substr(0, scheme_end));
   std::string_view rest = u.substr(scheme_end + 3);
   if (const size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
 
@@ -108,7 +103,7 @@ std::string SurtKey(std::string_view url) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  std::string h = Lower(Requote(host));
+  std::string h = AsciiLowered(Requote(host));
   while (!h.empty() && h.back() == '.') h.pop_back();
   // "www." and "www12." go; "www2foo." does not.
   if (h.starts_with("www")) {
@@ -126,7 +121,7 @@ std::string SurtKey(std::string_view url) {
     query = path_query.substr(q + 1);
     has_query = true;
   }
-  std::string p = Lower(NormalizePath(Requote(path)));
+  std::string p = AsciiLowered(NormalizePath(Requote(path)));
   if (p.size() > 1 && p.back() == '/') p.pop_back();
 
   std::string key;  // the host's labels reversed, joined by ','
@@ -145,7 +140,7 @@ std::string SurtKey(std::string_view url) {
   key += ')';
   key += p;
   if (has_query && !query.empty()) {
-    const std::string q = Lower(Requote(query));
+    const std::string q = AsciiLowered(Requote(query));
     std::vector<std::string_view> args;
     size_t pos = 0;
     for (;;) {
@@ -167,14 +162,12 @@ std::string SurtKey(std::string_view url) {
 Result<size_t> WriteCdxj(const std::vector<std::string>& files, std::ostream& out) {
   std::vector<std::string> lines;
   for (const std::string& file : files) {
-    Result<WarcFileReader> reader = WarcFileReader::Open(file);
-    if (!reader.ok()) return reader.status();
+    FANOUT_ASSIGN_OR_RETURN(WarcFileReader reader, WarcFileReader::Open(file));
     const std::string filename = std::filesystem::path(file).filename().string();
     for (;;) {
-      Result<std::optional<WarcFileReader::Entry>> next = reader->Next();
-      if (!next.ok()) return next.status();
-      if (!next->has_value()) break;
-      const WarcFileReader::Entry& entry = **next;
+      FANOUT_ASSIGN_OR_RETURN(std::optional<WarcFileReader::Entry> next, reader.Next());
+      if (!next.has_value()) break;
+      const WarcFileReader::Entry& entry = *next;
       const std::string type = entry.record.Field("WARC-Type");
       if (type != "response" && type != "revisit") continue;
       const std::string uri = entry.record.Field("WARC-Target-URI");

@@ -326,8 +326,8 @@ void WarcArchive::AddMetadata(WarcBatch& batch, const WarcMetadata& metadata) {
 Status WarcArchive::OpenFile(int serial) {
   const auto now = std::chrono::system_clock::now();
   const std::string path = options_.prefix + "-" + FileTimestamp(now) + "-" + SerialText(serial) + ".warc.gz";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return FileError(path, errno);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return FileError(path, errno);
 
   std::string block;
   auto line = [&block](std::string_view name, std::string_view value) {
@@ -359,12 +359,12 @@ Status WarcArchive::OpenFile(int serial) {
   writer->Append(text, gz);
   GiveBack(std::move(writer));
 
-  if (const int error = WriteAll(fd, 0, {iovec{gz.data(), gz.size()}}); error != 0) {
-    ::close(fd);
+  if (const int error = WriteAll(fd.get(), 0, {iovec{gz.data(), gz.size()}}); error != 0) {
+    fd.reset();
     ::unlink(path.c_str());  // ours (O_EXCL), and holding no whole record
     return FileError(path, error);
   }
-  fd_ = fd;
+  fd_ = std::move(fd);
   serial_ = serial;
   size_ = gz.size();
   batches_in_file_ = 0;
@@ -380,11 +380,10 @@ Status WarcArchive::OpenFile(int serial) {
 }
 
 Status WarcArchive::CloseFile() {
-  if (fd_ < 0) return Status::Ok();
+  if (!fd_) return Status::Ok();
   Status status;
-  if (::fdatasync(fd_) != 0) status = FileError(files_.back(), errno);
-  if (::close(fd_) != 0 && status.ok()) status = FileError(files_.back(), errno);
-  fd_ = -1;
+  if (::fdatasync(fd_.get()) != 0) status = FileError(files_.back(), errno);
+  if (const int error = fd_.close(); error != 0 && status.ok()) status = FileError(files_.back(), error);
   return status;
 }
 
@@ -436,11 +435,11 @@ Result<WarcLocation> WarcArchive::Write(WarcBatch batch) {
   const uint64_t start = size_;
   const uint64_t total = offset - start;
   const auto t0 = std::chrono::steady_clock::now();
-  const int error = WriteAll(fd_, start, std::move(iov));
+  const int error = WriteAll(fd_.get(), start, std::move(iov));
   if (error != 0) {
     // Cut the partial batch off so the file ends on a whole record; if even that fails, the
     // reader's torn-tail rule still holds for whatever is left.
-    while (::ftruncate(fd_, static_cast<off_t>(start)) != 0 && errno == EINTR) {
+    while (::ftruncate(fd_.get(), static_cast<off_t>(start)) != 0 && errno == EINTR) {
     }
     failed_ = FileError(files_.back(), error);
     return failed_;

@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/fd.h"
 #include "util/result.h"
 #include "warc/gzip_member.h"
 #include "warc/warc_record.h"
@@ -175,7 +176,7 @@ class WarcArchive {
   const std::string hostname_;
 
   mutable std::mutex mu_;  // the file, its rotation and the stats
-  int fd_ = -1;                     // GUARDED_BY(mu_)
+  UniqueFd fd_;                     // GUARDED_BY(mu_): the current file
   int serial_ = 0;                  // GUARDED_BY(mu_)
   uint64_t size_ = 0;               // GUARDED_BY(mu_): bytes in the current file
   uint64_t batches_in_file_ = 0;    // GUARDED_BY(mu_)

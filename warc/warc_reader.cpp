@@ -23,17 +23,6 @@ std::string_view TrimSpace(std::string_view s) {
 
 std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
 
-// A file descriptor closed when it goes out of scope.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
 // A zlib inflate stream for gzip members, ended when it goes out of scope.
 class Inflater {
  public:
@@ -178,9 +167,9 @@ Result<WarcRecordRead> ParseWarcRecord(std::string_view bytes) {
 }
 
 Result<WarcRecordRead> ReadWarcRecordAt(const std::string& path, uint64_t offset, uint64_t length) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) return Status::IOError(path + ": " + ErrnoText(errno));
-  Member m = InflateMember(fd.fd, offset, length);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Status::IOError(path + ": " + ErrnoText(errno));
+  Member m = InflateMember(fd.get(), offset, length);
   FANOUT_RETURN_IF_ERROR(MemberStatus(m, path, offset));
   if (m.length != length) {
     return Status::Corruption(path + " at offset " + std::to_string(offset) + ": the gzip member is " +
@@ -192,43 +181,17 @@ Result<WarcRecordRead> ReadWarcRecordAt(const std::string& path, uint64_t offset
 }
 
 Result<WarcFileReader> WarcFileReader::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(path + ": " + ErrnoText(errno));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Status::IOError(path + ": " + ErrnoText(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return Status::IOError(path + ": " + ErrnoText(error));
-  }
-  return WarcFileReader(fd, static_cast<uint64_t>(st.st_size), path);
-}
-
-WarcFileReader::WarcFileReader(WarcFileReader&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
-      size_(other.size_),
-      offset_(other.offset_),
-      torn_(other.torn_),
-      path_(std::move(other.path_)) {}
-
-WarcFileReader& WarcFileReader::operator=(WarcFileReader&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    size_ = other.size_;
-    offset_ = other.offset_;
-    torn_ = other.torn_;
-    path_ = std::move(other.path_);
-  }
-  return *this;
-}
-
-WarcFileReader::~WarcFileReader() {
-  if (fd_ >= 0) ::close(fd_);
+  // The message is built before `fd` closes, so errno is still fstat's.
+  if (::fstat(fd.get(), &st) != 0) return Status::IOError(path + ": " + ErrnoText(errno));
+  return WarcFileReader(std::move(fd), static_cast<uint64_t>(st.st_size), path);
 }
 
 Result<std::optional<WarcFileReader::Entry>> WarcFileReader::Next() {
   if (offset_ >= size_) return std::optional<Entry>();
-  Member m = InflateMember(fd_, offset_, size_ - offset_);
+  Member m = InflateMember(fd_.get(), offset_, size_ - offset_);
   if (m.end == MemberEnd::kCutShort) {
     // Only the last member can run into the end of the file: this is the tail a kill -9 or a cut
     // copy leaves, and everything before it was whole.

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/fd.h"
 #include "util/result.h"
 #include "warc/warc_record.h"
 
@@ -41,11 +42,10 @@ class WarcFileReader {
  public:
   static Result<WarcFileReader> Open(const std::string& path);
 
-  WarcFileReader(WarcFileReader&& other) noexcept;
-  WarcFileReader& operator=(WarcFileReader&& other) noexcept;
+  WarcFileReader(WarcFileReader&& other) noexcept = default;
+  WarcFileReader& operator=(WarcFileReader&& other) noexcept = default;
   WarcFileReader(const WarcFileReader&) = delete;
   WarcFileReader& operator=(const WarcFileReader&) = delete;
-  ~WarcFileReader();
 
   struct Entry {
     uint64_t offset = 0, length = 0;  // the member's place in the file
@@ -57,9 +57,10 @@ class WarcFileReader {
   bool torn() const { return torn_; }
 
  private:
-  WarcFileReader(int fd, uint64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+  WarcFileReader(UniqueFd fd, uint64_t size, std::string path)
+      : fd_(std::move(fd)), size_(size), path_(std::move(path)) {}
 
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t size_ = 0;
   uint64_t offset_ = 0;
   bool torn_ = false;
