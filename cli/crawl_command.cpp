@@ -199,9 +199,7 @@ int RunCrawl(CrawlCommandOptions& opt) {
   const bool shared = !opt.frontier.empty();
   RunSetup setup;
   if (shared) {
-    if (opt.new_run) {
-      return Fail("crawl", "with --frontier the run is the shared one: --new-run does not apply", kExitUsage);
-    }
+    // --new-run does not apply (the run is the shared one): CLI11 refuses it with --frontier.
     if (Status s = ValidateSharedOptions(opt.crawl, opt.lease); !s.ok()) return Fail("crawl", s, kExitUsage);
     if (opt.worker.empty()) {
       char name[256] = {};
@@ -358,11 +356,12 @@ void SetupCrawlCommand(CLI::App& app) {
                   "in flight over time, status codes, errors, the slowest pages");
   cmd->add_flag("--resume", opt->resume,
                 "Continue the database's unfinished run (after Ctrl-C, a kill or a crash) with its seeds");
-  cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
+  auto* new_run = cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
   auto* frontier = cmd->add_option("--frontier", opt->frontier,
                                    "Crawl as one worker of a run shared through this PostgreSQL database "
                                    "(postgresql://USER@HOST/DB): the first worker starts the run with its seeds, "
                                    "others join it; limits hold for the run");
+  frontier->excludes(new_run);  // the run is the shared one
   cmd->add_option("--worker", opt->worker, "With --frontier: this worker's name (default: the host name)")
       ->needs(frontier);
   cmd->add_option("--run", opt->frontier_run,
