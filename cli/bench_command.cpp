@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/command_error.h"
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
 #include "cli/external_command.h"
@@ -417,8 +418,7 @@ std::string VsUsageError(const BenchOptions& o) {
 
 int RunBench(const BenchOptions& o) {
   if (const std::string error = VsUsageError(o); !error.empty()) {
-    std::cerr << "fanout bench: " << error << "\n";
-    return kExitUsage;
+    return Fail("bench", error, kExitUsage);
   }
   // The reports are opened first, so that a path that cannot be written is found before the runs.
   std::optional<OutputFile> json_out, csv_out, html_out;
@@ -428,15 +428,11 @@ int RunBench(const BenchOptions& o) {
     if (path->empty()) continue;
     to_stdout += OutputFile::IsStdout(*path) ? 1 : 0;
     Result<OutputFile> opened = OutputFile::Open(*path, what);
-    if (!opened.ok()) {
-      std::cerr << "fanout bench: " << opened.status().message() << "\n";
-      return kExitUnavailable;
-    }
+    if (!opened.ok()) return Fail("bench", opened.status(), kExitUnavailable);
     out->emplace(std::move(opened).value());
   }
   if (to_stdout > 1) {
-    std::cerr << "fanout bench: only one of --json, --csv and --html can be '-' (standard output)\n";
-    return kExitUsage;
+    return Fail("bench", "only one of --json, --csv and --html can be '-' (standard output)", kExitUsage);
   }
   std::unique_ptr<testsite::SiteServer> server;
   std::string url = o.url;
@@ -446,10 +442,7 @@ int RunBench(const BenchOptions& o) {
     so.latency_ms = o.latency_ms;
     so.log_capacity = VsLogCapacity(o);
     auto created = testsite::SiteServer::Create(so);
-    if (!created.ok()) {
-      std::cerr << "fanout bench: " << created.status().message() << "\n";
-      return kExitUnavailable;
-    }
+    if (!created.ok()) return Fail("bench", created.status(), kExitUnavailable);
     server = std::move(created.value());
     server->Start();
     url = server->url();
@@ -480,10 +473,7 @@ int RunBench(const BenchOptions& o) {
       const uint64_t budget = mode == "sync" ? std::min(o.sync_pages, o.pages) : o.pages;
       for (int r = 0; r < o.repeat; ++r) {
         Result<json> report = RunCrawl(self, url, mode, c, budget, dir.path());
-        if (!report.ok()) {
-          std::cerr << "fanout bench: " << report.status().message() << "\n";
-          return kExitFailure;
-        }
+        if (!report.ok()) return Fail("bench", report.status(), kExitFailure);
         runs.push_back(std::move(report.value()));
       }
       std::sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
@@ -517,10 +507,7 @@ int RunBench(const BenchOptions& o) {
         const fs::path outdir = dir.path() / ("vs-" + std::to_string(i) + "-" + std::to_string(c.value_or(0)) + "-" +
                                               std::to_string(r));
         Result<Cell> run = RunVsOnce(command, labels[i], c, *server, outdir, o);
-        if (!run.ok()) {
-          std::cerr << "fanout bench: " << run.status().message() << "\n";
-          return kExitFailure;
-        }
+        if (!run.ok()) return Fail("bench", run.status(), kExitFailure);
         if (!run->external->ok()) WarnFailedRun(run.value(), o);
         runs.push_back(std::move(run.value()));
       }
@@ -599,10 +586,7 @@ int RunBench(const BenchOptions& o) {
   if (html_out) html_out->stream() << Html(cells, o, ideal);
   for (std::optional<OutputFile>* out : {&json_out, &csv_out, &html_out}) {
     if (!*out) continue;
-    if (Status closed = (*out)->Close(); !closed.ok()) {
-      std::cerr << "fanout bench: " << closed.message() << "\n";
-      return kExitUnavailable;
-    }
+    if (Status closed = (*out)->Close(); !closed.ok()) return Fail("bench", closed, kExitUnavailable);
   }
   // Everything is printed and written first: a failed --vs run is a result to see, not a reason to lose the rest.
   return vs_failed ? kExitFailure : kExitOk;

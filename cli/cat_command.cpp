@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "crawler/url.h"
+#include "storage/run_queries.h"
 #include "storage/schema.h"
 #include "util/ascii.h"
 #include "util/http_body.h"
@@ -29,34 +31,10 @@ struct CatCommandOptions {
 // A body is decoded whole: the cap only guards against a decompression bomb.
 constexpr size_t kMaxDecoded = size_t{1} << 31;
 
-struct Located {
-  int64_t run = 0;
-  std::string file;
-  uint64_t offset = 0, length = 0;
-};
-
-// Where the run's (or the latest archiving run's) record of `url` is; nullopt when the run has no
-// archived page of that URL (requested or, after redirects, final).
-Result<std::optional<Located>> Locate(CrawlDatabase& db, const std::string& url, int64_t run) {
-  Result<SqliteStmt> q = db.db.Prepare(
-      "SELECT p.run_id, f.path, p.warc_offset, p.warc_length FROM pages p JOIN warc_files f ON f.id = p.warc_file "
-      "WHERE (p.url = ?1 OR p.final_url = ?1) AND (?2 = 0 OR p.run_id = ?2) "
-      "ORDER BY p.run_id DESC, p.url = ?1 DESC LIMIT 1");
-  if (!q.ok()) return q.status();
-  q->Bind(1, url).Bind(2, run);
-  Result<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<Located>();
-  return std::optional<Located>(Located{.run = q->ColumnInt(0),
-                                        .file = q->ColumnText(1),
-                                        .offset = static_cast<uint64_t>(q->ColumnInt(2)),
-                                        .length = static_cast<uint64_t>(q->ColumnInt(3))});
-}
-
 // A revisit record holds no payload: the record it names (the same run's page of that URL) does.
 Result<WarcRecordRead> Original(CrawlDatabase& db, const WarcRecordRead& revisit, int64_t run) {
   const std::string target = revisit.Field("WARC-Refers-To-Target-URI");
-  Result<std::optional<Located>> at = Locate(db, target, run);
+  Result<std::optional<ArchivedRecordAt>> at = LocateArchivedPage(db.db, target, run);
   if (!at.ok()) return at.status();
   if (!*at) return Status::NotFound("the revisit refers to " + target + ", which the run did not archive as a page");
   Result<WarcRecordRead> original = ReadWarcRecordAt((*at)->file, (*at)->offset, (*at)->length);
@@ -67,10 +45,7 @@ Result<WarcRecordRead> Original(CrawlDatabase& db, const WarcRecordRead& revisit
 }
 
 int RunCat(const CatCommandOptions& opt) {
-  auto fail = [](const std::string& message, int code) {
-    std::cerr << "fanout cat: " << message << "\n";
-    return code;
-  };
+  auto fail = [](std::string_view message, int code) { return Fail("cat", message, code); };
   Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
   if (!db.ok()) return fail(db.status().message(), DatabaseExitCode(db.status()));
   if (db->schema_version < kWarcVersion) {
@@ -91,10 +66,10 @@ int RunCat(const CatCommandOptions& opt) {
   }
   Result<std::string> url = NormalizeUrl(opt.url, rules.front());
   if (!url.ok()) return fail("'" + opt.url + "': " + url.status().message(), kExitUsage);
-  Result<std::optional<Located>> at = Locate(*db, *url, opt.run);
+  Result<std::optional<ArchivedRecordAt>> at = LocateArchivedPage(db->db, *url, opt.run);
   if (at.ok() && !*at && rules.size() > 1) {
     if (Result<std::string> old = NormalizeUrl(opt.url, rules.back()); old.ok() && *old != *url) {
-      at = Locate(*db, *old, opt.run);
+      at = LocateArchivedPage(db->db, *old, opt.run);
     }
   }
   if (!at.ok()) return fail(at.status().message(), kExitDatabase);

@@ -2,25 +2,23 @@
 
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
+#include <algorithm>
+#include <csignal>
+#include <functional>
 #include <iostream>
-#include <map>
 #include <memory>
-#include <sstream>
+#include <optional>
 
-#include <nlohmann/json.hpp>
-
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
+#include "cli/crawl_report.h"
 #include "cli/exit_codes.h"
-#include "cli/output_file.h"
 #include "cli/frontier_command.h"
-#include "cli/html_report.h"
+#include "cli/output_file.h"
 #include "cli/signal_watcher.h"
-#include "cli/text_table.h"
 #include "crawler/crawl.h"
-#include "crawler/page_content.h"
 #include "pgfrontier/pg_frontier.h"
+#include "storage/run_queries.h"
 #include "storage/run_state.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
@@ -51,64 +49,18 @@ struct CrawlCommandOptions {
   int warc_gzip_level = 6;
 };
 
-// What became of the seeds of run `run`, read back from the database: a line on stderr for each
-// one its server did not answer (with the cause: no such host, could not connect, robots.txt
-// unreachable so the origin is not crawled, refused by robots.txt) or answered with an HTTP error.
-// Counts the seeds, those told of (fetched or not; a seed with no row, the crawl having stopped
-// first, is neither) and those answered at all: a crawl that none was is the user's wrong URL, not
-// a crawl of 0 pages.
-struct SeedCounts {
-  size_t seeds = 0, known = 0, answered = 0;
+// What the crawl continues, joins and archives to, found before it starts. Handed to CrawlOptions
+// in one place, HandTo.
+struct RunSetup {
+  std::shared_ptr<RunState> resume;                // --resume, or this worker's run of a shared one
+  std::shared_ptr<pg::PgFrontier> shared_frontier;  // --frontier
+  std::shared_ptr<WarcArchive> archive;            // --warc, or a resumed run that was archived
 };
-Result<SeedCounts> ReportSeeds(const std::string& db_path, int64_t run) {
-  Result<CrawlDatabase> db = OpenCrawlDatabase(db_path);
-  if (!db.ok()) return db.status();
-  Result<SqliteStmt> seeds = db->db.Prepare("SELECT seeds FROM runs WHERE id = ?1");
-  if (!seeds.ok()) return seeds.status();
-  seeds->Bind(1, run);
-  Result<bool> row = seeds->Step();
-  if (!row.ok()) return row.status();
-  const nlohmann::json list = *row ? nlohmann::json::parse(seeds->ColumnText(0), nullptr, false) : nlohmann::json();
-  if (!list.is_array()) return Status::Corruption("runs.seeds of run " + std::to_string(run) + " is not a JSON array");
-  Result<SqliteStmt> page = db->db.Prepare(
-      "SELECT status, coalesce(error_kind, ''), coalesce(error, '') FROM pages WHERE run_id = ?1 AND url = ?2");
-  if (!page.ok()) return page.status();
-  Result<SqliteStmt> skip = db->db.Prepare(
-      "SELECT coalesce(detail, '') FROM skipped WHERE run_id = ?1 AND url = ?2 AND reason = 'robots' LIMIT 1");
-  if (!skip.ok()) return skip.status();
-  SeedCounts counts;
-  for (const auto& entry : list) {
-    if (!entry.is_string()) continue;
-    ++counts.seeds;
-    const std::string seed = entry.get<std::string>();
-    page->Reset();
-    page->Bind(1, run).Bind(2, seed);
-    if (Result<bool> fetched = page->Step(); !fetched.ok()) {
-      return fetched.status();
-    } else if (*fetched) {
-      ++counts.known;
-      const int64_t status = page->ColumnInt(0);
-      if (status > 0) {
-        ++counts.answered;
-        if (status >= 400) std::cerr << "fanout crawl: seed " << seed << " answered HTTP " << status << "\n";
-        continue;
-      }
-      const std::string_view meaning = ErrorKindMeaning(page->ColumnText(1));
-      std::cerr << "fanout crawl: seed " << seed << " not fetched: "
-                << (meaning.empty() ? page->ColumnText(1) : std::string(meaning)) << " (" << page->ColumnText(2) << ")\n";
-      continue;
-    }
-    skip->Reset();
-    skip->Bind(1, run).Bind(2, seed);
-    Result<bool> skipped = skip->Step();
-    if (!skipped.ok()) return skipped.status();
-    if (!*skipped) continue;
-    ++counts.known;
-    const std::string detail = skip->ColumnText(0);
-    std::cerr << "fanout crawl: seed " << seed << " not crawled: "
-              << (detail.starts_with("robots.txt") ? detail : "robots.txt refuses it (" + detail + ")") << "\n";
-  }
-  return counts;
+
+void HandTo(const RunSetup& setup, CrawlOptions& crawl) {
+  crawl.resume = setup.resume;
+  crawl.shared_frontier = setup.shared_frontier;
+  crawl.archive = setup.archive;
 }
 
 int ExitCodeFor(const Status& s) {
@@ -119,232 +71,39 @@ int ExitCodeFor(const Status& s) {
   }
 }
 
-std::string Count(int64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-std::string Millis(double seconds, int digits = 1) { return Fixed(1e3 * seconds, digits); }
-
-// "kind n, kind n" from a count per key.
-std::string ByKey(const std::map<std::string, int64_t>& counts) {
-  std::string text;
-  for (const auto& [key, n] : counts) text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + key;
-  return text;
-}
-
-void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& out) {
-  TextTable run({"run " + std::to_string(s.run_id) + " (" + s.mode + ")", ""}, "ll");
-  std::string pages = Count(s.pages, "page", "pages") + " fetched, " + std::to_string(s.ok_pages) + " ok, " +
-                      std::to_string(s.parsed_pages) + " parsed, " + Count(s.errors, "error", "errors");
-  if (!s.errors_by_kind.empty()) pages += " (" + ByKey(s.errors_by_kind) + ")";
-  run.AddRow({"pages", pages});
-  if (s.parsed_pages > 0) {
-    std::string parser = std::to_string(s.fast_path_pages) + " by the fast path, " +
-                         std::to_string(s.parsed_pages - s.fast_path_pages) + " by gumbo";
-    if (!s.parser_bailouts.empty()) parser += " (handed over: " + ByKey(s.parser_bailouts) + ")";
-    if (s.parser == "gumbo") parser += " (--parser gumbo)";
-    run.AddRow({"parser", parser});
-  }
-  run.AddRow({"wall time", Fixed(s.wall_seconds, s.wall_seconds < 1 ? 3 : 2) + " s"});
-  run.AddRow({"throughput", Fixed(s.pages_per_second, 1) + " pages/s, " + Fixed(s.bytes_per_second / 1e6, 2) +
-                                " MB/s (" + Fixed(static_cast<double>(s.bytes) / 1e6, 2) + " MB of bodies)"});
-  if (s.archive.files > 0) {
-    run.AddRow({"archive", Count(static_cast<int64_t>(s.archive.records), "record", "records") + " (" +
-                               Count(static_cast<int64_t>(s.archive.revisits), "revisit", "revisits") + "), " +
-                               Fixed(static_cast<double>(s.archive.bytes) / 1e6, 2) + " MB in " +
-                               Count(static_cast<int64_t>(s.archive.files), "file", "files") + ": " +
-                               s.archive.first_file +
-                               (s.archive.files > 1 ? " .. " + s.archive.last_file : std::string())});
-  }
-  std::string links = std::to_string(s.links) + " found";
-  if (!s.skipped_by_reason.empty()) links += "; not followed: " + ByKey(s.skipped_by_reason);
-  run.AddRow({"links", links});
-  if (s.tls_unverified) run.AddRow({"TLS", "certificates not verified (--insecure)"});
-  if (s.robots_ignored) {
-    run.AddRow({"robots.txt", "IGNORED (--ignore-robots): no site's robots.txt was fetched or obeyed"});
-  } else {
-    std::string robots = Count(s.robots_fetched, "file", "files") + " fetched (one per origin)";
-    if (s.robots_refused_origins > 0) {
-      robots += "; " + Count(s.robots_refused_origins, "origin", "origins") +
-                " not crawled: robots.txt answered 5xx or not at all (see the robots table)";
-    }
-    run.AddRow({"robots.txt", robots});
-  }
-  if (s.sitemaps_fetched > 0) {
-    run.AddRow({"sitemaps", Count(s.sitemaps_fetched, "file", "files") + " (" + std::to_string(s.sitemaps_failed) +
-                                " unreadable) listing " + Count(s.sitemap_urls, "URL", "URLs") + ", " +
-                                std::to_string(s.sitemap_queued) + " new in scope"});
-  }
-  if (s.retries > 0) run.AddRow({"retries", Count(s.retries, "transfer", "transfers") + " tried again"});
-  std::string fan_out = "at most " + std::to_string(s.max_in_flight) + " transfers at once, " +
-                        Fixed(s.mean_in_flight, 1) + " on average (--concurrency " + std::to_string(s.concurrency) +
-                        ", --per-host " + std::to_string(s.per_host) + ")";
-  if (s.per_host_bound) fan_out += "; the per-host limit bounded it";
-  run.AddRow({"fan-out", fan_out});
-  if (s.hosts > 0) {
-    std::string hosts = Count(static_cast<int64_t>(s.hosts), "host", "hosts") + ", " +
-                        Fixed(static_cast<double>(s.host_memory_bytes) / static_cast<double>(s.hosts), 0) +
-                        " bytes each with nothing queued (robots.txt verdict included)";
-    if (s.page_turn_waits > 0) {
-      hosts += "; pages waited " + Fixed(s.page_turn_wait_seconds, 2) + " s for " +
-               Count(static_cast<int64_t>(s.page_turn_waits), "turn", "turns") + " (retries, redirect hops)";
-    }
-    run.AddRow({"hosts", hosts});
-  }
-  if (s.saturated_seconds > 0) {
-    run.AddRow({"  with a full queue", Fixed(s.saturated_mean_in_flight, 1) + " in flight on average over " +
-                                           Fixed(s.saturated_seconds, 2) + " s with >= " +
-                                           std::to_string(s.concurrency) + " URLs queued"});
-  }
-  if (s.mode == "async") {
-    run.AddRow({"threads", "loop busy " + Fixed(100 * s.loop_busy_fraction, 0) + "% (" +
-                               Fixed(s.pages > 0 ? 1e6 * s.loop_cpu_seconds / static_cast<double>(s.pages) : 0, 0) +
-                               " us of CPU a page), " + std::to_string(s.threads) + " pool threads busy " +
-                               Fixed(100 * s.pool_busy_fraction, 0) + "%"});
-  } else {
-    run.AddRow({"threads", Count(static_cast<int64_t>(s.threads), "worker thread", "worker threads") +
-                               " with blocking transfers"});
-  }
-  run.AddRow({"store", "writer busy " + Fixed(100 * s.store_busy_fraction, 0) + "%, " +
-                           Count(s.store_batches, "transaction", "transactions")});
-  run.AddRow({"process", Fixed(s.cpu_user_seconds, 2) + " s user, " + Fixed(s.cpu_system_seconds, 2) +
-                             " s system, peak RSS " + std::to_string(s.peak_rss_kb / 1024) + " MB"});
-  run.AddRow({"context switches", std::to_string(s.voluntary_switches) + " voluntary, " +
-                                      std::to_string(s.involuntary_switches) + " involuntary"});
-  if (s.queued_left > 0) run.AddRow({"left", std::to_string(s.queued_left) + " URLs queued (--max-pages reached)"});
-  if (s.max_queued_on_disk > 0) {
-    run.AddRow({"frontier", "up to " + std::to_string(s.max_queued_on_disk) + " queued URLs waited in the database (" +
-                                Count(s.frontier_refills, "read", "reads") + " back)"});
-  }
-  run.AddRow({"database", db});
-  run.Print(out);
-}
-
-// Each phase summed over pages, per page, as a share of the pages' time, and percentiles where
-// the run kept samples.
-void PrintTimeTable(const CrawlSummary& s, std::ostream& out) {
-  const PhaseSeconds& t = s.phases;
-  const double fetch = t.dns + t.connect + t.tls + t.first_byte + t.transfer;
-  const double all = t.queue_wait + fetch + t.parse + t.store;
-  TextTable time({"where the time went", "summed s", "ms/page", "share", "p50 ms", "p90 ms", "p99 ms"});
-  auto row = [&](const std::string& name, double seconds, int64_t pages, const Percentiles* p = nullptr) {
-    std::vector<std::string> cells = {name, Fixed(seconds, 3),
-                                      pages > 0 ? Millis(seconds / static_cast<double>(pages), 3) : "-",
-                                      all > 0 ? Fixed(100 * seconds / all, 1) + "%" : "-"};
-    if (p != nullptr) {
-      const int digits = p->p99 < 0.01 ? 3 : 1;
-      cells.insert(cells.end(), {Millis(p->p50, digits), Millis(p->p90, digits), Millis(p->p99, digits)});
-    }
-    time.AddRow(std::move(cells));
-  };
-  row("queue wait", t.queue_wait, s.pages);
-  row("dns", t.dns, s.pages);
-  row("connect", t.connect, s.pages);
-  row("tls", t.tls, s.pages);
-  row("first byte", t.first_byte, s.pages);
-  row("transfer", t.transfer, s.pages);
-  row("  fetch, all phases", fetch, s.pages, &s.fetch_seconds);
-  row("parse (CPU)", t.parse, s.parsed_pages, &s.parse_seconds);
-  row("store", t.store, s.pages);
-  time.Print(out);
-}
-
-void PrintSummary(const CrawlSummary& s, const std::string& db, std::ostream& out) {
-  PrintRunTable(s, db, out);
-  out << "\n";
-  PrintTimeTable(s, out);
-}
-
-// A bar chart of counts by key (status codes, error kinds, skip reasons): one segment per bar.
-html::StackedBars CountBars(const std::string& id, const std::string& title, const std::string& unit,
-                            const nlohmann::json& counts) {
-  html::StackedBars chart{.id = id, .title = title, .x_label = unit, .segments = {unit}, .bars = {}, .note = "",
-                          .counts = true};
-  for (const auto& [key, count] : counts.items()) {
-    chart.bars.push_back({key == "0" && id == "status" ? "0 (no answer)" : key, {count.get<double>()}});
-  }
-  return chart;
-}
-
-// The crawl as a page, from its --report (one source of truth) and its text summary.
-std::string CrawlHtml(const CrawlSummary& s, const std::string& db) {
-  using html::Escape;
-  const nlohmann::json j = nlohmann::json::parse(s.ToJson());
-  std::ostringstream text;
-  PrintSummary(s, db, text);
-  std::string body = "<p class=\"meta\">Run " + std::to_string(s.run_id) + " in " + Escape(db) + ": mode " +
-                     Escape(s.mode) + ", concurrency " + std::to_string(s.concurrency) + ", per host " +
-                     std::to_string(s.per_host) + ". " + std::to_string(s.pages) + " pages in " +
-                     Fixed(s.wall_seconds, 2) + " s, " + Fixed(s.pages_per_second, 1) + " pages/s.</p>" + html::Provenance();
-  body += "<h2>Summary</h2><pre data-summary=\"text\">" + Escape(text.str()) + "</pre>";
-  body += "<h2>Where the time went</h2>" + html::Render(html::PhaseBars("phases", {{s.mode, &j}}));
-  body += "<h2>Fetches in flight over time</h2>" +
-          html::Render(html::InFlightChart("in-flight", "Transfers in flight and URLs queued", j, false));
-  body += "<h2>Answers</h2>" + html::Render(CountBars("status", "Pages by HTTP status", "pages", j["status_codes"]));
-  if (!j["errors_by_kind"].empty()) {
-    body += html::Render(CountBars("errors", "Errors by kind", "pages", j["errors_by_kind"]));
-  }
-  if (!j["skipped_by_reason"].empty()) {
-    body += html::Render(CountBars("skipped", "Links and URLs not followed, by reason", "links",
-                                   j["skipped_by_reason"]));
-  }
-  html::Table slowest{.id = "slowest", .header = {"URL", "seconds", "status", "error"}, .rows = {}, .align = "lrrl"};
-  for (const SlowPage& p : s.slowest_pages) {
-    slowest.rows.push_back({p.url, Fixed(p.seconds, 3), std::to_string(p.status), p.error_kind});
-  }
-  body += "<h2>The slowest pages</h2><p class=\"note\">The whole fetch of each: retries and redirect hops "
-          "included.</p>" + html::Render(slowest);
-  return html::Page("fanout crawl", body);
-}
-
-// Decides between a new run and --resume; fills opt.crawl.resume. Returns an exit code, or -1 to go on.
-int ChooseRun(CrawlCommandOptions& opt) {
+// Decides between a new run and --resume; fills setup.resume. Returns an exit code, or -1 to go on.
+int ChooseRun(const CrawlCommandOptions& opt, RunSetup& setup) {
   Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(opt.db);
-  if (!unfinished.ok()) {
-    std::cerr << "fanout crawl: '" << opt.db << "': " << unfinished.status().message() << "\n";
-    return ExitCodeFor(unfinished.status());
-  }
+  if (!unfinished.ok()) return Fail("crawl", "'" + opt.db + "': " + unfinished.status().message(), ExitCodeFor(unfinished.status()));
   if (opt.resume) {
-    if (!*unfinished) {
-      std::cerr << "fanout crawl: nothing to resume: '" << opt.db << "' has no unfinished run\n";
-      return kExitUsage;
-    }
+    if (!*unfinished) return Fail("crawl", "nothing to resume: '" + opt.db + "' has no unfinished run", kExitUsage);
     Result<RunState> state = LoadRunState(opt.db, (*unfinished)->id);
-    if (!state.ok()) {
-      std::cerr << "fanout crawl: '" << opt.db << "': " << state.status().message() << "\n";
-      return ExitCodeFor(state.status());
-    }
-    opt.crawl.resume = std::make_shared<RunState>(std::move(state).value());
+    if (!state.ok()) return Fail("crawl", "'" + opt.db + "': " + state.status().message(), ExitCodeFor(state.status()));
+    setup.resume = std::make_shared<RunState>(std::move(state).value());
     return -1;
   }
   if (*unfinished && !opt.new_run) {
-    std::cerr << "fanout crawl: run " << (*unfinished)->id << " in '" << opt.db << "' is unfinished ("
-              << (*unfinished)->pages << " pages): add --resume to continue it, or --new-run to start another\n";
-    return kExitUsage;
+    return Fail("crawl",
+                "run " + std::to_string((*unfinished)->id) + " in '" + opt.db + "' is unfinished (" +
+                    std::to_string((*unfinished)->pages) +
+                    " pages): add --resume to continue it, or --new-run to start another",
+                kExitUsage);
   }
-  if (opt.crawl.seeds.empty()) {
-    std::cerr << "fanout crawl: no seed URL given (see fanout crawl --help)\n";
-    return kExitUsage;
-  }
+  if (opt.crawl.seeds.empty()) return Fail("crawl", "no seed URL given (see fanout crawl --help)", kExitUsage);
   return -1;
 }
 
 // As a worker of a shared frontier: joins (or starts) the run there, and continues this worker's
-// unfinished run of it in the local database if there is one. Returns an exit code, or -1 to go on.
-int JoinSharedRun(CrawlCommandOptions& opt) {
+// unfinished run of it in the local database if there is one. Fills setup.shared_frontier and
+// setup.resume. Returns an exit code, or -1 to go on.
+int JoinSharedRun(CrawlCommandOptions& opt, RunSetup& setup) {
   Result<std::vector<std::string>> seeds = NormalizeSeeds(opt.crawl.seeds);
-  if (!seeds.ok()) {
-    std::cerr << "fanout crawl: " << seeds.status().message() << "\n";
-    return kExitUsage;
-  }
+  if (!seeds.ok()) return Fail("crawl", seeds.status(), kExitUsage);
   // --resume: continue the shared run (--run, this worker's unfinished one in --db, or the
   // frontier's newest unfinished one), never start one.
   if (opt.resume && opt.frontier_run == 0) {
     Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, 0);
-    if (!mine.ok()) {
-      std::cerr << "fanout crawl: '" << opt.db << "': " << mine.status().message() << "\n";
-      return ExitCodeFor(mine.status());
-    }
+    if (!mine.ok()) return Fail("crawl", "'" + opt.db + "': " + mine.status().message(), ExitCodeFor(mine.status()));
     if (*mine) opt.frontier_run = (*mine)->frontier_run;
   }
   const size_t hosts = opt.frontier_hosts > 0
@@ -360,91 +119,42 @@ int JoinSharedRun(CrawlCommandOptions& opt) {
                            .delay = opt.crawl.delay,
                            .options_json = OptionsJson(opt.crawl)};
   Result<std::unique_ptr<pg::PgFrontier>> frontier = pg::PgFrontier::Open(std::move(po), *seeds);
-  if (!frontier.ok()) {
-    std::cerr << "fanout crawl: " << frontier.status().message() << "\n";
-    return FrontierExitCode(frontier.status());
-  }
+  if (!frontier.ok()) return Fail("crawl", frontier.status(), FrontierExitCode(frontier.status()));
   opt.crawl.seeds = (*frontier)->seeds();  // the run's, as its first worker gave them
   Result<std::optional<UnfinishedRun>> mine = FindWorkerRun(opt.db, opt.worker, (*frontier)->run_id());
-  if (!mine.ok()) {
-    std::cerr << "fanout crawl: '" << opt.db << "': " << mine.status().message() << "\n";
-    return ExitCodeFor(mine.status());
-  }
+  if (!mine.ok()) return Fail("crawl", "'" + opt.db + "': " + mine.status().message(), ExitCodeFor(mine.status()));
   if (*mine) {
     auto state = std::make_shared<RunState>();
     state->run_id = (*mine)->id;
     state->seeds = opt.crawl.seeds;
     state->pages = (*mine)->pages;
-    opt.crawl.resume = std::move(state);
+    setup.resume = std::move(state);
   }
-  std::cerr << "fanout crawl: worker " << opt.worker << " of run " << (*frontier)->run_id() << " in "
-            << (*frontier)->address() << (*mine ? " (continuing this worker's run " + std::to_string((*mine)->id) + ")" : "")
-            << "\n";
-  opt.crawl.shared_frontier = std::move(*frontier);
+  Say("crawl", "worker " + opt.worker + " of run " + std::to_string((*frontier)->run_id()) + " in " +
+                   (*frontier)->address() +
+                   (*mine ? " (continuing this worker's run " + std::to_string((*mine)->id) + ")" : ""));
+  setup.shared_frontier = std::move(*frontier);
   return -1;
-}
-
-// The id the run will have: its own when resuming, else the next the runs table gives (its rowid:
-// one more than the largest), for the archive's warcinfo records, written before the run begins.
-Result<int64_t> RunIdFor(const CrawlCommandOptions& opt, SqliteDb& db) {
-  if (opt.crawl.resume) return opt.crawl.resume->run_id;
-  Result<SqliteStmt> stmt = db.Prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
-  if (!stmt.ok()) return stmt.status();
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  return stmt->ColumnInt(0);
-}
-
-// A resumed run that was archived goes on archiving where it did, unless --warc says elsewhere:
-// the prefix of its last file (PREFIX-YYYYMMDDhhmmss-NNNNN.warc.gz); "" when it was not archived.
-Result<std::string> ArchivePrefixOf(SqliteDb& db, int64_t run) {
-  Result<SqliteStmt> stmt = db.Prepare("SELECT path FROM warc_files WHERE run_id = ?1 ORDER BY id DESC LIMIT 1");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run);
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::string();
-  const std::string path = stmt->ColumnText(0);
-  constexpr size_t kSuffix = std::string_view("-YYYYMMDDhhmmss-NNNNN.warc.gz").size();
-  return path.size() > kSuffix ? path.substr(0, path.size() - kSuffix) : std::string();
-}
-
-// A resumed run's revisits may refer to what it archived before it stopped: the archive is taught
-// the payloads of its page records (the first of each digest: the copy later ones refer to).
-Status RememberArchived(SqliteDb& db, int64_t run, WarcArchive& archive) {
-  Result<SqliteStmt> stmt = db.Prepare(
-      "SELECT payload_digest, coalesce(final_url, url), warc_date FROM pages "
-      "WHERE run_id = ?1 AND warc_type = 'response' AND payload_digest IS NOT NULL AND warc_date IS NOT NULL "
-      "ORDER BY id");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, run);
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    archive.Remember(stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2));
-  }
 }
 
 // --warc (or a resumed run that was archived): opens the archive's first file now, so that a
 // prefix that cannot be written to stops the crawl before anything is fetched. A resumed run's
-// files go on from the last serial number, and its revisits may refer to what it archived before.
-int OpenArchive(CrawlCommandOptions& opt) {
-  auto fail = [](const Status& s) {
-    std::cerr << "fanout crawl: " << s.message() << "\n";
-    return kExitDatabase;
-  };
-  if (opt.warc.empty() && !opt.crawl.resume) return -1;
+// files go on from the last serial number, and its revisits may refer to what it archived before
+// it stopped: the archive is taught the payloads of its page records. Fills setup.archive.
+// Returns an exit code, or -1 to go on.
+int OpenArchive(CrawlCommandOptions& opt, RunSetup& setup) {
+  if (opt.warc.empty() && !setup.resume) return -1;
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(opt.db);
-  if (!db.ok()) return fail(db.status());
+  if (!db.ok()) return Fail("crawl", db.status(), kExitDatabase);
   if (opt.warc.empty()) {
-    Result<std::string> prefix = ArchivePrefixOf(*db, opt.crawl.resume->run_id);
-    if (!prefix.ok()) return fail(prefix.status());
+    Result<std::string> prefix = ArchivePrefixOfRun(*db, setup.resume->run_id);
+    if (!prefix.ok()) return Fail("crawl", prefix.status(), kExitDatabase);
     if (prefix->empty()) return -1;
     opt.warc = *prefix;
   }
-  Result<int64_t> run = RunIdFor(opt, *db);
-  if (!run.ok()) return fail(run.status());
+  // The id the run will have, for the archive's warcinfo records, written before the run begins.
+  Result<int64_t> run = setup.resume ? Result<int64_t>(setup.resume->run_id) : NextRunId(*db);
+  if (!run.ok()) return Fail("crawl", run.status(), kExitDatabase);
   Result<std::unique_ptr<WarcArchive>> archive =
       WarcArchive::Open(WarcOptions{.prefix = opt.warc,
                                     .max_size = opt.warc_max_size,
@@ -453,14 +163,33 @@ int OpenArchive(CrawlCommandOptions& opt) {
                                     .software = "fanout/" FANOUT_VERSION,
                                     .run_id = *run,
                                     .options_json = OptionsJson(opt.crawl)});
-  if (!archive.ok()) {
-    std::cerr << "fanout crawl: --warc: " << archive.status().message() << "\n";
-    return kExitUnavailable;
+  if (!archive.ok()) return Fail("crawl", "--warc: " + archive.status().message(), kExitUnavailable);
+  if (setup.resume) {
+    WarcArchive& warc = **archive;
+    Status taught = ForEachArchivedPayload(*db, *run, [&warc](const ArchivedPayload& p) {
+      warc.Remember(p.payload_digest, p.url, p.warc_date);
+    });
+    if (!taught.ok()) return Fail("crawl", taught, kExitDatabase);
   }
-  if (opt.crawl.resume) {
-    if (Status taught = RememberArchived(*db, *run, **archive); !taught.ok()) return fail(taught);
-  }
-  opt.crawl.archive = std::move(*archive);
+  setup.archive = std::move(*archive);
+  return -1;
+}
+
+// Opens --report or --html (`what`) into `out` unless `path` is empty. Returns an exit code, or -1
+// to go on.
+int OpenOutput(const std::string& path, const char* what, std::optional<OutputFile>& out) {
+  if (path.empty()) return -1;
+  Result<OutputFile> opened = OutputFile::Open(path, what);
+  if (!opened.ok()) return Fail("crawl", opened.status(), kExitUnavailable);
+  out.emplace(std::move(opened).value());
+  return -1;
+}
+
+// Writes `text` to `out` (when open) and closes it. Returns an exit code, or -1 to go on.
+int WriteOutput(std::optional<OutputFile>& out, const std::string& text) {
+  if (!out) return -1;
+  out->stream() << text;
+  if (Status written = out->Close(); !written.ok()) return Fail("crawl", written, kExitUnavailable);
   return -1;
 }
 
@@ -468,121 +197,74 @@ int RunCrawl(CrawlCommandOptions& opt) {
   opt.crawl.timeout_ms = static_cast<long>(opt.timeout_s * 1000);
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
   const bool shared = !opt.frontier.empty();
+  RunSetup setup;
   if (shared) {
-    if (opt.new_run) {
-      std::cerr << "fanout crawl: with --frontier the run is the shared one: --new-run does not apply\n";
-      return kExitUsage;
-    }
-    if (Status s = ValidateSharedOptions(opt.crawl, opt.lease); !s.ok()) {
-      std::cerr << "fanout crawl: " << s.message() << "\n";
-      return kExitUsage;
-    }
+    // --new-run does not apply (the run is the shared one): CLI11 refuses it with --frontier.
+    if (Status s = ValidateSharedOptions(opt.crawl, opt.lease); !s.ok()) return Fail("crawl", s, kExitUsage);
     if (opt.worker.empty()) {
       char name[256] = {};
       gethostname(name, sizeof name - 1);
       opt.worker = name;
     }
     if (opt.resume) opt.crawl.seeds.clear();  // the shared run's, whichever JoinSharedRun finds
-  } else if (int code = ChooseRun(opt); code >= 0) {
+  } else if (int code = ChooseRun(opt, setup); code >= 0) {
     return code;
   }
   // Opened before the crawl: a --report path that cannot be written is found before the work.
-  std::optional<OutputFile> report;
-  if (!opt.report.empty()) {
-    Result<OutputFile> opened = OutputFile::Open(opt.report, "--report");
-    if (!opened.ok()) {
-      std::cerr << "fanout crawl: " << opened.status().message() << "\n";
-      return kExitUnavailable;
-    }
-    report.emplace(std::move(opened).value());
+  std::optional<OutputFile> report, page;
+  if (int code = OpenOutput(opt.report, "--report", report); code >= 0) return code;
+  if (!opt.html.empty() && OutputFile::IsStdout(opt.html) && OutputFile::IsStdout(opt.report)) {
+    return Fail("crawl", "only one of --report and --html can be '-' (standard output)", kExitUsage);
   }
-  std::optional<OutputFile> page;
-  if (!opt.html.empty()) {
-    if (OutputFile::IsStdout(opt.html) && OutputFile::IsStdout(opt.report)) {
-      std::cerr << "fanout crawl: only one of --report and --html can be '-' (standard output)\n";
-      return kExitUsage;
-    }
-    Result<OutputFile> opened = OutputFile::Open(opt.html, "--html");
-    if (!opened.ok()) {
-      std::cerr << "fanout crawl: " << opened.status().message() << "\n";
-      return kExitUnavailable;
-    }
-    page.emplace(std::move(opened).value());
-  }
+  if (int code = OpenOutput(opt.html, "--html", page); code >= 0) return code;
   // Before any thread starts (the store's writer is one): they all inherit the blocked signals.
   CrawlControl control;
   SignalWatcher signals(control);
   Result<std::unique_ptr<Store>> store = Store::Open(opt.db);
-  if (!store.ok()) {
-    std::cerr << "fanout crawl: " << store.status().message() << "\n";
-    return ExitCodeFor(store.status());
-  }
+  if (!store.ok()) return Fail("crawl", store.status(), ExitCodeFor(store.status()));
   if (shared) {
-    if (int code = JoinSharedRun(opt); code >= 0) return code;
+    if (int code = JoinSharedRun(opt, setup); code >= 0) return code;
   }
-  if (int code = OpenArchive(opt); code >= 0) return code;
+  if (int code = OpenArchive(opt, setup); code >= 0) return code;
+  HandTo(setup, opt.crawl);
   const bool live = !opt.quiet && isatty(STDERR_FILENO);
   std::function<void(const CrawlProgress&)> progress;
-  if (live) {
-    progress = [](const CrawlProgress& p) {
-      std::fprintf(stderr, "\r\033[K%lld pages, %.1f pages/s, %zu in flight, %zu queued, %lld errors",
-                   static_cast<long long>(p.pages), p.elapsed_seconds > 0 ? static_cast<double>(p.pages) / p.elapsed_seconds : 0,
-                   p.in_flight, p.queued, static_cast<long long>(p.errors));
-      std::fflush(stderr);
-    };
-  }
+  if (live) progress = PrintProgressLine;
   Result<CrawlSummary> summary = Crawl(opt.crawl, **store, progress, &control);
-  if (live) std::fprintf(stderr, "\r\033[K");
+  if (live) ClearProgressLine();
   Status closed = (*store)->Close();
-  if (opt.crawl.archive) {
-    Status archived = opt.crawl.archive->Close();
+  if (setup.archive) {
+    Status archived = setup.archive->Close();
     if (closed.ok()) closed = archived;
   }
-  if (!summary.ok()) {
-    std::cerr << "fanout crawl: " << summary.status().message() << "\n";
-    return ExitCodeFor(summary.status());
-  }
-  if (!closed.ok()) {
-    std::cerr << "fanout crawl: " << closed.message() << "\n";
-    return kExitDatabase;
-  }
+  if (!summary.ok()) return Fail("crawl", summary.status(), ExitCodeFor(summary.status()));
+  if (!closed.ok()) return Fail("crawl", closed, kExitDatabase);
   if (report) {
-    report->stream() << summary->ToJson() << "\n";
-    if (Status written = report->Close(); !written.ok()) {
-      std::cerr << "fanout crawl: " << written.message() << "\n";
-      return kExitUnavailable;
-    }
+    if (int code = WriteOutput(report, summary->ToJson() + "\n"); code >= 0) return code;
   }
   if (page) {
-    page->stream() << CrawlHtml(*summary, opt.db);
-    if (Status written = page->Close(); !written.ok()) {
-      std::cerr << "fanout crawl: " << written.message() << "\n";
-      return kExitUnavailable;
-    }
+    if (int code = WriteOutput(page, CrawlHtml(*summary, opt.db)); code >= 0) return code;
   }
   // With a report on standard output, the summary a person reads goes to stderr.
   const bool piped = OutputFile::IsStdout(opt.report) || OutputFile::IsStdout(opt.html);
   if (!opt.quiet) PrintSummary(*summary, opt.db, piped ? std::cerr : std::cout);
   if (summary->interrupted) {
-    if (shared) {
-      std::cerr << "fanout crawl: interrupted; this worker's hosts went back to the run's other workers; run the "
-                << "same command again to rejoin\n";
-    } else {
-      std::cerr << "fanout crawl: interrupted; run " << summary->run_id << " is unfinished: continue it with "
-                << "fanout crawl --db " << opt.db << " --resume\n";
-    }
+    Say("crawl", shared ? "interrupted; this worker's hosts went back to the run's other workers; run the same "
+                          "command again to rejoin"
+                        : "interrupted; run " + std::to_string(summary->run_id) +
+                              " is unfinished: continue it with fanout crawl --db " + opt.db + " --resume");
     return signals.first_signal() == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
   // A worker of a shared run may rightly fetch none of the seeds: the others may have.
   if (!shared) {
-    Result<SeedCounts> seeds = ReportSeeds(opt.db, summary->run_id);
-    if (!seeds.ok()) {
-      std::cerr << "fanout crawl: " << seeds.status().message() << "\n";
-      return kExitDatabase;
-    }
-    if (seeds->known > 0 && seeds->answered == 0) {
+    Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
+    if (!db.ok()) return Fail("crawl", db.status(), kExitDatabase);
+    Result<std::vector<SeedOutcome>> outcomes = ReadSeedOutcomes(db->db, summary->run_id);
+    if (!outcomes.ok()) return Fail("crawl", outcomes.status(), kExitDatabase);
+    const SeedCounts seeds = ReportSeeds(*outcomes);
+    if (seeds.known > 0 && seeds.answered == 0) {
       // One seed's line says it all; of several, each had its line.
-      if (seeds->seeds > 1) std::cerr << "fanout crawl: none of the " << seeds->seeds << " seeds could be fetched\n";
+      if (seeds.seeds > 1) Say("crawl", "none of the " + std::to_string(seeds.seeds) + " seeds could be fetched");
       return kExitFailure;
     }
   }
@@ -674,11 +356,12 @@ void SetupCrawlCommand(CLI::App& app) {
                   "in flight over time, status codes, errors, the slowest pages");
   cmd->add_flag("--resume", opt->resume,
                 "Continue the database's unfinished run (after Ctrl-C, a kill or a crash) with its seeds");
-  cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
+  auto* new_run = cmd->add_flag("--new-run", opt->new_run, "Start a new run even though the database has an unfinished one");
   auto* frontier = cmd->add_option("--frontier", opt->frontier,
                                    "Crawl as one worker of a run shared through this PostgreSQL database "
                                    "(postgresql://USER@HOST/DB): the first worker starts the run with its seeds, "
                                    "others join it; limits hold for the run");
+  frontier->excludes(new_run);  // the run is the shared one
   cmd->add_option("--worker", opt->worker, "With --frontier: this worker's name (default: the host name)")
       ->needs(frontier);
   cmd->add_option("--run", opt->frontier_run,

@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
+#include "storage/run_queries.h"
 #include "storage/schema.h"
 #include "warc/cdxj.h"
 
@@ -123,10 +125,7 @@ Status WriteJsonLines(SqliteStmt& rows, std::ostream& out) {
 }
 
 int RunExport(const ExportCommandOptions& opt) {
-  auto fail = [](const std::string& message, int code) {
-    std::cerr << "fanout export: " << message << "\n";
-    return code;
-  };
+  auto fail = [](std::string_view message, int code) { return Fail("export", message, code); };
   Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
   if (!db.ok()) return fail(db.status().message(), DatabaseExitCode(db.status()));
   if (opt.what == "skipped" && !db->HasSkippedTable()) {
@@ -145,15 +144,9 @@ int RunExport(const ExportCommandOptions& opt) {
                       ", from before fanout archived pages (version " + std::to_string(kWarcVersion) + ")",
                   kExitDatabase);
     }
-    Result<SqliteStmt> files = db->db.Prepare("SELECT path FROM warc_files WHERE ?1 = 0 OR run_id = ?1 ORDER BY id");
+    Result<std::vector<std::string>> files = ArchiveFilesOf(db->db, opt.run);
     if (!files.ok()) return fail(files.status().message(), kExitDatabase);
-    files->Bind(1, opt.run);
-    while (true) {
-      Result<bool> row = files->Step();
-      if (!row.ok()) return fail(row.status().message(), kExitDatabase);
-      if (!*row) break;
-      warc_files.push_back(files->ColumnText(0));
-    }
+    warc_files = std::move(*files);
     if (warc_files.empty()) {
       return fail("no archive files" + (opt.run > 0 ? " for run " + std::to_string(opt.run) : std::string()) + " in " +
                       opt.db + " (was it crawled with --warc?)",

@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/command_error.h"
 #include "cli/exit_codes.h"
 #include "cli/text_table.h"
 #include "pgfrontier/frontier_schema.h"
@@ -20,10 +21,7 @@ struct FrontierCommandOptions {
   bool json = false;
 };
 
-int Fail(const char* what, const Status& s) {
-  std::cerr << "fanout frontier " << what << ": " << s.message() << "\n";
-  return FrontierExitCode(s);
-}
+int Fail(const std::string& what, const Status& s) { return cli::Fail("frontier " + what, s, FrontierExitCode(s)); }
 
 int RunInit(const FrontierCommandOptions& opt) {
   Result<pg::PgConn> conn = pg::PgConn::Connect(opt.address);

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "cli/exit_codes.h"
 #include "cli/bench_command.h"
@@ -36,15 +37,15 @@ int main(int argc, char** argv) {
   fanout::cli::SetupRunsCommand(app);
   fanout::cli::SetupServeCommand(app);
   fanout::cli::SetupWhyCommand(app);
-  // CLI11 would call an unknown command a missing one; say what was typed instead.
-  auto known = [&app](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands({})) {
-      if (sub->check_name(name)) return true;
-    }
-    return false;
-  };
-  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: bench, crawl, export, frontier, merge, runs, serve, why; see fanout --help)\n";
+  // CLI11 would call an unknown command a missing one; say what was typed instead, and which there are.
+  bool known = false;
+  std::string commands;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    known = known || (argc > 1 && sub->check_name(argv[1]));
+    commands += (commands.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "fanout: unknown command '" << argv[1] << "' (commands: " << commands << "; see fanout --help)\n";
     return fanout::cli::kExitUsage;
   }
   try {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "storage/merge.h"
@@ -44,10 +45,7 @@ std::string Report(const MergeStats& s, const SharedRun& run) {
 }
 
 int RunMerge(const MergeCommandOptions& opt) {
-  auto fail = [](const std::string& message, int code) {
-    std::cerr << "fanout merge: " << message << "\n";
-    return code;
-  };
+  auto fail = [](std::string_view message, int code) { return Fail("merge", message, code); };
   // Arguments first: nothing is opened for a command line that cannot be right.
   std::error_code ec;
   for (size_t i = 0; i < opt.inputs.size(); ++i) {
@@ -72,7 +70,7 @@ int RunMerge(const MergeCommandOptions& opt) {
   if (!run.ok()) return fail(run.status().message(), ChooseRunExitCode(run.status(), requested));
   Result<MergeStats> stats = MergeSharedRun(inputs, *run, opt.out);
   if (!stats.ok()) return fail(stats.status().message(), DatabaseExitCode(stats.status()));
-  std::cerr << "fanout merge: " << Report(*stats, *run) << "\n";
+  Say("merge", Report(*stats, *run));
   return kExitOk;
 }
 

@@ -3,11 +3,14 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "cli/text_table.h"
+#include "storage/run_queries.h"
 
 namespace fanout::cli {
 namespace {
@@ -34,42 +37,23 @@ std::string Seeds(const std::string& json_array) {
   return text;
 }
 
-// The columns of RunRuns' query, in its SELECT's order.
-enum RunColumn { kId, kStartedAt, kFinishedAt, kMode, kSeeds, kPages, kErrors, kWallSeconds, kPagesPerSecond };
-
 int RunRuns(const RunsCommandOptions& opt) {
-  auto fail = [](const Status& error) {
-    std::cerr << "fanout runs: " << error.message() << "\n";
-    return DatabaseExitCode(error);
-  };
+  auto fail = [](const Status& error) { return Fail("runs", error, DatabaseExitCode(error)); };
   Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
   if (!db.ok()) return fail(db.status());
-  // A run that never finished has no counts of its own (FinishRun sets them): count what it stored.
-  Result<SqliteStmt> query = db->db.Prepare(R"sql(
-    SELECT r.id, r.started_at, r.finished_at, r.mode, r.seeds,
-           coalesce(r.pages, (SELECT count(*) FROM pages p WHERE p.run_id = r.id)),
-           coalesce(r.errors, (SELECT count(*) FROM errors e WHERE e.run_id = r.id)),
-           r.wall_seconds, r.pages_per_second
-    FROM runs r ORDER BY r.id)sql");
-  if (!query.ok()) return fail(query.status());
+  Result<std::vector<RunListing>> runs = ListRuns(db->db);
+  if (!runs.ok()) return fail(runs.status());
   TextTable table({"run", "started", "mode", "seeds", "pages", "errors", "wall s", "pages/s", ""}, "rlllrrrrl");
-  int runs = 0;
-  while (true) {
-    Result<bool> row = query->Step();
-    if (!row.ok()) return fail(row.status());
-    if (!*row) break;
-    ++runs;
-    const SqliteStmt& run = *query;
-    auto figure = [&run](RunColumn column, int digits) {
-      return run.ColumnIsNull(column) ? std::string("-") : Fixed(run.ColumnDouble(column), digits);
+  for (const RunListing& run : *runs) {
+    auto figure = [](const std::optional<double>& value, int digits) {
+      return value ? Fixed(*value, digits) : std::string("-");
     };
-    const int wall_digits = run.ColumnDouble(kWallSeconds) < 1 ? 3 : 2;  // a small site takes milliseconds
-    table.AddRow({std::to_string(run.ColumnInt(kId)), LocalTime(run.ColumnDouble(kStartedAt)), run.ColumnText(kMode),
-                  Seeds(run.ColumnText(kSeeds)), std::to_string(run.ColumnInt(kPages)),
-                  std::to_string(run.ColumnInt(kErrors)), figure(kWallSeconds, wall_digits),
-                  figure(kPagesPerSecond, 1), run.ColumnIsNull(kFinishedAt) ? "unfinished" : ""});
+    const int wall_digits = run.wall_seconds.value_or(0) < 1 ? 3 : 2;  // a small site takes milliseconds
+    table.AddRow({std::to_string(run.id), LocalTime(run.started_at), run.mode, Seeds(run.seeds),
+                  std::to_string(run.pages), std::to_string(run.errors), figure(run.wall_seconds, wall_digits),
+                  figure(run.pages_per_second, 1), run.finished_at ? "" : "unfinished"});
   }
-  if (runs == 0) {
+  if (runs->empty()) {
     std::cout << opt.db << " has no runs yet\n";
     return kExitOk;
   }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/command_error.h"
 #include "cli/exit_codes.h"
 #include "testsite/server.h"
 
@@ -47,17 +48,13 @@ int RunServe(ServeOptions& opt) {
   for (const std::string& file : opt.fault_files) {
     auto rules = testsite::LoadFaultRules(file);
     if (!rules.ok()) {
-      std::cerr << "fanout serve: " << rules.status().message() << "\n";
-      return rules.status().code() == Status::Code::kIOError ? kExitUnavailable : kExitUsage;
+      return Fail("serve", rules.status(), rules.status().code() == Status::Code::kIOError ? kExitUnavailable : kExitUsage);
     }
     so.faults.insert(so.faults.end(), rules->begin(), rules->end());
   }
   for (const std::string& spec : opt.fault_specs) {
     auto rule = testsite::ParseFaultRule(spec);
-    if (!rule.ok()) {
-      std::cerr << "fanout serve: " << rule.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!rule.ok()) return Fail("serve", rule.status(), kExitUsage);
     so.faults.push_back(std::move(rule.value()));
   }
 
@@ -70,8 +67,8 @@ int RunServe(ServeOptions& opt) {
 
   auto server = testsite::SiteServer::Create(so);
   if (!server.ok()) {
-    std::cerr << "fanout serve: " << server.status().message() << "\n";
-    return server.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitUnavailable;
+    return Fail("serve", server.status(),
+                server.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitUnavailable);
   }
   // The first line of stdout is the URL, for scripts and tests; everything else goes to stderr.
   std::cout << (*server)->url() << std::endl;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
 #include "crawler/url.h"
@@ -236,10 +237,7 @@ Status Tell(CrawlDatabase& db, int64_t run, const std::string& url, bool all, St
 }
 
 int RunWhy(const WhyCommandOptions& opt) {
-  auto fail = [](const std::string& message, int code) {
-    std::cerr << "fanout why: " << message << "\n";
-    return code;
-  };
+  auto fail = [](std::string_view message, int code) { return Fail("why", message, code); };
   Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
   if (!db.ok()) return fail(db.status().message(), DatabaseExitCode(db.status()));
   Result<int64_t> run = ChooseRun(*db, opt.run > 0 ? std::optional<int64_t>(opt.run) : std::nullopt);
