@@ -49,18 +49,20 @@ struct CrawlCommandOptions {
   int warc_gzip_level = 6;
 };
 
-// What the crawl continues, joins and archives to, found before it starts. Handed to CrawlOptions
-// in one place, HandTo.
+// What the crawl continues, joins and archives to, found before it starts; the crawl gets them as
+// its services (ServicesOf).
 struct RunSetup {
   std::shared_ptr<RunState> resume;                // --resume, or this worker's run of a shared one
   std::shared_ptr<pg::PgFrontier> shared_frontier;  // --frontier
   std::shared_ptr<WarcArchive> archive;            // --warc, or a resumed run that was archived
 };
 
-void HandTo(const RunSetup& setup, CrawlOptions& crawl) {
-  crawl.resume = setup.resume;
-  crawl.shared_frontier = setup.shared_frontier;
-  crawl.archive = setup.archive;
+CrawlServices ServicesOf(const RunSetup& setup, Store& store) {
+  CrawlServices services(store);
+  services.resume = setup.resume.get();
+  services.shared_frontier = setup.shared_frontier.get();
+  services.archive = setup.archive.get();
+  return services;
 }
 
 int ExitCodeFor(const Status& s) {
@@ -226,11 +228,10 @@ int RunCrawl(CrawlCommandOptions& opt) {
     if (int code = JoinSharedRun(opt, setup); code >= 0) return code;
   }
   if (int code = OpenArchive(opt, setup); code >= 0) return code;
-  HandTo(setup, opt.crawl);
   const bool live = !opt.quiet && isatty(STDERR_FILENO);
   std::function<void(const CrawlProgress&)> progress;
   if (live) progress = PrintProgressLine;
-  Result<CrawlSummary> summary = Crawl(opt.crawl, **store, progress, &control);
+  Result<CrawlSummary> summary = Crawl(opt.crawl, ServicesOf(setup, **store), progress, &control);
   if (live) ClearProgressLine();
   Status closed = (*store)->Close();
   if (setup.archive) {

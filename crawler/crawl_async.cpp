@@ -55,12 +55,13 @@ class Wakeup {
 // takes a --concurrency permit, asks the core what may start, and starts it.
 class AsyncCrawl final : public CrawlWaits {
  public:
-  AsyncCrawl(const CrawlOptions& options, EventLoop& loop, CrawlCore& core, size_t threads, CrawlControl& control)
+  AsyncCrawl(const CrawlOptions& options, EventLoop& loop, CrawlCore& core, size_t threads, CrawlControl& control,
+             bool archive)
       : loop_(loop),
         core_(core),
         control_(&control),
         control_wakeup_(loop),
-        fetcher_(loop, FetcherOptionsOf(options, control.abort_flag())),
+        fetcher_(loop, FetcherOptionsOf(options, control.abort_flag(), archive)),
         pool_(loop, threads),
         transfers_(loop, options.concurrency),
         pages_(loop, options.concurrency + std::max<size_t>(16, 4 * threads)),
@@ -233,29 +234,29 @@ void AsyncCrawl::Summarise(CrawlSummary& s, double wall) {
 
 }  // namespace
 
-Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, Store& store, const std::vector<std::string>& seeds,
+Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, const CrawlServices& services,
+                     const std::vector<std::string>& seeds,
                      size_t threads, CrawlControl& control, CrawlSummary& summary,
                      const std::function<void(const CrawlProgress&)>& progress) {
-  SharedFrontier* shared = options.shared_frontier.get();
-  Result<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
-  if (!loop.ok()) return loop.status();
-  AsyncCrawl crawl(options, **loop, core, threads, control);
+  SharedFrontier* shared = services.shared_frontier;
+  FANOUT_ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
+  AsyncCrawl crawl(options, *loop, core, threads, control, services.archive != nullptr);
   crawl.StartSitemaps(seeds);
-  (*loop)->Spawn(crawl.Dispatch());
-  (*loop)->Spawn(crawl.WatchControl());
-  if (progress) (*loop)->Spawn(crawl.ReportProgress(progress));
+  loop->Spawn(crawl.Dispatch());
+  loop->Spawn(crawl.WatchControl());
+  if (progress) loop->Spawn(crawl.ReportProgress(progress));
   crawl.ListenToControl();
   if (shared != nullptr) {
-    (*loop)->Spawn(crawl.WatchShared());
+    loop->Spawn(crawl.WatchShared());
     shared->Start(crawl.SharedWake());
   }
   const CrawlClock::time_point start = CrawlClock::now();
-  (*loop)->Run();
+  loop->Run();
   control.OnRequest({});  // from here on a signal has nothing to wake
   Status shared_status;
   if (shared != nullptr) {
     // The last pages' "done" goes out once the store has them; then the hosts go back.
-    Status flushed = store.Flush();
+    Status flushed = services.store.Flush();
     core.ReleaseShared();
     shared_status = shared->Finish();  // its thread stops: nothing calls the crawl back after this
     if (!flushed.ok()) shared_status = flushed;
@@ -268,7 +269,7 @@ Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, Store& store,
                       .reconnects = st.reconnects, .done = st.done, .refused = st.refused, .claims = st.claims,
                       .hosts_granted = st.hosts_granted, .hosts_released = st.hosts_released};
   }
-  loop->reset();  // unfinished helpers (the progress reporter) go before the crawl they point at
+  loop.reset();  // unfinished helpers (the progress reporter) go before the crawl they point at
   if (!core.store_error().ok()) return core.store_error();
   return shared_status;
 }

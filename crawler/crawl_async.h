@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "crawler/crawl.h"
 #include "crawler/crawl_control.h"
 #include "crawler/crawl_core.h"
 #include "crawler/crawl_options.h"
@@ -20,10 +21,11 @@
 
 namespace fanout {
 
-// Crawls with `core` until it says the crawl is over; fills `summary`. `seeds` (normalised): whose
+// Crawls with `core` (made with `services`) until it says the crawl is over; fills `summary`. `seeds` (normalised): whose
 // sitemaps to walk, with --sitemaps. `threads`: the pool's. Returns the store's error if writing
 // failed, or the shared frontier's. `progress` is called on the loop thread about four times a second.
-Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, Store& store, const std::vector<std::string>& seeds,
+Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, const CrawlServices& services,
+                     const std::vector<std::string>& seeds,
                      size_t threads, CrawlControl& control, CrawlSummary& summary,
                      const std::function<void(const CrawlProgress&)>& progress);
 

@@ -15,11 +15,11 @@ class BlockingThread;
 // What the blocking threads share: the core, under one lock, and a condition for every change.
 class BlockingCrawl {
  public:
-  BlockingCrawl(const CrawlOptions& options, CrawlCore& core, size_t workers, CrawlControl& control)
+  BlockingCrawl(const CrawlOptions& options, CrawlCore& core, size_t workers, CrawlControl& control, bool archive)
       : core_(core),
         workers_(workers),
         control_(control),
-        fetcher_options_(FetcherOptionsOf(options, control.abort_flag())) {}
+        fetcher_options_(FetcherOptionsOf(options, control.abort_flag(), archive)) {}
 
   Status Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
              const std::function<void(const CrawlProgress&)>& progress);
@@ -174,10 +174,11 @@ Status BlockingCrawl::Run(const std::vector<std::string>& seeds, CrawlSummary& s
 
 }  // namespace
 
-Status RunBlockingCrawl(const CrawlOptions& options, CrawlCore& core, const std::vector<std::string>& seeds,
+Status RunBlockingCrawl(const CrawlOptions& options, CrawlCore& core, const CrawlServices& services,
+                        const std::vector<std::string>& seeds,
                         size_t workers, CrawlControl& control, CrawlSummary& summary,
                         const std::function<void(const CrawlProgress&)>& progress) {
-  BlockingCrawl crawl(options, core, workers, control);
+  BlockingCrawl crawl(options, core, workers, control, services.archive != nullptr);
   return crawl.Run(seeds, summary, progress);
 }
 

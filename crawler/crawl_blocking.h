@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "crawler/crawl.h"
 #include "crawler/crawl_control.h"
 #include "crawler/crawl_core.h"
 #include "crawler/crawl_options.h"
@@ -22,10 +23,11 @@
 
 namespace fanout {
 
-// Crawls with `core` until it says the crawl is over; fills `summary`. Returns the store's error if
+// Crawls with `core` (made with `services`) until it says the crawl is over; fills `summary`. Returns the store's error if
 // writing failed (the crawl stops then). `progress` is called on the calling thread about four
 // times a second. `seeds`: normalised.
-Status RunBlockingCrawl(const CrawlOptions& options, CrawlCore& core, const std::vector<std::string>& seeds,
+Status RunBlockingCrawl(const CrawlOptions& options, CrawlCore& core, const CrawlServices& services,
+                        const std::vector<std::string>& seeds,
                         size_t workers, CrawlControl& control, CrawlSummary& summary,
                         const std::function<void(const CrawlProgress&)>& progress);
 

@@ -62,14 +62,14 @@ std::string OptionsJson(const CrawlOptions& options) {
   return json.dump();
 }
 
-FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort) {
+FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort, bool archive) {
   return FetcherOptions{.user_agent = options.user_agent.empty() ? DefaultUserAgent() : options.user_agent,
                         .http2 = options.http2,
                         .ca_file = options.cacert,
                         .verify_tls = !options.insecure,
                         .abort = abort,
                         .connect_to = MakeSlist(options.connect_to),
-                        .record_exchange = options.archive != nullptr};
+                        .record_exchange = archive};
 }
 
 HostLimits HostLimitsOf(const CrawlOptions& options) {

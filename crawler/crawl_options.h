@@ -1,5 +1,7 @@
 // CrawlOptions: what a crawl is asked to do, as `fanout crawl`'s flags say it; one value shared by
-// the crawl's parts (frontier, scheduler, page procedure, PageFetch) so none needs the others.
+// the crawl's parts (frontier, scheduler, page procedure, PageFetch) so none needs the others. It
+// holds values only: the services a crawl works with (the store, a run to resume, a shared
+// frontier, an archive) are passed beside it (CrawlServices, crawl.h).
 //
 // Threads: a value; read by any thread once the crawl has begun.
 #pragma once
@@ -17,10 +19,6 @@
 #include "util/status.h"
 
 namespace fanout {
-
-struct RunState;        // storage/run_state.h
-class SharedFrontier;   // crawler/shared_frontier.h
-class WarcArchive;      // warc/warc_archive.h
 
 struct CrawlOptions {
   std::vector<std::string> seeds = {};
@@ -65,19 +63,10 @@ struct CrawlOptions {
   size_t frontier_window = 50000;
   // The memory of URLs seen (seen_filter.h): smaller means more links settled by the store.
   SeenFilterOptions seen_filter = {};
-  // Continue this unfinished run instead of beginning one (--resume; see run_state.h). Its seeds
-  // are the crawl's; --max-pages counts its pages too.
-  std::shared_ptr<const RunState> resume = nullptr;
   // How links and redirects are resolved and keyed (url.h): a new run's rules, or, set by Crawl,
   // the resumed run's, so that its keys stay comparable.
   UrlRules url_rules = UrlRules::kWhatwg;
   std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
-  // Crawl as one worker of a run that several share (--frontier; see shared_frontier.h): the shared
-  // frontier says what this crawl fetches, and --max-pages is the run's. async mode only.
-  std::shared_ptr<SharedFrontier> shared_frontier = nullptr;
-  // Archive every transfer the server answered (--warc): request and response (or revisit) records,
-  // and a metadata record per page; each page row then says where its response record is.
-  std::shared_ptr<WarcArchive> archive = nullptr;
 };
 
 // kInvalidArgument with a one-line message when the options cannot be crawled with (a limit of
@@ -89,9 +78,10 @@ Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds);
 // The options as the runs table (and a shared frontier's run) records them: a JSON object.
 std::string OptionsJson(const CrawlOptions& options);
 
-// What the fetcher of either kind needs of the options; `abort` cuts transfers (the second Ctrl-C).
+// What the fetcher of either kind needs of the options; `abort` cuts transfers (the second Ctrl-C);
+// `archive`: the crawl archives its transfers, so the fetcher keeps their heads.
 struct FetcherOptions;  // crawler/fetch.h
-FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort);
+FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort, bool archive);
 
 // The politeness the options ask of every host (see host_queues.h).
 HostLimits HostLimitsOf(const CrawlOptions& options);
