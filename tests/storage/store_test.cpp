@@ -61,6 +61,7 @@ SqliteDb Reader(const std::string& path) {
 using test::PollUntil;
 using test::QueryInt;
 using test::QueryText;
+using test::StatusOf;
 
 class StoreTest : public ::testing::Test {
  protected:
