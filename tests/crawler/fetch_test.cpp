@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crawler/semaphore.h"
+#include "tests/support/status_matchers.h"
 #include "testsite/server.h"
 
 namespace fanout {
@@ -17,7 +18,7 @@ std::unique_ptr<SiteServer> StartSite(int latency_ms = 0, std::vector<std::strin
   o.latency_ms = latency_ms;
   for (const std::string& f : faults) o.faults.push_back(*testsite::ParseFaultRule(f));
   auto server = SiteServer::Create(o);
-  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_OK(server);
   (*server)->Start();
   return std::move(server.value());
 }
@@ -114,7 +115,8 @@ TEST(Fetcher, FollowsRedirectsToTheFinalUrl) {
   EXPECT_EQ(out[0].effective_url, site->url() + "p3.html");
 }
 
-// One thread, many transfers: 200 fetches against 100 ms latency finish in about one latency.
+// One thread, many transfers: 200 fetches against 100 ms latency are all in flight at once, as the
+// server counts them (so they finish in about one latency; scripts/bench-*.sh measure the speed).
 TEST(Fetcher, ManyTransfersWaitTogetherOnOneThread) {
   auto site = StartSite(100);
   Harness h;
@@ -123,12 +125,9 @@ TEST(Fetcher, ManyTransfersWaitTogetherOnOneThread) {
   for (uint64_t i = 0; i < 200; ++i) {
     h.loop->Spawn(FetchInto(h.fetcher, {.url = site->url() + pages.PathOf(i).substr(1)}, out));
   }
-  auto start = std::chrono::steady_clock::now();
   h.loop->Run();
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(out.size(), 200u);
   for (const FetchResponse& r : out) EXPECT_EQ(r.status, 200) << r.error;
-  EXPECT_LT(wall / (200 * 0.1), 0.1) << wall << " s";
   EXPECT_EQ(h.fetcher.stats().max_in_flight, 200u);
   EXPECT_EQ(site->stats().max_in_flight, 200u);
 }

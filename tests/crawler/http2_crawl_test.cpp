@@ -14,7 +14,9 @@
 #include "tests/support/nginx.h"
 #include "tests/support/poll.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_ca.h"
 
 namespace fanout {
 namespace {
@@ -25,20 +27,8 @@ using test::NginxServer;
 class Http2Crawl : public test::CrawlFixture {
  protected:
   void SetUp() override {
-    const auto openssl = [](std::vector<std::string> args) {
-      args.insert(args.begin(), "/usr/bin/openssl");
-      test::ProcessResult r = test::RunProcess(args, 60000);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    };
-    const auto file = [this](const std::string& name) { return dir_.File(name); };
-    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
-             "-days", "2", "-subj", "/CN=fanout test CA"});
-    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
-             "-subj", "/CN=127.0.0.1"});
-    test::ProcessResult w = test::RunProcess({"/bin/sh", "-c", "printf 'subjectAltName=IP:127.0.0.1\\n' > " + file("ext")});
-    ASSERT_EQ(w.exit_code, 0);
-    openssl({"x509", "-req", "-in", file("server.csr"), "-out", file("server.pem"), "-days", "2", "-extfile",
-             file("ext"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial"});
+    ASSERT_OK(ca_.Create());
+    ASSERT_OK(ca_.Sign("server", "IP:127.0.0.1"));
   }
 
   // nginx serving samples/site over HTTPS; null (and the test failed) when it does not start.
@@ -48,8 +38,8 @@ class Http2Crawl : public test::CrawlFixture {
     auto nginx = std::make_unique<NginxServer>(test::NginxOptions{.dir = dir_.File("nginx"),
                                                                   .root = std::string(FANOUT_SOURCE_DIR) + "/samples/site",
                                                                   .backend = backend,
-                                                                  .cert_file = dir_.File("server.pem"),
-                                                                  .key_file = dir_.File("server.key"),
+                                                                  .cert_file = ca_.Cert("server"),
+                                                                  .key_file = ca_.server_key(),
                                                                   .http2 = http2,
                                                                   .tls_protocols = tls_protocols});
     EXPECT_EQ(nginx->error(), "") << "the HTTP/2 tests need Debian's nginx (nginx-light), as CI installs it";
@@ -73,7 +63,7 @@ class Http2Crawl : public test::CrawlFixture {
   CrawlOptions Options(const NginxServer& nginx, const std::string& mode) {
     CrawlOptions options;
     options.seeds = {nginx.url()};
-    options.cacert = dir_.File("ca.pem");  // what --cacert sets
+    options.cacert = ca_.cert();  // what --cacert sets
     options.per_host = 8;
     options.concurrency = 8;
     options.threads = 2;
@@ -112,7 +102,7 @@ class Http2Crawl : public test::CrawlFixture {
   std::multiset<std::string> PagePaths(const std::string& origin) {
     std::multiset<std::string> paths;
     auto database = SqliteDb::OpenReadOnly(db());
-    EXPECT_TRUE(database.ok());
+    EXPECT_OK(database);
     if (!database.ok()) return paths;
     for (const std::string& url : test::QueryRows(*database, "SELECT url FROM pages")) {
       EXPECT_EQ(url.rfind(origin, 0), 0u) << url;
@@ -120,6 +110,8 @@ class Http2Crawl : public test::CrawlFixture {
     }
     return paths;
   }
+
+  test::TestCa ca_{dir_.path()};
 };
 
 // Each crawl mode over HTTP/2: what holds in all of them, and how many connections each opens.

@@ -3,6 +3,7 @@
 // robots.txt refuses (or fails) not crawled; and the three modes find the same web.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "storage/run_state.h"
 #include "tests/support/crawl_fixture.h"
+#include "tests/support/status_matchers.h"
 
 namespace fanout {
 namespace {
@@ -54,17 +56,17 @@ class ManyHostsTest : public test::CrawlFixture {
   }
   Result<CrawlSummary> CrawlTo(const std::string& file, const CrawlOptions& options, CrawlControl* control = nullptr) {
     auto store = Store::Open(dir_.File(file));
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK(store);
     Result<CrawlSummary> summary = Crawl(options, **store, {}, control);
-    EXPECT_TRUE((*store)->Close().ok());
+    EXPECT_OK((*store)->Close());
     return summary;
   }
   std::set<std::string> Column(const std::string& file, const std::string& sql) {
     std::set<std::string> out;
     auto handle = SqliteDb::Open(dir_.File(file));
-    EXPECT_TRUE(handle.ok());
+    EXPECT_OK(handle);
     auto stmt = handle->Prepare(sql);
-    EXPECT_TRUE(stmt.ok()) << sql;
+    EXPECT_OK(stmt) << sql;
     while (true) {
       Result<bool> row = stmt->Step();
       if (!row.ok() || !*row) break;
@@ -74,6 +76,25 @@ class ManyHostsTest : public test::CrawlFixture {
   }
 
   // What the server saw, checked against what each host's robots.txt and the limits allow.
+  // The most distinct hosts whose pages (robots.txt aside) the server received within `window`
+  // seconds of each other, by the server's clock.
+  static size_t MostHostsAskedWithin(const testsite::SiteServer& site, double window) {
+    std::vector<std::pair<double, std::string>> pages;  // (received, host)
+    for (const testsite::LogEntry& e : site.log()) {
+      if (e.target != "/robots.txt") pages.emplace_back(e.received, e.host);
+    }
+    std::sort(pages.begin(), pages.end());
+    size_t most = 0;
+    for (size_t first = 0; first < pages.size(); ++first) {
+      std::set<std::string> hosts;
+      for (size_t i = first; i < pages.size() && pages[i].first - pages[first].first <= window; ++i) {
+        hosts.insert(pages[i].second);
+      }
+      most = std::max(most, hosts.size());
+    }
+    return most;
+  }
+
   static void ExpectPoliteAndOnce(const testsite::SiteServer& site, const std::string& mode, double delay = kDelay) {
     std::map<std::pair<std::string, std::string>, int> asked;  // (host, target) -> GETs
     for (const testsite::LogEntry& e : site.log()) ++asked[{e.host.substr(0, e.host.find(':')), e.target}];
@@ -114,7 +135,7 @@ TEST_F(ManyHostsTest, EveryModeCrawlsTheSameWebOnceAndPolitelyAsTheServerSeesIt)
     CrawlOptions options = Options(*site, mode);
     options.sitemaps = true;  // the web has none: the walk asks h0 for /sitemap.xml, in its turn
     Result<CrawlSummary> s = CrawlTo(mode + ".db", options);
-    ASSERT_TRUE(s.ok()) << mode << ": " << s.status().ToString();
+    ASSERT_OK(s) << mode;
     ExpectPoliteAndOnce(*site, mode);
     EXPECT_EQ(s->sitemaps_fetched, 1) << mode;
     EXPECT_EQ(s->queued_left, 0u) << mode;
@@ -152,7 +173,7 @@ TEST_F(ManyHostsTest, MaxPagesAndAStoppedCrawlResumedHoldInEveryMode) {
     CrawlOptions limited = Options(*site, mode);
     limited.max_pages = 25;
     Result<CrawlSummary> s = CrawlTo(mode + "-max.db", limited);
-    ASSERT_TRUE(s.ok()) << mode;
+    ASSERT_OK(s) << mode;
     EXPECT_EQ(s->pages, 25) << mode;
     uint64_t page_requests = 0;
     for (const testsite::LogEntry& e : site->log()) page_requests += e.target != "/robots.txt";
@@ -160,7 +181,7 @@ TEST_F(ManyHostsTest, MaxPagesAndAStoppedCrawlResumedHoldInEveryMode) {
 
     // The whole web, for what a stopped and resumed crawl must add up to.
     site->ResetStats();
-    ASSERT_TRUE(CrawlTo(mode + "-full.db", Options(*site, mode)).ok());
+    ASSERT_OK(CrawlTo(mode + "-full.db", Options(*site, mode)));
     const std::set<std::string> full =
         Column(mode + "-full.db", "SELECT coalesce(nullif(final_url, ''), url) FROM pages WHERE status = 200");
 
@@ -172,17 +193,17 @@ TEST_F(ManyHostsTest, MaxPagesAndAStoppedCrawlResumedHoldInEveryMode) {
     });
     Result<CrawlSummary> stopped = CrawlTo(mode + "-resumed.db", Options(*site, mode), &control);
     stopper.join();
-    ASSERT_TRUE(stopped.ok()) << mode;
+    ASSERT_OK(stopped) << mode;
     EXPECT_TRUE(stopped->interrupted) << mode;
     Result<std::optional<UnfinishedRun>> unfinished = FindUnfinishedRun(dir_.File(mode + "-resumed.db"));
     ASSERT_TRUE(unfinished.ok() && unfinished->has_value()) << mode;
     Result<RunState> state = LoadRunState(dir_.File(mode + "-resumed.db"), (*unfinished)->id);
-    ASSERT_TRUE(state.ok()) << mode;
+    ASSERT_OK(state) << mode;
     CrawlOptions resume = Options(*site, mode);
     resume.seeds.clear();
     resume.resume = std::make_shared<RunState>(*state);
     Result<CrawlSummary> rest = CrawlTo(mode + "-resumed.db", resume);
-    ASSERT_TRUE(rest.ok()) << mode;
+    ASSERT_OK(rest) << mode;
     EXPECT_FALSE(rest->interrupted) << mode;
     // Across the two runs: no page asked twice (robots.txt is asked again by the second run).
     std::map<std::pair<std::string, std::string>, int> asked;
@@ -212,7 +233,7 @@ TEST_F(ManyHostsTest, ADelayedWebNeverHoldsAPageSlotWhileAHostWaits) {
     options.delay = 0.1;
     options.per_host = 1;
     Result<CrawlSummary> s = CrawlTo(mode + ".db", options);
-    ASSERT_TRUE(s.ok()) << mode;
+    ASSERT_OK(s) << mode;
     EXPECT_EQ(s->pages, 160) << mode;
     ExpectPoliteAndOnce(*site, mode, 0.1);
     EXPECT_EQ(s->page_turn_waits, 0u) << mode;
@@ -220,7 +241,10 @@ TEST_F(ManyHostsTest, ADelayedWebNeverHoldsAPageSlotWhileAHostWaits) {
     // per host, 16 s over the web. Taken only when their host could go, the pages waited almost
     // nothing once taken.
     EXPECT_LT(s->phases.queue_wait / static_cast<double>(s->pages), 0.005) << mode << ": " << s->phases.queue_wait << " s";
-    EXPECT_LT(s->wall_seconds, 16.0) << mode << ": the hosts' delays overlapped";
+    // The hosts' delays overlapped, as the server saw it: some window of one delay (0.1 s) holds
+    // pages of 3 or more hosts. A crawler that waited out the delays one after another would ask
+    // for at most 2 pages in any such window (the bench scripts measure how fast it goes).
+    EXPECT_GE(MostHostsAskedWithin(*site, 0.1), 3u) << mode << ": the hosts' delays did not overlap";
   }
 }
 

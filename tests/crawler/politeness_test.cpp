@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/crawl_fixture.h"
+#include "tests/support/status_matchers.h"
 #include "testsite/faults.h"
 
 namespace fanout {
@@ -21,7 +22,7 @@ class PolitenessTest : public test::CrawlFixture {
  protected:
   static void AddFault(ServerOptions& o, const std::string& rule) {
     Result<testsite::FaultRule> parsed = testsite::ParseFaultRule(rule);
-    ASSERT_TRUE(parsed.ok()) << rule << ": " << parsed.status().ToString();
+    ASSERT_OK(parsed) << rule;
     o.faults.push_back(*parsed);
   }
   // The log entries for one path, in the order the server received them.

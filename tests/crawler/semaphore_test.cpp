@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "crawler/async_event.h"
 #include "crawler/event_loop.h"
 #include "tests/support/event_loop.h"
 
@@ -11,14 +12,16 @@ namespace fanout {
 namespace {
 
 using test::MakeLoop;
+using test::RunUntilIdle;
 
-// Each worker takes a permit, notes the order it got it, holds it across `hold` loop turns.
+// Each worker takes a permit, notes the order it got it, and holds it for one loop turn: every
+// other worker ready then runs, and queues, before it gives the permit back.
 Task<void> Worker(EventLoop& loop, AsyncSemaphore& sem, int id, std::vector<int>& order, int& holding,
                   int& most_holding) {
   AsyncSemaphore::Permit p = co_await sem.Acquire();
   order.push_back(id);
   most_holding = std::max(most_holding, ++holding);
-  co_await loop.SleepFor(std::chrono::milliseconds(1));
+  co_await test::Yield(loop);
   --holding;
 }
 
@@ -48,9 +51,9 @@ TEST(AsyncSemaphore, ReleaseWakesTheOldestWaiterFirst) {
 
 // A permit released while others wait goes to the head waiter, not to a newcomer that arrives
 // before the waiter has run.
-Task<void> ReleaseThenBarge(EventLoop& loop, AsyncSemaphore& sem, std::vector<std::string>& log) {
+Task<void> ReleaseThenBarge(AsyncSemaphore& sem, AsyncEvent& waiter_queued, std::vector<std::string>& log) {
   AsyncSemaphore::Permit p = co_await sem.Acquire();
-  co_await loop.SleepFor(std::chrono::milliseconds(2));  // let the waiter queue up
+  co_await waiter_queued.Wait();  // set by the test once the waiter is in the queue
   p.Release();
   AsyncSemaphore::AcquireOp barge = sem.Acquire();
   log.push_back(barge.await_ready() ? "barged" : "queued");
@@ -64,9 +67,13 @@ Task<void> Waiter(AsyncSemaphore& sem, std::vector<std::string>& log) {
 TEST(AsyncSemaphore, ANewcomerCannotTakeAPermitPromisedToAWaiter) {
   auto loop = MakeLoop();
   AsyncSemaphore sem(*loop, 1);
+  AsyncEvent waiter_queued(*loop);
   std::vector<std::string> log;
-  loop->Spawn(ReleaseThenBarge(*loop, sem, log));
+  loop->Spawn(ReleaseThenBarge(sem, waiter_queued, log));
   loop->Spawn(Waiter(sem, log));
+  RunUntilIdle(*loop);
+  ASSERT_EQ(sem.waiting(), 1u);
+  waiter_queued.Set();
   loop->Run();
   EXPECT_EQ(log, (std::vector<std::string>{"queued", "waiter"}));
   EXPECT_EQ(sem.available(), 1u);
@@ -99,14 +106,7 @@ TEST(AsyncSemaphore, DestroyedWaitersLeaveTheQueue) {
   loop->Spawn(HoldForever(*loop, sem));
   loop->Spawn(HoldForever(*loop, sem));
   loop->Spawn(HoldForever(*loop, sem));
-  struct StopSoon {
-    static Task<void> Run(EventLoop& loop) {
-      co_await loop.SleepFor(std::chrono::milliseconds(5));
-      loop.Stop();
-    }
-  };
-  loop->Spawn(StopSoon::Run(*loop));
-  loop->Run();
+  RunUntilIdle(*loop);  // one holds the permit, asleep; two wait for it
   EXPECT_EQ(sem.waiting(), 2u);
   loop.reset();  // destroys the three suspended tasks
   EXPECT_EQ(sem.waiting(), 0u);

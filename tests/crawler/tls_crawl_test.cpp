@@ -8,52 +8,35 @@
 #include <string>
 
 #include "tests/support/crawl_fixture.h"
+#include "tests/support/lines.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_ca.h"
 #include "testsite/server.h"
 
 namespace fanout {
 namespace {
+
+using test::LineCount;
 
 using testsite::ServerOptions;
 
 class TlsCrawl : public test::CrawlFixture {
  protected:
   void SetUp() override {
-    const auto openssl = [](std::vector<std::string> args) {
-      args.insert(args.begin(), "/usr/bin/openssl");
-      test::ProcessResult r = test::RunProcess(args, 60000);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    };
-    const auto file = [this](const std::string& name) { return dir_.File(name); };
-    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
-             "-days", "2", "-subj", "/CN=fanout test CA"});
-    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
-             "-subj", "/CN=127.0.0.1"});
-    // A certificate for `san`, signed by `ca` (the test CA, or the server's own key: self-signed).
-    const auto sign = [&](const std::string& name, const std::string& san, const std::string& days, bool by_ca) {
-      test::ProcessResult w = test::RunProcess({"/bin/sh", "-c", "printf 'subjectAltName=" + san + "\\n' > " + file(name + ".ext")});
-      ASSERT_EQ(w.exit_code, 0);
-      std::vector<std::string> args = {"x509", "-req", "-in", file("server.csr"), "-out", file(name + ".pem"),
-                                        "-days", days, "-extfile", file(name + ".ext")};
-      if (by_ca) {
-        args.insert(args.end(), {"-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial"});
-      } else {
-        args.insert(args.end(), {"-signkey", file("server.key")});
-      }
-      openssl(args);
-    };
-    sign("good", "IP:127.0.0.1,DNS:localhost", "2", true);
-    sign("expired", "IP:127.0.0.1,DNS:localhost", "-1", true);
-    sign("other-name", "DNS:other.example", "2", true);
-    sign("self-signed", "IP:127.0.0.1,DNS:localhost", "2", false);
+    ASSERT_OK(ca_.Create());
+    ASSERT_OK(ca_.Sign("good", "IP:127.0.0.1,DNS:localhost", 2));
+    ASSERT_OK(ca_.Sign("expired", "IP:127.0.0.1,DNS:localhost", -1));
+    ASSERT_OK(ca_.Sign("other-name", "DNS:other.example", 2));
+    ASSERT_OK(ca_.Sign("self-signed", "IP:127.0.0.1,DNS:localhost", 2, /*by_ca=*/false));
   }
-  std::string Cert(const std::string& name) const { return dir_.File(name + ".pem"); }
+  std::string Cert(const std::string& name) const { return ca_.Cert(name); }
 
   std::unique_ptr<testsite::SiteServer> ServeHttps(const std::string& cert) {
     ServerOptions o;
     o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
     o.tls_cert = Cert(cert);
-    o.tls_key = dir_.File("server.key");
+    o.tls_key = ca_.server_key();
     return Serve(o);
   }
   // Crawls only the seed, robots.txt not asked for, so that the seed's own row tells the failure.
@@ -70,6 +53,8 @@ class TlsCrawl : public test::CrawlFixture {
     EXPECT_EQ(site->log().size(), 0u) << "no request goes out over a connection that failed verification";
     return Query("SELECT error_kind FROM pages");
   }
+
+  test::TestCa ca_{dir_.path()};
 };
 
 TEST_F(TlsCrawl, ASiteWhoseCaIsGivenIsCrawledOverHttpsWithKeptConnections) {
@@ -77,7 +62,7 @@ TEST_F(TlsCrawl, ASiteWhoseCaIsGivenIsCrawledOverHttpsWithKeptConnections) {
   ASSERT_EQ(site->url().rfind("https://127.0.0.1:", 0), 0u) << site->url();
   CrawlOptions options;
   options.seeds = {site->url()};
-  options.cacert = dir_.File("ca.pem");
+  options.cacert = ca_.cert();
   CrawlSummary s = CrawlInto(options);
   EXPECT_GE(s.pages, 36);
   EXPECT_FALSE(s.tls_unverified);
@@ -90,7 +75,7 @@ TEST_F(TlsCrawl, ASiteWhoseCaIsGivenIsCrawledOverHttpsWithKeptConnections) {
 }
 
 TEST_F(TlsCrawl, EachVerificationFailureIsItsOwnErrorKind) {
-  const std::string ca = dir_.File("ca.pem");
+  const std::string ca = ca_.cert();
   EXPECT_EQ(SeedErrorKind("good", ""), "tls-unknown-ca");  // the test CA is not the system's
   EXPECT_EQ(SeedErrorKind("self-signed", ca), "tls-unknown-ca");
   EXPECT_EQ(SeedErrorKind("expired", ca), "tls-expired");
@@ -107,7 +92,7 @@ TEST_F(TlsCrawl, ASeedWhoseRobotsTxtFailsVerificationIsOneLineAndExitOne) {
                         "certificate is signed by no CA fanout trusts (--cacert adds one)", 0),
             0u)
       << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
   EXPECT_EQ(site->log().size(), 0u);
 }
 

@@ -1,4 +1,5 @@
 #include "crawler/whatwg_url.h"
+#include "tests/support/status_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -841,7 +842,7 @@ TEST(WhatwgUrl, FragmentStateEncodesTheFragmentSet) {
 // The record's fields, and Serialize(false), which leaves the fragment out.
 TEST(WhatwgUrl, RecordHoldsSerializedPartsAndSerializeCanDropTheFragment) {
   Result<WhatwgUrl> url = ParseWhatwgUrl("HTTPS://us%65r:p@ss@Example.COM:8443/a/./b/../c?x=1#top");
-  ASSERT_TRUE(url.ok()) << url.status().message();
+  ASSERT_OK(url);
   EXPECT_EQ(url->scheme, "https");
   EXPECT_EQ(url->username, "us%65r");
   EXPECT_EQ(url->password, "p%40ss");
@@ -854,7 +855,7 @@ TEST(WhatwgUrl, RecordHoldsSerializedPartsAndSerializeCanDropTheFragment) {
   EXPECT_EQ(url->Serialize(/*with_fragment=*/false), "https://us%65r:p%40ss@example.com:8443/a/c?x=1");
 
   Result<WhatwgUrl> bare = ParseWhatwgUrl("http://h:80");
-  ASSERT_TRUE(bare.ok()) << bare.status().message();
+  ASSERT_OK(bare);
   EXPECT_EQ(bare->port, std::nullopt);
   EXPECT_EQ(bare->path, "/");
   EXPECT_EQ(bare->query, std::nullopt);
@@ -862,7 +863,7 @@ TEST(WhatwgUrl, RecordHoldsSerializedPartsAndSerializeCanDropTheFragment) {
   EXPECT_EQ(bare->Serialize(false), "http://h/");
 
   Result<WhatwgUrl> empty = ParseWhatwgUrl("http://h/?#");
-  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  ASSERT_OK(empty);
   EXPECT_EQ(empty->query, std::optional<std::string>(""));
   EXPECT_EQ(empty->fragment, std::optional<std::string>(""));
   EXPECT_EQ(empty->Serialize(false), "http://h/?");

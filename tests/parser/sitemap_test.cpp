@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "tests/support/status_matchers.h"
 
 namespace fanout {
 namespace {
@@ -52,9 +53,9 @@ std::string ErrorOf(std::string_view body, const SitemapLimits& limits = {}) {
   return result.status().message();
 }
 
-#define ASSERT_PARSES(var, expr)                               \
-  Result<Sitemap> var##_result = (expr);                       \
-  ASSERT_TRUE(var##_result.ok()) << var##_result.status().ToString(); \
+#define ASSERT_PARSES(var, expr)         \
+  Result<Sitemap> var##_result = (expr); \
+  ASSERT_OK(var##_result);               \
   const Sitemap& var = *var##_result
 
 // ---------------------------------------------------------------------------------------------------
@@ -207,9 +208,7 @@ TEST(ParseSitemap, RefusesEntityDeclarationsSoBillionLaughsExpandsNothing) {
     bomb += "\">\n";
   }
   bomb += "]>\n<urlset><url><loc>&lol30;</loc></url></urlset>";
-  auto start = std::chrono::steady_clock::now();
-  std::string error = ErrorOf(bomb);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  std::string error = ErrorOf(bomb);  // refused at the first declaration, before any expansion
   EXPECT_NE(error.find("declares an entity (lol0)"), std::string::npos) << error;
 
   // A DOCTYPE without entities is harmless, and allowed.
@@ -264,9 +263,7 @@ TEST(ParseSitemap, StopsInflatingAZipBombAtTheCap) {
   std::string bomb = Gzip(std::string(16 << 20, '\0'));  // 16 MiB of zeros in ~16 KiB
   SitemapLimits limits;
   limits.max_uncompressed_bytes = 1 << 20;
-  auto start = std::chrono::steady_clock::now();
   ASSERT_PARSES(sitemap, ParseSitemap(bomb, limits));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_TRUE(sitemap.truncated);
   EXPECT_TRUE(sitemap.urls.empty());  // one line of zeros, cut at the cap: dropped
 }

@@ -20,6 +20,7 @@
 #include "tests/support/poll.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/request_log.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -316,31 +317,32 @@ TEST(SharedFrontier, ClaimsUnderContentionNeverShareAHostAndAStaleOwnersReportIs
   REQUIRE_CLUSTER();
   Result<pg::PgConn> a = pg::PgConn::Connect(Cluster().url());
   Result<pg::PgConn> b = pg::PgConn::Connect(Cluster().url());
-  ASSERT_TRUE(a.ok() && b.ok()) << a.status().message();
-  ASSERT_TRUE(pg::InitFrontierSchema(*a).ok());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK(pg::InitFrontierSchema(*a));
   const std::string tag = std::to_string(getpid());
   const std::string seeds = R"([{"h": 11, "u": "http://x)" + tag + R"(.localhost/", "o": "http://x)" + tag +
                             R"(.localhost"}, {"h": 12, "u": "http://y)" + tag + R"(.localhost/", "o": "http://y)" +
                             tag + R"(.localhost"}])";
   Result<pg::PgResult> joined = a->Exec("SELECT run FROM fanout_join(0, $1, '{}', 0, 0)", {seeds});
-  ASSERT_TRUE(joined.ok()) << joined.status().message();
+  ASSERT_OK(joined);
   const std::string run = pg::Text(*joined, 0, 0);
   auto claim = [&](pg::PgConn& c, const std::string& worker, int hosts) {
     std::map<std::string, int64_t> held;  // origin -> epoch
     Result<pg::PgResult> r =
         c.Exec("SELECT origin, epoch FROM fanout_claim($1, $2, 300, $3, 10, 10) WHERE kind = 'host'",
                {run, worker, std::to_string(hosts)});
-    EXPECT_TRUE(r.ok()) << r.status().message();
+    EXPECT_OK(r);
     if (r.ok()) {
       for (int i = 0; i < PQntuples(r->get()); ++i) held[pg::Text(*r, i, 0)] = pg::Int(*r, i, 1);
     }
     return held;
   };
-  ASSERT_TRUE(b->Run("SET statement_timeout = 10000").ok());  // a claim that waited would fail, not hang
-  ASSERT_TRUE(a->Run("BEGIN").ok());
+  ASSERT_OK(b->Run("SET statement_timeout = 10000"));  // a claim that waited would fail, not hang
+  ASSERT_OK(a->Run("BEGIN"));
   std::map<std::string, int64_t> held_a = claim(*a, "A", 1);  // its rows stay locked until COMMIT
   std::map<std::string, int64_t> held_b = claim(*b, "B", 1);
-  ASSERT_TRUE(a->Run("COMMIT").ok());
+  ASSERT_OK(a->Run("COMMIT"));
   ASSERT_EQ(held_a.size(), 1u);
   ASSERT_EQ(held_b.size(), 1u);
   const std::string host = held_a.begin()->first;
@@ -361,12 +363,12 @@ TEST(SharedFrontier, ClaimsUnderContentionNeverShareAHostAndAStaleOwnersReportIs
     const std::string batch = R"({"done": [{"h": )" + h + R"(, "o": ")" + host + R"(", "e": )" +
                               std::to_string(epoch) + R"(, "p": true, "r": []}]})";
     Result<pg::PgResult> r = c.Exec("SELECT accepted, refused FROM fanout_report($1, $2, $3)", {run, worker, batch});
-    EXPECT_TRUE(r.ok()) << r.status().message();
+    EXPECT_OK(r);
     return r.ok() ? std::make_pair(pg::Int(*r, 0, 0), pg::Int(*r, 0, 1)) : std::make_pair(int64_t{-1}, int64_t{-1});
   };
   EXPECT_EQ(report(*a, "A", held_a[host]), std::make_pair(int64_t{0}, int64_t{1})) << "the stale owner's write";
   Result<pg::PgResult> queued = a->Exec("SELECT count(*) FROM fanout_queue WHERE run = $1 AND h = " + h, {run});
-  ASSERT_TRUE(queued.ok());
+  ASSERT_OK(queued);
   EXPECT_EQ(pg::Text(*queued, 0, 0), "1") << "the URL is still queued for its new owner";
   EXPECT_EQ(report(*b, "B", held_b[host]), std::make_pair(int64_t{1}, int64_t{0}));
 }
@@ -416,14 +418,14 @@ TEST(SharedFrontier, BadFrontiersGetOneLineAndTheirExitCodeAndLeaveNoRunBehind) 
   const std::string newer_url = Cluster().url().substr(0, Cluster().url().rfind('/') + 1) + newer;
   ASSERT_EQ(test::RunProcess({kFanout, "frontier", "init", newer_url}).exit_code, 0);
   Result<pg::PgConn> conn = pg::PgConn::Connect(newer_url);
-  ASSERT_TRUE(conn.ok());
-  ASSERT_TRUE(conn->Run("UPDATE fanout_frontier_meta SET value = '99' WHERE key = 'schema_version'").ok());
+  ASSERT_OK(conn);
+  ASSERT_OK(conn->Run("UPDATE fanout_frontier_meta SET value = '99' WHERE key = 'schema_version'"));
   ProcessResult future = crawl(newer_url);
   EXPECT_EQ(future.exit_code, 4) << future.err;
   EXPECT_TRUE(one_line(future)) << future.err;
   EXPECT_NE(future.err.find("upgrade fanout"), std::string::npos) << future.err;
   Result<pg::PgResult> runs = conn->Exec("SELECT count(*) FROM fanout_runs");
-  ASSERT_TRUE(runs.ok());
+  ASSERT_OK(runs);
   EXPECT_EQ(pg::Text(*runs, 0, 0), "0") << "no run was started";
   EXPECT_EQ(Rows(db, "SELECT count(*) FROM runs"), std::set<std::string>{"0"}) << "nor a local one";
   ProcessResult status = test::RunProcess({kFanout, "frontier", "status", newer_url});

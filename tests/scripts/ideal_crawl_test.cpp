@@ -5,6 +5,7 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "testsite/server.h"
 
@@ -27,7 +28,7 @@ std::unique_ptr<SiteServer> Serve(uint64_t pages, int links, std::optional<tests
   o.synthetic = testsite::SyntheticOptions{.pages = pages, .links = links, .page_bytes = 1000, .seed = 4};
   o.web = web;
   auto server = SiteServer::Create(o);
-  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_OK(server);
   if (!server.ok()) return nullptr;
   (*server)->Start();
   return std::move(server.value());

@@ -16,8 +16,9 @@
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/worker_databases.h"
 
 namespace fanout {
@@ -37,7 +38,7 @@ std::string ReadBytes(const std::string& path) {
 
 SqliteDb OpenReader(const std::string& path) {
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   return std::move(db).value();
 }
 
@@ -56,10 +57,10 @@ class MergeTest : public ::testing::Test {
     std::vector<MergeInput> inputs;
     for (const std::string& path : paths) {
       Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-      EXPECT_TRUE(db.ok()) << db.status().ToString();
+      EXPECT_OK(db);
       if (!db.ok()) continue;
       Result<int> version = ReadSchemaVersion(*db);
-      EXPECT_TRUE(version.ok()) << version.status().ToString();
+      EXPECT_OK(version);
       inputs.push_back({.path = path, .db = std::move(db).value(), .schema_version = version.ok() ? *version : 0});
     }
     return inputs;
@@ -87,7 +88,7 @@ class MergeTest : public ::testing::Test {
 
 TEST_F(MergeTest, PagesAreTheUnionAndAUrlTwoWorkersFetchedKeepsItsEarliestFetch) {
   Result<MergeStats> stats = Merge({a_, b_}, out_);
-  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_OK(stats);
   EXPECT_EQ(stats->run_id, 1);
   EXPECT_EQ(stats->runs, 2u);
   EXPECT_EQ(stats->workers, "a,b");
@@ -108,7 +109,7 @@ TEST_F(MergeTest, PagesAreTheUnionAndAUrlTwoWorkersFetchedKeepsItsEarliestFetch)
 }
 
 TEST_F(MergeTest, LinksAreTheInputsEdgesOfTheKeptPages) {
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   std::multiset<std::string> expected;
   {
     SqliteDb a = OpenReader(a_);
@@ -137,7 +138,7 @@ TEST_F(MergeTest, LinksAreTheInputsEdgesOfTheKeptPages) {
 }
 
 TEST_F(MergeTest, ErrorsSkippedAndRobotsAreMergedOnceEach) {
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   SqliteDb out = OpenReader(out_);
   // a's 500 on /dup went with its fetch; b's timeout points at the merged page.
   EXPECT_EQ(QueryRows(out, "SELECT e.url, e.kind, e.at, e.page_id = p.id FROM errors e "
@@ -151,7 +152,7 @@ TEST_F(MergeTest, ErrorsSkippedAndRobotsAreMergedOnceEach) {
 }
 
 TEST_F(MergeTest, TheRunRowSumsTheWorkersAndNamesThem) {
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   SqliteDb a = OpenReader(a_);
   SqliteDb b = OpenReader(b_);
   const std::string a_started = QueryText(a, "SELECT started_at FROM runs WHERE id = 2");
@@ -181,8 +182,8 @@ TEST_F(MergeTest, TheRunRowSumsTheWorkersAndNamesThem) {
 TEST_F(MergeTest, WorkersThatKeyedTheirUrlsByOtherRulesAreRefused) {
   {
     Result<SqliteDb> b = SqliteDb::Open(b_);
-    ASSERT_TRUE(b.ok());
-    ASSERT_TRUE(b->Exec("UPDATE runs SET url_normalization = 'rfc3986'").ok());
+    ASSERT_OK(b);
+    ASSERT_OK(b->Exec("UPDATE runs SET url_normalization = 'rfc3986'"));
   }
   Result<MergeStats> stats = Merge({a_, b_}, out_);
   ASSERT_FALSE(stats.ok());
@@ -194,15 +195,15 @@ TEST_F(MergeTest, WorkersThatKeyedTheirUrlsByOtherRulesAreRefused) {
 
 TEST_F(MergeTest, TheInputsAreNotWritten) {
   const std::string a_before = ReadBytes(a_), b_before = ReadBytes(b_);
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   EXPECT_EQ(ReadBytes(a_), a_before);
   EXPECT_EQ(ReadBytes(b_), b_before);
 }
 
 TEST_F(MergeTest, AnExistingDatabaseGetsTheMergedRunAppended) {
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   Result<MergeStats> again = Merge({b_, a_}, out_);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->run_id, 2);
   EXPECT_EQ(again->workers, "b,a");
   SqliteDb out = OpenReader(out_);
@@ -217,12 +218,12 @@ TEST_F(MergeTest, AWorkerThatNeverFinishedLeavesTheMergedRunUnfinished) {
   {
     auto store = test::OpenWorkerStore(c);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->BeginRun(test::SharedRunInfo("c")).ok());
-    ASSERT_TRUE(store->AddPage(FetchedPage("/c", 1006), {Followed("http://site.test/d")}).ok());
-    ASSERT_TRUE(store->Close().ok());  // killed: no FinishRun
+    ASSERT_OK(store->BeginRun(test::SharedRunInfo("c")));
+    ASSERT_OK(store->AddPage(FetchedPage("/c", 1006), {Followed("http://site.test/d")}));
+    ASSERT_OK(store->Close());  // killed: no FinishRun
   }
   Result<MergeStats> stats = Merge({a_, b_, c}, out_);
-  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_OK(stats);
   EXPECT_FALSE(stats->finished);
   SqliteDb out = OpenReader(out_);
   // c's count is what it stored, as `fanout runs` would count it.
@@ -236,13 +237,13 @@ TEST_F(MergeTest, AWorkerRestartedAsANewRunHasBothOfItsRunsMerged) {
   {
     auto store = test::OpenWorkerStore(b_);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->BeginRun(test::SharedRunInfo("b")).ok());
-    ASSERT_TRUE(store->AddPage(FetchedPage("/late", 1010), {}).ok());
-    ASSERT_TRUE(store->FinishRun(test::Finished(1, 0)).ok());
-    ASSERT_TRUE(store->Close().ok());
+    ASSERT_OK(store->BeginRun(test::SharedRunInfo("b")));
+    ASSERT_OK(store->AddPage(FetchedPage("/late", 1010), {}));
+    ASSERT_OK(store->FinishRun(test::Finished(1, 0)));
+    ASSERT_OK(store->Close());
   }
   Result<MergeStats> stats = Merge({a_, b_}, out_);
-  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_OK(stats);
   EXPECT_EQ(stats->runs, 3u);
   EXPECT_EQ(stats->workers, "a,b");
   EXPECT_EQ(stats->pages, 6);
@@ -251,7 +252,7 @@ TEST_F(MergeTest, AWorkerRestartedAsANewRunHasBothOfItsRunsMerged) {
 TEST_F(MergeTest, WithoutRunTheOneSharedRunIsChosenAndWithItThatOne) {
   std::vector<MergeInput> inputs = Inputs({a_, b_});
   Result<SharedRun> run = ChooseSharedRun(inputs, std::nullopt);
-  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_OK(run);
   EXPECT_EQ(run->frontier_run, 7);
   EXPECT_EQ(run->frontier, test::kFrontier);
   ASSERT_EQ(run->runs.size(), 2u);
@@ -260,7 +261,7 @@ TEST_F(MergeTest, WithoutRunTheOneSharedRunIsChosenAndWithItThatOne) {
   EXPECT_EQ(run->runs[1].run_id, 1);
 
   Result<SharedRun> seven = ChooseSharedRun(inputs, 7);
-  ASSERT_TRUE(seven.ok()) << seven.status().ToString();
+  ASSERT_OK(seven);
   EXPECT_EQ(seven->runs.size(), 2u);
   Result<SharedRun> eight = ChooseSharedRun(inputs, 8);
   ASSERT_FALSE(eight.ok());
@@ -274,10 +275,10 @@ TEST_F(MergeTest, InputsOfTwoSharedRunsNeedRunAndThenNameTheFileWithout) {
   {
     auto store = test::OpenWorkerStore(b_);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->BeginRun(test::SharedRunInfo("b", 8)).ok());
-    ASSERT_TRUE(store->AddPage(FetchedPage("/eight", 2000), {}).ok());
-    ASSERT_TRUE(store->FinishRun(test::Finished(1, 0)).ok());
-    ASSERT_TRUE(store->Close().ok());
+    ASSERT_OK(store->BeginRun(test::SharedRunInfo("b", 8)));
+    ASSERT_OK(store->AddPage(FetchedPage("/eight", 2000), {}));
+    ASSERT_OK(store->FinishRun(test::Finished(1, 0)));
+    ASSERT_OK(store->Close());
   }
   std::vector<MergeInput> inputs = Inputs({a_, b_});
   Result<SharedRun> none = ChooseSharedRun(inputs, std::nullopt);
@@ -286,7 +287,7 @@ TEST_F(MergeTest, InputsOfTwoSharedRunsNeedRunAndThenNameTheFileWithout) {
   const std::string f = test::kFrontier;
   EXPECT_EQ(none.status().message(), "the inputs hold more than one shared run; choose one with --run N (" + a_ +
                                          ": 7 (" + f + "); " + b_ + ": 7 (" + f + "), 8 (" + f + "))");
-  EXPECT_TRUE(ChooseSharedRun(inputs, 7).ok());
+  EXPECT_OK(ChooseSharedRun(inputs, 7));
   Result<SharedRun> eight = ChooseSharedRun(inputs, 8);
   ASSERT_FALSE(eight.ok());
   EXPECT_EQ(eight.status().message(),
@@ -300,9 +301,9 @@ TEST_F(MergeTest, TheSameRunIdOfAnotherFrontierIsNotTheSameRun) {
     ASSERT_TRUE(store);
     RunInfo elsewhere = test::SharedRunInfo("c");
     elsewhere.frontier = "postgresql://crawler@other.test/frontier";
-    ASSERT_TRUE(store->BeginRun(elsewhere).ok());
-    ASSERT_TRUE(store->FinishRun(test::Finished(0, 0)).ok());
-    ASSERT_TRUE(store->Close().ok());
+    ASSERT_OK(store->BeginRun(elsewhere));
+    ASSERT_OK(store->FinishRun(test::Finished(0, 0)));
+    ASSERT_OK(store->Close());
   }
   std::vector<MergeInput> inputs = Inputs({a_, c});
   Result<SharedRun> seven = ChooseSharedRun(inputs, 7);
@@ -337,9 +338,9 @@ TEST_F(MergeTest, AnInputFromBeforeSharedFrontiersIsReadAndNamed) {
   const std::string old = dir_.File("old.db");
   {
     Result<SqliteDb> db = SqliteDb::Open(old);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(MigrateSchemaTo(*db, kSharedFrontierVersion - 1).ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO runs (started_at, mode, seeds, options) VALUES (1, 'async', '[]', '{}')").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(MigrateSchemaTo(*db, kSharedFrontierVersion - 1));
+    ASSERT_OK(db->Exec("INSERT INTO runs (started_at, mode, seeds, options) VALUES (1, 'async', '[]', '{}')"));
   }
   std::vector<MergeInput> inputs = Inputs({a_, old});
   ASSERT_EQ(inputs[1].schema_version, 5);
@@ -353,8 +354,8 @@ TEST_F(MergeTest, AnInputFromBeforeSharedFrontiersIsReadAndNamed) {
 TEST_F(MergeTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
   {
     Result<SqliteDb> db = SqliteDb::Open(out_);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')"));
   }
   const std::string before = ReadBytes(out_);
   Result<MergeStats> stats = Merge({a_, b_}, out_);
@@ -380,8 +381,8 @@ TEST_F(MergeTest, AFailureHalfwayLeavesNothingBehind) {
   std::filesystem::copy_file(b_, broken);
   {
     Result<SqliteDb> db = SqliteDb::Open(broken);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("DROP TABLE robots").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("DROP TABLE robots"));
   }
   Result<MergeStats> fresh = Merge({a_, broken}, out_);
   ASSERT_FALSE(fresh.ok());
@@ -390,7 +391,7 @@ TEST_F(MergeTest, AFailureHalfwayLeavesNothingBehind) {
     EXPECT_NE(entry.path().filename().string().rfind("out.db", 0), 0u) << entry.path() << " was left behind";
   }
 
-  ASSERT_TRUE(Merge({a_, b_}, out_).ok());
+  ASSERT_OK(Merge({a_, b_}, out_));
   Result<MergeStats> existing = Merge({a_, broken}, out_);
   ASSERT_FALSE(existing.ok());
   SqliteDb out = OpenReader(out_);

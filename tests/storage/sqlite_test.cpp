@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace fanout {
@@ -20,20 +21,20 @@ TEST_F(SqliteTest, RowsWrittenAreReadBackAfterReopening) {
   const std::string path = dir_.File("t.db");
   {
     Result<SqliteDb> db = SqliteDb::Open(path);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE(db->Exec("CREATE TABLE pages(url TEXT PRIMARY KEY, bytes INTEGER)").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("CREATE TABLE pages(url TEXT PRIMARY KEY, bytes INTEGER)"));
     Result<SqliteStmt> insert = db->Prepare("INSERT INTO pages VALUES (?1, ?2)");
-    ASSERT_TRUE(insert.ok());
+    ASSERT_OK(insert);
     for (int i = 0; i < 3; ++i) {
       insert->Bind(1, "http://h/p" + std::to_string(i)).Bind(2, int64_t{100} * i);
-      ASSERT_TRUE(insert->Run().ok());
+      ASSERT_OK(insert->Run());
       insert->Reset();
     }
   }
   Result<SqliteDb> db = SqliteDb::Open(path);
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   Result<SqliteStmt> q = db->Prepare("SELECT count(*), sum(bytes) FROM pages");
-  ASSERT_TRUE(q.ok());
+  ASSERT_OK(q);
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->ColumnInt(0), 3);
   EXPECT_EQ(q->ColumnInt(1), 300);
@@ -41,7 +42,7 @@ TEST_F(SqliteTest, RowsWrittenAreReadBackAfterReopening) {
 
 TEST_F(SqliteTest, DuplicateKeyIsAnErrorNotACrash) {
   Result<SqliteDb> db = SqliteDb::Open(dir_.File("t.db"));
-  ASSERT_TRUE(db->Exec("CREATE TABLE t(k TEXT PRIMARY KEY); INSERT INTO t VALUES('a')").ok());
+  ASSERT_OK(db->Exec("CREATE TABLE t(k TEXT PRIMARY KEY); INSERT INTO t VALUES('a')"));
   Status s = db->Exec("INSERT INTO t VALUES('a')");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("UNIQUE"), std::string::npos) << s.message();
@@ -66,17 +67,17 @@ TEST_F(SqliteTest, ReadOnlyConnectionReadsButNeverWrites) {
   const std::string path = dir_.File("t.db");
   {
     Result<SqliteDb> db = SqliteDb::Open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(k TEXT); INSERT INTO t VALUES('a')").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(k TEXT); INSERT INTO t VALUES('a')"));
   }
   const std::string before = Contents(path);
   {
     Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     EXPECT_TRUE(db->IsReadOnly());
     {
       Result<SqliteStmt> q = db->Prepare("SELECT k FROM t");
-      ASSERT_TRUE(q.ok());
+      ASSERT_OK(q);
       ASSERT_TRUE(*q->Step());
       EXPECT_EQ(q->ColumnText(0), "a");
     }
@@ -107,9 +108,9 @@ TEST_F(SqliteTest, ReadOnlyOpenOfAFileThatIsNotADatabaseIsCorruption) {
 
 TEST_F(SqliteTest, ColumnsTellTheirNamesAndEachValueItsType) {
   Result<SqliteDb> db = SqliteDb::Open(dir_.File("t.db"));
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   Result<SqliteStmt> q = db->Prepare("SELECT 1 AS n, 2.5 AS x, 'text' AS s, NULL AS absent, x'00' AS b");
-  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_OK(q);
   ASSERT_EQ(q->ColumnCount(), 5);
   EXPECT_EQ(q->ColumnName(0), "n");
   EXPECT_EQ(q->ColumnName(3), "absent");

@@ -15,22 +15,13 @@
 #include "storage/run_state.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "tests/support/poll.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 
 namespace fanout {
 namespace {
-
-inline Status StatusOf(const Status& s) { return s; }
-template <typename T>
-Status StatusOf(const Result<T>& r) {
-  return r.status();
-}
-
-#define ASSERT_OK(expr)                                \
-  do {                                                 \
-    const ::fanout::Status _s = StatusOf(expr);        \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 using namespace std::chrono_literals;
 
@@ -64,44 +55,25 @@ std::string ReadBytes(const std::filesystem::path& path) {
 // Opens a second, independent connection, as a user's sqlite3 shell would.
 SqliteDb Reader(const std::string& path) {
   Result<SqliteDb> db = SqliteDb::Open(path);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   return std::move(db).value();
 }
 
+using test::PollUntil;
 using test::QueryInt;
 using test::QueryText;
-
-// Polls cond until it holds or 10 s pass; for conditions no call can wait on.
-template <typename Cond>
-bool WaitFor(Cond cond) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::StatusOf;
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fanout-store-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = dir_ / "crawl.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<Store> OpenStore(StoreOptions options = {}) {
     Result<std::unique_ptr<Store>> store = Store::Open(path_, options);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK(store);
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  test::TempDir dir_;
+  std::string path_ = dir_.File("crawl.db");
 };
 
 TEST_F(StoreTest, PagesLinksAndErrorsAreReadBackAfterCloseAndReopen) {
@@ -228,7 +200,7 @@ TEST_F(StoreTest, ASinglePageIsCommittedWithinTheBatchWindowWithoutFurtherAdds) 
   ASSERT_OK(store->BeginRun({"async", {}, ""}));
   ASSERT_OK(store->AddPage(Page("http://h/only"), {}));
   // Nothing else happens: the writer's timer alone must commit the batch.
-  ASSERT_TRUE(WaitFor([&] { return store->stats().batches == 1; }))
+  ASSERT_TRUE(PollUntil(10, [&] { return store->stats().batches == 1; }))
       << "the page was not committed within 10 s of a 20 ms window";
   SqliteDb reader = Reader(path_);  // visible to other connections too
   EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM pages"), 1);
@@ -243,7 +215,7 @@ TEST_F(StoreTest, FlushCommitsAPartialBatchWithoutWaitingForItsWindow) {
   for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {}));
   // The writer publishes in_batch under the lock it then sleeps on, so once all three show as
   // written it is asleep on its minute-long window, and only Flush can wake it.
-  ASSERT_TRUE(WaitFor([&] { return store->stats().queued == 0 && store->stats().in_batch == 3; }));
+  ASSERT_TRUE(PollUntil(10, [&] { return store->stats().queued == 0 && store->stats().in_batch == 3; }));
   EXPECT_EQ(store->stats().batches, 0);
   const auto start = std::chrono::steady_clock::now();
   ASSERT_OK(store->Flush());
@@ -304,15 +276,15 @@ TEST_F(StoreTest, AFileThatIsNotADatabaseIsRefusedAsCorruptionAndLeftUnchanged) 
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kCorruption) << store.status().ToString();
   EXPECT_EQ(ReadBytes(path_), notes);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1) << "no -wal, -shm or -journal left";
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path()), {}), 1) << "no -wal, -shm or -journal left";
 }
 
 TEST_F(StoreTest, ADirectoryOrAMissingParentIsAnIOError) {
-  Result<std::unique_ptr<Store>> store = Store::Open(dir_);
+  Result<std::unique_ptr<Store>> store = Store::Open(dir_.path());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kIOError) << store.status().ToString();
 
-  store = Store::Open(dir_ / "missing" / "crawl.db");
+  store = Store::Open(dir_.path() / "missing" / "crawl.db");
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kIOError) << store.status().ToString();
 }
@@ -555,7 +527,7 @@ TEST_F(StoreTest, ProducersBlockedOnAFullQueueAreReleasedWhenTheWriterFails) {
       ++finished;
     });
   }
-  EXPECT_TRUE(WaitFor([&] { return finished == 4; }))
+  EXPECT_TRUE(PollUntil(10, [&] { return finished == 4; }))
       << "producers blocked on the full queue were not released by the writer's failure";
   EXPECT_FALSE(store->Close().ok());  // also releases any producer still blocked, so the joins return
   for (std::thread& t : threads) t.join();
@@ -571,7 +543,7 @@ TEST_F(StoreTest, AddPageBlocksWhileTheQueueIsFull) {
   SqliteDb other = Reader(path_);
   ASSERT_OK(other.Exec("BEGIN IMMEDIATE"));
   ASSERT_OK(store->AddPage(Page("http://h/taken"), {}));
-  ASSERT_TRUE(WaitFor([&] { return store->stats().queued == 0; }));  // the writer has it
+  ASSERT_TRUE(PollUntil(10, [&] { return store->stats().queued == 0; }));  // the writer has it
   for (int i = 0; i < 4; ++i) ASSERT_OK(store->AddPage(Page("http://h/" + std::to_string(i)), {}));
   EXPECT_EQ(store->stats().queued, 4);
   // The queue is full: this call can only return once the stalled writer fails, with its error. A
@@ -642,7 +614,7 @@ namespace {
 TEST_F(StoreTest, UnsureLinksAreSettledAgainstTheRunsRows) {
   for (size_t url_cache : {size_t{0}, size_t{1}, StoreOptions{}.url_cache}) {
   SCOPED_TRACE("url_cache " + std::to_string(url_cache));
-  path_ = (dir_ / ("crawl-" + std::to_string(url_cache) + ".db")).string();
+  path_ = (dir_.path() / ("crawl-" + std::to_string(url_cache) + ".db")).string();
   auto store = OpenStore({.batch_pages = 256, .batch_ms = 60'000, .url_cache = url_cache});
   ASSERT_TRUE(store);
   ASSERT_OK(store->BeginRun({"async", {"http://h/"}, ""}));

@@ -9,6 +9,8 @@
 
 #include "crawler/crawl.h"
 #include "storage/sqlite.h"
+#include "storage/store.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
 
@@ -18,7 +20,7 @@ class CrawlFixture : public ::testing::Test {
  protected:
   static std::unique_ptr<testsite::SiteServer> Serve(testsite::ServerOptions o) {
     auto server = testsite::SiteServer::Create(std::move(o));
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_OK(server);
     if (!server.ok()) return nullptr;
     (*server)->Start();
     return std::move(server.value());
@@ -30,13 +32,21 @@ class CrawlFixture : public ::testing::Test {
     return o;
   }
 
+  // Crawls into db(); the summary, or an empty one when the store or the crawl failed (and the
+  // test with it).
   CrawlSummary CrawlInto(CrawlOptions options) {
-    auto store = Store::Open(db());
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    Result<CrawlSummary> summary = Crawl(options, **store);
-    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-    EXPECT_TRUE((*store)->Close().ok());
-    return summary.ok() ? *summary : CrawlSummary{};
+    CrawlSummary summary;
+    CrawlInto(std::move(options), summary);
+    return summary;
+  }
+  // The same, for tests that stop at a failure: ASSERT_NO_FATAL_FAILURE(CrawlInto(options, summary)).
+  void CrawlInto(CrawlOptions options, CrawlSummary& summary) {
+    Result<std::unique_ptr<Store>> store = Store::Open(db());
+    ASSERT_OK(store) << db();
+    Result<CrawlSummary> crawled = Crawl(options, **store);
+    EXPECT_OK((*store)->Close());
+    ASSERT_OK(crawled);
+    summary = *crawled;
   }
 
   // The first column of the first row of `sql`, as an integer; in `file` ("": db()).
@@ -47,10 +57,11 @@ class CrawlFixture : public ::testing::Test {
 
   // The first column of the first row of `sql` as text ("" for none or NULL); in `file` ("": db()).
   std::string Query(const std::string& sql, const std::string& file = "") {
-    auto handle = SqliteDb::Open(file.empty() ? db() : file);
-    EXPECT_TRUE(handle.ok());
-    auto stmt = handle->Prepare(sql);
-    EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
+    Result<SqliteDb> handle = SqliteDb::Open(file.empty() ? db() : file);
+    EXPECT_OK(handle);
+    if (!handle.ok()) return "";
+    Result<SqliteStmt> stmt = handle->Prepare(sql);
+    EXPECT_OK(stmt) << sql;
     if (!stmt.ok()) return "";
     Result<bool> row = stmt->Step();
     return row.ok() && *row ? stmt->ColumnText(0) : "";

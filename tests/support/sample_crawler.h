@@ -10,6 +10,7 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/status_matchers.h"
 #include "testsite/server.h"
 
 namespace fanout::test {
@@ -24,7 +25,7 @@ inline std::unique_ptr<testsite::SiteServer> ServeSampleSite() {
   o.synthetic = testsite::SyntheticOptions{.pages = kSampleSitePages, .links = 8, .page_bytes = 2000, .seed = 7};
   o.latency_ms = 5;
   auto server = testsite::SiteServer::Create(o);
-  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_OK(server);
   if (!server.ok()) return nullptr;
   (*server)->Start();
   return std::move(server).value();

@@ -18,7 +18,10 @@
 #include <vector>
 
 #include "storage/sqlite.h"
+#include "tests/support/fanout_binary.h"
+#include "tests/support/lines.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
@@ -32,7 +35,7 @@ class SampleSiteCrawl : public ::testing::Test {
     o.root = std::string(FANOUT_SOURCE_DIR) + "/samples/site";
     o.faults.push_back(*testsite::ParseFaultRule("redirect:301:/news/index.html@/old-news.html"));
     auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_OK(server);
     server_ = std::move(server.value());
     server_->Start();
     db_ = dir_.File("site.db");
@@ -47,11 +50,6 @@ class SampleSiteCrawl : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  static ProcessResult Fanout(std::vector<std::string> args) {
-    args.insert(args.begin(), FANOUT_BINARY);
-    return RunProcess(args, 60000);
-  }
-
   // The sample site's URL of `path` ("about.html"), as the crawler stores it.
   std::string Url(const std::string& path) const { return server_->url() + path; }
 
@@ -64,10 +62,10 @@ class SampleSiteCrawl : public ::testing::Test {
     const std::string copy = dir_.File(name);
     std::filesystem::copy_file(db_, copy);
     Result<SqliteDb> conn = SqliteDb::Open(copy);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    EXPECT_OK(conn);
     if (conn.ok()) {
       Status changed = conn->Exec(sql);
-      EXPECT_TRUE(changed.ok()) << changed.ToString();
+      EXPECT_OK(changed);
     }
     return copy;
   }
@@ -78,8 +76,6 @@ class SampleSiteCrawl : public ::testing::Test {
     bytes << in.rdbuf();
     return bytes.str();
   }
-
-  static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
   TempDir dir_;
   std::unique_ptr<testsite::SiteServer> server_;

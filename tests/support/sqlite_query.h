@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "storage/sqlite.h"
+#include "tests/support/status_matchers.h"
 
 namespace fanout::test {
 
 // The first column of the first row as a number; -1 when there is none.
 inline int64_t QueryInt(SqliteDb& db, const std::string& sql) {
   Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
+  EXPECT_OK(q) << sql;
   if (!q.ok()) return -1;
   Result<bool> row = q->Step();
   EXPECT_TRUE(row.ok() && *row) << sql;
@@ -25,14 +26,14 @@ inline int64_t QueryInt(SqliteDb& db, const std::string& sql) {
 // The same from the database file at `path`, opened read-only.
 inline int64_t QueryInt(const std::string& path, const std::string& sql) {
   Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   return db.ok() ? QueryInt(*db, sql) : -1;
 }
 
 // The first column of the first row as text: "<null>", "<no row>" or "<error>" when it is not.
 inline std::string QueryText(SqliteDb& db, const std::string& sql) {
   Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
+  EXPECT_OK(q) << sql;
   if (!q.ok()) return "<error>";
   Result<bool> row = q->Step();
   EXPECT_TRUE(row.ok() && *row) << sql;
@@ -44,11 +45,11 @@ inline std::string QueryText(SqliteDb& db, const std::string& sql) {
 inline std::vector<std::string> QueryRows(SqliteDb& db, const std::string& sql) {
   std::vector<std::string> rows;
   Result<SqliteStmt> q = db.Prepare(sql);
-  EXPECT_TRUE(q.ok()) << sql << ": " << q.status().ToString();
+  EXPECT_OK(q) << sql;
   if (!q.ok()) return rows;
   while (true) {
     Result<bool> row = q->Step();
-    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
+    EXPECT_OK(row) << sql;
     if (!row.ok() || !*row) break;
     std::string line;
     for (int c = 0; c < q->ColumnCount(); ++c) {

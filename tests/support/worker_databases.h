@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "tests/support/status_matchers.h"
 
 namespace fanout::test {
 
@@ -81,7 +82,7 @@ inline RobotsRecord Robots(const std::string& origin, double fetched_at) {
 // A Store at path, for a test that writes its own worker database. Fails the test if it cannot open.
 inline std::unique_ptr<Store> OpenWorkerStore(const std::string& path) {
   Result<std::unique_ptr<Store>> store = Store::Open(path);
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_OK(store);
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
@@ -94,51 +95,51 @@ inline RunSummary Finished(int64_t pages, int64_t errors) {
 inline void WriteUnsharedRun(const std::string& path) {
   auto store = OpenWorkerStore(path);
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->BeginRun({.mode = "async", .seeds = {"http://site.test/"}, .options_json = ""}).ok());
-  ASSERT_TRUE(store->FinishRun(Finished(0, 0)).ok());
-  ASSERT_TRUE(store->Close().ok());
+  ASSERT_OK(store->BeginRun({.mode = "async", .seeds = {"http://site.test/"}, .options_json = ""}));
+  ASSERT_OK(store->FinishRun(Finished(0, 0)));
+  ASSERT_OK(store->Close());
 }
 
 inline void WriteWorkerA(const std::string& path) {
   auto store = OpenWorkerStore(path);
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->BeginRun({.mode = "async", .seeds = {"http://site.test/solo"}, .options_json = ""}).ok());
-  ASSERT_TRUE(store->AddPage(FetchedPage("/solo", 900, 0), {Followed("http://site.test/solo/next")}).ok());
-  ASSERT_TRUE(store->FinishRun(Finished(1, 0)).ok());
+  ASSERT_OK(store->BeginRun({.mode = "async", .seeds = {"http://site.test/solo"}, .options_json = ""}));
+  ASSERT_OK(store->AddPage(FetchedPage("/solo", 900, 0), {Followed("http://site.test/solo/next")}));
+  ASSERT_OK(store->FinishRun(Finished(1, 0)));
 
-  ASSERT_TRUE(store->BeginRun(SharedRunInfo("a")).ok());
-  ASSERT_TRUE(store->AddRobots(Robots("http://site.test:80", 999)).ok());
+  ASSERT_OK(store->BeginRun(SharedRunInfo("a")));
+  ASSERT_OK(store->AddRobots(Robots("http://site.test:80", 999)));
   ASSERT_TRUE(store->AddPage(FetchedPage("/", 1000, 0),
                              {Followed("http://site.test/a"), Followed("http://site.test/b"),
                               NotFollowed("http://elsewhere.test/", "out_of_scope")})
                   .ok());
-  ASSERT_TRUE(store->AddSkip(Skipped("/private", "Disallow: /private")).ok());
+  ASSERT_OK(store->AddSkip(Skipped("/private", "Disallow: /private")));
   ASSERT_TRUE(store->AddPage(FetchedPage("/a", 1002),
                              {Followed("http://site.test/c"), NotFollowed("http://site.test/", "duplicate")})
                   .ok());
   ASSERT_TRUE(
       store->AddPage(FailedPage("/dup", 1005, "http", 500), {Followed("http://site.test/from-a's-dup")}).ok());
-  ASSERT_TRUE(store->FinishRun(Finished(3, 1)).ok());
-  ASSERT_TRUE(store->Close().ok());
+  ASSERT_OK(store->FinishRun(Finished(3, 1)));
+  ASSERT_OK(store->Close());
 }
 
 inline void WriteWorkerB(const std::string& path) {
   auto store = OpenWorkerStore(path);
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->BeginRun(SharedRunInfo("b")).ok());
-  ASSERT_TRUE(store->AddRobots(Robots("http://site.test:80", 1000.5)).ok());
-  ASSERT_TRUE(store->AddRobots(Robots("http://other.test:80", 1000.75)).ok());
+  ASSERT_OK(store->BeginRun(SharedRunInfo("b")));
+  ASSERT_OK(store->AddRobots(Robots("http://site.test:80", 1000.5)));
+  ASSERT_OK(store->AddRobots(Robots("http://other.test:80", 1000.75)));
   ASSERT_TRUE(store->AddPage(FetchedPage("/b", 1001),
                              {Followed("http://site.test/dup"), NotFollowed("http://site.test/a", "duplicate")})
                   .ok());
   ASSERT_TRUE(store->AddPage(FetchedPage("/dup", 1003, 2),
                              {Followed("http://site.test/x"), NotFollowed("http://site.test/y", "nofollow")})
                   .ok());
-  ASSERT_TRUE(store->AddSkip(Skipped("/private", "Disallow: /private")).ok());
-  ASSERT_TRUE(store->AddSkip(Skipped("/secret", "Disallow: /secret")).ok());
-  ASSERT_TRUE(store->AddPage(FailedPage("/broken", 1004, "timeout"), {}).ok());
-  ASSERT_TRUE(store->FinishRun(Finished(3, 1)).ok());
-  ASSERT_TRUE(store->Close().ok());
+  ASSERT_OK(store->AddSkip(Skipped("/private", "Disallow: /private")));
+  ASSERT_OK(store->AddSkip(Skipped("/secret", "Disallow: /secret")));
+  ASSERT_OK(store->AddPage(FailedPage("/broken", 1004, "timeout"), {}));
+  ASSERT_OK(store->FinishRun(Finished(3, 1)));
+  ASSERT_OK(store->Close());
 }
 
 }  // namespace fanout::test

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
 #include "util/http_body.h"
 
 namespace fanout::testsite {
@@ -29,7 +30,7 @@ TEST(EncodeContent, IsDeterministicAndDecodesBack) {
     EXPECT_EQ(EncodeContent(coding, page), once) << coding;
     EXPECT_LT(once.size(), page.size() / 4) << coding;
     Result<DecodedBody> back = DecodeContent(coding, once, page.size(), false);
-    ASSERT_TRUE(back.ok()) << coding << ": " << back.status().ToString();
+    ASSERT_OK(back) << coding;
     EXPECT_EQ(back->bytes, page) << coding;
   }
   // deflate is zlib-wrapped (RFC 9110), gzip carries no time stamp (bytes 4..7).

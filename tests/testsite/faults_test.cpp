@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 namespace fanout::testsite {
 namespace {
 
 TEST(FaultRule, ParsesPathPrefixAndRate) {
   Result<FaultRule> exact = ParseFaultRule("status:503@/busy.html");
-  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  ASSERT_OK(exact);
   EXPECT_EQ(exact->fault.kind, Fault::Kind::kStatus);
   EXPECT_EQ(exact->fault.code, 503);
   EXPECT_EQ(exact->fault.amount, 1);  // 503 carries Retry-After by default
@@ -15,19 +17,19 @@ TEST(FaultRule, ParsesPathPrefixAndRate) {
   EXPECT_FALSE(exact->MatchesPath("/busy.html2"));
 
   Result<FaultRule> prefix = ParseFaultRule("reset@/flaky/*");
-  ASSERT_TRUE(prefix.ok());
+  ASSERT_OK(prefix);
   EXPECT_TRUE(prefix->MatchesPath("/flaky/a.html"));
   EXPECT_FALSE(prefix->MatchesPath("/other/a.html"));
 
   Result<FaultRule> rate = ParseFaultRule("status:500@0.25");
-  ASSERT_TRUE(rate.ok());
+  ASSERT_OK(rate);
   EXPECT_DOUBLE_EQ(rate->rate, 0.25);
   EXPECT_FALSE(rate->MatchesPath("/anything"));
 }
 
 TEST(FaultRule, RedirectTargetMayContainColonsAndAt) {
   Result<FaultRule> r = ParseFaultRule("redirect:302:http://127.0.0.1:9/x@y.html@/old.html");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->fault.text, "http://127.0.0.1:9/x@y.html");
   EXPECT_EQ(r->path, "/old.html");
 }
@@ -37,7 +39,7 @@ TEST(FaultRule, EveryKindRoundTripsThroughItsText) {
                            "huge:5000000:chunked", "type:application/pdf", "malformed", "latin1:meta", "delay:250", "encoding:gzip",
                            "encoding:zstd:chunked", "chunked"}) {
     Result<Fault> f = ParseFault(spec);
-    ASSERT_TRUE(f.ok()) << spec << ": " << f.status().ToString();
+    ASSERT_OK(f) << spec;
     EXPECT_EQ(f->ToString(), spec);
   }
 }
@@ -60,7 +62,7 @@ TEST(FaultRule, BadRulesSayWhatIsWrong) {
 
 TEST(FaultRule, EncodingAndChunkedAlterTheAnswerInsteadOfReplacingIt) {
   Result<FaultRule> enc = ParseFaultRule("encoding:br:chunked@/a.html");
-  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_OK(enc);
   EXPECT_EQ(enc->fault.kind, Fault::Kind::kEncoding);
   EXPECT_EQ(enc->fault.text, "br");
   EXPECT_TRUE(enc->fault.variant);

@@ -8,6 +8,7 @@
 
 #include "crawler/url.h"
 #include "tests/support/links.h"
+#include "tests/support/status_matchers.h"
 
 namespace fanout::testsite {
 namespace {
@@ -72,7 +73,7 @@ TEST(SyntheticSite, LevelSizesAreTheBreadthFirstLevelsOfTheRenderedLinks) {
       const std::string page_url = std::string(kBase) + site.PathOf(page);
       for (const std::string& href : test::ExtractHrefs(site.Render(page, kBase))) {
         Result<std::string> url = ResolveUrl(page_url, href);
-        ASSERT_TRUE(url.ok()) << href;
+        ASSERT_OK(url) << href;
         if (depth.count(*url) != 0) continue;
         const size_t d = depth[page_url] + 1;
         depth[*url] = d;
@@ -101,7 +102,7 @@ TEST(SyntheticSite, EveryPageIsReachableFromTheRootByItsLinks) {
       ASSERT_EQ(hrefs.size(), targets.size());
       for (size_t j = 0; j < hrefs.size(); ++j) {
         Result<std::string> url = ResolveUrl(page_url, hrefs[j]);
-        ASSERT_TRUE(url.ok()) << hrefs[j] << ": " << url.status().ToString();
+        ASSERT_OK(url) << hrefs[j];
         ASSERT_EQ(*url, std::string(kBase) + site.PathOf(targets[j])) << "href " << hrefs[j] << " on " << page_url;
         forms.insert(hrefs[j].substr(0, 3));
         if (seen.insert(*url).second) queue.push_back(targets[j]);

@@ -8,6 +8,7 @@
 
 #include "crawler/url.h"
 #include "tests/support/links.h"
+#include "tests/support/status_matchers.h"
 
 namespace fanout::testsite {
 namespace {
@@ -179,7 +180,7 @@ TEST(SyntheticWeb, LinksAsWrittenResolveToTheirTargets) {
       ASSERT_EQ(hrefs.size(), targets.size());
       for (size_t j = 0; j < hrefs.size(); ++j) {
         Result<std::string> url = ResolveUrl(UrlOf(web, {h, p}), hrefs[j]);
-        ASSERT_TRUE(url.ok()) << hrefs[j];
+        ASSERT_OK(url) << hrefs[j];
         EXPECT_EQ(*url, UrlOf(web, targets[j])) << hrefs[j] << " on " << UrlOf(web, {h, p});
         if (targets[j].host != h) spellings.insert(hrefs[j].substr(0, 8));
       }

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace fanout {
 namespace {
 
@@ -84,7 +86,7 @@ constexpr size_t kBig = size_t{1} << 30;  // a cap no test body reaches
 
 std::string DecodeOk(std::string_view coding, std::string_view payload) {
   Result<DecodedBody> r = DecodeContent(coding, payload, kBig, false);
-  EXPECT_TRUE(r.ok()) << coding << ": " << r.status().ToString();
+  EXPECT_OK(r) << coding;
   if (!r.ok()) return "<error>";
   EXPECT_FALSE(r->cut);
   return r->bytes;
@@ -144,7 +146,7 @@ TEST(DecodeContent, TruncatedStreamsFailUnlessIncompleteIsAllowed) {
     EXPECT_EQ(strict.status().message(), std::string(c.coding) + ": cut short");
 
     Result<DecodedBody> lenient = DecodeContent(c.coding, half, kBig, true);
-    ASSERT_TRUE(lenient.ok()) << c.coding << ": " << lenient.status().ToString();
+    ASSERT_OK(lenient) << c.coding;
     EXPECT_FALSE(lenient->cut);
     EXPECT_GT(lenient->bytes.size(), text.size() / 10) << c.coding;
     EXPECT_LT(lenient->bytes.size(), text.size()) << c.coding;
@@ -169,7 +171,7 @@ TEST(DecodeContent, ABombStopsAtMaxBytes) {
   ASSERT_LT(gzip_bomb.size(), 200000u);
   for (const auto& [coding, bomb] : {std::pair{"gzip", &gzip_bomb}, std::pair{"zstd", &zstd_bomb}}) {
     Result<DecodedBody> r = DecodeContent(coding, *bomb, 3 << 20, false);
-    ASSERT_TRUE(r.ok()) << coding << ": " << r.status().ToString();
+    ASSERT_OK(r) << coding;
     EXPECT_TRUE(r->cut) << coding;
     EXPECT_EQ(r->bytes.size(), size_t{3} << 20) << coding;
     EXPECT_EQ(r->bytes.find_first_not_of('\0'), std::string::npos);
@@ -180,15 +182,15 @@ TEST(DecodeContent, ABombStopsAtMaxBytes) {
 TEST(DecodeContent, ABodyExactlyAtTheCapIsNotCut) {
   const std::string text = Text(10000);
   Result<DecodedBody> exact = DecodeContent("br", Brotli(text), text.size(), false);
-  ASSERT_TRUE(exact.ok());
+  ASSERT_OK(exact);
   EXPECT_FALSE(exact->cut);
   EXPECT_EQ(exact->bytes, text);
   Result<DecodedBody> over = DecodeContent("br", Brotli(text), text.size() - 1, false);
-  ASSERT_TRUE(over.ok());
+  ASSERT_OK(over);
   EXPECT_TRUE(over->cut);
   EXPECT_EQ(over->bytes, text.substr(0, text.size() - 1));
   Result<DecodedBody> identity = DecodeContent("identity", text, 100, false);
-  ASSERT_TRUE(identity.ok());
+  ASSERT_OK(identity);
   EXPECT_TRUE(identity->cut);
   EXPECT_EQ(identity->bytes, text.substr(0, 100));
 }
@@ -217,17 +219,17 @@ TEST(Dechunk, RemovesSizesExtensionsAndTrailers) {
   const std::string framed = "4;name=value\r\nWiki\r\n5 ; x\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
                              "Expires: Wed, 21 Oct 2015 07:28:00 GMT\r\nX-Other: 1\r\n\r\n";
   Result<std::string> r = Dechunk(framed, false);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(*r, "Wikipedia in\r\n\r\nchunks.");
   Result<std::string> bare_lf = Dechunk("3\nabc\n0\n\n", false);
-  ASSERT_TRUE(bare_lf.ok()) << bare_lf.status().ToString();
+  ASSERT_OK(bare_lf);
   EXPECT_EQ(*bare_lf, "abc");
 }
 
 TEST(Dechunk, ABodyCutMidChunkKeepsWhatCameWhenAllowed) {
   const std::string cut = "4\r\nWiki\r\n5\r\nped";
   Result<std::string> lenient = Dechunk(cut, true);
-  ASSERT_TRUE(lenient.ok()) << lenient.status().ToString();
+  ASSERT_OK(lenient);
   EXPECT_EQ(*lenient, "Wikiped");
   Result<std::string> strict = Dechunk(cut, false);
   ASSERT_FALSE(strict.ok());

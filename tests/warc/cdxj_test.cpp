@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/warc/test_exchange.h"
 #include "warc/warc_archive.h"
@@ -52,7 +53,7 @@ TEST(WriteCdxj, OneSortedLinePerResponseAndRevisit) {
   o.prefix = dir.File("crawl");
   o.max_size = 1500;  // two files: the index spans them
   auto archive = WarcArchive::Open(o);
-  ASSERT_TRUE(archive.ok()) << archive.status().ToString();
+  ASSERT_OK(archive);
   OwnedExchange z = HtmlExchange("http://www.example.com/z", "<p>z page</p>");
   OwnedExchange a = HtmlExchange("http://example.com/a", "<p>a page</p>", "text/plain");
   OwnedExchange copy = HtmlExchange("http://example.com/copy", "<p>a page</p>");
@@ -62,16 +63,16 @@ TEST(WriteCdxj, OneSortedLinePerResponseAndRevisit) {
     WarcBatch batch = (*archive)->Prepare(e->view());
     (*archive)->AddMetadata(batch, WarcMetadata{});  // metadata records are not indexed
     auto location = (*archive)->Write(std::move(batch));
-    ASSERT_TRUE(location.ok()) << location.status().ToString();
+    ASSERT_OK(location);
     written.push_back(*location);
   }
-  ASSERT_TRUE((*archive)->Close().ok());
+  ASSERT_OK((*archive)->Close());
   const auto files = (*archive)->files();
   ASSERT_GE(files.size(), 2u);
 
   std::ostringstream out;
   auto count = WriteCdxj(files, out);
-  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  ASSERT_OK(count);
   EXPECT_EQ(*count, 3u);
   std::vector<std::string> lines;
   std::istringstream in(out.str());

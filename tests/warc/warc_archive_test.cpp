@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/warc/test_exchange.h"
 #include "util/http_body.h"
@@ -36,18 +37,18 @@ WarcOptions Options(const TempDir& dir) {
 
 std::unique_ptr<WarcArchive> OpenArchive(WarcOptions options) {
   auto archive = WarcArchive::Open(std::move(options));
-  EXPECT_TRUE(archive.ok()) << archive.status().ToString();
+  EXPECT_OK(archive);
   return archive.ok() ? std::move(archive).value() : nullptr;
 }
 
 std::vector<WarcFileReader::Entry> ReadAll(const std::string& path, bool* torn = nullptr) {
   std::vector<WarcFileReader::Entry> out;
   auto reader = WarcFileReader::Open(path);
-  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_OK(reader);
   if (!reader.ok()) return out;
   for (;;) {
     auto next = reader->Next();
-    EXPECT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_OK(next);
     if (!next.ok() || !next->has_value()) break;
     out.push_back(std::move(**next));
   }
@@ -69,8 +70,8 @@ TEST(WarcArchive, WrittenExchangeReadsBackWithTheSameBytes) {
   meta.fields = {{"charset", "utf-8"}};
   archive->AddMetadata(batch, meta);
   auto location = archive->Write(std::move(batch));
-  ASSERT_TRUE(location.ok()) << location.status().ToString();
-  ASSERT_TRUE(archive->Close().ok());
+  ASSERT_OK(location);
+  ASSERT_OK(archive->Close());
 
   ASSERT_EQ(archive->files().size(), 1u);
   EXPECT_EQ(location->file, archive->files()[0]);
@@ -78,7 +79,7 @@ TEST(WarcArchive, WrittenExchangeReadsBackWithTheSameBytes) {
   EXPECT_FALSE(location->revisit);
 
   auto record = ReadWarcRecordAt(location->file, location->offset, location->length);
-  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  ASSERT_OK(record);
   EXPECT_EQ(record->Field("WARC-Type"), "response");
   EXPECT_EQ(record->block, e.response_head + e.body);
   EXPECT_EQ(record->Field("WARC-Target-URI"), e.uri);
@@ -148,9 +149,9 @@ TEST(WarcArchive, ChunkedPayloadDigestIsOfTheDechunkedEntity) {
   e.response_head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n";
   e.body = "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n";
   auto location = archive->Write(archive->Prepare(e.view()));
-  ASSERT_TRUE(location.ok()) << location.status().ToString();
+  ASSERT_OK(location);
   auto record = ReadWarcRecordAt(location->file, location->offset, location->length);
-  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  ASSERT_OK(record);
   EXPECT_EQ(record->Field("WARC-Payload-Digest"), Sha1Digest("hello, world"));
   EXPECT_EQ(record->block, e.response_head + e.body) << "the block keeps the framing as received";
   EXPECT_EQ(record->Field("WARC-Block-Digest"), Sha1Digest(e.response_head + e.body));
@@ -163,7 +164,7 @@ TEST(WarcArchive, ContentCodingIsKeptInThePayloadDigest) {
   OwnedExchange e = HtmlExchange("http://example.com/gz", std::string("\x1f\x8b\x08\x00 pretend gzip", 17));
   e.response_head = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 17\r\n\r\n";
   auto location = archive->Write(archive->Prepare(e.view()));
-  ASSERT_TRUE(location.ok());
+  ASSERT_OK(location);
   EXPECT_EQ(location->payload_digest, Sha1Digest(e.body));
 }
 
@@ -197,17 +198,17 @@ TEST(WarcArchive, SecondIdenticalPayloadBecomesARevisitNamingTheFirst) {
   OwnedExchange second = HtmlExchange("http://example.com/two", "<p>same page</p>");
   second.response_head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Other: 1\r\n\r\n";
   auto one = archive->Write(archive->Prepare(first.view()));
-  ASSERT_TRUE(one.ok());
+  ASSERT_OK(one);
   WarcBatch batch = archive->Prepare(second.view());
   EXPECT_TRUE(batch.revisit());
   auto two = archive->Write(std::move(batch));
-  ASSERT_TRUE(two.ok());
+  ASSERT_OK(two);
   EXPECT_FALSE(one->revisit);
   EXPECT_TRUE(two->revisit);
   EXPECT_EQ(two->payload_digest, one->payload_digest);
 
   auto revisit = ReadWarcRecordAt(two->file, two->offset, two->length);
-  ASSERT_TRUE(revisit.ok()) << revisit.status().ToString();
+  ASSERT_OK(revisit);
   EXPECT_EQ(revisit->Field("WARC-Type"), "revisit");
   EXPECT_EQ(revisit->Field("WARC-Profile"), "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest");
   EXPECT_EQ(revisit->Field("WARC-Refers-To"), one->record_id);
@@ -227,10 +228,10 @@ TEST(WarcArchive, RememberedPayloadBecomesARevisitWithoutRecordId) {
   OwnedExchange e = HtmlExchange("http://example.com/again", "known body");
   archive->Remember(Sha1Digest("known body"), "http://example.com/before", "2026-01-01T00:00:00.000000Z");
   auto location = archive->Write(archive->Prepare(e.view()));
-  ASSERT_TRUE(location.ok());
+  ASSERT_OK(location);
   ASSERT_TRUE(location->revisit);
   auto revisit = ReadWarcRecordAt(location->file, location->offset, location->length);
-  ASSERT_TRUE(revisit.ok());
+  ASSERT_OK(revisit);
   EXPECT_EQ(revisit->Field("WARC-Refers-To-Target-URI"), "http://example.com/before");
   EXPECT_EQ(revisit->Field("WARC-Refers-To-Date"), "2026-01-01T00:00:00.000000Z");
   EXPECT_EQ(revisit->Field("WARC-Refers-To"), "");
@@ -241,19 +242,20 @@ TEST(WarcArchive, EmptyAndTruncatedPayloadsAreNeverRevisits) {
   auto archive = OpenArchive(Options(dir));
   ASSERT_TRUE(archive);
   OwnedExchange empty = HtmlExchange("http://example.com/empty", "");
-  ASSERT_TRUE(archive->Write(archive->Prepare(empty.view())).ok());
+  ASSERT_OK(archive->Write(archive->Prepare(empty.view())));
   auto again = archive->Write(archive->Prepare(empty.view()));
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_FALSE(again->revisit);
 
   OwnedExchange cut = HtmlExchange("http://example.com/cut", "partial");
   cut.truncated = "length";
   auto first = archive->Write(archive->Prepare(cut.view()));
   auto second = archive->Write(archive->Prepare(cut.view()));
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_OK(first);
+  ASSERT_OK(second);
   EXPECT_FALSE(second->revisit);
   auto record = ReadWarcRecordAt(second->file, second->offset, second->length);
-  ASSERT_TRUE(record.ok());
+  ASSERT_OK(record);
   EXPECT_EQ(record->Field("WARC-Truncated"), "length");
 }
 
@@ -274,10 +276,10 @@ TEST(WarcArchive, RotationGivesFilesEachOpeningWithItsWarcinfo) {
   std::vector<WarcLocation> locations;
   for (auto& b : batches) {
     auto location = archive->Write(std::move(b));
-    ASSERT_TRUE(location.ok()) << location.status().ToString();
+    ASSERT_OK(location);
     locations.push_back(*location);
   }
-  ASSERT_TRUE(archive->Close().ok());
+  ASSERT_OK(archive->Close());
 
   const auto files = archive->files();
   ASSERT_GE(files.size(), 4u);
@@ -304,7 +306,7 @@ TEST(WarcArchive, RotationGivesFilesEachOpeningWithItsWarcinfo) {
   }
   for (size_t i = 0; i < locations.size(); ++i) {
     auto record = ReadWarcRecordAt(locations[i].file, locations[i].offset, locations[i].length);
-    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    ASSERT_OK(record);
     EXPECT_EQ(record->Field("WARC-Target-URI"), exchanges[i].uri);
     EXPECT_EQ(record->block, exchanges[i].response_head + exchanges[i].body);
     EXPECT_EQ(record->Field("WARC-Warcinfo-ID"), warcinfo_of[locations[i].file]);
@@ -335,12 +337,12 @@ TEST(WarcArchive, PrepareInParallelWritesEveryRecordWhole) {
     });
   }
   for (auto& th : threads) th.join();
-  ASSERT_TRUE(archive->Close().ok());
+  ASSERT_OK(archive->Close());
   size_t n = 0;
   for (const auto& mine : written) {
     for (const auto& [uri, location] : mine) {
       auto record = ReadWarcRecordAt(location.file, location.offset, location.length);
-      ASSERT_TRUE(record.ok()) << record.status().ToString();
+      ASSERT_OK(record);
       EXPECT_EQ(record->Field("WARC-Target-URI"), uri);
       ++n;
     }
@@ -369,8 +371,8 @@ TEST(WarcArchive, WriteAfterCloseFails) {
   TempDir dir;
   auto archive = OpenArchive(Options(dir));
   ASSERT_TRUE(archive);
-  ASSERT_TRUE(archive->Close().ok());
-  ASSERT_TRUE(archive->Close().ok()) << "idempotent";
+  ASSERT_OK(archive->Close());
+  ASSERT_OK(archive->Close()) << "idempotent";
   OwnedExchange e = HtmlExchange("http://example.com/", "x");
   EXPECT_FALSE(archive->Write(archive->Prepare(e.view())).ok());
 }

@@ -20,9 +20,12 @@
 #include <vector>
 
 #include "storage/sqlite.h"
+#include "tests/support/fanout_binary.h"
 #include "tests/support/http_client.h"
+#include "tests/support/lines.h"
 #include "tests/support/poll.h"
 #include "tests/support/sqlite_query.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "testsite/server.h"
@@ -32,6 +35,9 @@
 
 namespace fanout {
 namespace {
+
+using test::Fanout;
+using test::LineCount;
 
 using nlohmann::json;
 
@@ -52,11 +58,6 @@ std::string Which(const std::string& program) {
   }
   ADD_FAILURE() << program << " is not on PATH";
   return program;
-}
-
-test::ProcessResult Fanout(std::vector<std::string> args, int timeout_ms = 60000) {
-  args.insert(args.begin(), FANOUT_BINARY);
-  return test::RunProcess(args, timeout_ms);
 }
 
 // The archive files a prefix names, in the order written (their names sort by time, then serial).
@@ -107,7 +108,7 @@ class WarcCrawlTest : public ::testing::Test {
   void Serve(testsite::ServerOptions o) {
     o.log_file = dir_.File("requests.jsonl");
     auto server = testsite::SiteServer::Create(o);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_OK(server);
     server_ = std::move(server.value());
     server_->Start();
   }
@@ -121,7 +122,7 @@ class WarcCrawlTest : public ::testing::Test {
                              "encoding:br@/news/", "encoding:zstd:chunked@/events/",
                              "encoding:deflate@/help/faq.html", "chunked@/contact.html", "encoding:gzip@/style.css"}) {
       auto fault = testsite::ParseFaultRule(rule);
-      ASSERT_TRUE(fault.ok()) << rule << ": " << fault.status().ToString();
+      ASSERT_OK(fault) << rule;
       o.faults.push_back(*fault);
     }
     Serve(o);
@@ -257,9 +258,9 @@ TEST_F(WarcCrawlTest, CatGivesBackEveryPageAsServedAndRawGivesARecordWarcioReads
   const std::string root = std::string(FANOUT_SOURCE_DIR) + "/samples/site/";
   int checked = 0;
   Result<SqliteDb> conn = SqliteDb::OpenReadOnly(db());
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   Result<SqliteStmt> pages = conn->Prepare("SELECT url, coalesce(final_url, url), warc_file IS NOT NULL FROM pages WHERE status = 200");
-  ASSERT_TRUE(pages.ok());
+  ASSERT_OK(pages);
   while (*pages->Step()) {
     const std::string url = pages->ColumnText(0);
     EXPECT_EQ(pages->ColumnInt(2), 1) << url << " has no archive record";
@@ -320,7 +321,7 @@ TEST_F(WarcCrawlTest, RotationOpensEachFileWithWarcinfoAndTheIndexPointsIntoEach
   }
   // Every page row points at its own record, in whichever file it is.
   Result<SqliteDb> conn = SqliteDb::OpenReadOnly(db());
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   Result<SqliteStmt> rows = conn->Prepare(
       "SELECT p.url, coalesce(p.final_url, p.url), f.path, p.warc_offset, p.warc_length FROM pages p "
       "JOIN warc_files f ON f.id = p.warc_file");
@@ -329,7 +330,7 @@ TEST_F(WarcCrawlTest, RotationOpensEachFileWithWarcinfoAndTheIndexPointsIntoEach
   while (*rows->Step()) {
     Result<WarcRecordRead> r = ReadWarcRecordAt(rows->ColumnText(2), static_cast<uint64_t>(rows->ColumnInt(3)),
                                                 static_cast<uint64_t>(rows->ColumnInt(4)));
-    ASSERT_TRUE(r.ok()) << rows->ColumnText(0) << ": " << r.status().ToString();
+    ASSERT_OK(r) << rows->ColumnText(0);
     EXPECT_EQ(r->Field("WARC-Target-URI"), rows->ColumnText(1));
     EXPECT_TRUE(r->Field("WARC-Type") == "response" || r->Field("WARC-Type") == "revisit");
     used.insert(rows->ColumnText(2));
@@ -351,7 +352,7 @@ TEST_F(WarcCrawlTest, RotationOpensEachFileWithWarcinfoAndTheIndexPointsIntoEach
     const std::string file = (std::filesystem::path(prefix()).parent_path() / Text(j, "filename")).string();
     Result<WarcRecordRead> r =
         ReadWarcRecordAt(file, std::stoull(Text(j, "offset")), std::stoull(Text(j, "length")));
-    ASSERT_TRUE(r.ok()) << line;
+    ASSERT_OK(r) << line;
     EXPECT_EQ(r->Field("WARC-Target-URI"), Text(j, "url"));
   }
   EXPECT_EQ(entries, Answered().size());
@@ -386,7 +387,7 @@ TEST_F(WarcCrawlTest, AKilledCrawlLeavesReadableRecordsAndTheResumedOneOpensTheN
   while (*rows->Step()) {
     Result<WarcRecordRead> r = ReadWarcRecordAt(rows->ColumnText(0), static_cast<uint64_t>(rows->ColumnInt(1)),
                                                 static_cast<uint64_t>(rows->ColumnInt(2)));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
   }
   std::vector<json> all = WarcioRecords(files, &torn);
   for (const json& r : all) {
@@ -416,7 +417,7 @@ TEST_F(WarcCrawlTest, AFullDiskStopsTheCrawlWithExitFourAndTheIndexPointsOnlyAtW
   ASSERT_NE(crawl.exit_code, 99) << "no tmpfs: " << crawl.err;
   EXPECT_EQ(crawl.exit_code, 4) << crawl.err;
   EXPECT_NE(crawl.err.find("No space left on device"), std::string::npos) << crawl.err;
-  EXPECT_EQ(std::count(crawl.err.begin(), crawl.err.end(), '\n'), 1) << crawl.err;
+  EXPECT_EQ(LineCount(crawl.err), 1) << crawl.err;
 
   const int64_t pages = test::QueryInt(db(), "SELECT count(*) FROM pages");
   EXPECT_GT(pages, 20);
@@ -431,7 +432,7 @@ TEST_F(WarcCrawlTest, AFullDiskStopsTheCrawlWithExitFourAndTheIndexPointsOnlyAtW
     const std::string file = kept + "/" + std::filesystem::path(rows->ColumnText(0)).filename().string();
     Result<WarcRecordRead> r =
         ReadWarcRecordAt(file, static_cast<uint64_t>(rows->ColumnInt(1)), static_cast<uint64_t>(rows->ColumnInt(2)));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     read += r.ok();
   }
   EXPECT_EQ(read, pages);
@@ -515,7 +516,7 @@ TEST_F(WarcCrawlTest, AnUnwritablePrefixStopsTheCrawlBeforeAnythingIsFetched) {
       Fanout({"crawl", server_->url(), "--db", db(), "--quiet", "--warc", dir_.File("no-such-dir/site")});
   EXPECT_EQ(crawl.exit_code, 3);
   EXPECT_NE(crawl.err.find("no-such-dir"), std::string::npos) << crawl.err;
-  EXPECT_EQ(std::count(crawl.err.begin(), crawl.err.end(), '\n'), 1) << crawl.err;
+  EXPECT_EQ(LineCount(crawl.err), 1) << crawl.err;
   EXPECT_EQ(server_->stats().requests, 0u);
 }
 

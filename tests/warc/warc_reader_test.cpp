@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/warc/test_exchange.h"
 #include "warc/gzip_member.h"
@@ -33,16 +34,16 @@ std::vector<WarcLocation> WriteArchive(const TempDir& dir, int n) {
   WarcOptions o;
   o.prefix = dir.File("crawl");
   auto archive = WarcArchive::Open(o);
-  EXPECT_TRUE(archive.ok()) << archive.status().ToString();
+  EXPECT_OK(archive);
   std::vector<WarcLocation> out;
   if (!archive.ok()) return out;
   for (int i = 0; i < n; ++i) {
     OwnedExchange e = HtmlExchange("http://example.com/" + std::to_string(i), test::RandomBytes(1500, i));
     auto location = (*archive)->Write((*archive)->Prepare(e.view()));
-    EXPECT_TRUE(location.ok());
+    EXPECT_OK(location);
     if (location.ok()) out.push_back(*location);
   }
-  EXPECT_TRUE((*archive)->Close().ok());
+  EXPECT_OK((*archive)->Close());
   return out;
 }
 
@@ -75,7 +76,7 @@ Walk WalkFile(const std::string& path) {
 TEST(ParseWarcRecord, ReadsWhatSerializeWrote) {
   WarcRecord record{{{"WARC-Type", "resource"}, {"WARC-Target-URI", "http://a/"}}, std::string("bin\0ary\r\n\r\n", 11)};
   auto parsed = ParseWarcRecord(SerializeWarcRecord(record));
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->block, record.block);
   EXPECT_EQ(parsed->Field("warc-type"), "resource");
   EXPECT_EQ(parsed->Field("Content-Length"), "11");
@@ -94,7 +95,7 @@ TEST(WarcFileReader, WalksEveryMemberWithItsPlace) {
   const auto locations = WriteArchive(dir, 3);
   ASSERT_EQ(locations.size(), 3u);
   Walk walk = WalkFile(locations[0].file);
-  ASSERT_TRUE(walk.error.ok()) << walk.error.ToString();
+  ASSERT_OK(walk.error);
   EXPECT_FALSE(walk.torn);
   ASSERT_EQ(walk.entries.size(), 7u);  // warcinfo + 3 x (request, response)
   EXPECT_EQ(walk.entries[0].offset, 0u);
@@ -118,7 +119,7 @@ TEST(WarcFileReader, FileCutInItsLastMemberReadsEveryWholeRecordAndIsTorn) {
   WriteFile(cut, ReadFile(last.file).substr(0, last.offset + last.length / 2));
 
   Walk walk = WalkFile(cut);
-  ASSERT_TRUE(walk.error.ok()) << walk.error.ToString();
+  ASSERT_OK(walk.error);
   EXPECT_TRUE(walk.torn);
   ASSERT_EQ(walk.entries.size(), 1u + 2 * 3 + 1);  // the last request is whole, its response is not
   EXPECT_EQ(walk.entries.back().record.Field("WARC-Type"), "request");
@@ -127,7 +128,7 @@ TEST(WarcFileReader, FileCutInItsLastMemberReadsEveryWholeRecordAndIsTorn) {
   for (uint64_t keep : {last.offset + last.length - 1, last.offset + 10}) {
     WriteFile(cut, ReadFile(last.file).substr(0, keep));
     Walk w = WalkFile(cut);
-    EXPECT_TRUE(w.error.ok()) << w.error.ToString();
+    EXPECT_OK(w.error);
     EXPECT_TRUE(w.torn);
     EXPECT_EQ(w.entries.size(), 8u);
   }
@@ -154,7 +155,7 @@ TEST(WarcFileReader, EmptyFileHasNoRecordsAndIsNotTorn) {
   TempDir dir;
   WriteFile(dir.File("empty.warc.gz"), "");
   Walk walk = WalkFile(dir.File("empty.warc.gz"));
-  EXPECT_TRUE(walk.error.ok());
+  EXPECT_OK(walk.error);
   EXPECT_TRUE(walk.entries.empty());
   EXPECT_FALSE(walk.torn);
   EXPECT_FALSE(WarcFileReader::Open(dir.File("missing.warc.gz")).ok());
@@ -165,7 +166,7 @@ TEST(ReadWarcRecordAt, RangeThatIsNotOneMemberIsCorruption) {
   const auto locations = WriteArchive(dir, 2);
   ASSERT_EQ(locations.size(), 2u);
   const WarcLocation& l = locations[0];
-  EXPECT_TRUE(ReadWarcRecordAt(l.file, l.offset, l.length).ok());
+  EXPECT_OK(ReadWarcRecordAt(l.file, l.offset, l.length));
   auto shorter = ReadWarcRecordAt(l.file, l.offset, l.length - 1);
   EXPECT_EQ(shorter.status().code(), Status::Code::kCorruption);
   auto longer = ReadWarcRecordAt(l.file, l.offset, l.length + 1);
@@ -185,7 +186,7 @@ TEST(ReadWarcRecordAt, MemberThatIsNotARecordIsCorruption) {
 
 TEST(ParseHttpMessage, SplitsStartLineHeadersAndBody) {
   auto m = ParseHttpMessage("HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nX-A:  b \r\n\r\n<p>gone</p>");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   EXPECT_EQ(m->start_line, "HTTP/1.1 404 Not Found");
   ASSERT_EQ(m->headers.size(), 2u);
   EXPECT_EQ(m->headers[1].first, "X-A");
@@ -195,7 +196,7 @@ TEST(ParseHttpMessage, SplitsStartLineHeadersAndBody) {
   EXPECT_EQ(m->body, "<p>gone</p>");
 
   auto head_only = ParseHttpMessage("HTTP/1.1 304 Not Modified\r\n\r\n");
-  ASSERT_TRUE(head_only.ok());
+  ASSERT_OK(head_only);
   EXPECT_TRUE(head_only->headers.empty());
   EXPECT_EQ(head_only->body, "");
   EXPECT_FALSE(ParseHttpMessage("HTTP/1.1 200 OK\r\nContent-Type: x\r\n").ok()) << "head never ends";
