@@ -29,6 +29,8 @@ namespace {
 
 struct CrawlCommandOptions {
   CrawlOptions crawl;
+  std::string mode = "async";   // --mode, CLI11 checks the name; into crawl.mode
+  std::string parser = "auto";  // --parser, likewise
   std::string db = "fanout.db";
   double timeout_s = 30;
   double connect_timeout_s = 10;
@@ -196,6 +198,8 @@ int WriteOutput(std::optional<OutputFile>& out, const std::string& text) {
 }
 
 int RunCrawl(CrawlCommandOptions& opt) {
+  opt.crawl.mode = CrawlModeNamed(opt.mode).value();  // CLI11 took only a known name
+  opt.crawl.parser = HtmlParserNamed(opt.parser).value();
   opt.crawl.timeout_ms = static_cast<long>(opt.timeout_s * 1000);
   opt.crawl.connect_timeout_ms = static_cast<long>(opt.connect_timeout_s * 1000);
   const bool shared = !opt.frontier.empty();
@@ -281,11 +285,11 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("seeds", c.seeds, "Start URLs (http or https); none with --resume");
   cmd->add_option("--db", opt->db, "SQLite database to write (created if missing; a new run is added)")
       ->capture_default_str();
-  cmd->add_option("--mode", c.mode,
+  cmd->add_option("--mode", opt->mode,
                   "How fetches are scheduled: async (event loop), threads (one blocking transfer per thread, "
                   "--concurrency threads) or sync (one at a time)")
       ->capture_default_str()->check(CLI::IsMember({"async", "threads", "sync"}));
-  cmd->add_option("--parser", c.parser,
+  cmd->add_option("--parser", opt->parser,
                   "How HTML is parsed: auto (a one-pass fast path, with gumbo's tree for what it does not "
                   "handle) or gumbo (always the tree); both give the same links")
       ->capture_default_str()->check(CLI::IsMember({"auto", "gumbo"}));

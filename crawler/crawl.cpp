@@ -68,7 +68,7 @@ Result<CrawlPlan> Plan(const CrawlOptions& options, const CrawlServices& service
   Frontier& f = *plan.frontier;
   plan.options = options;
   plan.options.url_rules = rules;
-  if (options.mode == "sync") plan.options.concurrency = 1;  // one transfer at a time, whatever --concurrency says
+  if (options.mode == CrawlMode::kSync) plan.options.concurrency = 1;  // one transfer at a time, whatever --concurrency says
   if (shared != nullptr) plan.options.max_pages = 0;  // the run's limit, which the shared frontier keeps
   if (resume != nullptr && shared == nullptr) {
     for (const std::string& url : resume->done) f.MarkFetched(url);
@@ -96,7 +96,7 @@ Result<int64_t> OpenRun(const CrawlOptions& options, const CrawlPlan& plan, cons
     FANOUT_RETURN_IF_ERROR(store.ResumeRun(run));
   } else {
     FANOUT_ASSIGN_OR_RETURN(run, store.BeginRun(RunInfo{
-                                     .mode = options.mode, .seeds = plan.seeds,
+                                     .mode = std::string(CrawlModeName(options.mode)), .seeds = plan.seeds,
                                      .options_json = OptionsJson(options),
                                      .url_normalization = std::string(UrlRulesName(plan.options.url_rules)),
                                      .worker = shared != nullptr ? shared->worker() : "",
@@ -137,8 +137,8 @@ Status Conclude(const CrawlOptions& options, const CrawlServices& services, Fron
                        .payload_bytes = st.payload_bytes, .write_seconds = st.write_seconds,
                        .first_file = files.empty() ? "" : files.front(), .last_file = files.empty() ? "" : files.back()};
   }
-  summary.mode = options.mode;
-  summary.parser = options.parser;
+  summary.mode = CrawlModeName(options.mode);
+  summary.parser = HtmlParserName(options.parser);
   summary.robots_ignored = options.ignore_robots;
   summary.tls_unverified = options.insecure;
   return store.FinishRun(RunSummary{.pages = summary.pages_before + summary.pages,
@@ -168,7 +168,7 @@ Result<CrawlSummary> Crawl(const CrawlOptions& options, const CrawlServices& ser
   // A resumed run walks its sitemaps again: their URLs have no links row to be read back from.
   const std::vector<std::string> sitemap_seeds = plan.nothing_left ? std::vector<std::string>{} : plan.seeds;
   CrawlSummary summary;
-  if (options.mode != "async") {
+  if (options.mode != CrawlMode::kAsync) {
     // sync: one worker; threads: one per --concurrency, each with its own blocking transfer.
     FANOUT_RETURN_IF_ERROR(RunBlockingCrawl(plan.options, core, services, sitemap_seeds, plan.options.concurrency,
                                             *control, summary, progress));

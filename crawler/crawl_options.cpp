@@ -20,18 +20,12 @@ Status ValidateOptions(const CrawlOptions& options) {
     return Status::InvalidArgument("--retries, --retry-delay, --max-retry-wait, --delay and --max-delay must not be "
                                    "negative, and --delay-jitter must be in [0, 1]");
   }
-  if (options.mode != "async" && options.mode != "threads" && options.mode != "sync") {
-    return Status::InvalidArgument("--mode must be sync, threads or async, not '" + options.mode + "'");
-  }
-  if (options.parser != "auto" && options.parser != "gumbo") {
-    return Status::InvalidArgument("--parser must be auto or gumbo, not '" + options.parser + "'");
-  }
   return Status::Ok();
 }
 
 Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) {
   FANOUT_RETURN_IF_ERROR(ValidateOptions(options));
-  if (options.mode != "async") return Status::InvalidArgument("--frontier needs --mode async");
+  if (options.mode != CrawlMode::kAsync) return Status::InvalidArgument("--frontier needs --mode async");
   // A sitemap walk is requests to the seeds' hosts outside any lease.
   if (options.sitemaps) return Status::InvalidArgument("--sitemaps cannot be combined with --frontier yet");
   // A transfer may start only while it would end before the lease does, and leases are renewed
@@ -47,7 +41,7 @@ Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds) 
 
 std::string OptionsJson(const CrawlOptions& options) {
   nlohmann::json json = {
-      {"mode", options.mode}, {"parser", options.parser},
+      {"mode", CrawlModeName(options.mode)}, {"parser", HtmlParserName(options.parser)},
       {"concurrency", options.concurrency}, {"per_host", options.per_host},   {"threads", options.threads},
       {"max_pages", options.max_pages},     {"max_depth", options.max_depth}, {"timeout_ms", options.timeout_ms},
       {"max_bytes", options.max_bytes},     {"max_redirects", options.max_redirects},
@@ -80,6 +74,30 @@ HostLimits HostLimitsOf(const CrawlOptions& options) {
                     .robots = !options.ignore_robots,
                     .kept_hosts = options.concurrency,
                     .seed = 20261121};
+}
+
+std::string_view CrawlModeName(CrawlMode mode) {
+  switch (mode) {
+    case CrawlMode::kAsync: return "async";
+    case CrawlMode::kThreads: return "threads";
+    case CrawlMode::kSync: return "sync";
+  }
+  return "";
+}
+
+std::optional<CrawlMode> CrawlModeNamed(std::string_view name) {
+  for (CrawlMode mode : {CrawlMode::kAsync, CrawlMode::kThreads, CrawlMode::kSync}) {
+    if (CrawlModeName(mode) == name) return mode;
+  }
+  return std::nullopt;
+}
+
+std::string_view HtmlParserName(HtmlParser parser) { return parser == HtmlParser::kGumbo ? "gumbo" : "auto"; }
+
+std::optional<HtmlParser> HtmlParserNamed(std::string_view name) {
+  if (name == "auto") return HtmlParser::kAuto;
+  if (name == "gumbo") return HtmlParser::kGumbo;
+  return std::nullopt;
 }
 
 std::string DefaultUserAgent() { return "fanout/" FANOUT_VERSION; }

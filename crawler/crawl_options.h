@@ -10,15 +10,28 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "crawler/frontier.h"
 #include "crawler/seen_filter.h"
 #include "crawler/url.h"
+#include "parser/html_parser.h"
 #include "util/status.h"
 
 namespace fanout {
+
+// How a crawl waits (--mode): async, the engine (crawl_async.h), or threads or sync, blocking
+// (crawl_blocking.h). The same crawl either way.
+enum class CrawlMode { kAsync, kThreads, kSync };
+// "async", "threads", "sync"; and back (nullopt for a name that is none of them).
+std::string_view CrawlModeName(CrawlMode mode);
+std::optional<CrawlMode> CrawlModeNamed(std::string_view name);
+// "auto", "gumbo" (--parser); and back.
+std::string_view HtmlParserName(HtmlParser parser);
+std::optional<HtmlParser> HtmlParserNamed(std::string_view name);
 
 struct CrawlOptions {
   std::vector<std::string> seeds = {};
@@ -40,9 +53,9 @@ struct CrawlOptions {
   // as a redirect hop; a longer one is only a link (a negative value makes every refresh a link).
   double max_meta_refresh_delay = 30;
   bool follow_nofollow = false;  // follow rel=nofollow links and links of meta-nofollow pages
-  // How HTML is parsed: "auto" (the fast path, gumbo's tree for what it does not handle) or "gumbo"
-  // (always the tree); the result is the same, the CPU is not (parser/html_parser.h).
-  std::string parser = "auto";
+  // How HTML is parsed: the fast path with gumbo's tree for what it does not handle, or always the
+  // tree; the result is the same, the CPU is not (parser/html_parser.h).
+  HtmlParser parser = HtmlParser::kAuto;
   size_t max_url_length = 2048;  // longer links are not followed ("too_long")
   // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
   // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).
@@ -66,11 +79,11 @@ struct CrawlOptions {
   // How links and redirects are resolved and keyed (url.h): a new run's rules, or, set by Crawl,
   // the resumed run's, so that its keys stay comparable.
   UrlRules url_rules = UrlRules::kWhatwg;
-  std::string mode = "async";    // async (the engine), threads or sync: see crawl_blocking.h
+  CrawlMode mode = CrawlMode::kAsync;
 };
 
 // kInvalidArgument with a one-line message when the options cannot be crawled with (a limit of
-// 0, a negative delay, an unknown mode).
+// 0, a negative delay).
 Status ValidateOptions(const CrawlOptions& options);
 // ValidateOptions, and what a worker of a shared frontier with leases of `lease_seconds` needs.
 Status ValidateSharedOptions(const CrawlOptions& options, double lease_seconds);

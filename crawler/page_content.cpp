@@ -159,7 +159,7 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
   DecodedText text = DecodeOwnedToUtf8(std::move(response.body), response.content_type);
   record.charset = text.charset;
   ParsedPage parsed =
-      ParseHtml(text.utf8, {.parser = options.parser == "gumbo" ? HtmlParser::kGumbo : HtmlParser::kAuto});
+      ParseHtml(text.utf8, {.parser = options.parser});
   record.title = parsed.title;
   record.noindex = parsed.meta_noindex;
   std::string base = page_url;

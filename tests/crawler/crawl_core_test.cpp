@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 #include <map>
 #include <memory>
 #include <string>
@@ -96,14 +98,14 @@ class CoreTest : public ::testing::Test {
     options_ = std::move(options);
     Result<Frontier> frontier =
         Frontier::Create(options_.scope, options_.max_depth, 0, {}, HostLimitsOf(options_));
-    ASSERT_TRUE(frontier.ok()) << frontier.status().ToString();
+    ASSERT_OK(frontier);
     frontier_ = std::make_unique<Frontier>(std::move(*frontier));
     for (const std::string& seed : options_.seeds) frontier_->AddSeed(seed);
     Result<std::unique_ptr<Store>> store = Store::Open(dir_.File("crawl.db"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_OK(store);
     store_ = std::move(*store);
     Result<int64_t> run = store_->BeginRun(RunInfo{.mode = "sync", .seeds = options_.seeds});
-    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    ASSERT_OK(run);
     run_ = *run;
     core_ = std::make_unique<CrawlCore>(options_, *frontier_, *store_, nullptr, nullptr, run_, SpillCursor{});
     waits_ = std::make_unique<ScriptedWaits>(std::move(answers));
@@ -132,7 +134,7 @@ class CoreTest : public ::testing::Test {
   }
 
   int64_t Count(const std::string& sql) {
-    EXPECT_TRUE(store_->Flush().ok());
+    EXPECT_OK(store_->Flush());
     return test::QueryInt(dir_.File("crawl.db"), sql);
   }
 

@@ -155,7 +155,7 @@ TEST_F(CrawlTest, AllModesFindTheSamePagesAndLinks) {
       auto store = Store::Open(db);
       ASSERT_OK(store);
       CrawlOptions options{.seeds = {site->url()}, .concurrency = 8, .per_host = 8, .timeout_ms = 10000,
-                           .retry_delay = 0.01, .max_retry_wait = 0.05, .mode = mode};
+                           .retry_delay = 0.01, .max_retry_wait = 0.05, .mode = CrawlModeNamed(mode).value()};
       Result<CrawlSummary> s = Crawl(options, **store);
       ASSERT_OK(s) << mode;
       EXPECT_EQ(s->mode, mode);
@@ -194,12 +194,12 @@ TEST_F(CrawlTest, AllModesFindTheSamePagesAndLinks) {
 
 TEST_F(CrawlTest, ThreadsModeReachesItsConcurrencyAndSyncFetchesOneAtATime) {
   auto site = Serve(Synthetic(120, 10, 20));
-  CrawlSummary threads = CrawlInto({.seeds = {site->url()}, .concurrency = 6, .per_host = 6, .mode = "threads"});
+  CrawlSummary threads = CrawlInto({.seeds = {site->url()}, .concurrency = 6, .per_host = 6, .mode = CrawlMode::kThreads});
   EXPECT_EQ(threads.pages, 120);
   EXPECT_EQ(threads.threads, 6u);
   EXPECT_EQ(site->stats().max_in_flight, 6u);
   site->ResetStats();
-  CrawlSummary sync = CrawlInto({.seeds = {site->url()}, .max_pages = 30, .mode = "sync"});
+  CrawlSummary sync = CrawlInto({.seeds = {site->url()}, .max_pages = 30, .mode = CrawlMode::kSync});
   EXPECT_EQ(sync.pages, 30);
   EXPECT_EQ(site->stats().max_in_flight, 1u);
   EXPECT_GE(sync.wall_seconds, 30 * 0.020);  // one latency after another
@@ -258,7 +258,7 @@ TEST_F(CrawlTest, ASmallFrontierWindowSpillsToTheDatabaseAndLosesNothing) {
   auto site = Serve(Synthetic(300, 6));
   for (const std::string mode : {"sync", "threads", "async"}) {
     site->ResetStats();
-    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .frontier_window = 10, .mode = mode});
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .frontier_window = 10, .mode = CrawlModeNamed(mode).value()});
     EXPECT_EQ(s.pages, 300) << mode;
     EXPECT_GT(s.max_queued_on_disk, 10u) << mode;
     EXPECT_GT(s.frontier_refills, 0) << mode;
@@ -323,7 +323,7 @@ TEST_F(CrawlTest, LinksTheSeenFilterCannotTellAreSettledByTheDatabase) {
   const SeenFilterOptions tiny{.recent_capacity = 2, .bits_per_url = 1, .first_layer = 4};
   for (const std::string mode : {"sync", "threads", "async"}) {
     site->ResetStats();
-    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .seen_filter = tiny, .mode = mode});
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 8, .seen_filter = tiny, .mode = CrawlModeNamed(mode).value()});
     EXPECT_EQ(s.pages, 300) << mode;
     EXPECT_EQ(s.queued_left, 0u) << mode;
     std::map<std::string, int> asked;

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 namespace fanout {
 namespace {
 
 Frontier Make(ScopeOptions scope = {}, int max_depth = -1) {
   Result<Frontier> f = Frontier::Create(std::move(scope), max_depth);
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_OK(f);
   return std::move(f.value());
 }
 
@@ -83,7 +85,7 @@ TEST(Frontier, RedirectTargetsAreJudgedLikeLinks) {
 // A host at its limit waits; the others go on, shallowest first, taking turns at equal depth.
 TEST(Frontier, TakesOnlyFromReadyHostsAndTakesTurns) {
   Result<Frontier> made = Frontier::Create({.allowed_domains = {"a", "b"}}, -1, 0, {}, HostLimits{.per_host = 1});
-  ASSERT_TRUE(made.ok());
+  ASSERT_OK(made);
   Frontier& f = *made;
   f.AddSeed("http://a/");
   f.AddSeed("http://b/");
@@ -146,7 +148,7 @@ namespace {
 
 TEST(Frontier, PastItsWindowLinksWaitOnDiskUntilRestored) {
   Result<Frontier> made = Frontier::Create({}, -1, 2);
-  ASSERT_TRUE(made.ok());
+  ASSERT_OK(made);
   Frontier& f = *made;
   f.AddSeed("http://h/");
   EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
@@ -189,7 +191,7 @@ TEST(UrlSet, ClearForgetsEverything) {
 // counts as queued, so the crawl does not end before it knows.
 TEST(Frontier, AnUnsureLinkWaitsForTheStoresWord) {
   Result<Frontier> made = Frontier::Create({}, -1, 0, {.recent_capacity = 1, .bits_per_url = 10, .first_layer = 64});
-  ASSERT_TRUE(made.ok());
+  ASSERT_OK(made);
   Frontier& f = *made;
   f.AddSeed("http://h/");
   EXPECT_EQ(f.Offer("http://h/a", 1), Frontier::Verdict::kQueued);
@@ -220,7 +222,7 @@ TEST(Frontier, AnUnsureLinkWaitsForTheStoresWord) {
 // and the exact record of fetched URLs still keeps it from being fetched twice.
 TEST(Frontier, AUrlWithoutALinkRowIsQueuedInMemory) {
   Result<Frontier> made = Frontier::Create({}, -1, 1, {.recent_capacity = 1, .bits_per_url = 10, .first_layer = 64});
-  ASSERT_TRUE(made.ok());
+  ASSERT_OK(made);
   Frontier& f = *made;
   f.AddSeed("http://h/");
   EXPECT_EQ(f.Offer("http://h/a", 1, "", Frontier::Source::kOther), Frontier::Verdict::kQueued);  // past the window

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/status_matchers.h"
+
 #include <iostream>
 #include <string>
 
@@ -21,7 +23,7 @@ std::string Origin(int i) { return "http://h" + std::to_string(i) + ".localhost:
 // A frontier over the hosts *.localhost, a, b and c, with `limits`.
 Frontier Make(HostLimits limits = {}) {
   Result<Frontier> f = Frontier::Create({.allowed_domains = {"localhost", "a", "b", "c"}}, -1, 0, {}, limits);
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_OK(f);
   return std::move(f.value());
 }
 

@@ -67,7 +67,7 @@ class Http2Crawl : public test::CrawlFixture {
     options.per_host = 8;
     options.concurrency = 8;
     options.threads = 2;
-    options.mode = mode;
+    options.mode = CrawlModeNamed(mode).value();
     return options;
   }
 

@@ -51,7 +51,7 @@ class ManyHostsTest : public test::CrawlFixture {
     o.per_host = kPerHost;
     o.delay = kDelay;
     o.scope.allowed_domains = {"localhost"};
-    o.mode = mode;
+    o.mode = CrawlModeNamed(mode).value();
     return o;
   }
   Result<CrawlSummary> CrawlTo(const std::string& file, const CrawlOptions& options, CrawlControl* control = nullptr) {

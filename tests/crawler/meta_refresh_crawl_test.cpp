@@ -71,7 +71,7 @@ TEST_F(MetaRefreshCrawl, ARefreshIsARedirectHopJudgedLikeOneInEveryMode) {
     const std::string u = site->url();
     CrawlOptions options;
     options.seeds = {u};
-    options.mode = mode;
+    options.mode = CrawlModeNamed(mode).value();
     CrawlSummary s = CrawlInto(options);
     const std::map<std::string, int> asked = Requests(*site);
     // Every page fetched exactly once, the refused and off-site targets never.

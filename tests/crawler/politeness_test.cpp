@@ -228,7 +228,7 @@ TEST_F(PolitenessTest, SitemapsSeedTheFrontierInEveryMode) {
   CrawlSummary plain = CrawlInto({.seeds = {site->url()}});
   EXPECT_EQ(plain.pages, 2);
   for (const std::string mode : {"sync", "threads", "async"}) {
-    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .sitemaps = true, .mode = mode});
+    CrawlSummary s = CrawlInto({.seeds = {site->url()}, .sitemaps = true, .mode = CrawlModeNamed(mode).value()});
     EXPECT_EQ(s.pages, 4) << mode;
     EXPECT_EQ(s.sitemaps_fetched, 2) << mode;
     EXPECT_EQ(s.sitemap_urls, 3) << mode;
