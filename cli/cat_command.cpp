@@ -34,10 +34,9 @@ constexpr size_t kMaxDecoded = size_t{1} << 31;
 // A revisit record holds no payload: the record it names (the same run's page of that URL) does.
 Result<WarcRecordRead> Original(CrawlDatabase& db, const WarcRecordRead& revisit, int64_t run) {
   const std::string target = revisit.Field("WARC-Refers-To-Target-URI");
-  Result<std::optional<ArchivedRecordAt>> at = LocateArchivedPage(db.db, target, run);
-  if (!at.ok()) return at.status();
-  if (!*at) return Status::NotFound("the revisit refers to " + target + ", which the run did not archive as a page");
-  Result<WarcRecordRead> original = ReadWarcRecordAt((*at)->file, (*at)->offset, (*at)->length);
+  FANOUT_ASSIGN_OR_RETURN(std::optional<ArchivedRecordAt> at, LocateArchivedPage(db.db, target, run));
+  if (!at) return Status::NotFound("the revisit refers to " + target + ", which the run did not archive as a page");
+  Result<WarcRecordRead> original = ReadWarcRecordAt((at)->file, (at)->offset, (at)->length);
   if (original.ok() && original->Field("WARC-Payload-Digest") != revisit.Field("WARC-Payload-Digest")) {
     return Status::Corruption("the record of " + target + " is not the payload the revisit names");
   }

@@ -6,19 +6,17 @@
 namespace fanout::cli {
 
 Result<CrawlDatabase> OpenCrawlDatabase(const std::string& path) {
-  Result<SqliteDb> db = SqliteDb::OpenReadOnly(path);
-  if (!db.ok()) return db.status();
-  Result<int> version = ReadSchemaVersion(*db);
-  if (!version.ok()) return version.status();
-  if (*version == 0) {
+  FANOUT_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::OpenReadOnly(path));
+  FANOUT_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
+  if (version == 0) {
     return Status::InvalidArgument("'" + path + "' is not a fanout crawl database (no fanout schema_version)");
   }
-  if (*version > kSchemaVersion) {
-    return Status::InvalidArgument("database schema version " + std::to_string(*version) +
+  if (version > kSchemaVersion) {
+    return Status::InvalidArgument("database schema version " + std::to_string(version) +
                                    " is newer than this fanout (" + std::to_string(kSchemaVersion) +
                                    "); upgrade fanout");
   }
-  return CrawlDatabase{.path = path, .db = std::move(*db), .schema_version = *version};
+  return CrawlDatabase{.path = path, .db = std::move(db), .schema_version = version};
 }
 
 int DatabaseExitCode(const Status& error) {
@@ -30,9 +28,8 @@ Result<int64_t> ChooseRun(CrawlDatabase& db, std::optional<int64_t> requested) {
       db.db.Prepare(requested ? "SELECT id FROM runs WHERE id = ?1" : "SELECT max(id) FROM runs");
   if (!query.ok()) return query.status();
   if (requested) query->Bind(1, *requested);
-  Result<bool> row = query->Step();
-  if (!row.ok()) return row.status();
-  if (!*row || query->ColumnIsNull(0)) {
+  FANOUT_ASSIGN_OR_RETURN(bool row, query->Step());
+  if (!row || query->ColumnIsNull(0)) {
     if (requested) return Status::NotFound("no run " + std::to_string(*requested) + " in " + db.path);
     return Status::NotFound(db.path + " has no runs yet");
   }
@@ -45,10 +42,9 @@ int ChooseRunExitCode(const Status& error, bool requested) {
 }
 
 Result<UrlRules> UrlRulesOfRun(CrawlDatabase& db, int64_t run) {
-  Result<std::string> name = UrlNormalizationOf(db.db, db.schema_version, run);
-  if (!name.ok()) return name.status();
-  std::optional<UrlRules> rules = UrlRulesNamed(*name);
-  if (!rules) return Status::Corruption("run " + std::to_string(run) + " has URL normalisation '" + *name + "', unknown to this fanout");
+  FANOUT_ASSIGN_OR_RETURN(std::string name, UrlNormalizationOf(db.db, db.schema_version, run));
+  std::optional<UrlRules> rules = UrlRulesNamed(name);
+  if (!rules) return Status::Corruption("run " + std::to_string(run) + " has URL normalisation '" + name + "', unknown to this fanout");
   return *rules;
 }
 

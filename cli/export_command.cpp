@@ -78,9 +78,8 @@ template <typename WriteRow>
 Status Stream(SqliteStmt& rows, std::ostream& out, WriteRow write_row) {
   std::string line;
   while (out) {
-    Result<bool> row = rows.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
+    FANOUT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) return Status::Ok();
     line.clear();
     write_row(line);
     out << line;

@@ -148,10 +148,8 @@ std::string ExternalRun::Describe() const {
 }
 
 Result<ExternalRun> RunShellCommand(const std::string& command, std::chrono::milliseconds timeout) {
-  Result<Pipe> out = MakePipe();
-  if (!out.ok()) return out.status();
-  Result<Pipe> err = MakePipe();
-  if (!err.ok()) return err.status();
+  FANOUT_ASSIGN_OR_RETURN(Pipe out, MakePipe());
+  FANOUT_ASSIGN_OR_RETURN(Pipe err, MakePipe());
   UniqueFd null_in(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_in) return Status::IOError(std::string("/dev/null: ") + std::strerror(errno));
 
@@ -175,16 +173,16 @@ Result<ExternalRun> RunShellCommand(const std::string& command, std::chrono::mil
     sigprocmask(SIG_SETMASK, &no_signals, nullptr);
     signal(SIGPIPE, SIG_DFL);
     dup2(null_in.get(), STDIN_FILENO);
-    dup2(out->write.get(), STDOUT_FILENO);
-    dup2(err->write.get(), STDERR_FILENO);
+    dup2(out.write.get(), STDOUT_FILENO);
+    dup2(err.write.get(), STDERR_FILENO);
     execv("/bin/sh", const_cast<char* const*>(argv));
     _exit(127);
   }
   // Also here, so that a kill(-pid) cannot come before the child has made its group.
   setpgid(pid, pid);
   ChildGroup group(pid);
-  out->write.reset();  // only the child writes: EOF comes when it (and what it started) is done
-  err->write.reset();
+  out.write.reset();  // only the child writes: EOF comes when it (and what it started) is done
+  err.write.reset();
 
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) return Status::IOError(std::string("pidfd_open: ") + std::strerror(errno));
@@ -199,14 +197,14 @@ Result<ExternalRun> RunShellCommand(const std::string& command, std::chrono::mil
       break;
     }
     pollfd fds[3] = {{pidfd.get(), POLLIN, 0},
-                     {out_open ? out->read.get() : -1, POLLIN, 0},
-                     {err_open ? err->read.get() : -1, POLLIN, 0}};
+                     {out_open ? out.read.get() : -1, POLLIN, 0},
+                     {err_open ? err.read.get() : -1, POLLIN, 0}};
     if (poll(fds, 3, left) < 0) {
       if (errno == EINTR) continue;
       return Status::IOError(std::string("poll: ") + std::strerror(errno));
     }
-    if (fds[1].revents && ReadInto(out->read.get(), run.stdout_tail) == ReadOutcome::kClosed) out_open = false;
-    if (fds[2].revents && ReadInto(err->read.get(), run.stderr_tail) == ReadOutcome::kClosed) err_open = false;
+    if (fds[1].revents && ReadInto(out.read.get(), run.stdout_tail) == ReadOutcome::kClosed) out_open = false;
+    if (fds[2].revents && ReadInto(err.read.get(), run.stderr_tail) == ReadOutcome::kClosed) err_open = false;
     if (fds[0].revents & POLLIN) break;  // the command has exited
   }
 
@@ -217,8 +215,8 @@ Result<ExternalRun> RunShellCommand(const std::string& command, std::chrono::mil
   group.Reaped();
   // Whatever it left running in its group (`cmd &`) would skew the next run and hold our pipes.
   kill(-pid, SIGKILL);
-  if (out_open) ReadRest(out->read.get(), run.stdout_tail);
-  if (err_open) ReadRest(err->read.get(), run.stderr_tail);
+  if (out_open) ReadRest(out.read.get(), run.stdout_tail);
+  if (err_open) ReadRest(err.read.get(), run.stderr_tail);
 
   if (WIFEXITED(status)) {
     run.exit_code = WEXITSTATUS(status);

@@ -77,47 +77,45 @@ enum PageColumn {
 Status TellFetch(CrawlDatabase& db, int64_t run, const std::string& url, Story& story) {
   // Schema version 3 added attempts, redirect_chain and charset; an older database reads as if none.
   const std::string since_v3 = db.schema_version >= 3 ? "attempts, redirect_chain, charset" : "1, NULL, NULL";
-  Result<SqliteStmt> page = Prepare(db,
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt page, Prepare(db,
                                     "SELECT depth, status, content_type, bytes, truncated, title, error_kind, error, "
                                     "redirects, final_url, " + since_v3 +
                                         " FROM pages WHERE run_id = ?1 AND url = ?2",
-                                    run, url);
-  if (!page.ok()) return page.status();
-  Result<bool> row = page->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return Status::Ok();
+                                    run, url));
+  FANOUT_ASSIGN_OR_RETURN(bool row, page.Step());
+  if (!row) return Status::Ok();
   story.fetched = true;
-  auto has = [&page](PageColumn c) { return !page->ColumnIsNull(c); };
+  auto has = [&page](PageColumn c) { return !page.ColumnIsNull(c); };
 
-  const int64_t depth = page->ColumnInt(kDepth);
+  const int64_t depth = page.ColumnInt(kDepth);
   std::string fetched = "fetched (depth " + std::to_string(depth) + (depth == 0 ? ", a seed" : "") + "): ";
-  if (page->ColumnInt(kStatus) == 0) {
+  if (page.ColumnInt(kStatus) == 0) {
     fetched += "no response";
   } else {
-    fetched += std::to_string(page->ColumnInt(kStatus));
-    if (has(kContentType)) fetched += ", " + page->ColumnText(kContentType);
-    fetched += ", " + std::to_string(page->ColumnInt(kBytes)) + " bytes";
-    if (page->ColumnInt(kTruncated) != 0) fetched += " (truncated at --max-bytes)";
+    fetched += std::to_string(page.ColumnInt(kStatus));
+    if (has(kContentType)) fetched += ", " + page.ColumnText(kContentType);
+    fetched += ", " + std::to_string(page.ColumnInt(kBytes)) + " bytes";
+    if (page.ColumnInt(kTruncated) != 0) fetched += " (truncated at --max-bytes)";
   }
   story.lines.push_back(fetched);
-  if (const int64_t attempts = page->ColumnInt(kAttempts); attempts > 1) {
+  if (const int64_t attempts = page.ColumnInt(kAttempts); attempts > 1) {
     story.lines.push_back("tried " + std::to_string(attempts) + " times (" + std::to_string(attempts - 1) +
                           (attempts == 2 ? " retry)" : " retries)"));
   }
   if (has(kErrorKind)) {
-    story.lines.push_back("error: " + page->ColumnText(kErrorKind) + ": " + page->ColumnText(kError));
+    story.lines.push_back("error: " + page.ColumnText(kErrorKind) + ": " + page.ColumnText(kError));
   } else if (has(kError)) {
-    story.lines.push_back("note: " + page->ColumnText(kError));  // a redirect the crawler did not follow
+    story.lines.push_back("note: " + page.ColumnText(kError));  // a redirect the crawler did not follow
   }
   if (has(kRedirectChain)) {
-    TellRedirects(page->ColumnText(kRedirectChain), page->ColumnInt(kRedirects), story);
-  } else if (page->ColumnInt(kRedirects) > 0) {
-    story.lines.push_back("redirects followed: " + std::to_string(page->ColumnInt(kRedirects)));
+    TellRedirects(page.ColumnText(kRedirectChain), page.ColumnInt(kRedirects), story);
+  } else if (page.ColumnInt(kRedirects) > 0) {
+    story.lines.push_back("redirects followed: " + std::to_string(page.ColumnInt(kRedirects)));
   }
-  if (has(kFinalUrl)) story.lines.push_back("final URL: " + page->ColumnText(kFinalUrl));
-  const std::string decoded = has(kCharset) ? "decoded from " + page->ColumnText(kCharset) : "";
+  if (has(kFinalUrl)) story.lines.push_back("final URL: " + page.ColumnText(kFinalUrl));
+  const std::string decoded = has(kCharset) ? "decoded from " + page.ColumnText(kCharset) : "";
   if (has(kTitle)) {
-    std::string title = "title: " + Quoted(page->ColumnText(kTitle));
+    std::string title = "title: " + Quoted(page.ColumnText(kTitle));
     if (!decoded.empty()) title += " (" + decoded + ")";
     story.lines.push_back(title);
   } else if (!decoded.empty()) {
@@ -132,30 +130,27 @@ Status TellRedirectedHere(CrawlDatabase& db, int64_t run, const std::string& url
       Prepare(db, "SELECT url, status FROM pages WHERE run_id = ?1 AND final_url = ?2 ORDER BY id", run, url);
   if (!finals.ok()) return finals.status();
   while (true) {
-    Result<bool> row = finals->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+    FANOUT_ASSIGN_OR_RETURN(bool row, finals->Step());
+    if (!row) break;
     story.redirect_target = true;
     story.lines.push_back("reached by redirect: the final URL of " + finals->ColumnText(0) + " (" +
                           std::to_string(finals->ColumnInt(1)) + ")");
   }
   if (db.schema_version < 3) return Status::Ok();  // no redirect_chain to look through
   // json_each of NULL has no rows: a chain that is not valid JSON is passed over, not an error.
-  Result<SqliteStmt> hops = Prepare(db, R"sql(
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt hops, Prepare(db, R"sql(
     SELECT p.url, h.key + 1, json_extract(h.value, '$.status')
     FROM pages p, json_each(CASE WHEN json_valid(p.redirect_chain) THEN p.redirect_chain END) h
     WHERE p.run_id = ?1 AND p.redirect_chain IS NOT NULL AND json_extract(h.value, '$.location') = ?2
       AND p.final_url IS NOT ?2
     ORDER BY p.id)sql",
-                                    run, url);
-  if (!hops.ok()) return hops.status();
+                                    run, url));
   while (true) {
-    Result<bool> row = hops->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+    FANOUT_ASSIGN_OR_RETURN(bool row, hops.Step());
+    if (!row) break;
     story.redirect_target = true;
-    story.lines.push_back(hops->ColumnText(0) + " redirected here (hop " + std::to_string(hops->ColumnInt(1)) + ", " +
-                          hops->ColumnText(2) + "), not its final URL");
+    story.lines.push_back(hops.ColumnText(0) + " redirected here (hop " + std::to_string(hops.ColumnInt(1)) + ", " +
+                          hops.ColumnText(2) + "), not its final URL");
   }
   return Status::Ok();
 }
@@ -163,20 +158,18 @@ Status TellRedirectedHere(CrawlDatabase& db, int64_t run, const std::string& url
 // The skipped rows: the crawl chose not to fetch it, and said why.
 Status TellRefused(CrawlDatabase& db, int64_t run, const std::string& url, Story& story) {
   if (!db.HasSkippedTable()) return Status::Ok();
-  Result<SqliteStmt> skipped = Prepare(
-      db, "SELECT reason, detail, found_on, depth FROM skipped WHERE run_id = ?1 AND url = ?2 ORDER BY id", run, url);
-  if (!skipped.ok()) return skipped.status();
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt skipped, Prepare(
+      db, "SELECT reason, detail, found_on, depth FROM skipped WHERE run_id = ?1 AND url = ?2 ORDER BY id", run, url));
   while (true) {
-    Result<bool> row = skipped->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+    FANOUT_ASSIGN_OR_RETURN(bool row, skipped.Step());
+    if (!row) break;
     story.refused = true;
-    const std::string reason = skipped->ColumnText(0);
+    const std::string reason = skipped.ColumnText(0);
     std::string line = "not fetched: " + reason;
-    if (!skipped->ColumnIsNull(1)) line += " (" + skipped->ColumnText(1) + ")";
-    if (reason.rfind("redirect_", 0) == 0 && !skipped->ColumnIsNull(2)) {
-      line += ", a redirect from " + skipped->ColumnText(2);
-    } else if (skipped->ColumnIsNull(2) && skipped->ColumnInt(3) == 0) {
+    if (!skipped.ColumnIsNull(1)) line += " (" + skipped.ColumnText(1) + ")";
+    if (reason.rfind("redirect_", 0) == 0 && !skipped.ColumnIsNull(2)) {
+      line += ", a redirect from " + skipped.ColumnText(2);
+    } else if (skipped.ColumnIsNull(2) && skipped.ColumnInt(3) == 0) {
       line += ", a seed";
     }
     story.lines.push_back(line);
@@ -189,24 +182,22 @@ Status TellFoundOn(CrawlDatabase& db, int64_t run, const std::string& url, bool 
   // One line per page: a page linking here twice has its first link followed (or refused) and the
   // second a duplicate, which says nothing new. The link that was followed comes first, then the
   // refusals that say why, then the duplicates, each in the order the pages were stored.
-  Result<SqliteStmt> links = Prepare(db, R"sql(
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt links, Prepare(db, R"sql(
     SELECT p.url, p.depth, max(l.followed) AS followed, min(l.reason) AS reason
     FROM links l JOIN pages p ON p.id = l.page_id
     WHERE l.to_url = ?2 AND p.run_id = ?1
     GROUP BY p.id
     ORDER BY followed DESC, reason IS 'duplicate', p.id)sql",
-                                     run, url);
-  if (!links.ok()) return links.status();
+                                     run, url));
   int pages = 0;
   while (true) {
-    Result<bool> row = links->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    const bool followed = links->ColumnInt(2) != 0;
+    FANOUT_ASSIGN_OR_RETURN(bool row, links.Step());
+    if (!row) break;
+    const bool followed = links.ColumnInt(2) != 0;
     story.followed = story.followed || followed;
     if (!all && ++pages > kFoundOnShown) continue;  // counted, not shown
-    story.lines.push_back("found on " + links->ColumnText(0) + " (depth " + std::to_string(links->ColumnInt(1)) +
-                          "), " + (followed ? "followed" : "not followed: " + links->ColumnText(3)));
+    story.lines.push_back("found on " + links.ColumnText(0) + " (depth " + std::to_string(links.ColumnInt(1)) +
+                          "), " + (followed ? "followed" : "not followed: " + links.ColumnText(3)));
   }
   if (pages > kFoundOnShown) {
     story.lines.push_back("found on " + std::to_string(pages - kFoundOnShown) + " more pages (--all lists them)");
@@ -223,13 +214,11 @@ Status Tell(CrawlDatabase& db, int64_t run, const std::string& url, bool all, St
   FANOUT_RETURN_IF_ERROR(TellFoundOn(db, run, url, all, story));
   if (story.followed && !story.fetched && !story.refused && !story.redirect_target) {
     // Queued and never fetched: the frontier view's verdict, for one URL.
-    Result<SqliteStmt> ended = db.db.Prepare("SELECT finished_at IS NOT NULL FROM runs WHERE id = ?1");
-    if (!ended.ok()) return ended.status();
-    ended->Bind(1, run);
-    Result<bool> row = ended->Step();
-    if (!row.ok()) return row.status();
+    FANOUT_ASSIGN_OR_RETURN(SqliteStmt ended, db.db.Prepare("SELECT finished_at IS NOT NULL FROM runs WHERE id = ?1"));
+    ended.Bind(1, run);
+    FANOUT_ASSIGN_OR_RETURN(bool row, ended.Step());
     story.lines.insert(story.lines.begin(),
-                       *row && ended->ColumnInt(0) != 0
+                       row && ended.ColumnInt(0) != 0
                            ? "not fetched: queued, but the run stopped first (--max-pages)"
                            : "not fetched yet: queued, and the run is unfinished (still running, or interrupted)");
   }

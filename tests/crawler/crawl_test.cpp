@@ -303,7 +303,7 @@ TEST_F(CrawlTest, ADatabaseThatRunsOutOfRoomStopsTheCrawlAndCanBeResumed) {
   Result<RunState> state = LoadRunState(db(), (*unfinished)->id);
   ASSERT_OK(state);
   EXPECT_EQ(state->pages, committed);
-  CrawlSummary resumed = CrawlInto({.concurrency = 8, .resume = std::make_shared<RunState>(*state)});
+  CrawlSummary resumed = CrawlInto({.concurrency = 8}, &*state);
   EXPECT_EQ(resumed.pages_before, committed);
   EXPECT_EQ(Count("SELECT count(DISTINCT url) FROM pages"), 600);
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND pages = 600"), 1);

@@ -54,10 +54,13 @@ class ManyHostsTest : public test::CrawlFixture {
     o.mode = CrawlModeNamed(mode).value();
     return o;
   }
-  Result<CrawlSummary> CrawlTo(const std::string& file, const CrawlOptions& options, CrawlControl* control = nullptr) {
+  Result<CrawlSummary> CrawlTo(const std::string& file, const CrawlOptions& options, CrawlControl* control = nullptr,
+                               const RunState* resume = nullptr) {
     auto store = Store::Open(dir_.File(file));
     EXPECT_OK(store);
-    Result<CrawlSummary> summary = Crawl(options, **store, {}, control);
+    CrawlServices services(**store);
+    services.resume = resume;
+    Result<CrawlSummary> summary = Crawl(options, services, {}, control);
     EXPECT_OK((*store)->Close());
     return summary;
   }
@@ -201,8 +204,7 @@ TEST_F(ManyHostsTest, MaxPagesAndAStoppedCrawlResumedHoldInEveryMode) {
     ASSERT_OK(state) << mode;
     CrawlOptions resume = Options(*site, mode);
     resume.seeds.clear();
-    resume.resume = std::make_shared<RunState>(*state);
-    Result<CrawlSummary> rest = CrawlTo(mode + "-resumed.db", resume);
+    Result<CrawlSummary> rest = CrawlTo(mode + "-resumed.db", resume, nullptr, &*state);
     ASSERT_OK(rest) << mode;
     EXPECT_FALSE(rest->interrupted) << mode;
     // Across the two runs: no page asked twice (robots.txt is asked again by the second run).

@@ -32,18 +32,20 @@ class CrawlFixture : public ::testing::Test {
     return o;
   }
 
-  // Crawls into db(); the summary, or an empty one when the store or the crawl failed (and the
-  // test with it).
-  CrawlSummary CrawlInto(CrawlOptions options) {
+  // Crawls into db() (continuing `resume`, if given); the summary, or an empty one when the store
+  // or the crawl failed (and the test with it).
+  CrawlSummary CrawlInto(CrawlOptions options, const RunState* resume = nullptr) {
     CrawlSummary summary;
-    CrawlInto(std::move(options), summary);
+    CrawlInto(std::move(options), summary, resume);
     return summary;
   }
   // The same, for tests that stop at a failure: ASSERT_NO_FATAL_FAILURE(CrawlInto(options, summary)).
-  void CrawlInto(CrawlOptions options, CrawlSummary& summary) {
+  void CrawlInto(CrawlOptions options, CrawlSummary& summary, const RunState* resume = nullptr) {
     Result<std::unique_ptr<Store>> store = Store::Open(db());
     ASSERT_OK(store) << db();
-    Result<CrawlSummary> crawled = Crawl(options, **store);
+    CrawlServices services(**store);
+    services.resume = resume;
+    Result<CrawlSummary> crawled = Crawl(options, services);
     EXPECT_OK((*store)->Close());
     ASSERT_OK(crawled);
     summary = *crawled;
