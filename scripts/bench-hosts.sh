@@ -12,7 +12,7 @@
 #     (strace -c -f), the loop thread's CPU per page and context switches per page;
 #  4. CPU-bound: 20,000 pages of 20 kB, no latency, --concurrency 64: pages/s against the
 #     parse-bound limit (pool threads / parse CPU per page).
-# Usage: bash scripts/bench-hosts.sh [--baseline PATH/TO/fanout] [--quick]
+# Usage: [FANOUT=PATH/TO/fanout] bash scripts/bench-hosts.sh [--baseline PATH/TO/fanout] [--quick]
 #   --quick: a tenth of every size, to see that it all runs (the figures mean little).
 #   A baseline binary of another commit, for example:
 #     git worktree add /tmp/base REV && (cd /tmp/base && cmake --preset default >/dev/null &&
@@ -31,9 +31,13 @@ while [ $# -gt 0 ]; do
 done
 fanout_install_deps
 command -v strace >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq strace >/dev/null; }
-fanout_build default
+# FANOUT=PATH/TO/fanout: measure that binary and build nothing (default: build/cli/fanout, built first).
+if [ -z "${FANOUT:-}" ]; then
+  fanout_build default
+  FANOUT="$FANOUT_ROOT/build/cli/fanout"
+fi
+FANOUT="$(realpath "$FANOUT")"
 cd "$FANOUT_ROOT"
-FANOUT="$FANOUT_ROOT/build/cli/fanout"
 PY=/usr/bin/python3
 work="$(mktemp -d)"
 servers=()
