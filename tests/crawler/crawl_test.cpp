@@ -55,7 +55,11 @@ TEST_F(CrawlTest, LatencyIsOverlappedNotAddedUp) {
   auto site = Serve(Synthetic(kPages, 8, 50));
   CrawlSummary s = CrawlInto({.seeds = {site->url()}, .concurrency = 64, .per_host = 64});
   EXPECT_EQ(s.pages, static_cast<int64_t>(kPages));
-  EXPECT_EQ(site->stats().max_in_flight, 64u) << "the server's 50 ms waits did not overlap";
+  // A crawler that added the latencies up would have one request at the server at a time. How close
+  // to the cap the fan-out gets depends on how fast the links come back (a sanitizer build on a
+  // loaded machine parses slowly): ConcurrencyLimitIsReachedAndNeverExceeded checks the cap itself.
+  EXPECT_GE(site->stats().max_in_flight, 32u) << "the server's 50 ms waits did not overlap";
+  EXPECT_LE(site->stats().max_in_flight, 64u);
 }
 
 // With more parallel work than the limit, the server sees exactly the limit at once: the cap
