@@ -18,13 +18,14 @@
 #include "crawler/crawl_control.h"
 #include "crawler/crawl_options.h"
 #include "crawler/crawl_summary.h"
-#include "crawler/shared_frontier.h"
 #include "storage/run_state.h"
 #include "storage/store.h"
 #include "util/result.h"
-#include "warc/warc_archive.h"
 
 namespace fanout {
+
+class SharedFrontier;  // crawler/shared_frontier.h
+class WarcArchive;     // warc/warc_archive.h
 
 // The seeds as the crawl keys them (url.h's NormalizeUrl, by `rules`). Errors: kInvalidArgument
 // naming the first seed that is not an http(s) URL.

@@ -193,7 +193,7 @@ class Frontier {
 
  private:
   explicit Frontier(const HostLimits& limits)
-      : queues_(std::make_unique<HostQueues>(limits)), connections_(limits.kept_hosts), limits_(limits) {}
+      : queues_(std::make_unique<HostQueues>(limits)), connections_(limits.kept_hosts) {}
   bool InScope(const std::string& url) const;
   bool Excluded(const std::string& url) const;  // by --include / --exclude
 
@@ -208,7 +208,6 @@ class Frontier {
   // Not movable (its heaps point back at it), so held by pointer: a Frontier is returned by value.
   std::unique_ptr<HostQueues> queues_;
   ConnectionPolicy connections_;
-  HostLimits limits_;
   size_t window_ = 0;
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;

@@ -23,9 +23,9 @@ HostQueues::HostQueues(const HostLimits& limits)
       snoozed_(*this, &HostQueues::WakesBefore, &Host::snooze_pos),
       random_(limits.seed) {}
 
-void HostQueues::AddHost(HostId host) {
+void HostQueues::AddHost([[maybe_unused]] HostId host) {
+  assert(host == hosts_.size() && "ids come in order, from 0");
   Host& h = hosts_.emplace_back();
-  (void)host;  // ids come in order: the host is the last record
   h.delay = static_cast<float>(limits_.delay);
   h.next_start = Clock::now().time_since_epoch().count();
   if (!limits_.robots) h.robots_state = RobotsState::kKnown;

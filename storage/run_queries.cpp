@@ -42,7 +42,7 @@ Result<std::vector<SeedOutcome>> ReadSeedOutcomes(SqliteDb& db, int64_t run) {
 
 Result<int64_t> NextRunId(SqliteDb& db) {
   FANOUT_ASSIGN_OR_RETURN(SqliteStmt stmt, db.Prepare("SELECT coalesce(max(id), 0) + 1 FROM runs"));
-  FANOUT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  FANOUT_RETURN_IF_ERROR(stmt.Step().status());  // max() always gives a row
   return stmt.ColumnInt(0);
 }
 

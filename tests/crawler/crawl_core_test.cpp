@@ -104,7 +104,7 @@ class CoreTest : public ::testing::Test {
     Result<std::unique_ptr<Store>> store = Store::Open(dir_.File("crawl.db"));
     ASSERT_OK(store);
     store_ = std::move(*store);
-    Result<int64_t> run = store_->BeginRun(RunInfo{.mode = "sync", .seeds = options_.seeds});
+    Result<int64_t> run = store_->BeginRun(RunInfo{.mode = "sync", .seeds = options_.seeds, .options_json = ""});
     ASSERT_OK(run);
     run_ = *run;
     core_ = std::make_unique<CrawlCore>(options_, *frontier_, *store_, nullptr, nullptr, run_, SpillCursor{});
