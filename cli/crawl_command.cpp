@@ -311,6 +311,23 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--connect-to", c.connect_to,
                   "HOST:PORT:TO_HOST:TO_PORT: connect there instead, as curl's --connect-to (empty parts match "
                   "any; repeatable)");
+  cmd->add_option("--resolve", c.resolve,
+                  "HOST:PORT:ADDRESS[,ADDRESS...]: use these addresses for HOST, as curl's --resolve (PORT may be *; "
+                  "repeatable)");
+  cmd->add_option("--per-ip", c.per_ip, "Transfers in flight to one IP address at most, all its hosts together (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
+  cmd->add_option("--ip-delay", c.ip_delay, "Seconds between two requests to one IP address, all its hosts together")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--dns-timeout", c.dns.timeout, "Seconds a name lookup may take (two tries within it)")
+      ->capture_default_str()->check(CLI::Range(0.01, 300.0));
+  cmd->add_option("--dns-min-ttl", c.dns.min_ttl, "Seconds an answer is believed at least, whatever its TTL")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0 * 365));
+  cmd->add_option("--dns-max-ttl", c.dns.max_ttl, "Seconds an answer is believed at most, whatever its TTL")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0 * 365));
+  cmd->add_option("--dns-server", c.dns.servers,
+                  "ADDRESS[:PORT][,...]: ask these resolvers instead of /etc/resolv.conf's (IPv6 as [ADDRESS]:PORT)");
+  cmd->add_option("--dns-concurrency", c.dns.concurrency, "Name lookups in flight at most")
+      ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{10000}));
   cmd->add_option("--cacert", c.cacert, "Trust this CA file (PEM) besides the system's CAs")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--insecure,-k", c.insecure, "Do not verify TLS certificates (the summary says so)");

@@ -222,6 +222,14 @@ SeedCounts ReportSeeds(const std::vector<SeedOutcome>& seeds) {
                          " (" + seed.error + ")");
         break;
       }
+      case SeedOutcome::Fate::kNoHost: {
+        ++counts.known;
+        const std::string_view meaning = ErrorKindMeaning(seed.skip_reason);
+        Say("crawl", "seed " + seed.url + " not crawled: " + seed.skip_reason + ", " +
+                         (meaning.empty() ? std::string("its host did not resolve") : std::string(meaning)) + " (" +
+                         seed.robots_detail + ")");
+        break;
+      }
       case SeedOutcome::Fate::kRobots:
         ++counts.known;
         Say("crawl", "seed " + seed.url + " not crawled: " +

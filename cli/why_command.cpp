@@ -9,6 +9,7 @@
 #include "cli/command_error.h"
 #include "cli/crawl_database.h"
 #include "cli/exit_codes.h"
+#include "crawler/page_content.h"
 #include "crawler/url.h"
 
 namespace fanout::cli {
@@ -166,6 +167,10 @@ Status TellRefused(CrawlDatabase& db, int64_t run, const std::string& url, Story
     story.refused = true;
     const std::string reason = skipped.ColumnText(0);
     std::string line = "not fetched: " + reason;
+    // A name that did not resolve says what that means; the detail names the host and the answer.
+    if (const std::string_view meaning = ErrorKindMeaning(reason); !meaning.empty() && reason.starts_with("dns-")) {
+      line += ": " + std::string(meaning);
+    }
     if (!skipped.ColumnIsNull(1)) line += " (" + skipped.ColumnText(1) + ")";
     if (reason.rfind("redirect_", 0) == 0 && !skipped.ColumnIsNull(2)) {
       line += ", a redirect from " + skipped.ColumnText(2);

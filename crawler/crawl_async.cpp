@@ -7,6 +7,7 @@
 #include "crawler/async_event.h"
 #include "crawler/event_loop.h"
 #include "crawler/fetch.h"
+#include "crawler/loop_resolver.h"
 #include "crawler/semaphore.h"
 #include "crawler/shared_frontier.h"
 #include "crawler/thread_pool.h"
@@ -55,9 +56,10 @@ class Wakeup {
 // takes a --concurrency permit, asks the core what may start, and starts it.
 class AsyncCrawl final : public CrawlWaits {
  public:
-  AsyncCrawl(const CrawlOptions& options, EventLoop& loop, CrawlCore& core, size_t threads, CrawlControl& control,
-             bool archive)
+  AsyncCrawl(const CrawlOptions& options, EventLoop& loop, LoopResolver& resolver, CrawlCore& core, size_t threads,
+             CrawlControl& control, bool archive)
       : loop_(loop),
+        resolver_(resolver),
         core_(core),
         control_(&control),
         control_wakeup_(loop),
@@ -98,6 +100,7 @@ class AsyncCrawl final : public CrawlWaits {
     return Fetch(turn, std::move(request));
   }
   void ReleaseTransferSlot(HostTurn& turn) override { turn.transfer_slot.Release(); }
+  Await<DnsAnswer> Resolve(std::string name) override { return resolver_.Resolve(std::move(name)); }
   Await<void> Sleep(std::chrono::duration<double> d) override {
     return SleepFor(std::chrono::duration_cast<EventLoop::Clock::duration>(d));
   }
@@ -146,6 +149,7 @@ class AsyncCrawl final : public CrawlWaits {
   }
 
   EventLoop& loop_;
+  LoopResolver& resolver_;
   CrawlCore& core_;
   CrawlControl* control_;
   RemoteWakeup control_wakeup_;
@@ -185,6 +189,9 @@ Task<void> AsyncCrawl::Dispatch() {
           placed = true;
           break;
         }
+        case Kind::kResolve:  // no transfer: the permit stays for what comes next
+          loop_.Spawn(core_.ResolveHost(work.host, *this));
+          break;
         case Kind::kGranted: {
           work.turn->transfer_slot = std::move(transfer);
           ResumeTurn(*work.turn);
@@ -239,8 +246,10 @@ Status RunAsyncCrawl(const CrawlOptions& options, CrawlCore& core, const CrawlSe
                      size_t threads, CrawlControl& control, CrawlSummary& summary,
                      const std::function<void(const CrawlProgress&)>& progress) {
   SharedFrontier* shared = services.shared_frontier;
+  std::unique_ptr<LoopResolver> resolver;  // declared first, so it goes after the loop's tasks
   FANOUT_ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
-  AsyncCrawl crawl(options, *loop, core, threads, control, services.archive != nullptr);
+  FANOUT_ASSIGN_OR_RETURN(resolver, LoopResolver::Create(*loop, options.dns));
+  AsyncCrawl crawl(options, *loop, *resolver, core, threads, control, services.archive != nullptr);
   crawl.StartSitemaps(seeds);
   loop->Spawn(crawl.Dispatch());
   loop->Spawn(crawl.WatchControl());

@@ -19,7 +19,8 @@ class BlockingCrawl {
       : core_(core),
         workers_(workers),
         control_(control),
-        fetcher_options_(FetcherOptionsOf(options, control.abort_flag(), archive)) {}
+        fetcher_options_(FetcherOptionsOf(options, control.abort_flag(), archive)),
+        dns_options_(options.dns) {}
 
   Status Run(const std::vector<std::string>& seeds, CrawlSummary& summary,
              const std::function<void(const CrawlProgress&)>& progress);
@@ -33,6 +34,7 @@ class BlockingCrawl {
   const size_t workers_;
   CrawlControl& control_;
   const FetcherOptions fetcher_options_;
+  const DnsOptions dns_options_;
   std::mutex mu_;
   std::condition_variable changed_;
   size_t running_ = 0;                                // workers not yet done; guarded by mu_
@@ -70,6 +72,9 @@ class BlockingThread final : public CrawlWaits {
     return Await<FetchResponse>::Ready(Unlocked([&] { return fetcher_->Fetch(std::move(request)); }));
   }
   void ReleaseTransferSlot(HostTurn&) override {}  // the thread is its slot
+  Await<DnsAnswer> Resolve(std::string name) override {
+    return Await<DnsAnswer>::Ready(Unlocked([&] { return ResolveBlocking(name, crawl_.dns_options_); }));
+  }
   Await<void> Sleep(std::chrono::duration<double> d) override {
     // The naive crawler's back-off: the thread waits (a stop cuts it short).
     crawl_.changed_.wait_for(lock_, d, [&] { return crawl_.core_.stopping(); });
@@ -95,6 +100,7 @@ bool BlockingThread::Do(Work& work) {
       RunSync(core.CrawlPage(std::move(work.item), work.host, std::make_unique<HostTurn>(), *this));
       break;
     case Work::Kind::kRobots: RunSync(core.FetchRobots(work.host, std::make_unique<HostTurn>(), *this)); break;
+    case Work::Kind::kResolve: RunSync(core.ResolveHost(work.host, *this)); break;
     case Work::Kind::kGranted: crawl_.changed_.notify_all(); break;  // its thread goes on
     case Work::Kind::kRefill: RunSync(core.Refill(*this)); break;
     case Work::Kind::kWaitUntil: crawl_.changed_.wait_until(lock_, work.until); break;

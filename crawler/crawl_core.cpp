@@ -22,6 +22,9 @@ void CrawlCore::Summarise(double wall, CrawlSummary& s) {
   s.page_turn_waits = c.page_turn_waits;
   s.page_turn_wait_seconds = c.page_turn_wait_seconds;
   s.scheduler_heap_steps = frontier.heap_steps();
+  s.dns.addresses = frontier.addresses();
+  s.dns.max_per_ip = frontier.max_address_in_flight();
+  s.phases.dns = s.dns.seconds;  // curl resolves nothing: the lookups are fanout's own
 }
 
 }  // namespace fanout

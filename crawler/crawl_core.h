@@ -28,6 +28,7 @@
 #include "crawler/crawl_waits.h"
 #include "crawler/dispatcher.h"
 #include "crawler/frontier.h"
+#include "crawler/host_lookups.h"
 #include "crawler/page_procedure.h"
 #include "crawler/site_files.h"
 #include "crawler/spill.h"
@@ -44,7 +45,8 @@ class CrawlCore {
       : crawl_(options, frontier, store, shared, archive),
         dispatcher_(crawl_, run_id, spill_cursor),
         pages_(crawl_),
-        site_files_(crawl_) {}
+        site_files_(crawl_),
+        lookups_(crawl_) {}
 
   // What to do next (Dispatcher::Next).
   Work Next(CrawlWaits& waits, bool page_slot, bool turns_only = false) {
@@ -57,6 +59,7 @@ class CrawlCore {
   Task<void> FetchRobots(HostId host, std::unique_ptr<HostTurn> turn, CrawlWaits& waits) {
     return site_files_.FetchRobots(host, std::move(turn), waits);
   }
+  Task<void> ResolveHost(HostId host, CrawlWaits& waits) { return lookups_.Resolve(host, waits); }
   std::vector<std::string> BeginSitemaps(const std::vector<std::string>& seeds) {
     return site_files_.BeginSitemaps(seeds);
   }
@@ -87,6 +90,7 @@ class CrawlCore {
   Dispatcher dispatcher_;
   PageProcedure pages_;
   SiteFiles site_files_;
+  HostLookups lookups_;
 };
 
 }  // namespace fanout

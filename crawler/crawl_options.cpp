@@ -1,5 +1,7 @@
 #include "crawler/crawl_options.h"
 
+#include "crawler/dns_channel.h"
+
 #include <nlohmann/json.hpp>
 
 #include "crawler/fetch.h"
@@ -19,6 +21,18 @@ Status ValidateOptions(const CrawlOptions& options) {
       options.max_delay < 0 || options.delay_jitter < 0 || options.delay_jitter > 1) {
     return Status::InvalidArgument("--retries, --retry-delay, --max-retry-wait, --delay and --max-delay must not be "
                                    "negative, and --delay-jitter must be in [0, 1]");
+  }
+  if (options.ip_delay < 0) return Status::InvalidArgument("--ip-delay must not be negative");
+  const DnsOptions& dns = options.dns;
+  if (!(dns.timeout > 0) || dns.min_ttl < 0 || dns.max_ttl < dns.min_ttl || dns.concurrency == 0) {
+    return Status::InvalidArgument("--dns-timeout and --dns-concurrency must be positive, and --dns-max-ttl at least "
+                                   "--dns-min-ttl (at least 0)");
+  }
+  if (!dns.servers.empty()) FANOUT_RETURN_IF_ERROR(AresChannel::Create(dns, nullptr, nullptr).status());
+  for (const std::string& pin : options.resolve) {
+    if (std::string why = CheckPin(pin); !why.empty()) {
+      return Status::InvalidArgument("--resolve '" + pin + "': " + why);
+    }
   }
   return Status::Ok();
 }
@@ -52,7 +66,10 @@ std::string OptionsJson(const CrawlOptions& options) {
       {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
       {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
       {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
-      {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds}};
+      {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds},
+      {"per_ip", options.per_ip}, {"ip_delay", options.ip_delay}, {"dns_timeout", options.dns.timeout},
+      {"dns_min_ttl", options.dns.min_ttl}, {"dns_max_ttl", options.dns.max_ttl},
+      {"dns_concurrency", options.dns.concurrency}, {"dns_server", options.dns.servers}, {"resolve", options.resolve}};
   return json.dump();
 }
 
@@ -72,6 +89,9 @@ HostLimits HostLimitsOf(const CrawlOptions& options) {
                     .delay_jitter = options.delay_jitter,
                     .max_delay = options.max_delay,
                     .robots = !options.ignore_robots,
+                    .per_ip = options.per_ip == 0 ? SIZE_MAX : options.per_ip,
+                    .ip_delay = options.ip_delay,
+                    .lookups = true,
                     .kept_hosts = options.concurrency,
                     .seed = 20261121};
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "crawler/dns.h"
 #include "crawler/frontier.h"
 #include "crawler/seen_filter.h"
 #include "crawler/url.h"
@@ -67,6 +68,13 @@ struct CrawlOptions {
   double delay = 0;
   double delay_jitter = 0;
   double max_delay = 30;
+  // Politeness per address: transfers in flight to one IP address at most (0: no limit), and
+  // seconds between the starts of two requests to one address (host_queues.h).
+  size_t per_ip = 0;
+  double ip_delay = 0;
+  // Name lookups (host_lookups.h): the resolver's timeout, the TTLs believed, lookups in flight.
+  DnsOptions dns = {};
+  std::vector<std::string> resolve = {};  // --resolve HOST:PORT:ADDRESS[,ADDRESS...], curl's form
   bool ignore_robots = false;    // do not fetch or obey robots.txt
   std::string cacert = {};       // a CA file trusted besides the system's
   bool insecure = false;         // do not verify TLS certificates

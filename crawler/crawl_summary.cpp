@@ -92,6 +92,12 @@ std::string CrawlSummary::ToJson() const {
                             {"statements_per_page", pages > 0 ? static_cast<double>(shared.statements) /
                                                                     static_cast<double>(pages) : 0.0}};
   }
+  nlohmann::json failures = nlohmann::json::object();
+  for (const auto& [kind, count] : dns.failures) failures[kind] = count;
+  j["dns"] = {{"lookups", dns.lookups}, {"cache_hits", dns.cache_hits}, {"joined", dns.joined},
+              {"local", dns.local}, {"retries", dns.retries}, {"hosts_failed", dns.hosts_failed},
+              {"failures", failures}, {"seconds", dns.seconds}, {"addresses", dns.addresses},
+              {"max_per_ip", dns.max_per_ip}};
   if (archive.files > 0) {
     j["archive"] = {{"files", archive.files}, {"records", archive.records}, {"revisits", archive.revisits},
                     {"bytes", archive.bytes}, {"payload_bytes", archive.payload_bytes},

@@ -119,6 +119,20 @@ struct CrawlSummary {
   } shared;
   int64_t hosts_lost = 0;        // leases lost to another worker mid-crawl
 
+  // Names looked up (host_lookups.h): one lookup per name per TTL.
+  struct Dns {
+    int64_t lookups = 0;        // asked of the resolver (each an A and an AAAA query)
+    int64_t cache_hits = 0;     // hosts answered from an earlier lookup still believed
+    int64_t joined = 0;         // hosts that waited for a lookup of their name already under way
+    int64_t local = 0;          // hosts answered without a query: IP literals, *.localhost, --resolve, --connect-to
+    int64_t retries = 0;        // lookups asked again after a failure that may pass
+    int64_t hosts_failed = 0;   // hosts given up: their URLs are skipped
+    std::map<std::string, int64_t> failures;  // failed lookups by kind ("dns-nxdomain", ...)
+    double seconds = 0;         // the lookups' time, summed, as fanout measured it
+    size_t addresses = 0;       // distinct addresses (--per-ip keys) the hosts resolved to
+    size_t max_per_ip = 0;      // the most transfers in flight to one address (with --per-ip or --ip-delay)
+  } dns;
+
   // The archive (--warc; files 0 without one), as written by this run's part.
   struct Archive {
     uint64_t files = 0, records = 0, revisits = 0, bytes = 0;  // bytes: compressed, as written

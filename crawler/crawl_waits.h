@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "crawler/await.h"
+#include "crawler/dns.h"
 #include "crawler/fetch.h"
 #include "crawler/frontier_item.h"
 #include "crawler/semaphore.h"
@@ -47,6 +48,8 @@ class CrawlWaits {
   // Gives back the transfer slot of a turn that ends with no transfer.
   virtual void ReleaseTransferSlot(HostTurn& turn) = 0;
   virtual Await<void> Sleep(std::chrono::duration<double> d) = 0;
+  // Looks `name` up: on the loop (loop_resolver.h), or on this thread with the lock released.
+  virtual Await<DnsAnswer> Resolve(std::string name) = 0;
   // Runs `work` where CPU and the store may block: the pool, or this thread with the lock released.
   virtual Await<void> RunOffLoop(std::function<void()> work) = 0;
   // A store write nobody waits for (robots.txt and skipped rows, archived answers); what it returns

@@ -33,6 +33,21 @@ Work Dispatcher::Next(CrawlWaits& waits, bool page_slot, bool turns_only) {
       case Frontier::Pick::Kind::kRobots:
         crawl_.BeginWork();
         return {.kind = Work::Kind::kRobots, .host = pick.host};
+      case Frontier::Pick::Kind::kResolve:
+        crawl_.BeginWork();
+        return {.kind = Work::Kind::kResolve, .host = pick.host};
+      case Frontier::Pick::Kind::kUnresolvable: {
+        const Frontier::DnsFailure* failure = frontier.dns_failure(pick.host);
+        SkipRecord skip{.url = pick.item.url, .reason = failure->kind, .detail = failure->message,
+                        .found_on = pick.item.parent, .depth = pick.item.depth};
+        ++crawl_.counters.summary.skipped_by_reason[skip.reason];
+        waits.WriteBehind([&store = crawl_.store, skip = std::move(skip),
+                           done = leases.ReportDone(pick.item.url, pick.host, leases.EpochOf(pick.host), false, {},
+                                                    leases.Hold(pick.host))]() mutable {
+          return store.AddSkip(std::move(skip), std::move(done));
+        });
+        continue;
+      }
       case Frontier::Pick::Kind::kTurn:
         crawl_.turns.Grant(*pick.turn);
         return {.kind = Work::Kind::kGranted, .host = pick.host, .turn = pick.turn};

@@ -5,7 +5,7 @@
 // passes or until something changes, or finish.
 //
 // It keeps the page budget (--max-pages counts pages dispatched), refuses URLs robots.txt disallows
-// (a skipped row, written behind), and decides when the crawl is over: nothing in progress, no host
+// and URLs of hosts whose name did not resolve (skipped rows, written behind), and decides when the crawl is over: nothing in progress, no host
 // to wake for, nothing more to read back (or, for a shared frontier's worker, the run is over).
 //
 // Threads: not thread-safe; the crawl's owner serialises calls.
@@ -29,6 +29,7 @@ struct Work {
   enum class Kind {
     kPage,       // CrawlCore::CrawlPage(item, host): the host's turn is booked
     kRobots,     // CrawlCore::FetchRobots(host): the host's turn is booked
+    kResolve,    // CrawlCore::ResolveHost(host): look its name up (no turn: nothing is sent to it)
     kGranted,    // `turn`'s turn has come (it is held): give it a transfer slot, then resume it
     kRefill,     // co_await CrawlCore::Refill()
     kWaitUntil,  // nothing may go before `until` (or a change)

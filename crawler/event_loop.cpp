@@ -211,6 +211,8 @@ void EventLoop::HandleEvent(int fd, uint32_t events) {
   } else if (fd == wake_fd_.get()) {
     DrainCounter(fd);
     DrainRemote();
+  } else if (fd >= 0 && static_cast<size_t>(fd) < sockets_.size() && (sockets_[fd] & kSocketForeign)) {
+    if (auto it = watchers_.find(fd); it != watchers_.end()) it->second->OnFdReady(fd, events);
   } else {
     if (fd >= 0 && static_cast<size_t>(fd) < sockets_.size() && (sockets_[fd] & kSocketParked)) {
       // A parked connection stirred (the server closed it, most likely): curl is not watching it
@@ -224,6 +226,28 @@ void EventLoop::HandleEvent(int fd, uint32_t events) {
                  ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
     curl_multi_socket_action(multi_.get(), fd, action, &running);
   }
+}
+
+void EventLoop::Watch(int fd, bool read, bool write, FdWatcher* watcher) {
+  uint8_t& state = SocketState(fd);
+  if (!read && !write) {
+    if (state & kSocketForeign) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);  // gone already: fine
+    state = 0;
+    watchers_.erase(fd);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = (read ? EPOLLIN : 0u) | (write ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  int rc = epoll_ctl(epoll_fd_.get(), (state & kSocketForeign) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+  if (rc != 0 && errno == EEXIST) rc = epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev);
+  if (rc != 0 && errno == ENOENT) rc = epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
+  if (rc != 0) {
+    SystemError("epoll_ctl");  // unwatched: the lookup ends at its timeout
+    return;
+  }
+  state = kSocketForeign;
+  watchers_[fd] = watcher;
 }
 
 void EventLoop::DrainCurlMessages() {

@@ -5,7 +5,8 @@
 // acted on before the loop next waits, with no timer), and curl_multi_socket_action is called only
 // for the sockets epoll says are ready (so a wake-up costs what is ready, not what is open). A
 // second timerfd serves SleepFor; an eventfd wakes the loop when another thread Post()s a
-// coroutine into an empty queue (posts that find it non-empty ride on that wake-up).
+// coroutine into an empty queue (posts that find it non-empty ride on that wake-up). Other fds
+// (the resolver's sockets) are watched in the same epoll set for a FdWatcher (Watch).
 // Coroutines are resumed only on the loop thread, from its ready queue, never inside a curl
 // callback.
 //
@@ -25,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -43,6 +45,16 @@ class CurlTransfer {
 
  protected:
   ~CurlTransfer() = default;
+};
+
+// A file descriptor of someone other than curl that the loop watches (the resolver's sockets). The
+// loop calls OnFdReady(fd, epoll events) on the loop thread when it is ready.
+class FdWatcher {
+ public:
+  virtual void OnFdReady(int fd, uint32_t events) = 0;
+
+ protected:
+  ~FdWatcher() = default;
 };
 
 struct LoopStats {
@@ -82,6 +94,9 @@ class EventLoop {
   // Sets the easy handle's socket open and close callbacks to the loop's, so that a connection
   // kept between transfers can stay in epoll (no epoll_ctl per transfer). Call before adding it.
   void PrepareTransfer(CURL* easy);
+  // Watches `fd` for reading and/or writing, calling `watcher` when it is ready; neither: stops
+  // watching it. The caller stops watching before it closes the fd.
+  void Watch(int fd, bool read, bool write, FdWatcher* watcher);
   // Called when a spawned task throws; the default prints one line to stderr.
   void OnTaskError(std::function<void(std::exception_ptr)> handler) { on_error_ = std::move(handler); }
   LoopStats stats() const { return stats_; }
@@ -123,8 +138,10 @@ class EventLoop {
   bool stopping_ = false;
   // Per socket number: what epoll has of it. A socket opened through the loop (kSocketOurs) is
   // closed through it too, so a parked one (curl keeps the connection, not watching it) may stay.
-  static constexpr uint8_t kSocketIn = 1, kSocketOut = 2, kSocketInEpoll = 4, kSocketParked = 8, kSocketOurs = 16;
+  static constexpr uint8_t kSocketIn = 1, kSocketOut = 2, kSocketInEpoll = 4, kSocketParked = 8, kSocketOurs = 16,
+                           kSocketForeign = 32;  // watched for a FdWatcher (watchers_)
   std::vector<uint8_t> sockets_;
+  std::unordered_map<int, FdWatcher*> watchers_;
   bool curl_due_now_ = false;                        // curl asked for a timeout action at once
   std::optional<Clock::time_point> curl_deadline_;  // what curl_timer_fd_ is armed for
 

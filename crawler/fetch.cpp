@@ -157,7 +157,16 @@ void ConfigureTransfer(CURL* e, TransferState& state, const FetcherOptions& opti
   curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
-  if (options.connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, options.connect_to.get());
+  if (!request.connect_address.empty()) {
+    // Any host, any port (the transfer asks for one URL: curl follows no redirect itself), to the
+    // address looked up. It replaces --connect-to's rules, which did not cover this host.
+    const bool v6 = request.connect_address.find(':') != std::string::npos;
+    const std::string rule = "::" + (v6 ? "[" + request.connect_address + "]" : request.connect_address) + ":";
+    state.connect_to.reset(curl_slist_append(nullptr, rule.c_str()));
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, state.connect_to.get());
+  } else if (options.connect_to) {
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, options.connect_to.get());
+  }
   // The body arrives as sent, for the archive to keep it so; the crawl decodes it (DecodeBody).
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, kAcceptEncoding);
   curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);

@@ -45,6 +45,9 @@ struct FetchRequest {
   // Keep the connection for another request (the crawl says no when the host has nothing more
   // queued: an idle connection would only sit in libcurl's cache, which it walks per transfer).
   bool keep_alive = true;
+  // Where to connect: the address fanout's own lookup found for the URL's host (host_lookups.h),
+  // so that curl resolves nothing; "" to let curl connect as the URL (or --connect-to) says.
+  std::string connect_address = {};
 };
 
 // Where a transfer's time went, in seconds (the final request's phases; redirects separately).
@@ -66,6 +69,7 @@ struct FetchResponse {
   bool chunked = false;         // sent with Transfer-Encoding: chunked, the framing still in `body`
   bool decoded = false;         // DecodeBody has run: `body` is the representation itself
   bool truncated = false;       // the body reached max_bytes and the transfer was cut there
+  std::string dns_error_kind;   // the host's name did not resolve: "dns-nxdomain", ... (no transfer made)
   long redirects = 0;
   long new_connections = 0;     // CURLINFO_NUM_CONNECTS: 0 means a kept-alive connection was reused
   std::string http_version;     // "1.0", "1.1", "2", "3"
@@ -117,6 +121,7 @@ struct TransferState {
   char errbuf[CURL_ERROR_SIZE] = {};
   bool record = false;     // FetcherOptions::record_exchange
   bool head_done = false;  // the final response's header fields have ended
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> connect_to{nullptr, curl_slist_free_all};  // request.connect_address's rule
 };
 
 // Sets every option of a fanout transfer on `easy`: the one place they are chosen, so that all

@@ -67,6 +67,26 @@ void Frontier::KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, 
   queues_->SetRobotsKnown(host, crawl_delay, now);
 }
 
+void Frontier::KnowAddress(HostId host, std::string address, const std::string& limit_key, Clock::time_point expires,
+                           Clock::time_point now) {
+  if (connect_addresses_.size() <= host) connect_addresses_.resize(host + 1);
+  connect_addresses_[host] = std::move(address);
+  dns_failures_.erase(host);
+  const auto [it, added] = address_ids_.try_emplace(limit_key, static_cast<uint32_t>(address_ids_.size()));
+  queues_->SetAddress(host, it->second, expires, now);
+}
+
+void Frontier::LookupFailed(HostId host, std::string kind, std::string message, std::optional<Clock::time_point> retry_at,
+                            Clock::time_point now) {
+  if (retry_at) {
+    queues_->NeedLookup(host, *retry_at);
+    return;
+  }
+  dns_failures_[host] = DnsFailure{std::move(kind), std::move(message)};
+  // Given up: its URLs go out (as kUnresolvable) and its turns end, each at once.
+  queues_->SetAddress(host, HostQueues::kNoAddress, Clock::time_point::max(), now);
+}
+
 void Frontier::ResumeHost(HostId host, std::optional<Clock::time_point> not_before) {
   queues_->Resume(host);
   if (not_before) queues_->Defer(host, *not_before);
@@ -104,11 +124,19 @@ Frontier::Pick Frontier::Next(Clock::time_point now, bool urls) {
       queues_->Start(pick.host, now);
       out.kind = Pick::Kind::kTurn;
       return out;
+    case HostQueues::Pick::Kind::kResolve:
+      queues_->SetLookupUnderWay(pick.host);
+      out.kind = Pick::Kind::kResolve;
+      return out;
     case HostQueues::Pick::Kind::kUrl: break;
   }
   out.item = queues_->TakeUrl(pick.host);
   if (!fetched_.insert(out.item.url)) {  // a redirect already fetched it
     out.kind = Pick::Kind::kFetchedAlready;
+    return out;
+  }
+  if (!dns_failures_.empty() && dns_failures_.contains(pick.host)) {
+    out.kind = Pick::Kind::kUnresolvable;
     return out;
   }
   if (const RobotsTxt* robots = table_.robots(pick.host)) {

@@ -107,6 +107,8 @@ class Frontier {
       kUrl,             // fetch `item`
       kRobotsRefused,   // `item` is refused by its host's robots.txt (`robots`): not started
       kFetchedAlready,  // `item` was fetched already (a redirect's target): not started
+      kResolve,         // look `host`'s name up, then KnowAddress or LookupFailed: it sends nothing meanwhile
+      kUnresolvable,    // `item`'s host has no address (dns_failure(host) says why): not started
     };
     Kind kind = Kind::kNone;
     HostId host = 0;
@@ -135,6 +137,34 @@ class Frontier {
                    std::optional<bool> http2 = std::nullopt);
   // A page of `host` is done, its links queued (or it had none).
   void PageDone(HostId host);
+
+  // ---- Names and addresses (HostLimits::lookups: every host is looked up before its first request).
+  // `host`'s name resolved to `address` (where its transfers connect; "" to let curl connect as the
+  // URL or --connect-to says), believed until `expires`. `limit_key` is what --per-ip and
+  // --ip-delay count it under: the address, or --connect-to's target.
+  void KnowAddress(HostId host, std::string address, const std::string& limit_key, Clock::time_point expires,
+                   Clock::time_point now);
+  // The lookup of `host`'s name failed (`kind`: "dns-nxdomain", ...; `message`: why). With
+  // `retry_at` the host is looked up again then; without, it is given up: its URLs are handed out
+  // as kUnresolvable, and its turns' transfers fail at once (HostTurns).
+  void LookupFailed(HostId host, std::string kind, std::string message, std::optional<Clock::time_point> retry_at,
+                    Clock::time_point now);
+  struct DnsFailure {
+    std::string kind, message;
+  };
+  // Why `host` is given up (nullptr: it is not).
+  const DnsFailure* dns_failure(HostId host) const {
+    auto it = dns_failures_.find(host);
+    return it == dns_failures_.end() ? nullptr : &it->second;
+  }
+  // Where `host`'s transfers connect ("": as the URL or --connect-to says).
+  const std::string& connect_address(HostId host) const {
+    static const std::string kNone;
+    return host < connect_addresses_.size() ? connect_addresses_[host] : kNone;
+  }
+  // Transfers in flight to one address at most so far (with --per-ip or --ip-delay), and addresses known.
+  size_t max_address_in_flight() const { return queues_->max_address_in_flight(); }
+  size_t addresses() const { return address_ids_.size(); }
 
   // ---- Hosts.
   HostId HostIdOf(std::string_view origin);  // made known on first use
@@ -212,6 +242,9 @@ class Frontier {
   size_t on_disk_ = 0;  // followed, waiting in the database
   size_t max_on_disk_ = 0;
   std::function<void(FrontierItem)> shared_offer_;
+  std::vector<std::string> connect_addresses_;             // by host
+  std::unordered_map<std::string, uint32_t> address_ids_;  // --per-ip's keys, interned
+  std::unordered_map<HostId, DnsFailure> dns_failures_;    // hosts given up
   UnsureLinks unsure_;
 };
 

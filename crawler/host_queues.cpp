@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 namespace fanout {
 namespace {
@@ -15,10 +16,15 @@ bool Later(const auto& a, const auto& b) {
   return a.item.depth != b.item.depth ? a.item.depth > b.item.depth : a.order > b.order;
 }
 
+// A margin (2 ms and 2%, at most 20 ms) so that jitter on the way (the server's own loop, a
+// connection being accepted) does not bring two requests closer than a delay as the server sees them.
+double Margin(double gap) { return std::min(0.02, 0.002 + 0.02 * gap); }
+
 }  // namespace
 
 HostQueues::HostQueues(const HostLimits& limits)
     : limits_(limits),
+      address_limits_(limits.per_ip != SIZE_MAX || limits.ip_delay > 0),
       ready_(*this, &HostQueues::ReadyBefore, &Host::ready_pos),
       snoozed_(*this, &HostQueues::WakesBefore, &Host::snooze_pos),
       random_(limits.seed) {}
@@ -29,6 +35,55 @@ void HostQueues::AddHost([[maybe_unused]] HostId host) {
   h.delay = static_cast<float>(limits_.delay);
   h.next_start = Clock::now().time_since_epoch().count();
   if (!limits_.robots) h.robots_state = RobotsState::kKnown;
+  if (limits_.lookups) h.lookup = Lookup::kNeeded;
+}
+
+void HostQueues::SetLookupUnderWay(HostId host) {
+  hosts_[host].lookup = Lookup::kUnderWay;
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+void HostQueues::SetAddress(HostId host, uint32_t address, Clock::time_point expires, Clock::time_point now) {
+  Host& h = hosts_[host];
+  const Clock::rep t = now.time_since_epoch().count();
+  h.lookup = Lookup::kKnown;
+  h.address_expires = expires.time_since_epoch().count();
+  if (!address_limits_) address = kNoAddress;  // no address level: nothing to count there
+  if (address != h.address) {
+    // Transfers under way stay counted where they went: a host moves with none (it is between
+    // lookups), or rarely with some (its answer changed), which the old address then forgets.
+    if (h.address != kNoAddress && h.in_flight > 0) {
+      Address& old = addresses_[h.address];
+      old.in_flight -= std::min<uint32_t>(old.in_flight, h.in_flight);
+      Unpark(h.address, t);
+    }
+    h.address = address;
+    if (address != kNoAddress) {
+      if (addresses_.size() <= address) addresses_.resize(address + 1);
+      addresses_[address].in_flight += h.in_flight;
+    }
+  }
+  Place(host, t);
+}
+
+void HostQueues::NeedLookup(HostId host, Clock::time_point at) {
+  Host& h = hosts_[host];
+  h.lookup = Lookup::kNeeded;
+  h.next_start = std::max(h.next_start, at.time_since_epoch().count());
+  Place(host, Clock::now().time_since_epoch().count());
+}
+
+bool HostQueues::AddressHolds(const Host& h, Clock::rep now) const {
+  if (h.address == kNoAddress) return false;
+  const Address& a = addresses_[h.address];
+  return a.in_flight >= limits_.per_ip || a.next_start > now;
+}
+
+void HostQueues::Unpark(uint32_t address, Clock::rep now) {
+  for (HostId id : std::exchange(addresses_[address].parked, {})) {
+    hosts_[id].parked = false;
+    Place(id, now);
+  }
 }
 
 HostQueues::Queue& HostQueues::QueueOf(Host& h) {
@@ -120,9 +175,7 @@ void HostQueues::Book(Host& h, Clock::rep start) {
   if (gap > 0 && limits_.delay_jitter > 0) {
     gap *= std::uniform_real_distribution<double>(1 - limits_.delay_jitter, 1 + limits_.delay_jitter)(random_);
   }
-  // A margin (2 ms and 2%, at most 20 ms) so that jitter on the way (the server's own loop, a
-  // connection being accepted) does not bring two requests closer than the delay as the server sees them.
-  if (gap > 0) gap += std::min(0.02, 0.002 + 0.02 * gap);
+  if (gap > 0) gap += Margin(gap);
   h.gap = static_cast<float>(gap);
   h.next_start = std::max(h.next_start, start + Ticks(gap));
 }
@@ -133,6 +186,12 @@ void HostQueues::Start(HostId host, Clock::time_point now, bool served) {
   ++h.in_flight;
   if (served) h.served = ++served_;
   Book(h, t);
+  if (h.address != kNoAddress) {
+    Address& a = addresses_[h.address];
+    ++a.in_flight;
+    max_address_in_flight_ = std::max<size_t>(max_address_in_flight_, a.in_flight);
+    if (limits_.ip_delay > 0) a.next_start = std::max(a.next_start, t + Ticks(limits_.ip_delay + Margin(limits_.ip_delay)));
+  }
   Place(host, t);
 }
 
@@ -140,7 +199,17 @@ void HostQueues::Finish(HostId host, Clock::time_point now, std::optional<Clock:
   Host& h = hosts_[host];
   if (h.in_flight > 0) --h.in_flight;
   if (sent && h.gap > 0) h.next_start = std::max(h.next_start, sent->time_since_epoch().count() + Ticks(h.gap));
-  Place(host, now.time_since_epoch().count());
+  const Clock::rep t = now.time_since_epoch().count();
+  if (h.address != kNoAddress) {
+    Address& a = addresses_[h.address];
+    if (a.in_flight > 0) --a.in_flight;
+    if (sent && limits_.ip_delay > 0) {
+      a.next_start = std::max(a.next_start, sent->time_since_epoch().count() +
+                                                Ticks(limits_.ip_delay + Margin(limits_.ip_delay)));
+    }
+    if (a.in_flight < limits_.per_ip && !a.parked.empty()) Unpark(h.address, t);
+  }
+  Place(host, t);
 }
 
 void HostQueues::SetRobotsFetching(HostId host, Clock::time_point now) {
@@ -173,14 +242,30 @@ bool HostQueues::ReadyBefore(HostId a, HostId b) const {
   return x.served != y.served ? x.served < y.served : a < b;  // never served: the first known first
 }
 
-bool HostQueues::WakesBefore(HostId a, HostId b) const { return hosts_[a].next_start < hosts_[b].next_start; }
+bool HostQueues::WakesBefore(HostId a, HostId b) const { return hosts_[a].wake < hosts_[b].wake; }
 
 void HostQueues::Place(HostId host, Clock::rep now) {
-  const Host& h = hosts_[host];
+  Host& h = hosts_[host];
   // A host has a queue only while it has URLs queued or waiters (DropQueueIfEmpty).
-  const bool may_send = h.queue != nullptr && !h.paused && h.robots_state != RobotsState::kFetching && h.in_flight < limits_.per_host;
-  const bool ready = may_send && h.next_start <= now;
+  const bool may_send = h.queue != nullptr && !h.paused && h.robots_state != RobotsState::kFetching &&
+                        h.lookup != Lookup::kUnderWay && h.in_flight < limits_.per_host;
+  Clock::rep wake = h.next_start;
+  if (may_send && h.address != kNoAddress) {
+    Address& a = addresses_[h.address];
+    if (a.in_flight >= limits_.per_ip) {  // parked until a transfer to its address ends
+      if (h.ready_pos >= 0) ready_.Remove(host);
+      if (h.snooze_pos >= 0) snoozed_.Remove(host);
+      if (!h.parked) {
+        h.parked = true;
+        a.parked.push_back(host);
+      }
+      return;
+    }
+    wake = std::max(wake, a.next_start);
+  }
+  const bool ready = may_send && wake <= now;
   const bool snoozed = may_send && !ready;
+  h.wake = wake;
   if (ready) {
     if (h.snooze_pos >= 0) snoozed_.Remove(host);
     if (h.ready_pos >= 0) {
@@ -203,11 +288,15 @@ void HostQueues::Place(HostId host, Clock::rep now) {
 
 HostQueues::Pick HostQueues::Next(Clock::time_point now, bool urls) {
   const Clock::rep t = now.time_since_epoch().count();
-  while (!snoozed_.empty() && hosts_[snoozed_.top()].next_start <= t) Place(snoozed_.top(), t);
+  while (!snoozed_.empty() && hosts_[snoozed_.top()].wake <= t) Place(snoozed_.top(), t);
+  // A host whose address became busy since it was placed parks or snoozes now.
+  while (!ready_.empty() && AddressHolds(hosts_[ready_.top()], t)) Place(ready_.top(), t);
   if (ready_.empty()) return {};
   const HostId id = ready_.top();
-  const Host& h = hosts_[id];
+  Host& h = hosts_[id];
   const bool turns = !h.queue->turns.empty();
+  if (h.lookup == Lookup::kKnown && limits_.lookups && h.address_expires <= t) h.lookup = Lookup::kNeeded;
+  if (h.lookup == Lookup::kNeeded) return urls || turns ? Pick{Pick::Kind::kResolve, id} : Pick{};
   // robots.txt is fetched for a URL (only when one may start) or for a turn.
   if (h.robots_state == RobotsState::kUnknown) return urls || turns ? Pick{Pick::Kind::kRobots, id} : Pick{};
   if (turns) return {Pick::Kind::kTurn, id};
@@ -217,7 +306,7 @@ HostQueues::Pick HostQueues::Next(Clock::time_point now, bool urls) {
 
 std::optional<HostQueues::Clock::time_point> HostQueues::NextWake() const {
   if (snoozed_.empty()) return std::nullopt;
-  return Clock::time_point(Clock::duration(hosts_[snoozed_.top()].next_start));
+  return Clock::time_point(Clock::duration(hosts_[snoozed_.top()].wake));
 }
 
 size_t HostQueues::memory_bytes() const {

@@ -17,6 +17,16 @@
 // Nothing waits here: the crawl asks Next(), starts what it says (Start books the host's next
 // start), and tells Finish() when a transfer is over; it sleeps until NextWake() or a change.
 //
+// Names and addresses (HostLimits::lookups): a host's first step is the lookup of its name (kResolve),
+// before its robots.txt and its pages; once its address is known (SetAddress), it shares that
+// address's limits with the other hosts there (--per-ip transfers in flight, --ip-delay between two
+// starts), as BUbiNG's workbench keeps IP entries above host entries. A host whose address is at its
+// limit is parked on the address, out of both heaps, holding nothing; the address's next transfer
+// to end puts its parked hosts back (a cost per transfer of the hosts parked there, and only with
+// --per-ip). A host whose address waits for its delay snoozes until then, like one waiting for its
+// own. Hosts whose address became busy after they were placed are found out when they reach the
+// top of the ready heap.
+//
 // Threads: not thread-safe; the frontier's owner serialises calls.
 #pragma once
 
@@ -41,6 +51,9 @@ struct HostLimits {
   double delay_jitter = 0;     // each gap drawn from delay x [1 - jitter, 1 + jitter]
   double max_delay = 30;       // the longest Crawl-delay obeyed
   bool robots = false;         // a host's robots.txt must be known before its first URL goes
+  size_t per_ip = SIZE_MAX;    // transfers in flight to one address at most (--per-ip)
+  double ip_delay = 0;         // seconds between two starts to one address (--ip-delay)
+  bool lookups = false;        // a host's name must be looked up before its first request
   size_t kept_hosts = SIZE_MAX;  // hosts whose connections are kept for reuse at most (connection_policy.h)
   uint64_t seed = 20261121;    // for the jitter
 };
@@ -55,6 +68,7 @@ class HostQueues {
       kRobots,  // the host's robots.txt must be fetched first: SetRobotsFetching, Start, then SetRobots
       kTurn,    // the host's oldest waiting turn may start: TakeTurn, then Start
       kUrl,     // a URL may start: TakeUrl, then Start
+      kResolve, // the host's name must be looked up first (or again): SetLookupUnderWay, then SetAddress
     };
     Kind kind = Kind::kNone;
     HostId host = 0;
@@ -96,6 +110,19 @@ class HostQueues {
   // connection to open first.
   void Finish(HostId host, Clock::time_point now, std::optional<Clock::time_point> sent = std::nullopt);
 
+  // The host's name is being looked up: it sends nothing meanwhile.
+  void SetLookupUnderWay(HostId host);
+  // The host's address is known, until `expires` (then it is looked up again before its next
+  // request): `address` (kNoAddress: none the crawl limits) from now on. Ids of addresses are the
+  // caller's, small and dense, from 0.
+  static constexpr uint32_t kNoAddress = UINT32_MAX;
+  void SetAddress(HostId host, uint32_t address, Clock::time_point expires, Clock::time_point now);
+  // The host's name is to be looked up again, no earlier than `at` (a failure that may pass).
+  void NeedLookup(HostId host, Clock::time_point at);
+  // Transfers in flight to `address`, and the most there at once so far.
+  size_t address_in_flight(uint32_t address) const { return address < addresses_.size() ? addresses_[address].in_flight : 0; }
+  size_t max_address_in_flight() const { return max_address_in_flight_; }
+
   // robots.txt is being fetched: the host sends nothing else meanwhile.
   void SetRobotsFetching(HostId host, Clock::time_point now);
   // robots.txt is known. `crawl_delay` (seconds, if it gave one) becomes the host's delay, within
@@ -132,6 +159,12 @@ class HostQueues {
 
  private:
   enum class RobotsState : uint8_t { kUnknown, kFetching, kKnown };
+  enum class Lookup : uint8_t { kKnown, kNeeded, kUnderWay };  // kKnown: or none needed
+  struct Address {
+    uint32_t in_flight = 0;
+    Clock::rep next_start = 0;
+    std::vector<HostId> parked;  // hosts that would send but for its --per-ip limit
+  };
   struct Queued {
     uint64_t order;
     FrontierItem item;
@@ -144,7 +177,10 @@ class HostQueues {
   struct Host {
     std::unique_ptr<Queue> queue;
     Clock::rep next_start = 0;  // steady clock ticks
+    Clock::rep wake = 0;        // the snoozed heap's key: next_start, or its address's if later
+    Clock::rep address_expires = 0;  // when its name is to be looked up again (with lookups)
     uint64_t served = 0;        // when it last started a request
+    uint32_t address = kNoAddress;
     float delay = 0;            // seconds
     float gap = 0;              // the gap drawn for its last start, seconds
     uint32_t in_flight = 0;
@@ -152,6 +188,8 @@ class HostQueues {
     int32_t snooze_pos = -1;    // index in snoozed_, or -1
     RobotsState robots_state = RobotsState::kUnknown;
     bool paused = false;        // Pause: sends nothing
+    Lookup lookup = Lookup::kKnown;
+    bool parked = false;        // in its address's parked list
   };
 
   // An indexed binary heap of host ids; `less` orders them, `pos` is each host's index field.
@@ -184,9 +222,16 @@ class HostQueues {
   void DropQueueIfEmpty(Host& h);
   int Priority(const Host& h) const;  // -1 for a turn, else the lowest queued depth
   void Book(Host& h, Clock::rep start);
+  // Whether the host's address keeps it from starting at `now` (its limit, or its delay).
+  bool AddressHolds(const Host& h, Clock::rep now) const;
+  // Puts the hosts parked on `address` back in the heaps their state calls for.
+  void Unpark(uint32_t address, Clock::rep now);
 
   const HostLimits limits_;
+  const bool address_limits_;  // --per-ip or --ip-delay: the address level is on
   std::deque<Host> hosts_;  // a deque: no spare capacity to pay for, and hosts never move
+  std::vector<Address> addresses_;
+  size_t max_address_in_flight_ = 0;
   Heap ready_;
   Heap snoozed_;
   std::mt19937_64 random_;

@@ -33,6 +33,20 @@ void HostTurns::Grant(HostTurn& turn) {
 Task<FetchResponse> HostTurns::Transfer(HostTurn& turn, FetchRequest request, CrawlWaits& waits, bool page) {
   Frontier& frontier = crawl_.frontier;
   InFlightMeter& meter = crawl_.counters.meter;
+  if (const Frontier::DnsFailure* failure = frontier.dns_failure(turn.host)) {
+    // The host was given up (its name did not resolve): a request that waited for a turn on it (a
+    // redirect hop, a retry) fails at once, as the lookup did.
+    FetchResponse response;
+    response.curl_code = CURLE_COULDNT_RESOLVE_HOST;
+    response.error = failure->message;
+    response.dns_error_kind = failure->kind;
+    frontier.EndTransfer(turn.host, CrawlClock::now());
+    waits.ReleaseTransferSlot(turn);
+    turn.held = false;
+    waits.WakeDispatcher();
+    co_return response;
+  }
+  request.connect_address = frontier.connect_address(turn.host);
   request.keep_alive = frontier.KeepConnection(turn.host, page);
   meter.Change(+1, frontier.queued());
   const CrawlClock::time_point started = CrawlClock::now();

@@ -64,11 +64,17 @@ bool HasOtherScheme(std::string_view href) {
 
 }  // namespace
 
-const char* ErrorKindOf(const FetchResponse& response) { return KindOf(response.curl_code, response.tls_verify_result); }
+const char* ErrorKindOf(const FetchResponse& response) {
+  if (!response.dns_error_kind.empty()) return response.dns_error_kind.c_str();
+  return KindOf(response.curl_code, response.tls_verify_result);
+}
 
 std::string_view ErrorKindMeaning(std::string_view kind) {
   static constexpr std::pair<std::string_view, std::string_view> kMeanings[] = {
       {"dns", "no such host"},
+      {"dns-nxdomain", "its host does not exist (NXDOMAIN)"},
+      {"dns-servfail", "the resolver failed for its host (SERVFAIL or REFUSED)"},
+      {"dns-timeout", "no resolver answered for its host"},
       {"connect", "could not connect"},
       {"timeout", "timed out"},
       {"tls-unknown-ca", "its TLS certificate is signed by no CA fanout trusts (--cacert adds one)"},

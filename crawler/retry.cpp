@@ -21,8 +21,8 @@ bool IsRetryable(const FetchResponse& response) {
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_COULDNT_RESOLVE_HOST:  // resolvers fail transiently too
-      return !response.truncated;
+    case CURLE_COULDNT_RESOLVE_HOST:  // resolvers fail transiently too; fanout's own lookups retried already
+      return !response.truncated && response.dns_error_kind.empty();
     default: return false;
   }
   const long s = response.status;

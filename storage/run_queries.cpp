@@ -14,7 +14,8 @@ Result<std::vector<SeedOutcome>> ReadSeedOutcomes(SqliteDb& db, int64_t run) {
   FANOUT_ASSIGN_OR_RETURN(SqliteStmt page, db.Prepare(
       "SELECT status, coalesce(error_kind, ''), coalesce(error, '') FROM pages WHERE run_id = ?1 AND url = ?2"));
   FANOUT_ASSIGN_OR_RETURN(SqliteStmt skip, db.Prepare(
-      "SELECT coalesce(detail, '') FROM skipped WHERE run_id = ?1 AND url = ?2 AND reason = 'robots' LIMIT 1"));
+      "SELECT coalesce(detail, ''), reason FROM skipped WHERE run_id = ?1 AND url = ?2 AND (reason = 'robots' OR "
+      "reason LIKE 'dns-%') ORDER BY id DESC LIMIT 1"));
   std::vector<SeedOutcome> outcomes;
   for (const auto& entry : list) {
     if (!entry.is_string()) continue;
@@ -34,7 +35,8 @@ Result<std::vector<SeedOutcome>> ReadSeedOutcomes(SqliteDb& db, int64_t run) {
     skip.Bind(1, run).Bind(2, seed.url);
     FANOUT_ASSIGN_OR_RETURN(bool skipped, skip.Step());
     if (!skipped) continue;
-    seed.fate = SeedOutcome::Fate::kRobots;
+    seed.skip_reason = skip.ColumnText(1);
+    seed.fate = seed.skip_reason == "robots" ? SeedOutcome::Fate::kRobots : SeedOutcome::Fate::kNoHost;
     seed.robots_detail = skip.ColumnText(0);
   }
   return outcomes;

@@ -27,6 +27,7 @@ struct SeedOutcome {
     kUnknown,  // no row: the run stopped before it, or it is still to come
     kFetched,  // a pages row: answered (status > 0) or not (status 0, with an error)
     kRobots,   // never fetched: a skipped row with reason 'robots'
+    kNoHost,   // never fetched: its host's name did not resolve (a skipped row 'dns-...')
   };
   std::string url;
   Fate fate = Fate::kUnknown;
@@ -34,6 +35,7 @@ struct SeedOutcome {
   std::string error_kind;  // kFetched with status 0: pages.error_kind ("" when NULL)
   std::string error;       // kFetched with status 0: pages.error ("" when NULL)
   std::string robots_detail;  // kRobots: skipped.detail ("" when NULL)
+  std::string skip_reason;    // kNoHost: skipped.reason ("dns-nxdomain", ...); its detail in robots_detail
 };
 
 // The seeds of run `run` (runs.seeds, in their order; entries that are not strings left out), each

@@ -96,7 +96,7 @@ Result<RunState> LoadRunState(const std::string& path, int64_t run_id) {
     state.done.push_back(s.ColumnText(0));
     if (!s.ColumnIsNull(1)) state.done.push_back(s.ColumnText(1));
   }));
-  FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason = 'robots'",
+  FANOUT_RETURN_IF_ERROR(collect("SELECT url FROM skipped WHERE run_id = ?1 AND reason IN ('robots', 'dns-nxdomain')",
                                  [&](SqliteStmt& s) { state.done.push_back(s.ColumnText(0)); }));
   // Version 5 keeps the links rowids as link_rows.id; links is a view, with no rowid, since then.
   FANOUT_RETURN_IF_ERROR(collect(version >= kCompactLinksVersion

@@ -7,7 +7,9 @@
 
 #include "tests/support/status_matchers.h"
 
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +52,10 @@ class ScriptedWaits final : public CrawlWaits {
     while (!turn.held && !core_->stopping()) {
       Work work = core_->Next(*this, /*page_slot=*/false, /*turns_only=*/true);
       if (work.kind == Kind::kGranted) continue;
+      if (work.kind == Kind::kResolve) {
+        RunSync(core_->ResolveHost(work.host, *this));
+        continue;
+      }
       if (work.kind == Kind::kRobots) {
         RunSync(core_->FetchRobots(work.host, std::make_unique<HostTurn>(), *this));
         continue;
@@ -71,6 +77,15 @@ class ScriptedWaits final : public CrawlWaits {
     return Await<FetchResponse>::Ready(std::move(r));
   }
   void ReleaseTransferSlot(HostTurn&) override {}
+  // Answers from `dns` (by name; any other name: 127.0.0.1), recording what was asked.
+  Await<DnsAnswer> Resolve(std::string name) override {
+    lookups.push_back(name);
+    if (auto it = dns.find(name); it != dns.end()) return Await<DnsAnswer>::Ready(it->second);
+    DnsAnswer answer;
+    answer.ipv4 = {"127.0.0.1"};
+    answer.ttl = 300;
+    return Await<DnsAnswer>::Ready(std::move(answer));
+  }
   Await<void> Sleep(std::chrono::duration<double> d) override {
     sleeps.push_back(d.count());
     return Await<void>::Ready();
@@ -82,6 +97,8 @@ class ScriptedWaits final : public CrawlWaits {
   void WriteBehind(std::function<Status()> write) override { core_->NoteStored(*this, write()); }
   void WakeDispatcher() override { ++wakes; }
 
+  std::map<std::string, DnsAnswer> dns;  // scripted lookups
+  std::vector<std::string> lookups;      // names looked up, in order
   std::vector<std::string> transfers;  // URLs asked for, in order
   std::vector<double> sleeps;          // seconds
   int wakes = 0;
@@ -112,12 +129,22 @@ class CoreTest : public ::testing::Test {
     waits_->Drive(*core_);
   }
 
+  // What the dispatcher says next, once the lookups it asks for are made (they come first for each
+  // host, and are not what these tests are about).
+  Work NextWork() {
+    while (true) {
+      Work work = core_->Next(*waits_, /*page_slot=*/true);
+      if (work.kind != Kind::kResolve) return work;
+      RunSync(core_->ResolveHost(work.host, *waits_));
+    }
+  }
+
   // Runs what the dispatcher says, one piece at a time, until it says the crawl is over; returns
   // the kinds of work it handed out.
   std::vector<Kind> RunToEnd() {
     std::vector<Kind> kinds;
     for (int i = 0; i < 1000; ++i) {
-      Work work = core_->Next(*waits_, /*page_slot=*/true);
+      Work work = NextWork();
       kinds.push_back(work.kind);
       switch (work.kind) {
         case Kind::kPage:
@@ -172,15 +199,15 @@ TEST_F(CoreTest, WithOneSlotPerHostTheDispatcherGoesToAnotherHostAndThenWaits) {
   CrawlOptions o = Options({"http://a.localhost/", "http://b.localhost/"});
   o.per_host = 1;
   Start(o, {});
-  Work first = core_->Next(*waits_, true);
+  Work first = NextWork();
   ASSERT_EQ(first.kind, Kind::kPage);
   EXPECT_EQ(first.item.url, "http://a.localhost/");
   frontier_->Offer("http://a.localhost/more", 1);
-  Work second = core_->Next(*waits_, true);
+  Work second = NextWork();
   ASSERT_EQ(second.kind, Kind::kPage);
   EXPECT_EQ(second.item.url, "http://b.localhost/") << "a is at its limit: b goes";
   // a's page is under way, and nothing else may go: wait for a change, holding nothing.
-  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kWaitChange);
+  EXPECT_EQ(NextWork().kind, Kind::kWaitChange);
   EXPECT_EQ(core_->active(), 2u);
 }
 
@@ -190,9 +217,9 @@ TEST_F(CoreTest, AHostWithADelayIsWaitedForUntilItsTime) {
   Start(o, {});
   frontier_->Offer("http://a.localhost/next", 1);
   const CrawlClock::time_point before = CrawlClock::now();
-  Work page = core_->Next(*waits_, true);
+  Work page = NextWork();
   ASSERT_EQ(page.kind, Kind::kPage);
-  Work wait = core_->Next(*waits_, true);
+  Work wait = NextWork();
   ASSERT_EQ(wait.kind, Kind::kWaitUntil);
   // One delay after the first start, with the margin for the jitter on the way (2 ms and 2%).
   EXPECT_GE(wait.until - before, std::chrono::milliseconds(1020));
@@ -204,11 +231,11 @@ TEST_F(CoreTest, TheDispatcherStopsAtMaxPagesOnceWhatIsInProgressEnds) {
   o.max_pages = 1;
   Start(o, {});
   frontier_->Offer("http://a.localhost/next", 1);
-  Work page = core_->Next(*waits_, true);
+  Work page = NextWork();
   ASSERT_EQ(page.kind, Kind::kPage);
-  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kWaitChange) << "the page is still in progress";
+  EXPECT_EQ(NextWork().kind, Kind::kWaitChange) << "the page is still in progress";
   RunSync(core_->CrawlPage(std::move(page.item), page.host, std::make_unique<HostTurn>(), *waits_));
-  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kDone);
+  EXPECT_EQ(NextWork().kind, Kind::kDone);
   EXPECT_EQ(waits_->transfers.size(), 1u);
 }
 
@@ -253,12 +280,65 @@ TEST_F(CoreTest, RobotsTxtGoesFirstAndARefusedUrlIsSkippedWithoutATransfer) {
 
 TEST_F(CoreTest, AStopEndsDispatchingAndTheSummarySaysInterrupted) {
   Start(Options({"http://a.localhost/", "http://b.localhost/"}), {});
-  ASSERT_EQ(core_->Next(*waits_, true).kind, Kind::kPage);
+  ASSERT_EQ(NextWork().kind, Kind::kPage);
   core_->Stop(*waits_, /*interrupted=*/true);
-  EXPECT_EQ(core_->Next(*waits_, true).kind, Kind::kDone) << "b is queued, but nothing more starts";
+  EXPECT_EQ(NextWork().kind, Kind::kDone) << "b is queued, but nothing more starts";
   CrawlSummary summary;
   core_->Summarise(1.0, summary);
   EXPECT_TRUE(summary.interrupted);
+}
+
+DnsAnswer Failed(DnsAnswer::Kind kind) {
+  DnsAnswer answer;
+  answer.kind = kind;
+  answer.error = "scripted";
+  return answer;
+}
+
+TEST_F(CoreTest, ANameIsLookedUpOnceForAllItsOriginsAndTheTransfersGoToItsAddress) {
+  CrawlOptions o = Options({"http://a.test/", "http://a.test:8080/"});
+  Start(o, {{"http://a.test/", {Html(R"(<a href="/b">b</a>)")}}});
+  DnsAnswer answer;
+  answer.ipv4 = {"10.1.2.3"};
+  answer.ttl = 300;
+  waits_->dns["a.test"] = answer;
+  RunToEnd();
+  EXPECT_EQ(waits_->lookups, std::vector<std::string>{"a.test"});
+  EXPECT_EQ(waits_->transfers.size(), 3u);
+  CrawlSummary summary;
+  core_->Summarise(1.0, summary);
+  EXPECT_EQ(summary.dns.lookups, 1);
+  EXPECT_EQ(summary.dns.cache_hits, 1) << "the second origin of the name";
+  EXPECT_EQ(summary.dns.addresses, 1u);
+}
+
+TEST_F(CoreTest, AHostThatDoesNotExistIsAskedOnceAndItsUrlsAreSkippedWithTheReason) {
+  CrawlOptions o = Options({"http://a.test/", "http://gone.test/", "http://gone.test:8080/"});
+  o.scope.allowed_domains = {"test"};
+  Start(o, {{"http://a.test/", {Html(R"(<a href="http://gone.test/x">x</a>)")}}});
+  waits_->dns["gone.test"] = Failed(DnsAnswer::Kind::kNxDomain);
+  RunToEnd();
+  EXPECT_EQ(std::count(waits_->lookups.begin(), waits_->lookups.end(), "gone.test"), 1);
+  EXPECT_EQ(waits_->transfers, std::vector<std::string>{"http://a.test/"});
+  EXPECT_EQ(Count("SELECT count(*) FROM skipped WHERE reason = 'dns-nxdomain' AND detail LIKE 'gone.test: %'"), 3);
+}
+
+TEST_F(CoreTest, ALookupThatTimesOutIsRetriedWithBackOffThenItsHostIsGivenUp) {
+  CrawlOptions o = Options({"http://slow.test/"});
+  o.retries = 2;
+  o.retry_delay = 0.01;
+  Start(o, {});
+  waits_->dns["slow.test"] = Failed(DnsAnswer::Kind::kTimeout);
+  for (int i = 0; i < 100; ++i) {  // the back-off: a wait for the lookup's next try, then the lookup
+    Work work = core_->Next(*waits_, true);
+    if (work.kind == Kind::kResolve) RunSync(core_->ResolveHost(work.host, *waits_));
+    if (work.kind == Kind::kDone) break;
+    ASSERT_TRUE(work.kind == Kind::kResolve || work.kind == Kind::kWaitUntil) << static_cast<int>(work.kind);
+    if (work.kind == Kind::kWaitUntil) std::this_thread::sleep_until(work.until);  // as a blocking mode waits
+  }
+  EXPECT_EQ(waits_->lookups.size(), 3u) << "the first try and two retries";
+  EXPECT_TRUE(waits_->transfers.empty());
+  EXPECT_EQ(Count("SELECT count(*) FROM skipped WHERE reason = 'dns-timeout'"), 1);
 }
 
 }  // namespace

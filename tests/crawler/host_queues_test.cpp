@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "tests/support/status_matchers.h"
 
 #include <iostream>
@@ -45,6 +47,8 @@ std::string StartNext(Frontier& f, Clock::time_point now, bool end = true) {
     case Kind::kUrl: what = pick.item.url; break;
     case Kind::kRobotsRefused: return "refused " + pick.item.url;
     case Kind::kFetchedAlready: return "fetched " + pick.item.url;
+    case Kind::kResolve: return "resolve " + std::string(f.origin(pick.host));
+    case Kind::kUnresolvable: return "unresolvable " + pick.item.url;
   }
   if (end) f.EndTransfer(pick.host, now);
   return what;
@@ -232,6 +236,108 @@ TEST(ConnectionPolicy, AnHttpsHostIsTakenToMultiplexBeforeItsFirstAnswer) {
   Queue(f, "https://a/2");
   ASSERT_EQ(StartNext(f, now, false), "https://a/2");
   EXPECT_FALSE(f.KeepConnection(f.HostIdOf("https://a"), /*page=*/true));
+}
+
+// ---- Names and addresses.
+
+// A frontier whose hosts are looked up first, with `limits` per address.
+Frontier MakeWithLookups(HostLimits limits = {}) {
+  limits.lookups = true;
+  return Make(limits);
+}
+
+// Answers the lookup the frontier asks for next with `address` (believed for `ttl` seconds).
+void Answer(Frontier& f, Clock::time_point now, const std::string& origin, const std::string& address,
+            double ttl = 300) {
+  ASSERT_EQ(StartNext(f, now), "resolve " + origin);
+  f.KnowAddress(f.HostIdOf(origin), address, address,
+                now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(ttl)), now);
+}
+
+// Takes the lookups of every host with a URL queued, then answers them all: origin -> address.
+void AnswerAll(Frontier& f, Clock::time_point now, const std::map<std::string, std::string>& addresses) {
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const std::string what = StartNext(f, now);
+    ASSERT_TRUE(what.starts_with("resolve ")) << what;
+    ASSERT_TRUE(addresses.contains(what.substr(8))) << what;
+  }
+  for (const auto& [origin, address] : addresses) {
+    f.KnowAddress(f.HostIdOf(origin), address, address, now + std::chrono::seconds(300), now);
+  }
+}
+
+TEST(HostAddresses, AHostIsLookedUpBeforeItsFirstRequestAndSendsNothingMeanwhile) {
+  Frontier f = MakeWithLookups();
+  Queue(f, "http://a/1");
+  const Clock::time_point now = Clock::now() + std::chrono::milliseconds(1);
+  EXPECT_EQ(StartNext(f, now), "resolve http://a");
+  EXPECT_EQ(StartNext(f, now), "") << "its lookup is under way";
+  f.KnowAddress(f.HostIdOf("http://a"), "10.0.0.1", "10.0.0.1", now + std::chrono::seconds(60), now);
+  EXPECT_EQ(StartNext(f, now), "http://a/1");
+  EXPECT_EQ(f.connect_address(f.HostIdOf("http://a")), "10.0.0.1");
+}
+
+TEST(HostAddresses, AnAnswerPastItsTtlIsLookedUpAgainBeforeTheNextRequest) {
+  Frontier f = MakeWithLookups();
+  Queue(f, "http://a/1");
+  Queue(f, "http://a/2");
+  const Clock::time_point now = Clock::now() + std::chrono::milliseconds(1);
+  Answer(f, now, "http://a", "10.0.0.1", /*ttl=*/1);
+  EXPECT_EQ(StartNext(f, now), "http://a/1");
+  EXPECT_EQ(StartNext(f, now + std::chrono::seconds(2)), "resolve http://a");
+}
+
+TEST(HostAddresses, TwoHostsOnOneAddressShareItsPerIpLimit) {
+  Frontier f = MakeWithLookups(HostLimits{.per_ip = 1});
+  Queue(f, "http://a/1");
+  Queue(f, "http://b/1");
+  Queue(f, "http://c/1");
+  const Clock::time_point now = Clock::now() + std::chrono::milliseconds(1);
+  AnswerAll(f, now, {{"http://a", "10.0.0.1"}, {"http://b", "10.0.0.1"}, {"http://c", "10.0.0.2"}});
+  EXPECT_EQ(StartNext(f, now, /*end=*/false), "http://a/1");
+  EXPECT_EQ(StartNext(f, now, false), "http://c/1") << "b's address is busy with a; c's is not";
+  EXPECT_EQ(StartNext(f, now, false), "") << "b waits, parked on its address";
+  EXPECT_FALSE(f.NextWake().has_value()) << "a parked host waits for a transfer's end, not a time";
+  f.EndTransfer(f.HostIdOf("http://a"), now);
+  EXPECT_EQ(StartNext(f, now, false), "http://b/1");
+  EXPECT_EQ(f.max_address_in_flight(), 1u);
+}
+
+TEST(HostAddresses, AnIpDelaySpacesTheStartsOfAllTheHostsOfAnAddress) {
+  Frontier f = MakeWithLookups(HostLimits{.ip_delay = 1.0});
+  Queue(f, "http://a/1");
+  Queue(f, "http://b/1");
+  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(1);
+  AnswerAll(f, t0, {{"http://a", "10.0.0.1"}, {"http://b", "10.0.0.1"}});
+  EXPECT_EQ(StartNext(f, t0), "http://a/1");
+  EXPECT_EQ(StartNext(f, t0), "") << "b has no delay of its own, but its address has";
+  ASSERT_TRUE(f.NextWake().has_value());
+  EXPECT_EQ(*f.NextWake(), t0 + std::chrono::milliseconds(1020));  // the delay and its margin
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::milliseconds(1019)), "");
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::milliseconds(1020)), "http://b/1");
+}
+
+TEST(HostAddresses, AHostGivenUpHandsItsUrlsOutAsUnresolvable) {
+  Frontier f = MakeWithLookups();
+  Queue(f, "http://a/1");
+  Queue(f, "http://a/2");
+  const Clock::time_point now = Clock::now() + std::chrono::milliseconds(1);
+  ASSERT_EQ(StartNext(f, now), "resolve http://a");
+  f.LookupFailed(f.HostIdOf("http://a"), "dns-nxdomain", "a: no such host", std::nullopt, now);
+  EXPECT_EQ(StartNext(f, now), "unresolvable http://a/1");
+  EXPECT_EQ(StartNext(f, now), "unresolvable http://a/2");
+  ASSERT_NE(f.dns_failure(f.HostIdOf("http://a")), nullptr);
+  EXPECT_EQ(f.dns_failure(f.HostIdOf("http://a"))->kind, "dns-nxdomain");
+}
+
+TEST(HostAddresses, ALookupThatMayPassIsAskedAgainAfterItsBackOff) {
+  Frontier f = MakeWithLookups();
+  Queue(f, "http://a/1");
+  const Clock::time_point now = Clock::now() + std::chrono::milliseconds(1);
+  ASSERT_EQ(StartNext(f, now), "resolve http://a");
+  f.LookupFailed(f.HostIdOf("http://a"), "dns-timeout", "a: no answer", now + std::chrono::seconds(2), now);
+  EXPECT_EQ(StartNext(f, now + std::chrono::seconds(1)), "");
+  EXPECT_EQ(StartNext(f, now + std::chrono::seconds(2)), "resolve http://a");
 }
 
 }  // namespace
