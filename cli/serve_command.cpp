@@ -9,6 +9,7 @@
 #include "cli/command_error.h"
 #include "cli/exit_codes.h"
 #include "testsite/server.h"
+#include "util/ascii.h"
 
 namespace fanout::cli {
 namespace {
@@ -20,6 +21,7 @@ struct ServeOptions {
   testsite::SyntheticOptions synthetic;
   uint64_t hosts = 0;  // 0: one site on the bound address, not a web
   testsite::SyntheticWebOptions web;
+  std::vector<std::string> addresses;  // --host, repeatable; none: 127.0.0.1
   std::vector<std::string> fault_specs;
   std::vector<std::string> fault_files;
   std::string robots_file;
@@ -39,7 +41,12 @@ int RunServe(ServeOptions& opt) {
   }
   if (opt.hosts > 0) {
     opt.web.hosts = opt.hosts;
+    AsciiLowerInPlace(opt.web.domain);  // as the server names its hosts
     so.web = opt.web;
+  }
+  if (!opt.addresses.empty()) {
+    so.host = opt.addresses.front();
+    so.more_hosts.assign(opt.addresses.begin() + 1, opt.addresses.end());
   }
   if (!opt.robots_file.empty()) so.robots_file = opt.robots_file;
   if (!opt.log_file.empty()) so.log_file = opt.log_file;
@@ -73,8 +80,10 @@ int RunServe(ServeOptions& opt) {
   // The first line of stdout is the URL, for scripts and tests; everything else goes to stderr.
   std::cout << (*server)->url() << std::endl;
   if (so.web) {
-    std::cerr << "fanout serve: synthetic web of " << so.web->hosts << " hosts (h0.localhost .. h" << so.web->hosts - 1
-              << ".localhost) of " << so.synthetic->pages << " pages (" << so.synthetic->links << " links, "
+    const std::string& domain = so.web->domain;
+    std::cerr << "fanout serve: synthetic web of " << so.web->hosts << " hosts (h0." << domain << " .. h"
+              << so.web->hosts - 1 << "." << domain << ") of " << so.synthetic->pages << " pages ("
+              << so.synthetic->links << " links, "
               << so.web->cross_links << " of them to other hosts, ~" << so.synthetic->page_bytes << " bytes each, seed "
               << so.synthetic->seed << (so.web->robots_mix ? ", robots.txt mix" : "")
               << (so.web->cross_redirects ? ", cross-host redirects" : "") << ")";
@@ -83,6 +92,15 @@ int RunServe(ServeOptions& opt) {
               << " links, ~" << so.synthetic->page_bytes << " bytes each, seed " << so.synthetic->seed << ")";
   } else {
     std::cerr << "fanout serve: serving " << *so.root;
+  }
+  const std::vector<std::string>& addresses = (*server)->addresses();
+  if (addresses.size() > 1) {
+    std::cerr << ", on " << addresses.size() << " addresses (" << addresses.front() << " .. " << addresses.back()
+              << ")";
+    if (so.ips > 0) {
+      std::cerr << ", host i on address i mod " << so.ips;
+      if (so.ips < addresses.size()) std::cerr << " and every host on the last " << addresses.size() - so.ips;
+    }
   }
   std::cerr << ", latency " << so.latency_ms << " ms +/- " << so.jitter_ms << " ms, " << so.faults.size()
             << " fault rule(s); Ctrl-C stops\n";
@@ -114,7 +132,8 @@ void SetupServeCommand(CLI::App& app) {
       "  reset  huge:BYTES[:chunked]  type:MIME  malformed  latin1[:meta]  delay:MS  chunked\n"
       "  encoding:gzip|deflate|br|zstd[:chunked] (compressed only when Accept-Encoding asks for it)\n"
       "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
-      "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults; with --hosts, GET /__hosts[?all=1].");
+      "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults, GET /__ips (per address);\n"
+      "with --hosts, GET /__hosts[?all=1].");
 
   auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
   auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
@@ -125,10 +144,18 @@ void SetupServeCommand(CLI::App& app) {
   root->excludes(synthetic);
   synthetic->excludes(root);
   auto* hosts = cmd->add_option("--hosts", opt->hosts,
-                                "Serve the synthetic site as a web of N hosts, h0.localhost .. h{N-1}.localhost, "
-                                "each of --synthetic P pages")
+                                "Serve the synthetic site as a web of N hosts, h0.localhost .. h{N-1}.localhost "
+                                "(or under --domain), each of --synthetic P pages")
                     ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}))
                     ->needs(synthetic);
+  cmd->add_option("--domain", opt->web.domain,
+                  "With --hosts: name the hosts h0.D .. h{N-1}.D, resolved by a DNS of your own (scripts/weblab.sh) "
+                  "or curl's --resolve")
+      ->capture_default_str()->needs(hosts);
+  cmd->add_option("--ips", opt->server.ips,
+                  "With --hosts: serve host i only on the (i mod K)-th --host address (and on those after the first "
+                  "K); elsewhere it is answered 421")
+      ->check(CLI::Range(size_t{1}, size_t{100'000}))->needs(hosts);
   cmd->add_option("--cross-links", opt->web.cross_links, "With --hosts: the share of links that lead to another host")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0))->needs(hosts);
   cmd->add_flag("--robots-mix", opt->web.robots_mix,
@@ -143,10 +170,12 @@ void SetupServeCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{64} << 20));
   cmd->add_option("--seed", opt->synthetic.seed, "Seed of the synthetic site, jitter and random faults")
       ->capture_default_str();
-  cmd->add_option("--host", opt->server.host,
-                  "Address to bind: 127.0.0.1 or ::1; any other only inside a network namespace apart from the "
-                  "initial one (ip netns exec), where no other machine can reach it")->capture_default_str();
-  cmd->add_option("--port", opt->server.port, "Port; 0 picks a free one (the URL is printed first)")
+  cmd->add_option("--host", opt->addresses,
+                  "Address to bind, repeatable (default 127.0.0.1): loopback (127.0.0.0/8, ::1); any other only "
+                  "inside a network namespace apart from the initial one (ip netns exec), where no other machine "
+                  "can reach it");
+  cmd->add_option("--port", opt->server.port,
+                  "Port, the same on every --host; 0 picks a free one (the URL is printed first)")
       ->capture_default_str();
   cmd->add_option("--latency", opt->server.latency_ms, "Delay every answer by MS milliseconds")
       ->capture_default_str()->check(CLI::Range(0, 600'000));

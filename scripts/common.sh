@@ -20,6 +20,8 @@ FANOUT_PACKAGES=(
   libbrotli-dev libzstd-dev
   # IDNA for link hosts (crawler/whatwg_url.cpp), as browsers map them
   libidn2-dev
+  # DNS: the crawler's own resolver (c-ares), and the web lab's resolver, dnsmasq (scripts/weblab.sh)
+  libc-ares-dev dnsmasq-base
 )
 
 fanout_install_deps() {

@@ -23,9 +23,11 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -37,6 +39,7 @@
 #include "testsite/content_encoder.h"
 #include "testsite/net_namespace.h"
 #include "testsite/static_files.h"
+#include "util/ascii.h"
 
 namespace fanout::testsite {
 namespace {
@@ -193,6 +196,57 @@ struct HostCounters {
 
 constexpr size_t kRobotsKinds = 5;  // HostRobots::Kind's values
 
+// One listening address's counters; a handful of addresses, so plain 64-bit counters.
+struct AddressCounters {
+  uint64_t requests = 0;
+  uint64_t misdirected = 0;
+  uint64_t in_flight = 0;
+  uint64_t max_in_flight = 0;
+  int64_t last_arrival_ns = -1;
+  int64_t min_gap_ns = -1;
+  std::map<int, uint64_t> by_status;
+};
+
+// An address the server listens on.
+struct Listening {
+  std::string address;      // as printed: "127.0.0.1", "fd00:204::10"
+  sockaddr_storage addr{};  // its port as bound
+};
+
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+  }
+  return a.ss_family == AF_INET6 && IN6_ARE_ADDR_EQUAL(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
+                                                       &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr);
+}
+
+bool IsWildcard(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == htonl(INADDR_ANY);
+  return a.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr);
+}
+
+// The same gap bookkeeping for a host and an address: the shortest time between two arrivals.
+template <typename Counters>
+void CountArrival(Counters& c, int64_t now_ns) {
+  if (c.last_arrival_ns >= 0) {
+    const int64_t gap = now_ns - c.last_arrival_ns;
+    c.min_gap_ns = c.min_gap_ns < 0 ? gap : std::min<int64_t>(c.min_gap_ns, gap);
+  }
+  c.last_arrival_ns = now_ns;
+}
+
+// A web's host names are lower case letters, digits and hyphens, in dot-separated labels.
+bool ValidDomain(std::string_view d) {
+  if (d.empty() || d.size() > 200 || d.front() == '.' || d.back() == '.' || d.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(d.begin(), d.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'; });
+}
+
 }  // namespace
 
 // One request between arrival and answer. Owned by the server's pending set; freed on answer.
@@ -206,7 +260,8 @@ struct PendingReply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  int64_t host = -1;        // a web's host the request is for; -1 without a web (or for a 421)
+  int64_t host = -1;        // a web's host the request is for; -1 without a web (or for a Host not of the web)
+  int address = -1;         // the listening address it arrived on (Impl::listening); -1 if none matched
   bool robots_txt = false;  // a request for /robots.txt
   bool cross_redirect = false;
   size_t sent = 0;          // kSlow: body bytes written so far
@@ -227,6 +282,8 @@ class SiteServer::Impl {
   std::string url;                     // with trailing '/'
   std::string base;                    // without it, for absolute links
   uint16_t port = 0;
+  std::vector<Listening> listening;    // in the order given; const after Create
+  std::vector<std::string> addresses;  // listening's addresses, for addresses()
 
   std::unique_ptr<event_base, EventBaseDeleter> base_loop;
   SslCtxPtr tls;  // before http: the connections' SSL objects go first
@@ -243,7 +300,8 @@ class SiteServer::Impl {
   std::condition_variable request_cv;  // a request was received
   ServerStats stats;              // guarded by mu
   std::vector<HostCounters> hosts;  // guarded by mu; a web's, indexed by host
-  uint64_t misdirected = 0;       // guarded by mu; 421s for a Host the web does not serve
+  uint64_t misdirected = 0;       // guarded by mu; 421s: a Host the web does not serve, or served elsewhere
+  std::vector<AddressCounters> ips;  // guarded by mu; indexed like listening
   std::deque<LogEntry> log;       // guarded by mu
   std::ofstream log_out;          // guarded by mu
 
@@ -284,6 +342,13 @@ class SiteServer::Impl {
   std::string RenderPage(const PendingReply* p, uint64_t page, PageFlavor flavor = PageFlavor::kNormal) const;
   std::string FaultsJson() const;
   std::string HostsJson(bool all) const;
+  std::string IpStatsJson() const;
+  IpStats StatsOfAddress(size_t index) const;  // REQUIRES: mu held, index < listening.size()
+  int AddressOf(evhttp_request* req) const;
+  // Whether the address at `index` serves the web's `host` (ServerOptions::ips).
+  bool Serves(int index, uint64_t host) const;
+  uint64_t HostsServedAt(size_t index) const;
+  std::string_view Domain() const { return options.web ? std::string_view(options.web->domain) : kDefaultWebDomain; }
   HostStats StatsOfHost(uint64_t host) const;  // REQUIRES: mu held, a web, host < web->hosts()
   std::string RobotsKindOf(uint64_t host) const;
   void ResetAll();                             // REQUIRES: mu held
@@ -296,6 +361,37 @@ std::optional<Fault> SiteServer::Impl::SyntheticPageFault(uint64_t host, uint64_
   double unit = static_cast<double>(draw >> 11) / static_cast<double>(1ULL << 53);
   if (unit >= options.synthetic_fault_rate) return std::nullopt;
   return SyntheticFault(Mix64(draw), site->PathOf((page + 1) % site->size()));
+}
+
+int SiteServer::Impl::AddressOf(evhttp_request* req) const {
+  evhttp_connection* conn = evhttp_request_get_connection(req);
+  if (!conn) return -1;
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  if (getsockname(bufferevent_getfd(evhttp_connection_get_bufferevent(conn)), reinterpret_cast<sockaddr*>(&local),
+                  &len) != 0) {
+    return -1;
+  }
+  int wildcard = -1;
+  for (size_t i = 0; i < listening.size(); ++i) {
+    if (SameAddress(local, listening[i].addr)) return static_cast<int>(i);
+    if (wildcard < 0 && listening[i].addr.ss_family == local.ss_family && IsWildcard(listening[i].addr)) {
+      wildcard = static_cast<int>(i);  // 0.0.0.0 or :: inside a namespace: the connection came through it
+    }
+  }
+  return wildcard;
+}
+
+bool SiteServer::Impl::Serves(int index, uint64_t host) const {
+  const size_t k = options.ips;
+  return k == 0 || index < 0 || static_cast<size_t>(index) >= k || host % k == static_cast<size_t>(index);
+}
+
+uint64_t SiteServer::Impl::HostsServedAt(size_t index) const {
+  if (!web) return 0;
+  const uint64_t n = web->hosts(), k = options.ips;
+  if (k == 0 || index >= k) return n;
+  return n / k + (index < n % k ? 1 : 0);
 }
 
 void SiteServer::Impl::Handle(evhttp_request* req) {
@@ -332,30 +428,37 @@ void SiteServer::Impl::Handle(evhttp_request* req) {
   p->entry.host = host_header ? host_header : "";
   std::optional<uint64_t> host = web ? web->HostOf(p->entry.host) : std::nullopt;
   if (host) p->host = static_cast<int64_t>(*host);
+  p->address = AddressOf(req);
+  if (p->address >= 0) p->entry.address = listening[static_cast<size_t>(p->address)].address;
+  // One of ours, asked where it is not served: the client connected to the wrong address for the name.
+  const bool elsewhere = host && !Serves(p->address, *host);
   p->robots_txt = path == "/robots.txt";
   pending.insert(p);
   {
     std::lock_guard lock(mu);
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since_start).count();
     ++stats.requests;
     stats.max_in_flight = std::max(stats.max_in_flight, ++stats.in_flight);
     if (host) {
       HostCounters& h = hosts[*host];
       ++h.requests;
-      h.robots_fetches += p->robots_txt;
+      h.robots_fetches += p->robots_txt && !elsewhere;
       h.max_in_flight = std::max(h.max_in_flight, ++h.in_flight);
-      const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since_start).count();
-      if (h.last_arrival_ns >= 0) {
-        const int64_t gap = now_ns - h.last_arrival_ns;
-        h.min_gap_ns = h.min_gap_ns < 0 ? gap : std::min(h.min_gap_ns, gap);
-      }
-      h.last_arrival_ns = now_ns;
-    } else if (web) {
-      ++misdirected;
+      CountArrival(h, now_ns);
+    }
+    if (web && (!host || elsewhere)) ++misdirected;
+    if (p->address >= 0) {
+      AddressCounters& a = ips[static_cast<size_t>(p->address)];
+      ++a.requests;
+      a.misdirected += web && (!host || elsewhere);
+      a.max_in_flight = std::max(a.max_in_flight, ++a.in_flight);
+      CountArrival(a, now_ns);
     }
   }
   request_cv.notify_all();
-  if (web && !host) {
-    // Not one of ours: a crawl that follows a link off the web learns so at once, and cannot wander.
+  if (web && (!host || elsewhere)) {
+    // Not one of ours, or not here: a crawl that follows a link off the web, or that connects to
+    // the wrong address for a name, learns so at once, and cannot wander.
     p->status = 421;
     p->body = StatusPage(421);
     p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
@@ -421,7 +524,7 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
     } else if (site) {
       std::optional<WebPage> moved = web && page ? web->CrossRedirectOf(host, *page) : std::nullopt;
       if (moved) {
-        const std::string location = SyntheticWeb::OriginOf(moved->host, port) + site->PathOf(moved->page);
+        const std::string location = SyntheticWeb::OriginOf(moved->host, port, Domain()) + site->PathOf(moved->page);
         p->status = 301;
         p->cross_redirect = true;
         p->headers.emplace_back("Location", location);
@@ -694,6 +797,11 @@ void SiteServer::Impl::Finish(PendingReply* p, int status, uint64_t bytes) {
     ++stats.by_status[status];
     if (status == 0) ++stats.resets;
     stats.bytes_sent += bytes;
+    if (p->address >= 0) {
+      AddressCounters& a = ips[static_cast<size_t>(p->address)];
+      --a.in_flight;
+      ++a.by_status[status];
+    }
     if (p->host >= 0) {
       HostCounters& h = hosts[static_cast<size_t>(p->host)];
       --h.in_flight;
@@ -709,7 +817,7 @@ void SiteServer::Impl::Finish(PendingReply* p, int status, uint64_t bytes) {
     if (log_out.is_open()) {
       nlohmann::json j = {{"received", p->entry.received}, {"answered", p->entry.answered},
                           {"method", p->entry.method},     {"host", p->entry.host},
-                          {"target", p->entry.target},
+                          {"address", p->entry.address},   {"target", p->entry.target},
                           {"user_agent", p->entry.user_agent}, {"status", status},
                           {"bytes", bytes}};
       log_out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -734,8 +842,9 @@ nlohmann::json ToJson(const ServerStats& s) {
 }
 
 nlohmann::json ToJson(const LogEntry& e) {
-  return {{"received", e.received}, {"answered", e.answered}, {"method", e.method}, {"host", e.host}, {"target", e.target},
-          {"user_agent", e.user_agent}, {"status", e.status}, {"bytes", e.bytes}};
+  return {{"received", e.received}, {"answered", e.answered}, {"method", e.method}, {"host", e.host},
+          {"address", e.address},   {"target", e.target},     {"user_agent", e.user_agent}, {"status", e.status},
+          {"bytes", e.bytes}};
 }
 
 // Zeroes the counters; requests still in flight stay counted, as they will still be answered.
@@ -762,6 +871,46 @@ void SiteServer::Impl::ResetAll() {
     fresh.max_in_flight = h.in_flight;
     h = std::move(fresh);
   }
+  for (AddressCounters& a : ips) {
+    AddressCounters fresh;
+    fresh.in_flight = a.in_flight;
+    fresh.max_in_flight = a.in_flight;
+    a = std::move(fresh);
+  }
+}
+
+IpStats SiteServer::Impl::StatsOfAddress(size_t index) const {
+  const AddressCounters& c = ips[index];
+  IpStats out;
+  out.address = listening[index].address;
+  out.hosts = HostsServedAt(index);
+  out.requests = c.requests;
+  out.misdirected = c.misdirected;
+  out.in_flight = c.in_flight;
+  out.max_in_flight = c.max_in_flight;
+  if (c.min_gap_ns >= 0) out.min_gap_ms = static_cast<double>(c.min_gap_ns) / 1e6;
+  out.by_status = c.by_status;
+  return out;
+}
+
+std::string SiteServer::Impl::IpStatsJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  std::lock_guard lock(mu);
+  for (size_t i = 0; i < listening.size(); ++i) {
+    const IpStats s = StatsOfAddress(i);
+    nlohmann::json statuses = nlohmann::json::object();
+    for (const auto& [code, n] : s.by_status) statuses[code == 0 ? "reset" : std::to_string(code)] = n;
+    list.push_back({{"address", s.address},
+                    {"hosts", s.hosts},
+                    {"requests", s.requests},
+                    {"misdirected", s.misdirected},
+                    {"in_flight", s.in_flight},
+                    {"max_in_flight", s.max_in_flight},
+                    {"min_gap_ms", s.min_gap_ms ? nlohmann::json(std::round(*s.min_gap_ms * 1000) / 1000)
+                                                : nlohmann::json()},
+                    {"statuses", statuses}});
+  }
+  return Dump({{"ips", list}});
 }
 
 std::string SiteServer::Impl::RobotsKindOf(uint64_t host) const {
@@ -772,7 +921,7 @@ HostStats SiteServer::Impl::StatsOfHost(uint64_t host) const {
   const HostCounters& c = hosts[host];
   HostStats out;
   out.host = host;
-  out.name = SyntheticWeb::HostName(host);
+  out.name = SyntheticWeb::HostName(host, Domain());
   out.robots = RobotsKindOf(host);
   out.requests = c.requests;
   out.pages = c.pages;
@@ -799,8 +948,9 @@ void AppendGapMs(std::string& out, int64_t gap_ns) {
 
 // Written by hand rather than with nlohmann::json: ?all=1 lists 100,000 hosts, and this is
 // several times faster. Every string written is ours and needs no escaping.
-void AppendHostJson(std::string& out, uint64_t host, const HostCounters& c, const std::string& robots) {
-  out += "\"h" + std::to_string(host) + ".localhost\": {\"robots\": \"" + robots +
+void AppendHostJson(std::string& out, uint64_t host, std::string_view domain, const HostCounters& c,
+                    const std::string& robots) {
+  out += "\"h" + std::to_string(host) + "." + std::string(domain) + "\": {\"robots\": \"" + robots +
          "\", \"requests\": " + std::to_string(c.requests) + ", \"pages\": " + std::to_string(c.pages) +
          ", \"robots_fetches\": " + std::to_string(c.robots_fetches) +
          ", \"cross_redirects\": " + std::to_string(c.cross_redirects) +
@@ -839,7 +989,7 @@ std::string SiteServer::Impl::HostsJson(bool all) const {
     }
     if (idle && !all) continue;
     if (out.back() != '{') out += ", ";
-    AppendHostJson(out, h, c, RobotsKindOf(h));
+    AppendHostJson(out, h, Domain(), c, RobotsKindOf(h));
   }
   out += "}, \"totals\": {\"hosts\": " + std::to_string(hosts.size()) +
          ", \"host_branching\": " + std::to_string(web->host_branching()) +
@@ -881,6 +1031,8 @@ bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path, s
     body = FaultsJson();
   } else if (path == "/__hosts" && cmd == EVHTTP_REQ_GET && web) {
     body = HostsJson(QueryValue(query, "all") == "1");
+  } else if (path == "/__ips" && cmd == EVHTTP_REQ_GET) {
+    body = IpStatsJson();
   } else {
     return false;  // an ordinary (probably missing) page
   }
@@ -907,7 +1059,7 @@ std::string SiteServer::Impl::FaultsJson() const {
     // A web's pages are keyed "h3.localhost/p4.html"; a single site's by path alone.
     const uint64_t host_count = web ? web->hosts() : 1;
     for (uint64_t h = 0; h < host_count; ++h) {
-      const std::string prefix = web ? SyntheticWeb::HostName(h) : std::string();
+      const std::string prefix = web ? SyntheticWeb::HostName(h, Domain()) : std::string();
       for (uint64_t i = 1; i < site->size(); ++i) {
         if (auto f = SyntheticPageFault(h, i)) pages[prefix + site->PathOf(i)] = f->ToString();
       }
@@ -957,12 +1109,45 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
       return Status::InvalidArgument("--robots-mix and --robots FILE exclude each other");
     }
   }
-  socklen_t len = 0;
-  bool loopback = true;
-  FANOUT_ASSIGN_OR_RETURN(sockaddr_storage addr, BindAddress(options.host, options.port, len, loopback));
-  // Off loopback (in a namespace) clients reach the web with curl's --connect-to, whatever hK.localhost resolves to.
-  if (options.web && loopback && options.host != "127.0.0.1" && options.host != "localhost") {
-    return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1");
+  if (options.web) {
+    std::string& domain = options.web->domain;
+    AsciiLowerInPlace(domain);
+    if (!ValidDomain(domain)) {
+      return Status::InvalidArgument("--domain '" + domain + "' is not a domain name (letters, digits, '-' and dots)");
+    }
+  }
+  std::vector<std::string> given = {options.host};
+  given.insert(given.end(), options.more_hosts.begin(), options.more_hosts.end());
+  if (options.ips > 0 && !options.web) {
+    return Status::InvalidArgument("--ips spreads the hosts of a web: it needs --hosts");
+  }
+  if (options.ips > given.size()) {
+    return Status::InvalidArgument("--ips " + std::to_string(options.ips) + " needs as many --host addresses, not " +
+                                   std::to_string(given.size()));
+  }
+  std::vector<Listening> listening;
+  std::vector<socklen_t> lengths;
+  for (const std::string& h : given) {
+    socklen_t len = 0;
+    bool loopback = true;
+    FANOUT_ASSIGN_OR_RETURN(sockaddr_storage addr, BindAddress(h, options.port, len, loopback));
+    // Off loopback (in a namespace) clients reach the web with curl's --connect-to, or through a
+    // resolver of their own (scripts/weblab.sh), whatever hK.localhost resolves to.
+    if (options.web && loopback && options.web->domain == kDefaultWebDomain && h != "127.0.0.1" && h != "localhost") {
+      return Status::InvalidArgument("--hosts serves hK.localhost, which resolves to 127.0.0.1: use --host 127.0.0.1, "
+                                     "or name the hosts otherwise with --domain");
+    }
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+    } else {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+    }
+    for (const Listening& l : listening) {
+      if (SameAddress(l.addr, addr)) return Status::InvalidArgument("--host " + std::string(text) + " is given twice");
+    }
+    listening.push_back(Listening{.address = text, .addr = addr});
+    lengths.push_back(len);
   }
 
   auto impl = std::make_unique<Impl>();
@@ -997,26 +1182,44 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   impl->base_loop.reset(event_base_new());
   impl->http.reset(evhttp_new(impl->base_loop.get()));
   if (!impl->base_loop || !impl->http) return Status::IOError("libevent could not start");
-  // A listener of our own for its backlog: libevent's default of 128 drops SYNs when thousands
-  // of clients connect at once, and a dropped SYN costs the client a whole second.
-  evconnlistener* listener = evconnlistener_new_bind(
-      impl->base_loop.get(), nullptr, nullptr, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-      4096, reinterpret_cast<sockaddr*>(&addr), static_cast<int>(len));
-  if (!listener) {
-    return Status::Unavailable("cannot listen on " + options.host + " port " + std::to_string(options.port) +
-                               ": " + evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+  for (size_t i = 0; i < listening.size(); ++i) {
+    sockaddr_storage& addr = listening[i].addr;
+    // Port 0 on the first address is the kernel's pick; the others listen on that same port.
+    if (i > 0) {
+      if (addr.ss_family == AF_INET6) {
+        reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(impl->port);
+      } else {
+        reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(impl->port);
+      }
+    }
+    // A listener of our own for its backlog: libevent's default of 128 drops SYNs when thousands
+    // of clients connect at once, and a dropped SYN costs the client a whole second.
+    evconnlistener* listener = evconnlistener_new_bind(
+        impl->base_loop.get(), nullptr, nullptr, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        4096, reinterpret_cast<sockaddr*>(&addr), static_cast<int>(lengths[i]));
+    if (!listener) {
+      return Status::Unavailable("cannot listen on " + given[i] + " port " +
+                                 std::to_string(i > 0 ? impl->port : options.port) + ": " +
+                                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    }
+    evhttp_bound_socket* bound = evhttp_bind_listener(impl->http.get(), listener);
+    if (i == 0) {
+      sockaddr_storage actual{};
+      socklen_t actual_len = sizeof actual;
+      getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&actual), &actual_len);
+      impl->port = actual.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port)
+                                                : ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
+    }
+    impl->addresses.push_back(listening[i].address);
   }
-  evhttp_bound_socket* bound = evhttp_bind_listener(impl->http.get(), listener);
-  sockaddr_storage actual{};
-  socklen_t actual_len = sizeof actual;
-  getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&actual), &actual_len);
-  impl->port = actual.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port)
-                                            : ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
-  std::string host = actual.ss_family == AF_INET6 ? "[" + options.host + "]" : options.host;
-  if (options.host == "localhost") host = "127.0.0.1";
+  impl->ips.resize(listening.size());
+  const std::string& first = listening[0].address;
+  const std::string host = listening[0].addr.ss_family == AF_INET6 ? "[" + first + "]" : first;
   const std::string scheme = impl->tls ? "https://" : "http://";
-  impl->base = options.web ? SyntheticWeb::OriginOf(0, impl->port) : scheme + host + ":" + std::to_string(impl->port);
+  impl->base = options.web ? SyntheticWeb::OriginOf(0, impl->port, options.web->domain)
+                           : scheme + host + ":" + std::to_string(impl->port);
   impl->url = impl->base + "/";
+  impl->listening = std::move(listening);
 
   evhttp_set_allowed_methods(impl->http.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
   evhttp_set_gencb(impl->http.get(), &Impl::OnRequest, impl.get());
@@ -1037,6 +1240,7 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
 
 const std::string& SiteServer::url() const { return impl_->url; }
 uint16_t SiteServer::port() const { return impl_->port; }
+const std::vector<std::string>& SiteServer::addresses() const { return impl_->addresses; }
 
 void SiteServer::Run() { event_base_dispatch(impl_->base_loop.get()); }
 
@@ -1078,6 +1282,15 @@ std::string SiteServer::StatsJson() const {
 std::string SiteServer::FaultsJson() const { return impl_->FaultsJson(); }
 
 std::string SiteServer::HostsJson(bool all) const { return impl_->HostsJson(all); }
+
+std::string SiteServer::IpStatsJson() const { return impl_->IpStatsJson(); }
+
+std::vector<IpStats> SiteServer::IpStatsByAddress() const {
+  std::vector<IpStats> out;
+  std::lock_guard lock(impl_->mu);
+  for (size_t i = 0; i < impl_->listening.size(); ++i) out.push_back(impl_->StatsOfAddress(i));
+  return out;
+}
 
 std::optional<HostStats> SiteServer::HostStatsOf(uint64_t host) const {
   if (!impl_->web || host >= impl_->web->hosts()) return std::nullopt;

@@ -102,10 +102,12 @@ uint64_t SyntheticWeb::Hash(uint64_t host, uint64_t page, uint64_t salt) const {
   return Mix64(Mix64(Mix64(site_.options().seed * 0x100000001b3ULL + salt) ^ host) ^ (page * 0x9e3779b97f4a7c15ULL));
 }
 
-std::string SyntheticWeb::HostName(uint64_t host) { return "h" + std::to_string(host) + ".localhost"; }
+std::string SyntheticWeb::HostName(uint64_t host, std::string_view domain) {
+  return "h" + std::to_string(host) + "." + std::string(domain);
+}
 
-std::string SyntheticWeb::OriginOf(uint64_t host, uint16_t port) {
-  return "http://" + HostName(host) + ":" + std::to_string(port);
+std::string SyntheticWeb::OriginOf(uint64_t host, uint16_t port, std::string_view domain) {
+  return "http://" + HostName(host, domain) + (port == 80 ? "" : ":" + std::to_string(port));
 }
 
 std::optional<uint64_t> SyntheticWeb::HostOf(std::string_view header) const {
@@ -114,12 +116,13 @@ std::optional<uint64_t> SyntheticWeb::HostOf(std::string_view header) const {
     if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
     header = header.substr(0, colon);
   }
-  constexpr std::string_view kSuffix = ".localhost";
-  if (header.size() < 2 + kSuffix.size() || (header[0] != 'h' && header[0] != 'H') ||
-      !EqualsIgnoreCase(header.substr(header.size() - kSuffix.size()), kSuffix)) {
+  const std::string_view domain = web_.domain;
+  if (header.size() < 3 + domain.size() || (header[0] != 'h' && header[0] != 'H') ||
+      header[header.size() - domain.size() - 1] != '.' ||
+      !EqualsIgnoreCase(header.substr(header.size() - domain.size()), domain)) {
     return std::nullopt;
   }
-  std::string_view digits = header.substr(1, header.size() - 1 - kSuffix.size());
+  std::string_view digits = header.substr(1, header.size() - 2 - domain.size());
   if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // one spelling per host
   uint64_t host = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), host);
@@ -207,9 +210,11 @@ std::optional<WebPage> SyntheticWeb::CrossRedirectOf(uint64_t host, uint64_t pag
 std::string SyntheticWeb::Render(uint64_t host, uint64_t page, uint16_t port, PageFlavor flavor) const {
   std::vector<SiteLink> links;
   for (const WebPage& to : LinksOf(host, page)) {
-    links.push_back(SiteLink{.page = to.page, .site_url = to.host == host ? std::string() : OriginOf(to.host, port)});
+    links.push_back(
+        SiteLink{.page = to.page, .site_url = to.host == host ? std::string() : OriginOf(to.host, port, web_.domain)});
   }
-  return site_.RenderWithLinks(page, OriginOf(host, port), links, "on " + HostName(host), flavor);
+  return site_.RenderWithLinks(page, OriginOf(host, port, web_.domain), links, "on " + HostName(host, web_.domain),
+                               flavor);
 }
 
 }  // namespace fanout::testsite

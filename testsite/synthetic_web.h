@@ -1,5 +1,6 @@
-// SyntheticWeb: a deterministic web of N hosts, h0.localhost .. h{N-1}.localhost, each a
-// SyntheticSite of P pages with the same layout, for crawls that must spread over many hosts.
+// SyntheticWeb: a deterministic web of N hosts, h0.D .. h{N-1}.D under a domain D (`localhost` by
+// default: h0.localhost ..), each a SyntheticSite of P pages with the same layout, for crawls that
+// must spread over many hosts.
 //
 // Everything is a pure function of (host, page, options): nothing is stored per host, so a web of
 // 100,000 hosts costs one SyntheticSite. Every page of every host is reachable from h0's root:
@@ -27,8 +28,11 @@
 
 namespace fanout::testsite {
 
+inline constexpr std::string_view kDefaultWebDomain = "localhost";
+
 struct SyntheticWebOptions {
   uint64_t hosts = 1;
+  std::string domain = std::string(kDefaultWebDomain);  // the hosts are hK.domain, lower case
   double cross_links = 0.5;      // share of all links that point at another host
   bool robots_mix = false;       // per-host robots.txt variety (else every host allows all)
   bool cross_redirects = false;  // about 1 page in 50 answers 301 to its path on another host
@@ -64,13 +68,14 @@ class SyntheticWeb {
   uint64_t hosts() const { return web_.hosts; }
   uint64_t host_branching() const { return host_branching_; }
 
-  // "h3.localhost".
-  static std::string HostName(uint64_t host);
-  // The host a Host header names: "h3.localhost", "H3.LocalHost:8080" -> 3. Nothing for any other
-  // name, a non-canonical number ("h03") or one >= hosts().
+  // "h3.localhost", or "h3.web.test" for the domain "web.test".
+  static std::string HostName(uint64_t host, std::string_view domain = kDefaultWebDomain);
+  // The host a Host header names: "h3.localhost", "H3.LocalHost:8080" -> 3 (for this web's domain).
+  // Nothing for any other name, a non-canonical number ("h03") or one >= hosts().
   std::optional<uint64_t> HostOf(std::string_view host_header) const;
-  // "http://h3.localhost:8080", the origin of a host's absolute links.
-  static std::string OriginOf(uint64_t host, uint16_t port);
+  // "http://h3.localhost:8080", the origin of a host's absolute links; port 80 is left out
+  // ("http://h3.web.test").
+  static std::string OriginOf(uint64_t host, uint16_t port, std::string_view domain = kDefaultWebDomain);
 
   // The links of a page, in document order (duplicates possible). REQUIRES: host < hosts(), page < P
   std::vector<WebPage> LinksOf(uint64_t host, uint64_t page) const;
@@ -83,8 +88,8 @@ class SyntheticWeb {
 
   HostRobots RobotsOf(uint64_t host) const;
 
-  // The page's HTML, its links written for a server on 127.0.0.1 `port` (links to other hosts
-  // as absolute URLs on their hK.localhost origin).
+  // The page's HTML, its links written for a server on `port` (links to other hosts as absolute
+  // URLs on their hK.D origin).
   std::string Render(uint64_t host, uint64_t page, uint16_t port, PageFlavor flavor = PageFlavor::kNormal) const;
 
  private:

@@ -89,6 +89,24 @@ TEST(SyntheticWeb, NamesItsHostsAndKnowsNoOthers) {
   }
 }
 
+// Under a domain of its own (a web named by a real DNS, scripts/weblab.sh), the links name it too.
+TEST(SyntheticWeb, NamesItsHostsUnderItsDomain) {
+  SyntheticWeb web({.pages = 3, .links = 4, .page_bytes = 800, .seed = 3}, {.hosts = 10, .domain = "web.test"});
+  EXPECT_EQ(SyntheticWeb::HostName(3, "web.test"), "h3.web.test");
+  EXPECT_EQ(SyntheticWeb::OriginOf(3, 8080, "web.test"), "http://h3.web.test:8080");
+  EXPECT_EQ(SyntheticWeb::OriginOf(3, 80, "web.test"), "http://h3.web.test");  // the default port goes unsaid
+  EXPECT_EQ(web.HostOf("h3.web.test"), 3u);
+  EXPECT_EQ(web.HostOf("H3.Web.Test:80"), 3u);
+  for (const char* foreign : {"h3.localhost", "h3.xweb.test", "h3web.test", "h3.web.test.example", "h.web.test",
+                              "web.test", "h10.web.test"}) {
+    EXPECT_FALSE(web.HostOf(foreign).has_value()) << foreign;
+  }
+  const std::string root = web.Render(0, 0, 80);
+  EXPECT_NE(root.find("<h1>Page 0 on h0.web.test</h1>"), std::string::npos) << root;
+  EXPECT_NE(root.find("http://h1.web.test/"), std::string::npos) << "h0 links h1's root: " << root;
+  EXPECT_EQ(root.find("localhost"), std::string::npos) << root;
+}
+
 TEST(SyntheticWeb, SameSeedGivesSameWebOtherSeedAnother) {
   SyntheticWeb a = MakeWeb(300, 4, 6, 0.5, 11, true, true), b = MakeWeb(300, 4, 6, 0.5, 11, true, true);
   SyntheticWeb c = MakeWeb(300, 4, 6, 0.5, 12, true, true);
