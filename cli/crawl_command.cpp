@@ -260,6 +260,13 @@ int RunCrawl(CrawlCommandOptions& opt) {
                               " is unfinished: continue it with fanout crawl --db " + opt.db + " --resume");
     return signals.first_signal() == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
+  if (summary->dns.hosts_unanswered > 0 && !shared) {
+    Say("crawl", std::to_string(summary->dns.hosts_unanswered) +
+                     (summary->dns.hosts_unanswered == 1 ? " host" : " hosts") +
+                     " got no answer from the resolver (dns-servfail, dns-timeout): run " +
+                     std::to_string(summary->run_id) + " is left unfinished; fanout crawl --db " + opt.db +
+                     " --resume asks again");
+  }
   // A worker of a shared run may rightly fetch none of the seeds: the others may have.
   if (!shared) {
     Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);

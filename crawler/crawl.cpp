@@ -147,7 +147,8 @@ Status Conclude(const CrawlOptions& options, const CrawlServices& services, Fron
                                     .wall_seconds = summary.wall_seconds,
                                     .pages_per_second = summary.pages_per_second,
                                     .summary_json = summary.ToJson(),
-                                    .interrupted = summary.interrupted});
+                                    // Hosts the resolver failed to answer are for --resume to ask again.
+                                    .interrupted = summary.interrupted || summary.dns.hosts_unanswered > 0});
 }
 
 }  // namespace

@@ -96,6 +96,7 @@ std::string CrawlSummary::ToJson() const {
   for (const auto& [kind, count] : dns.failures) failures[kind] = count;
   j["dns"] = {{"lookups", dns.lookups}, {"cache_hits", dns.cache_hits}, {"joined", dns.joined},
               {"local", dns.local}, {"retries", dns.retries}, {"hosts_failed", dns.hosts_failed},
+              {"hosts_unanswered", dns.hosts_unanswered},
               {"failures", failures}, {"seconds", dns.seconds}, {"addresses", dns.addresses},
               {"max_per_ip", dns.max_per_ip}};
   if (archive.files > 0) {

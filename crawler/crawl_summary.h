@@ -126,7 +126,9 @@ struct CrawlSummary {
     int64_t joined = 0;         // hosts that waited for a lookup of their name already under way
     int64_t local = 0;          // hosts answered without a query: IP literals, *.localhost, --resolve, --connect-to
     int64_t retries = 0;        // lookups asked again after a failure that may pass
-    int64_t hosts_failed = 0;   // hosts given up: their URLs are skipped
+    int64_t hosts_failed = 0;   // hosts given up: their URLs are skipped...
+    int64_t hosts_unanswered = 0;  // ... of which for a failure that may pass (dns-servfail, dns-timeout):
+                                   // the run is left unfinished, for --resume to ask again
     std::map<std::string, int64_t> failures;  // failed lookups by kind ("dns-nxdomain", ...)
     double seconds = 0;         // the lookups' time, summed, as fanout measured it
     size_t addresses = 0;       // distinct addresses (--per-ip keys) the hosts resolved to

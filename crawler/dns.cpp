@@ -100,9 +100,11 @@ DnsAnswer AnswerOf(int status, const ares_addrinfo* result, double seconds) {
       answer.kind = DnsAnswer::Kind::kNxDomain;
       answer.error = "the name has no address (no A or AAAA record)";
       break;
-    case ARES_ECONNREFUSED:  // no resolver could be reached: no answer, as a timeout
-      answer.kind = DnsAnswer::Kind::kTimeout;
-      answer.error = std::string("could not contact the resolver (") + ares_strerror(status) + ")";
+    case ARES_ECONNREFUSED:
+      // What c-ares says when every resolver answered SERVFAIL or REFUSED, and when none could be
+      // reached at all (no route, nothing listening): the resolver's failure either way.
+      answer.kind = DnsAnswer::Kind::kServFail;
+      answer.error = std::string("the resolver failed or could not be reached (") + ares_strerror(status) + ")";
       break;
     case ARES_ETIMEOUT:
     case ARES_ECANCELLED:

@@ -30,8 +30,8 @@ struct DnsAnswer {
   enum class Kind {
     kOk,        // addresses found
     kNxDomain,  // the name does not exist, or has no address: not asked again within its TTL
-    kServFail,  // the resolver failed (SERVFAIL, REFUSED, an unreadable answer): may pass
-    kTimeout,   // no answer in time, or no resolver reachable (down or cut off): may pass
+    kServFail,  // the resolver failed (SERVFAIL, REFUSED, an unreadable answer) or is unreachable: may pass
+    kTimeout,   // no answer in time (a resolver down or cut off): may pass
   };
   Kind kind = Kind::kOk;
   std::vector<std::string> ipv4, ipv6;  // as text, in the resolver's order

@@ -117,6 +117,7 @@ void HostLookups::Apply(HostId host, const DnsAnswer& answer, CrawlClock::time_p
   }
   attempts_.erase(host);
   ++counts.hosts_failed;
+  if (DnsMayPass(answer.kind)) ++counts.hosts_unanswered;
   frontier.LookupFailed(host, std::move(kind), std::move(message), std::nullopt, now);
 }
 

@@ -73,8 +73,8 @@ std::string_view ErrorKindMeaning(std::string_view kind) {
   static constexpr std::pair<std::string_view, std::string_view> kMeanings[] = {
       {"dns", "no such host"},
       {"dns-nxdomain", "its host does not exist (NXDOMAIN)"},
-      {"dns-servfail", "the resolver failed for its host (SERVFAIL or REFUSED)"},
-      {"dns-timeout", "no resolver answered for its host"},
+      {"dns-servfail", "the resolver failed for its host (SERVFAIL or REFUSED) or could not be reached"},
+      {"dns-timeout", "the resolver did not answer for its host in time"},
       {"connect", "could not connect"},
       {"timeout", "timed out"},
       {"tls-unknown-ca", "its TLS certificate is signed by no CA fanout trusts (--cacert adds one)"},

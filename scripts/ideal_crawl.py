@@ -1,32 +1,43 @@
 #!/usr/bin/python3
 """The wall time of an ideal crawl of a `fanout serve` web, for benchmarks to compare against.
 
-Usage: /usr/bin/python3 scripts/ideal_crawl.py URL [--max-pages N] [--concurrency C]
-           [--per-host N] [--delay D] [--latency L] [--workers W] [--timeout S]
+Usage: /usr/bin/python3 scripts/ideal_crawl.py URL [--connect ADDR[,ADDR...]] [--max-pages N]
+           [--concurrency C] [--per-host N] [--delay D] [--per-ip N] [--ip-delay S] [--ips K]
+           [--latency L] [--workers W] [--timeout S]
 
 1. Discovery. Starting at URL (the first line `fanout serve --synthetic P --hosts N` prints; serve
-   it at zero latency, this step does not measure anything), a breadth-first walk fetches each
-   host's /robots.txt and then every page a crawler that obeys it may fetch, at most --max-pages.
-   Links come from a regex over <a href>, resolved against the page's URL, fragments dropped,
-   scheme and host lower-cased, dot segments removed; a redirect's only link is its Location.
-   Only http URLs on the URL's port whose host is the URL's own or any *.localhost name (all of
-   them 127.0.0.1) are followed: everything goes to the URL's one loopback address, and nothing
-   else is ever contacted. (urllib's opener would ask the system resolver for h3.localhost, which
-   need not know it, so the requests go out on http.client with the Host header set.)
+   it at zero latency if you can, this step does not measure anything), a breadth-first walk
+   fetches each host's /robots.txt and then every page a crawler that obeys it may fetch, at most
+   --max-pages. Links come from a regex over <a href>, resolved against the page's URL, fragments
+   dropped, scheme and host lower-cased, dot segments removed; a redirect's only link is its
+   Location. Only http URLs on the URL's port are followed, whose host is the URL's own or one of
+   the web's: any *.localhost name for a *.localhost URL, hK.D (K a number) for a URL on hK.D.
+   No name is ever resolved: every request goes to the one web server given, with the Host header
+   set (urllib's opener would ask the system resolver, which need not know the names). Where:
+   *.localhost and loopback literals go to their loopback address (127.0.0.1 for the names); any
+   other name needs --connect, the web's addresses: loopback, or the web lab's private
+   10.204.0.0/24 and fd00:204::/64 (scripts/weblab.sh, run this in its crawler namespace with
+   `weblab.sh exec`). Given several (the lab's WEB_ADDRESSES), host hK.D is asked on the
+   (K mod count)-th, where `fanout serve --ips` serves it; one (the lab's WEB_ADDRESS6, which
+   serves every host) takes every request.
 
 2. Simulation. A discrete-event simulation of the ideal crawl of that graph: every request takes
    --latency seconds and processing takes none; at most --concurrency requests at once, at most
    --per-host to one host, and two requests to one host start at least max(--delay, the host's
-   Crawl-delay) seconds apart. A host's robots.txt is its first request; its pages wait for the
+   Crawl-delay) seconds apart. Hosts share addresses as `fanout serve --ips K` places them (host
+   hI.D on address I mod K; any other host on the first; K is --ips, by default the number of
+   --connect addresses, else 1): at most --per-ip requests at once to one address (0: no limit)
+   and two requests to one address start at least --ip-delay seconds apart, robots.txt included;
+   names resolve at no cost. A host's robots.txt is its first request; its pages wait for the
    answer and for the delay after it. A page's links are known when its fetch completes, and
    whenever a transfer slot is free the request started is the oldest-discovered one whose host
-   may go now. robots.txt answering 4xx allows all; 5xx (or no answer) closes the host.
+   and address may go now. robots.txt answering 4xx allows all; 5xx (or no answer) closes the host.
 
 It prints one line, `ideal_seconds X pages N hosts H`: the time the last request ends, the page
 requests made (robots.txt not counted; redirects and errors counted), and the hosts contacted.
 
 Exit codes: 0 done; 1 the server could not be read; 2 usage error (including a URL that is not
-http on a loopback host).
+http, or whose server is not on loopback or the lab's addresses).
 """
 
 import argparse
@@ -87,33 +98,79 @@ def normalize(base, href):
     return urlunsplit((parts.scheme, netloc, remove_dot_segments(parts.path or "/"), parts.query, ""))
 
 
-class Scope:
-    """Which URLs may be fetched, and the one address they are fetched from."""
+# The web lab's LAN (scripts/weblab.sh): private addresses that exist only inside its namespaces.
+LAB_NETWORKS = (ipaddress.ip_network("10.204.0.0/24"), ipaddress.ip_network("fd00:204::/64"))
+WEB_HOST = re.compile(r"h([0-9]+)\.(.+)")
 
-    def __init__(self, url):
+
+def host_number(host):
+    """K of a web host hK.D, or None."""
+    match = WEB_HOST.fullmatch(host)
+    return int(match.group(1)) if match else None
+
+
+def allowed_address(text):
+    """The address `text` names if it is loopback or the lab's, else None."""
+    try:
+        ip = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+    return str(ip) if ip.is_loopback or any(ip in net for net in LAB_NETWORKS) else None
+
+
+class Scope:
+    """Which URLs may be fetched, and the addresses of the one server they are fetched from."""
+
+    def __init__(self, url, connect=None):
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise Fatal("%s is not an http:// URL" % url, 2)
         self.host = parts.hostname.lower()
         self.port = parts.port or 80
-        if self.host == "localhost" or self.host.endswith(".localhost"):
-            self.address = "127.0.0.1"  # RFC 6761: *.localhost is loopback, as curl resolves it
+        self.localhost = self.host == "localhost" or self.host.endswith(".localhost")
+        try:
+            literal = ipaddress.ip_address(self.host)
+        except ValueError:
+            literal = None
+        if connect:
+            self.addresses = []
+            for text in connect:
+                address = allowed_address(text)
+                if address is None:
+                    raise Fatal("--connect %s is neither loopback nor the web lab's (10.204.0.0/24, fd00:204::/64)"
+                                % text, 2)
+                self.addresses.append(address)
+        elif self.localhost:
+            self.addresses = ["127.0.0.1"]  # RFC 6761: *.localhost is loopback, as curl resolves it
+        elif literal is not None:
+            if allowed_address(self.host) is None:
+                raise Fatal("%s is not a loopback address (nor the web lab's)" % self.host, 2)
+            self.addresses = [str(literal)]
         else:
-            try:
-                ip = ipaddress.ip_address(self.host)
-            except ValueError:
-                raise Fatal("%s is not a loopback host (use 127.0.0.1 or hK.localhost)" % self.host, 2)
-            if not ip.is_loopback:
-                raise Fatal("%s is not a loopback address" % self.host, 2)
-            self.address = self.host
-        self.web = self.address == "127.0.0.1"
+            raise Fatal("%s is not a loopback host (use 127.0.0.1 or hK.localhost, or give the web's address "
+                        "with --connect)" % self.host, 2)
+        # The web's other hosts: any *.localhost name, or hK.D beside hJ.D.
+        match = WEB_HOST.fullmatch(self.host)
+        self.domain = match.group(2) if match and not self.localhost and literal is None else None
 
     def allows(self, url):
         parts = urlsplit(url)
         if parts.scheme != "http" or (parts.port or 80) != self.port:
             return False
         host = parts.hostname or ""
-        return host == self.host or (self.web and (host == "localhost" or host.endswith(".localhost")))
+        if host == self.host:
+            return True
+        if self.localhost:
+            return host == "localhost" or host.endswith(".localhost")
+        if self.domain is not None:
+            match = WEB_HOST.fullmatch(host)
+            return match is not None and match.group(2) == self.domain
+        return False
+
+    def address_of(self, host):
+        """Where `host`'s requests go: as `fanout serve --ips` places hK on the K-th address (mod)."""
+        number = host_number(host) if len(self.addresses) > 1 else None
+        return self.addresses[0] if number is None else self.addresses[number % len(self.addresses)]
 
 
 def origin_of(url):
@@ -181,30 +238,36 @@ class Robots:
 
 
 class Fetcher:
-    """GETs over one kept-alive connection per thread, all to the scope's address."""
+    """GETs over one kept-alive connection per thread and address, all to the scope's server."""
 
     def __init__(self, scope, timeout):
         self.scope, self.timeout = scope, timeout
         self.local = threading.local()
+        self.misdirected = 0  # 421s: a host asked on an address that does not serve it
 
     def get(self, url):
         """(status, Location or None, body) of a GET; redirects are not followed."""
         parts = urlsplit(url)
+        address = self.scope.address_of(parts.hostname or "")
+        if not hasattr(self.local, "conns"):
+            self.local.conns = {}
         for attempt in (1, 2):  # once more on a fresh connection, should the kept one have closed
-            conn = getattr(self.local, "conn", None)
+            conn = self.local.conns.get(address)
             if conn is None:
-                conn = self.local.conn = http.client.HTTPConnection(self.scope.address, self.scope.port,
-                                                                    timeout=self.timeout)
+                conn = self.local.conns[address] = http.client.HTTPConnection(address, self.scope.port,
+                                                                              timeout=self.timeout)
             try:
                 conn.request("GET", path_of(url), headers={"Host": parts.netloc, "User-Agent": "ideal-crawl"})
                 response = conn.getresponse()
                 body = response.read()
+                if response.status == 421:
+                    self.misdirected += 1  # a race between threads at worst miscounts a warning
                 return response.status, response.getheader("Location"), body.decode("utf-8", "replace")
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
-                self.local.conn = None
+                del self.local.conns[address]
                 if attempt == 2:
-                    raise Fatal("cannot read %s from %s:%d: %s" % (url, self.scope.address, self.scope.port, e))
+                    raise Fatal("cannot read %s from %s port %d: %s" % (url, address, self.scope.port, e))
         return None
 
 
@@ -247,27 +310,47 @@ def discover(start, scope, fetcher, max_pages, workers):
 
 
 class Host:
-    __slots__ = ("queue", "robots", "robots_state", "in_flight", "next_start", "delay", "queued")
+    __slots__ = ("queue", "robots", "robots_state", "in_flight", "next_start", "delay", "queued", "address")
 
-    def __init__(self, delay):
+    def __init__(self, delay, address):
         self.queue = collections.deque()  # (discovery order, url)
         self.robots = None
         self.robots_state = 0             # 0 not asked, 1 asked, 2 answered
         self.in_flight = 0
         self.next_start = 0.0
         self.delay = delay
-        self.queued = False               # in the ready or the wake heap
+        self.queued = False               # in the ready or the wake heap, or parked on its address
+        self.address = address
 
 
-def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pages):
+class Address:
+    __slots__ = ("in_flight", "next_start", "parked")
+
+    def __init__(self):
+        self.in_flight = 0
+        self.next_start = 0.0
+        self.parked = []                  # origins of hosts waiting for a transfer here to end
+
+
+def address_index(origin, ips):
+    """The address `fanout serve --ips` serves the origin's host on: hI on I mod K, others on 0."""
+    number = host_number(urlsplit(origin).hostname or "")
+    return 0 if number is None else number % ips
+
+
+def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pages, per_ip=0, ip_delay=0.0, ips=1):
     """(seconds, pages, hosts) of the greedy ideal crawl; see the module's comment."""
     start = normalize(start, start)
-    hosts, seen, order = {}, {start}, [0]
+    hosts, addresses, seen, order = {}, {}, {start}, [0]
     ready, wake, done = [], [], []  # (order of the host's oldest URL, origin); (time, origin); (time, seq, origin, url)
     in_flight, pages_started, seq, now, last_end = 0, 0, 0, 0.0, 0.0
 
+    def address_full(address):
+        return per_ip > 0 and address.in_flight >= per_ip
+
     def offer(origin, host):
-        """Puts a host with work on the ready or the wake heap, unless it is on one already."""
+        """Puts a host with work on the ready or the wake heap, or parks it on its busy address,
+        unless it is on one already."""
         while host.robots_state == 2 and host.queue and not host.robots.allowed(path_of(host.queue[0][1])):
             host.queue.popleft()  # robots.txt refuses it: no request is made
         if host.queued or not host.queue or host.robots_state == 1 or host.in_flight >= per_host:
@@ -275,8 +358,12 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
         if pages_started >= max_pages:
             return  # the budget is spent: no page, and no robots.txt for pages never fetched
         host.queued = True
-        if host.next_start > now:
-            heapq.heappush(wake, (host.next_start, origin))
+        if address_full(host.address):
+            host.address.parked.append(origin)  # offered again when a transfer there ends
+            return
+        go = max(host.next_start, host.address.next_start)
+        if go > now:
+            heapq.heappush(wake, (go, origin))
         else:
             heapq.heappush(ready, (host.queue[0][0], origin))
 
@@ -284,7 +371,10 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
         origin = origin_of(url)
         host = hosts.get(origin)
         if host is None:
-            host = hosts[origin] = Host(delay)
+            index = address_index(origin, ips)
+            if index not in addresses:
+                addresses[index] = Address()
+            host = hosts[origin] = Host(delay, addresses[index])
         order[0] += 1
         host.queue.append((order[0], url))
         offer(origin, host)
@@ -298,8 +388,10 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
         while in_flight < concurrency and ready:
             _, origin = heapq.heappop(ready)
             host = hosts[origin]
+            address = host.address
             host.queued = False
-            if not host.queue or host.in_flight >= per_host or host.next_start > now or host.robots_state == 1:
+            if (not host.queue or host.in_flight >= per_host or host.robots_state == 1
+                    or max(host.next_start, address.next_start) > now or address_full(address)):
                 offer(origin, host)
                 continue
             if pages_started >= max_pages:
@@ -311,6 +403,8 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
                 pages_started += 1
             host.in_flight += 1
             host.next_start = now + host.delay
+            address.in_flight += 1
+            address.next_start = now + ip_delay
             in_flight += 1
             seq += 1
             heapq.heappush(done, (now + latency, seq, origin, url))
@@ -327,6 +421,7 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
             last_end = max(last_end, end)
             host = hosts[origin]
             host.in_flight -= 1
+            host.address.in_flight -= 1
             in_flight -= 1
             if url is None:
                 host.robots = robots.get(origin) or Robots(404)
@@ -342,6 +437,10 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
                         seen.add(target)
                         discovered(target)
             offer(origin, host)
+            parked, host.address.parked = host.address.parked, []
+            for other in parked:
+                hosts[other].queued = False
+                offer(other, hosts[other])
     contacted = sum(1 for h in hosts.values() if h.robots_state)
     return last_end, pages_started, contacted
 
@@ -349,10 +448,17 @@ def simulate(start, graph, robots, concurrency, per_host, delay, latency, max_pa
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", help="the first line `fanout serve --hosts N` prints (at zero latency)")
+    parser.add_argument("--connect", metavar="ADDR[,ADDR...]",
+                        help="the web's addresses (loopback or the web lab's): hK.D is asked on the (K mod count)-th")
     parser.add_argument("--max-pages", type=int, default=1_000_000, help="pages to read at most (default 1000000)")
     parser.add_argument("--concurrency", type=int, default=16, help="requests at once (default 16)")
     parser.add_argument("--per-host", type=int, default=1, help="requests at once to one host (default 1)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between two starts on one host (default 0)")
+    parser.add_argument("--per-ip", type=int, default=0, help="requests at once to one address (default 0: no limit)")
+    parser.add_argument("--ip-delay", type=float, default=0.0,
+                        help="seconds between two starts on one address (default 0)")
+    parser.add_argument("--ips", type=int, default=None,
+                        help="addresses the hosts share, hI on I mod K (default: the --connect addresses, else 1)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds a request takes (default 0.05)")
     parser.add_argument("--workers", type=int, default=4, help="connections used for discovery (default 4)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds for one request (default 30)")
@@ -360,22 +466,30 @@ def main():
     for name in ("max_pages", "concurrency", "per_host", "workers"):
         if getattr(args, name) < 1:
             parser.error("--%s must be at least 1" % name.replace("_", "-"))
-    for name in ("delay", "latency"):
+    for name in ("delay", "latency", "per_ip", "ip_delay"):
         if getattr(args, name) < 0:
-            parser.error("--%s must not be negative" % name)
+            parser.error("--%s must not be negative" % name.replace("_", "-"))
+    if args.ips is not None and args.ips < 1:
+        parser.error("--ips must be at least 1")
+    connect = [a for a in (args.connect or "").split(",") if a]
     try:
-        scope = Scope(args.url)
+        scope = Scope(args.url, connect)
         if not scope.allows(normalize(args.url, args.url) or ""):
             raise Fatal("%s is not an http:// URL on a loopback host" % args.url, 2)
-        graph, robots = discover(args.url, scope, Fetcher(scope, args.timeout), args.max_pages, args.workers)
+        fetcher = Fetcher(scope, args.timeout)
+        graph, robots = discover(args.url, scope, fetcher, args.max_pages, args.workers)
     except Fatal as e:
         print("ideal_crawl.py: %s" % e, file=sys.stderr)
         return e.code
+    if fetcher.misdirected:
+        print("ideal_crawl.py: warning: %d answers were 421 (Misdirected Request): the web serves those hosts on "
+              "other addresses; give them all with --connect" % fetcher.misdirected, file=sys.stderr)
     fetched = sum(1 for links in graph.values() if links is not None)
     print("ideal_crawl.py: read %d pages on %d hosts (%d URLs known)" % (fetched, len(robots), len(graph)),
           file=sys.stderr)
+    ips = args.ips if args.ips is not None else max(1, len(connect))
     seconds, pages, hosts = simulate(args.url, graph, robots, args.concurrency, args.per_host, args.delay,
-                                     args.latency, args.max_pages)
+                                     args.latency, args.max_pages, args.per_ip, args.ip_delay, ips)
     print("ideal_seconds %.3f pages %d hosts %d" % (seconds, pages, hosts))
     return 0
 
