@@ -23,7 +23,12 @@ class LoopResolver::LookupOp {
   LookupOp(const LookupOp&) = delete;
   LookupOp& operator=(const LookupOp&) = delete;
   ~LookupOp() {
-    if (lookup_ != nullptr && !lookup_->done) lookup_->waiter = {};  // abandoned: OnAnswer frees it
+    if (lookup_ == nullptr) return;
+    if (lookup_->done) {
+      delete lookup_;  // answered, but the task went before it was resumed: ours to free
+    } else {
+      lookup_->waiter = {};  // abandoned: OnAnswer (or the resolver's end) frees it
+    }
   }
 
   bool await_ready() const noexcept { return false; }
