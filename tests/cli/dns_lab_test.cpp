@@ -60,6 +60,10 @@ TEST_P(DnsLab, EachNameIsAskedOncePerFamilyAndTheHostsThatDoNotResolveAreSkipped
     } else if (kind == "nxdomain") {
       EXPECT_EQ(Asked(queries, name, "A"), 1) << name << ": a name that does not exist is asked once";
       EXPECT_GE(Count("SELECT count(*) FROM skipped WHERE reason = 'dns-nxdomain' AND url LIKE " + like), 1) << name;
+      // fanout why says what happened to its URLs, in words.
+      test::ProcessResult why = test::RunProcess({FANOUT_BINARY, "why", "http://" + name + "/", "--db", dir_.File("crawl.db")});
+      EXPECT_NE(why.out.find("not fetched: dns-nxdomain: its host does not exist (NXDOMAIN) (" + name + ": no such host"),
+                std::string::npos) << why.out << why.err;
     } else if (kind == "servfail") {
       // A lookup and one retry (--retries 1); c-ares may ask twice within a lookup.
       EXPECT_GE(Asked(queries, name, "A"), 2) << name;
