@@ -66,6 +66,19 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
     }
     run.AddRow({"robots.txt", robots});
   }
+  if (const CrawlSummary::Dns& d = s.dns; d.lookups + d.local + d.cache_hits + d.joined > 0) {
+    std::string names = Count(d.lookups, "name", "names") + " looked up (" + Fixed(d.seconds, 3) + " s), " +
+                        std::to_string(d.cache_hits + d.joined) + " hosts answered by an earlier lookup, " +
+                        std::to_string(d.local) + " without a query";
+    if (d.hosts_failed > 0) {
+      names += "; " + Count(d.hosts_failed, "host", "hosts") + " given up (" + ByKey(d.failures) + ")";
+    }
+    if (d.max_per_ip > 0) {
+      names += "; " + Count(static_cast<int64_t>(d.addresses), "address", "addresses") + ", at most " +
+               std::to_string(d.max_per_ip) + " transfers at once to one";
+    }
+    run.AddRow({"names", names});
+  }
   if (s.sitemaps_fetched > 0) {
     run.AddRow({"sitemaps", Count(s.sitemaps_fetched, "file", "files") + " (" + std::to_string(s.sitemaps_failed) +
                                 " unreadable) listing " + Count(s.sitemap_urls, "URL", "URLs") + ", " +

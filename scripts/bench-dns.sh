@@ -50,12 +50,16 @@ if [ -z "${FANOUT:-}" ]; then
   fanout_build default fanout >/dev/null
   FANOUT="$FANOUT_ROOT/build/cli/fanout"
 fi
-FANOUT="$(realpath "$FANOUT")"
-export FANOUT  # weblab.sh serves the webs with it
-base="${FANOUT_BASE:+$(realpath "$FANOUT_BASE")}"
 cd "$FANOUT_ROOT"
 PY=/usr/bin/python3
 work="$(mktemp -d /tmp/fanout-bench-dns.XXXXXX)"
+# Copies of the binaries: a rebuild during the run does not change what is measured.
+cp "$FANOUT" "$work/fanout"
+echo "fanout: $(realpath "$FANOUT"), $(date -r "$FANOUT" '+built %F %T')${FANOUT_BASE:+; base: $(realpath "$FANOUT_BASE"), $(date -r "$FANOUT_BASE" '+built %F %T')}"
+FANOUT="$work/fanout"
+export FANOUT  # weblab.sh serves the webs with it
+base=""
+if [ -n "${FANOUT_BASE:-}" ]; then cp "$FANOUT_BASE" "$work/base"; base="$work/base"; fi
 labs=(fanout-bdns-0- fanout-bdns-20- fanout-bdns-ip-)
 local_server=""
 cleanup() {
@@ -75,6 +79,23 @@ lab_up() {
   lab "$p" up --lifetime 3600 "$@" >"$work/$p.facts" || { echo "bench-dns.sh: weblab.sh up failed" >&2; exit 1; }
 }
 load() { uptime | sed 's/.*load average: /load /'; }
+# cpu_of PID...: their CPU seconds so far (user + system), 0 for a PID gone.
+cpu_of() {
+  local pid total=0
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
+}
+# The PIDs of what serves a crawl besides the crawler: the web, and the lab's resolver (and relay).
+helpers_of() {
+  if [ "$1" = local ]; then echo "$local_server"; return; fi
+  local dir f
+  dir=$(fact "$1" LAB_DIR)
+  for f in web dnsmasq relay; do [ -f "$dir/$f.pid" ] && cat "$dir/$f.pid"; done
+  return 0
+}
 
 # crawl LABEL BIN WHERE SEED ARGS...: one crawl (WHERE: a lab prefix, or "local"), then one JSON row
 # in $work/rows: the report's figures, the queries dnsmasq logged meanwhile, the hosts the server
@@ -83,7 +104,10 @@ crawl() {
   local label="$1" bin="$2" where="$3" seed="$4"; shift 4
   local run=(timeout 600 "$bin" crawl "$seed" --db "$work/c.db" --quiet --report "$work/r.json" "$@")
   rm -f "$work/c.db"* "$work/r.json"
-  local log="" from=0 hosts_url
+  local log="" from=0 hosts_url helpers cpu0
+  helpers=$(helpers_of "$where")
+  # shellcheck disable=SC2086
+  cpu0=$(cpu_of $helpers)
   if [ "$where" = local ]; then
     hosts_url="$local_url/__hosts"
     curl -s -X POST "$local_url/__stats/reset" >/dev/null
@@ -98,19 +122,23 @@ crawl() {
     lab "$where" exec curl -s "$(fact "$where" HOSTS_URL)" >"$work/hosts.json"
     lab "$where" exec curl -s "$(fact "$where" IPS_URL)" >"$work/ips.json"
   fi
-  local a=0 aaaa=0
+  # shellcheck disable=SC2086
+  local a=0 aaaa=0 helper_cpu
+  helper_cpu=$(awk -v a="$cpu0" -v b="$(cpu_of $helpers)" 'BEGIN { print b - a }')
   if [ -n "$log" ]; then
     a=$(tail -n +"$((from + 1))" "$log" | grep -c 'query\[A\] ' || true)
     aaaa=$(tail -n +"$((from + 1))" "$log" | grep -c 'query\[AAAA\] ' || true)
   fi
   [ -s "$work/r.json" ] || { echo "bench-dns.sh: $label: the crawl wrote no report" >&2; return 0; }
-  "$PY" - "$work/r.json" "$work/hosts.json" "$work/ips.json" "$label" "$a" "$aaaa" >>"$work/rows" <<'PY'
+  "$PY" - "$work/r.json" "$work/hosts.json" "$work/ips.json" "$label" "$a" "$aaaa" "$helper_cpu" >>"$work/rows" <<'PY'
 import json, sys
 r, h, ips = (json.load(open(f)) for f in sys.argv[1:4])
 dns = r.get("dns") or {}
 print(json.dumps({
     "label": sys.argv[4], "pages": r["pages"], "pps": r["pages_per_second"], "wall": r["wall_seconds"],
-    "loop_us": 1e6 * r["loop_cpu_seconds"] / max(1, r["pages"]), "hosts": h["totals"]["active_hosts"],
+    "loop_us": 1e6 * r["loop_cpu_seconds"] / max(1, r["pages"]),
+    "cpu_us": 1e6 * (r["cpu_user_seconds"] + r["cpu_system_seconds"]) / max(1, r["pages"]),
+    "helper_us": 1e6 * float(sys.argv[7]) / max(1, r["pages"]), "hosts": h["totals"]["active_hosts"],
     "a": int(sys.argv[5]), "aaaa": int(sys.argv[6]), "lookups": dns.get("lookups", 0),
     "dns_seconds": dns.get("seconds", 0.0), "max_per_ip": dns.get("max_per_ip", 0),
     "ip_max_in_flight": max([i["max_in_flight"] for i in ips["ips"]] or [0]),
@@ -118,7 +146,7 @@ print(json.dumps({
 PY
 }
 
-echo "fanout $(fanout_commit) ($FANOUT)${base:+, base $base}; $(fanout_machine); $runs round(s), interleaved"
+echo "tree $(fanout_commit); $(fanout_machine); $runs round(s), interleaved"
 
 if [ -z "$only" ] || [ "$only" = web ]; then
   echo
@@ -161,14 +189,17 @@ for line in open(sys.argv[1]):
     rows.setdefault(r["label"], []).append(r)
 def med(label, f):
     return statistics.median(f(r) for r in rows[label]) if label in rows else None
-print("%-18s %7s %6s %8s %9s %9s %10s %10s %7s" % ("", "pages", "hosts", "pages/s", "A/host", "AAAA/host",
-                                                     "lookup ms", "loop us/pg", "errors"))
+print("%-17s %6s %6s %7s %7s %7s %9s %8s %8s %9s %6s" % ("", "pages", "hosts", "pages/s", "A/host", "AAAA/h",
+      "lookup ms", "loop us", "CPU us", "web+dns us", "errors"))
 for label in rows:
-    print("%-18s %7d %6d %8.0f %9.3f %9.3f %10.2f %10.0f %7d" % (
+    print("%-17s %6d %6d %7.0f %7.3f %7.3f %9.2f %8.0f %8.0f %9.0f %6d" % (
         label, med(label, lambda r: r["pages"]), med(label, lambda r: r["hosts"]), med(label, lambda r: r["pps"]),
         med(label, lambda r: r["a"] / max(1, r["hosts"])), med(label, lambda r: r["aaaa"] / max(1, r["hosts"])),
         med(label, lambda r: 1000 * r["dns_seconds"] / r["lookups"] if r["lookups"] else 0),
-        med(label, lambda r: r["loop_us"]), med(label, lambda r: r["errors"])))
+        med(label, lambda r: r["loop_us"]), med(label, lambda r: r["cpu_us"]), med(label, lambda r: r["helper_us"]),
+        med(label, lambda r: r["errors"])))
+print("(medians; lookup ms: the report's dns seconds / lookups; loop us, CPU us: the crawler's loop thread's and whole")
+print(" process's CPU a page; web+dns us: the web server's, dnsmasq's and the DNS relay's CPU a page)")
 def per_family(label):
     return med(label, lambda r: max(r["a"], r["aaaa"]) / max(1, r["hosts"]))
 print()

@@ -16,10 +16,11 @@ Usage: /usr/bin/python3 scripts/ideal_crawl.py URL [--connect ADDR[,ADDR...]] [-
    set (urllib's opener would ask the system resolver, which need not know the names). Where:
    *.localhost and loopback literals go to their loopback address (127.0.0.1 for the names); any
    other name needs --connect, the web's addresses: loopback, or the web lab's private
-   10.204.0.0/24 and fd00:204::/64 (scripts/weblab.sh, run this in its crawler namespace with
-   `weblab.sh exec`). Given several (the lab's WEB_ADDRESSES), host hK.D is asked on the
-   (K mod count)-th, where `fanout serve --ips` serves it; one (the lab's WEB_ADDRESS6, which
-   serves every host) takes every request.
+   10.204.0.0/24 (scripts/weblab.sh; run this in its crawler namespace with `weblab.sh exec`),
+   reached only on a directly connected network: connections never go through a gateway
+   (SO_DONTROUTE), so outside the lab they fail rather than leave the machine. Given several (the
+   lab's WEB_ADDRESSES), host hK.D is asked on the (K mod count)-th, where `fanout serve --ips`
+   serves it; given one, it takes every request (answers 421 are counted in a warning).
 
 2. Simulation. A discrete-event simulation of the ideal crawl of that graph: every request takes
    --latency seconds and processing takes none; at most --concurrency requests at once, at most
@@ -48,6 +49,7 @@ import html
 import http.client
 import ipaddress
 import re
+import socket
 import sys
 import threading
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
@@ -99,7 +101,8 @@ def normalize(base, href):
 
 
 # The web lab's LAN (scripts/weblab.sh): private addresses that exist only inside its namespaces.
-LAB_NETWORKS = (ipaddress.ip_network("10.204.0.0/24"), ipaddress.ip_network("fd00:204::/64"))
+# (Not its IPv6 fd00:204::/64: Linux's IPv6 ignores SO_DONTROUTE, below.)
+LAB_NETWORKS = (ipaddress.ip_network("10.204.0.0/24"),)
 WEB_HOST = re.compile(r"h([0-9]+)\.(.+)")
 
 
@@ -137,7 +140,7 @@ class Scope:
             for text in connect:
                 address = allowed_address(text)
                 if address is None:
-                    raise Fatal("--connect %s is neither loopback nor the web lab's (10.204.0.0/24, fd00:204::/64)"
+                    raise Fatal("--connect %s is neither loopback nor the web lab's (10.204.0.0/24)"
                                 % text, 2)
                 self.addresses.append(address)
         elif self.localhost:
@@ -237,6 +240,25 @@ class Robots:
 # --- Discovery ------------------------------------------------------------------------------
 
 
+class OnLinkConnection(http.client.HTTPConnection):
+    """An HTTP connection that never goes through a gateway (SO_DONTROUTE): the lab's 10.204.0.x is
+    reached inside the lab's namespaces, and outside them, where the default route would carry it to
+    some other machine, the connection fails (network unreachable) instead. IPv4 only: Linux's IPv6
+    ignores the flag, which is why no IPv6 address but ::1 is allowed."""
+
+    def connect(self):
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_DONTROUTE, 1)
+            sock.settimeout(self.timeout)
+            sock.connect((self.host, self.port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class Fetcher:
     """GETs over one kept-alive connection per thread and address, all to the scope's server."""
 
@@ -254,8 +276,7 @@ class Fetcher:
         for attempt in (1, 2):  # once more on a fresh connection, should the kept one have closed
             conn = self.local.conns.get(address)
             if conn is None:
-                conn = self.local.conns[address] = http.client.HTTPConnection(address, self.scope.port,
-                                                                              timeout=self.timeout)
+                conn = self.local.conns[address] = OnLinkConnection(address, self.scope.port, timeout=self.timeout)
             try:
                 conn.request("GET", path_of(url), headers={"Host": parts.netloc, "User-Agent": "ideal-crawl"})
                 response = conn.getresponse()

@@ -23,8 +23,11 @@ struct Ideal {
   long hosts = -1;
 };
 
-std::unique_ptr<SiteServer> Serve(uint64_t pages, int links, std::optional<testsite::SyntheticWebOptions> web) {
+std::unique_ptr<SiteServer> Serve(uint64_t pages, int links, std::optional<testsite::SyntheticWebOptions> web,
+                                  std::vector<std::string> more_hosts = {}, size_t ips = 0) {
   ServerOptions o;
+  o.more_hosts = std::move(more_hosts);
+  o.ips = ips;
   o.synthetic = testsite::SyntheticOptions{.pages = pages, .links = links, .page_bytes = 1000, .seed = 4};
   o.web = web;
   auto server = SiteServer::Create(o);
@@ -98,11 +101,51 @@ TEST(IdealCrawlScript, ObeysTheRobotsMixAndFollowsRedirects) {
   EXPECT_GT(ideal.seconds, 0.2);    // a crawl-delay of 0.2 s and more than one page on some host
 }
 
+// 50 hosts x 2 pages, 150 requests of 0.05 s with room for all at once: on one address that takes
+// one request at a time they go one after another; one that starts one every 0.2 s spaces them;
+// and with every host on an address of its own, --per-ip 1 is --per-host 1 again.
+TEST(IdealCrawlScript, BooksEachAddressBesideEachHost) {
+  auto server = Serve(2, 4, testsite::SyntheticWebOptions{.hosts = 50});
+  ASSERT_TRUE(server);
+  const std::vector<std::string> wide = {"--concurrency", "64", "--per-host", "2", "--latency", "0.05"};
+  auto with = [&](std::vector<std::string> flags) {
+    flags.insert(flags.begin(), wide.begin(), wide.end());
+    return RunScript(server->url(), flags);
+  };
+  Ideal one_at_a_time = with({"--per-ip", "1"});  // --ips 1 by default: every host on one address
+  EXPECT_EQ(one_at_a_time.pages, 100);
+  EXPECT_NEAR(one_at_a_time.seconds, 150 * 0.05, 1e-6);
+  EXPECT_NEAR(with({"--ip-delay", "0.2", "--ips", "1"}).seconds, 149 * 0.2 + 0.05, 1e-6);
+  EXPECT_NEAR(with({"--per-ip", "1", "--ips", "50"}).seconds,
+              RunScript(server->url(), {"--concurrency", "64", "--per-host", "1", "--latency", "0.05"}).seconds, 1e-6);
+  EXPECT_LT(with({}).seconds, with({"--per-ip", "2", "--ips", "10"}).seconds);
+}
+
+// A web under a domain of its own on two addresses, host i on the (i mod 2)-th (fanout serve
+// --domain web.test --ips 2): given both, it asks each host where it is served, and reads it all.
+TEST(IdealCrawlScript, ReadsAWebOfAnyDomainOnTheAddressesGiven) {
+  auto server = Serve(2, 4, testsite::SyntheticWebOptions{.hosts = 20, .domain = "web.test"}, {"127.0.0.2"}, 2);
+  ASSERT_TRUE(server);
+  ASSERT_NE(server->url().find("h0.web.test"), std::string::npos) << server->url();
+  Ideal ideal = RunScript(server->url(), {"--connect", "127.0.0.1,127.0.0.2", "--concurrency", "1"});
+  EXPECT_EQ(ideal.pages, 40);
+  EXPECT_EQ(ideal.hosts, 20);
+  EXPECT_EQ(server->stats().by_status[421], 0u);
+  // Without --connect a name is not resolved: a usage error, and nothing asked.
+  ProcessResult r = RunProcess({"/usr/bin/python3", kScript, server->url()}, 30000);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 TEST(IdealCrawlScript, RefusesAnythingButLoopback) {
   for (const char* url : {"http://example.com/", "http://10.0.0.1:8080/", "https://127.0.0.1/", "ftp://h0.localhost/"}) {
     ProcessResult r = RunProcess({"/usr/bin/python3", kScript, url}, 30000);
     EXPECT_EQ(r.exit_code, 2) << url << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << url;
+  }
+  // --connect takes loopback and the web lab's IPv4 LAN (10.204.0.0/24) only.
+  for (const char* address : {"10.0.0.1", "192.168.1.1", "10.204.1.1", "fd00:204::10", "2001:db8::1", "example.com"}) {
+    ProcessResult r = RunProcess({"/usr/bin/python3", kScript, "http://h0.web.test/", "--connect", address}, 30000);
+    EXPECT_EQ(r.exit_code, 2) << address << "\n" << r.err;
   }
 }
 
