@@ -88,7 +88,9 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
   std::string fan_out = "at most " + std::to_string(s.max_in_flight) + " transfers at once, " +
                         Fixed(s.mean_in_flight, 1) + " on average (--concurrency " + std::to_string(s.concurrency) +
                         ", --per-host " + std::to_string(s.per_host) + ")";
-  if (s.per_host_bound) fan_out += "; the per-host limit bounded it";
+  if (s.per_host_bound) {
+    fan_out += s.dns.max_per_ip > 0 ? "; the per-host and per-address limits bounded it" : "; the per-host limit bounded it";
+  }
   run.AddRow({"fan-out", fan_out});
   if (s.hosts > 0) {
     std::string hosts = Count(static_cast<int64_t>(s.hosts), "host", "hosts") + ", " +
