@@ -120,6 +120,12 @@ DnsAnswer AnswerOf(int status, const ares_addrinfo* result, double seconds) {
   return answer;
 }
 
+bool IsLocalhostName(std::string_view host) {
+  std::string lower = AsciiLowered(host);
+  if (lower.ends_with('.')) lower.pop_back();
+  return lower == "localhost" || lower.ends_with(".localhost");
+}
+
 std::string CheckPin(std::string_view pin) {
   std::string_view host, port, addrs;
   if (!SplitPin(pin, host, port, addrs)) return "expected HOST:PORT:ADDRESS[,ADDRESS...]";
@@ -160,8 +166,7 @@ bool AnswerLocally(std::string_view host, int port, const std::vector<std::strin
     (v6 ? answer.ipv6 : answer.ipv4).push_back(text);
     return true;
   }
-  const std::string lower = AsciiLowered(host);
-  if (lower == "localhost" || lower.ends_with(".localhost") || lower == "localhost." || lower.ends_with(".localhost.")) {
+  if (IsLocalhostName(host)) {
     answer.ipv4.push_back("127.0.0.1");
     answer.ipv6.push_back("::1");
     return true;

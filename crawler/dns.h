@@ -61,6 +61,10 @@ DnsAnswer AnswerOf(int status, const ares_addrinfo* result, double seconds);
 // look up. `pins`: "HOST:PORT:ADDR[,ADDR...]" entries, curl's --resolve form (PORT may be *).
 bool AnswerLocally(std::string_view host, int port, const std::vector<std::string>& pins, DnsAnswer& answer);
 
+// localhost and *.localhost (a final dot or not, any case): loopback by RFC 6761, and names curl
+// answers itself without a query.
+bool IsLocalhostName(std::string_view host);
+
 // Checks one --resolve entry; "" when it is well formed, else why not.
 std::string CheckPin(std::string_view pin);
 

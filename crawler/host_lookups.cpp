@@ -66,8 +66,7 @@ Task<void> HostLookups::Resolve(HostId host, CrawlWaits& waits) {
   DnsAnswer local;
   if (AnswerLocally(name, port, crawl_.options.resolve, local)) {
     ++counts.local;
-    const std::string lower = AsciiLowered(name);
-    if (lower == "localhost" || lower.ends_with(".localhost")) {
+    if (IsLocalhostName(name)) {
       // curl answers these itself, without a query (RFC 6761). A connect-to rule would file every
       // host's connections under the one loopback address, and curl checks each connection of that
       // group on every new transfer: on a web of 20,000 *.localhost hosts, 57 poll()s a transfer.
@@ -106,7 +105,6 @@ void HostLookups::Apply(HostId host, const DnsAnswer& answer, CrawlClock::time_p
     const std::string& address = answer.address();
     // An IP literal is where curl connects anyway: no rule needed for it.
     frontier.KnowAddress(host, address == name ? "" : address, address, expires, now);
-    crawl_.counters.summary.dns.addresses = frontier.addresses();
     return;
   }
   CrawlSummary::Dns& counts = crawl_.counters.summary.dns;
