@@ -63,7 +63,7 @@ Result<CrawlPlan> Plan(const CrawlOptions& options, const CrawlServices& service
   CrawlPlan plan;
   FANOUT_ASSIGN_OR_RETURN(plan.seeds, NormalizeSeeds(seed_args, rules));
   FANOUT_ASSIGN_OR_RETURN(Frontier frontier, Frontier::Create(options.scope, options.max_depth, options.frontier_window,
-                                                              options.seen_filter, HostLimitsOf(options)));
+                                                              options.seen_filter, HostLimitsOf(options, shared != nullptr)));
   plan.frontier.emplace(std::move(frontier));
   Frontier& f = *plan.frontier;
   plan.options = options;

@@ -83,7 +83,7 @@ FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<b
                         .record_exchange = archive};
 }
 
-HostLimits HostLimitsOf(const CrawlOptions& options) {
+HostLimits HostLimitsOf(const CrawlOptions& options, bool shared) {
   return HostLimits{.per_host = options.per_host,
                     .delay = options.delay,
                     .delay_jitter = options.delay_jitter,
@@ -92,6 +92,7 @@ HostLimits HostLimitsOf(const CrawlOptions& options) {
                     .per_ip = options.per_ip == 0 ? SIZE_MAX : options.per_ip,
                     .ip_delay = options.ip_delay,
                     .lookups = true,
+                    .address_leases = shared && LeasesAddresses(options),
                     .kept_hosts = options.concurrency,
                     .seed = 20261121};
 }

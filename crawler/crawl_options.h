@@ -104,8 +104,11 @@ std::string OptionsJson(const CrawlOptions& options);
 struct FetcherOptions;  // crawler/fetch.h
 FetcherOptions FetcherOptionsOf(const CrawlOptions& options, const std::atomic<bool>* abort, bool archive);
 
-// The politeness the options ask of every host (see host_queues.h).
-HostLimits HostLimitsOf(const CrawlOptions& options);
+// The politeness the options ask of every host (see host_queues.h). `shared`: the crawl is a worker
+// of a shared frontier, whose addresses are leased when --per-ip or --ip-delay is on.
+HostLimits HostLimitsOf(const CrawlOptions& options, bool shared = false);
+// Whether workers of a shared frontier lease addresses: --per-ip or --ip-delay is on.
+inline bool LeasesAddresses(const CrawlOptions& options) { return options.per_ip > 0 || options.ip_delay > 0; }
 
 // The default user agent, "fanout/VERSION".
 std::string DefaultUserAgent();

@@ -73,7 +73,29 @@ void Frontier::KnowAddress(HostId host, std::string address, const std::string& 
   connect_addresses_[host] = std::move(address);
   dns_failures_.erase(host);
   const auto [it, added] = address_ids_.try_emplace(limit_key, static_cast<uint32_t>(address_ids_.size()));
+  if (added) address_keys_.push_back(&it->first);
   queues_->SetAddress(host, it->second, expires, now);
+  if (shared_address_) shared_address_(host, limit_key);
+}
+
+void Frontier::OpenAddress(const std::string& key, Clock::time_point not_before, Clock::time_point now) {
+  auto it = address_ids_.find(key);
+  if (it != address_ids_.end()) queues_->OpenAddress(it->second, not_before, now);
+}
+
+void Frontier::CloseAddress(const std::string& key) {
+  auto it = address_ids_.find(key);
+  if (it != address_ids_.end()) queues_->CloseAddress(it->second);
+}
+
+const std::string* Frontier::address_key(HostId host) const {
+  const uint32_t id = queues_->address(host);
+  return id < address_keys_.size() ? address_keys_[id] : nullptr;
+}
+
+Frontier::Clock::time_point Frontier::address_next_start(const std::string& key) const {
+  auto it = address_ids_.find(key);
+  return it == address_ids_.end() ? Clock::time_point{} : queues_->address_next_start(it->second);
 }
 
 void Frontier::LookupFailed(HostId host, std::string kind, std::string message, std::optional<Clock::time_point> retry_at,

@@ -162,6 +162,16 @@ class Frontier {
     static const std::string kNone;
     return host < connect_addresses_.size() ? connect_addresses_[host] : kNone;
   }
+  // Addresses leased by a shared frontier (HostLimits::address_leases): `shared` hears of every
+  // host's address as it becomes known (the limit key), and the hosts of an address send nothing
+  // until OpenAddress, or after CloseAddress.
+  void ShareAddressesWith(std::function<void(HostId, const std::string&)> shared) { shared_address_ = std::move(shared); }
+  void OpenAddress(const std::string& key, Clock::time_point not_before, Clock::time_point now);
+  void CloseAddress(const std::string& key);
+  // The limit key `host` counts under (nullptr: none yet, or no address level), and when the next
+  // request to an address may start.
+  const std::string* address_key(HostId host) const;
+  Clock::time_point address_next_start(const std::string& key) const;
   // Transfers in flight to one address at most so far (with --per-ip or --ip-delay), and addresses known.
   size_t max_address_in_flight() const { return queues_->max_address_in_flight(); }
   size_t addresses() const { return address_ids_.size(); }
@@ -244,6 +254,8 @@ class Frontier {
   std::function<void(FrontierItem)> shared_offer_;
   std::vector<std::string> connect_addresses_;             // by host
   std::unordered_map<std::string, uint32_t> address_ids_;  // --per-ip's keys, interned
+  std::vector<const std::string*> address_keys_;           // by id (address_ids_'s keys)
+  std::function<void(HostId, const std::string&)> shared_address_;
   std::unordered_map<HostId, DnsFailure> dns_failures_;    // hosts given up
   UnsureLinks unsure_;
 };

@@ -58,10 +58,7 @@ void HostQueues::SetAddress(HostId host, uint32_t address, Clock::time_point exp
       Unpark(h.address, t);
     }
     h.address = address;
-    if (address != kNoAddress) {
-      if (addresses_.size() <= address) addresses_.resize(address + 1);
-      addresses_[address].in_flight += h.in_flight;
-    }
+    if (address != kNoAddress) AddressAt(address).in_flight += h.in_flight;
   }
   Place(host, t);
 }
@@ -76,8 +73,26 @@ void HostQueues::NeedLookup(HostId host, Clock::time_point at) {
 bool HostQueues::AddressHolds(const Host& h, Clock::rep now) const {
   if (h.address == kNoAddress) return false;
   const Address& a = addresses_[h.address];
-  return a.in_flight >= limits_.per_ip || a.next_start > now;
+  return Parks(a) || a.next_start > now;
 }
+
+HostQueues::Address& HostQueues::AddressAt(uint32_t address) {
+  if (addresses_.size() <= address) {
+    Address fresh;
+    fresh.open = !limits_.address_leases;
+    addresses_.resize(address + 1, fresh);
+  }
+  return addresses_[address];
+}
+
+void HostQueues::OpenAddress(uint32_t address, Clock::time_point not_before, Clock::time_point now) {
+  Address& a = AddressAt(address);
+  a.open = true;
+  a.next_start = std::max(a.next_start, not_before.time_since_epoch().count());
+  Unpark(address, now.time_since_epoch().count());
+}
+
+void HostQueues::CloseAddress(uint32_t address) { AddressAt(address).open = false; }
 
 void HostQueues::Unpark(uint32_t address, Clock::rep now) {
   for (HostId id : std::exchange(addresses_[address].parked, {})) {
@@ -207,7 +222,7 @@ void HostQueues::Finish(HostId host, Clock::time_point now, std::optional<Clock:
       a.next_start = std::max(a.next_start, sent->time_since_epoch().count() +
                                                 Ticks(limits_.ip_delay + Margin(limits_.ip_delay)));
     }
-    if (a.in_flight < limits_.per_ip && !a.parked.empty()) Unpark(h.address, t);
+    if (!Parks(a) && !a.parked.empty()) Unpark(h.address, t);
   }
   Place(host, t);
 }
@@ -252,7 +267,7 @@ void HostQueues::Place(HostId host, Clock::rep now) {
   Clock::rep wake = h.next_start;
   if (may_send && h.address != kNoAddress) {
     Address& a = addresses_[h.address];
-    if (a.in_flight >= limits_.per_ip) {  // parked until a transfer to its address ends
+    if (Parks(a)) {  // parked until a transfer to its address ends, or it opens
       if (h.ready_pos >= 0) ready_.Remove(host);
       if (h.snooze_pos >= 0) snoozed_.Remove(host);
       if (!h.parked) {

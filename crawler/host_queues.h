@@ -25,7 +25,8 @@
 // to end puts its parked hosts back (a cost per transfer of the hosts parked there, and only with
 // --per-ip). A host whose address waits for its delay snoozes until then, like one waiting for its
 // own. Hosts whose address became busy after they were placed are found out when they reach the
-// top of the ready heap.
+// top of the ready heap. With leased addresses (workers of a shared frontier), an address is also
+// closed until its lease is held here (OpenAddress), and its hosts park there meanwhile.
 //
 // Threads: not thread-safe; the frontier's owner serialises calls.
 #pragma once
@@ -54,6 +55,9 @@ struct HostLimits {
   size_t per_ip = SIZE_MAX;    // transfers in flight to one address at most (--per-ip)
   double ip_delay = 0;         // seconds between two starts to one address (--ip-delay)
   bool lookups = false;        // a host's name must be looked up before its first request
+  // Addresses are leased (workers of a shared frontier with --per-ip or --ip-delay): a host sends
+  // nothing while its address is closed, and each address starts closed until OpenAddress.
+  bool address_leases = false;
   size_t kept_hosts = SIZE_MAX;  // hosts whose connections are kept for reuse at most (connection_policy.h)
   uint64_t seed = 20261121;    // for the jitter
 };
@@ -119,6 +123,17 @@ class HostQueues {
   void SetAddress(HostId host, uint32_t address, Clock::time_point expires, Clock::time_point now);
   // The host's name is to be looked up again, no earlier than `at` (a failure that may pass).
   void NeedLookup(HostId host, Clock::time_point at);
+  // With HostLimits::address_leases: this crawl may send to `address` from `not_before` on (its
+  // lease is held), or may not (Close: its hosts park there until it opens again).
+  void OpenAddress(uint32_t address, Clock::time_point not_before, Clock::time_point now);
+  void CloseAddress(uint32_t address);
+  bool address_open(uint32_t address) const { return address < addresses_.size() && addresses_[address].open; }
+  // The address `host` counts under (kNoAddress: none, or no address level), and when the next
+  // start there may be.
+  uint32_t address(HostId host) const { return hosts_[host].address; }
+  Clock::time_point address_next_start(uint32_t address) const {
+    return Clock::time_point(Clock::duration(address < addresses_.size() ? addresses_[address].next_start : 0));
+  }
   // Transfers in flight to `address`, and the most there at once so far.
   size_t address_in_flight(uint32_t address) const { return address < addresses_.size() ? addresses_[address].in_flight : 0; }
   size_t max_address_in_flight() const { return max_address_in_flight_; }
@@ -162,6 +177,7 @@ class HostQueues {
   enum class Lookup : uint8_t { kKnown, kNeeded, kUnderWay };  // kKnown: or none needed
   struct Address {
     uint32_t in_flight = 0;
+    bool open = true;            // false: leased to another worker, or not yet to this one
     Clock::rep next_start = 0;
     std::vector<HostId> parked;  // hosts that would send but for its --per-ip limit
   };
@@ -224,6 +240,9 @@ class HostQueues {
   void Book(Host& h, Clock::rep start);
   // Whether the host's address keeps it from starting at `now` (its limit, or its delay).
   bool AddressHolds(const Host& h, Clock::rep now) const;
+  // Whether hosts must park on `a` (its --per-ip limit reached, or closed).
+  bool Parks(const Address& a) const { return !a.open || a.in_flight >= limits_.per_ip; }
+  Address& AddressAt(uint32_t address);
   // Puts the hosts parked on `address` back in the heaps their state calls for.
   void Unpark(uint32_t address, Clock::rep now);
 

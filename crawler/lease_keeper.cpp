@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <unordered_set>
 
 #include "crawler/crawl_context.h"
 #include "crawler/url.h"
@@ -19,6 +20,56 @@ LeaseKeeper::LeaseKeeper(CrawlContext& crawl, SharedFrontier* shared) : crawl_(c
       shared_->Offer({std::move(link)});
     }
   });
+  if (LeasesAddresses(crawl.options)) {
+    crawl_.frontier.ShareAddressesWith([this](HostId host, const std::string& key) { BookAddress(host, key); });
+  }
+}
+
+void LeaseKeeper::BookAddress(HostId host, const std::string& key) {
+  auto lease = leases_.find(host);
+  if (lease == leases_.end()) return;  // lost since its lookup began: its new owner books it
+  addresses_[key].last_op =
+      shared_->BookAddress(std::string(crawl_.frontier.origin(host)), lease->second.epoch, key, crawl_.options.ip_delay);
+}
+
+void LeaseKeeper::ApplyAddresses(const SharedDelivery& d, CrawlClock::time_point now) {
+  std::unordered_map<std::string_view, double> held;
+  for (const auto& [key, wait] : d.addresses) held.emplace(key, wait);
+  for (auto& [key, a] : addresses_) {
+    if (a.last_op > d.address_ops) continue;  // the claim did not see the latest call on it yet
+    auto it = held.find(key);
+    if (it != held.end() && !a.open) {
+      a.open = true;
+      crawl_.frontier.OpenAddress(
+          key, now + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(it->second)), now);
+    } else if (it == held.end() && a.open) {
+      a.open = false;  // its lease ran out (this worker was away too long): another may hold it now
+      crawl_.frontier.CloseAddress(key);
+    }
+  }
+}
+
+void LeaseKeeper::ReleaseUnusedAddresses(CrawlClock::time_point now, bool all) {
+  if (addresses_.empty()) return;
+  std::unordered_set<std::string_view> used;
+  if (!all) {
+    for (const auto& [host, lease] : leases_) {
+      if (const std::string* key = crawl_.frontier.address_key(host)) used.insert(*key);
+    }
+  }
+  for (auto it = addresses_.begin(); it != addresses_.end();) {
+    AddressLease& a = it->second;
+    if (!a.open || used.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    // Closed here before the frontier hears of it, so that nothing starts there once another
+    // worker may hold it; the next holder waits what this worker's next request would have.
+    crawl_.frontier.CloseAddress(it->first);
+    const double gap = std::chrono::duration<double>(crawl_.frontier.address_next_start(it->first) - now).count();
+    shared_->ReleaseAddress(it->first, gap);
+    it = addresses_.erase(it);
+  }
 }
 
 int64_t LeaseKeeper::EpochOf(HostId host) const {
@@ -73,6 +124,11 @@ void LeaseKeeper::Apply(CrawlWaits& waits) {
       not_before = now + std::chrono::duration_cast<CrawlClock::duration>(std::chrono::duration<double>(g.wait_seconds));
     }
     frontier.ResumeHost(host, not_before);
+    // Looked up under an earlier lease: its address is booked again (this worker may have given
+    // it back since).
+    if (const std::string* key = frontier.address_key(host); key != nullptr && LeasesAddresses(crawl_.options)) {
+      BookAddress(host, *key);
+    }
     // Its robots.txt, as the worker that fetched it for the run got it.
     if (g.robots && !crawl_.options.ignore_robots && frontier.robots(host) == nullptr) {
       FetchResponse response;
@@ -95,6 +151,7 @@ void LeaseKeeper::Apply(CrawlWaits& waits) {
       auto it = held.find(frontier.origin(host));
       if (it == held.end() || it->second != lease.epoch) lost.push_back(host);
     }
+    ApplyAddresses(d, now);
     for (HostId host : lost) LoseHost(host, waits);
   }
   for (FrontierItem& item : d.urls) {
@@ -105,7 +162,10 @@ void LeaseKeeper::Apply(CrawlWaits& waits) {
     frontier.MarkSeen(item.url);
     frontier.Restore(std::move(item));
   }
-  if (d.held_known) ReleaseIdleHosts();
+  if (d.held_known) {
+    ReleaseIdleHosts();
+    ReleaseUnusedAddresses(now);
+  }
 }
 
 void LeaseKeeper::LoseHost(HostId host, CrawlWaits& waits) {
@@ -146,6 +206,7 @@ void LeaseKeeper::ReleaseAll() {
   const CrawlClock::time_point now = CrawlClock::now();
   for (const auto& [host, lease] : leases_) GiveBack(host, lease.epoch, now);
   leases_.clear();
+  ReleaseUnusedAddresses(now, /*all=*/true);
 }
 
 bool LeaseKeeper::NothingLeft(CrawlWaits& waits) {

@@ -7,6 +7,11 @@
 // wait for the store, or its next owner's epoch would refuse them. No transfer starts that could
 // outlive the leases (Leased).
 //
+// With --per-ip or --ip-delay it leases addresses as well (shared_frontier.h): it books each held
+// host's address as the lookup finds it, opens an address here once a claim says this worker holds
+// it (closes it when a claim says it no longer does), and gives back those none of its hosts uses.
+// Calls on one address are numbered, so that a claim sent before the latest is not believed about it.
+//
 // Without a shared frontier the keeper is inactive: it holds nothing, Leased() is always true, and
 // ReportDone returns no report.
 //
@@ -65,7 +70,7 @@ class LeaseKeeper {
   void CollectLinks(std::vector<SharedLink>* into) { collecting_ = into; }
   // robots.txt as fetched for `origin`, shared with the run's later owners of the host.
   void ShareRobots(const std::string& origin, SharedRobots robots, double delay);
-  // Gives back every host still held (the crawl is over).
+  // Gives back every host and address still held (the crawl is over).
   void ReleaseAll();
 
  private:
@@ -73,6 +78,11 @@ class LeaseKeeper {
   void ReleaseIdleHosts();
   // Gives `host`, held under `epoch`, back, its next request a delay after this worker's last.
   void GiveBack(HostId host, int64_t epoch, CrawlClock::time_point now);
+  // Leased addresses: books `host`'s (`key`) as its lookup finds it; opens those a claim says this
+  // worker holds and closes those it lost; gives back the open ones no held host connects to.
+  void BookAddress(HostId host, const std::string& key);
+  void ApplyAddresses(const SharedDelivery& d, CrawlClock::time_point now);
+  void ReleaseUnusedAddresses(CrawlClock::time_point now, bool all = false);
 
   struct Lease {
     int64_t epoch = 0;
@@ -84,6 +94,11 @@ class LeaseKeeper {
   CrawlContext& crawl_;
   SharedFrontier* const shared_;
   std::unordered_map<HostId, Lease> leases_;
+  struct AddressLease {
+    bool open = false;     // this worker may send there
+    uint64_t last_op = 0;  // the number of the last BookAddress or ReleaseAddress for it
+  };
+  std::unordered_map<std::string, AddressLease> addresses_;
   CrawlClock::time_point lease_deadline_{};  // no transfer may outlive it
   CrawlClock::duration lease_margin_{};      // the longest a transfer may take, and a second
   bool over_ = false;                        // the shared frontier says the run is over

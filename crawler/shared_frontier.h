@@ -12,9 +12,16 @@
 //     taken under: if the host has been taken over since, the shared frontier refuses it (fencing).
 //   - lease_deadline: no transfer may start that could still run after it (the worker may have
 //     lost its hosts by then without knowing it).
+//   - With --per-ip or --ip-delay, addresses are leased too, so that their limits hold for the run:
+//     a worker sends to an address only while it holds it. It books the address of each host it
+//     holds once looked up (BookAddress); the first worker to book an address holds it until it
+//     gives it back (ReleaseAddress, when none of its hosts is there) or the lease runs out, and a
+//     host whose address another worker holds goes back to the frontier at once, for that worker
+//     to claim: the hosts of one address are crawled by one worker at a time.
 //
 // Threads: Start, Take and WantWork belong to the crawl's owner (the loop thread); Offer, Done,
-// Robots, Release and Finish may be called from any thread (Done is called by the store's writer).
+// Robots, Release, BookAddress, ReleaseAddress and Finish may be called from any thread (Done is
+// called by the store's writer).
 // `wake`, given to Start, is called from the frontier's own thread when Take has something new.
 #pragma once
 
@@ -61,6 +68,10 @@ struct SharedDelivery {
   std::vector<FrontierItem> urls;                          // URLs to fetch, of held hosts
   bool run_over = false;  // nothing is queued for the run anywhere, or its --max-pages is spent
   std::chrono::steady_clock::time_point lease_deadline{};  // no transfer may outlive it
+  // Every address held now, and the seconds until its next request may start (held_known only).
+  std::vector<std::pair<std::string, double>> addresses;
+  // The BookAddress and ReleaseAddress calls the claim saw: those numbered up to this one.
+  uint64_t address_ops = 0;
   Status error;           // the shared frontier cannot go on (not a lost connection: that is retried)
 };
 
@@ -89,6 +100,13 @@ class SharedFrontier {
   virtual void Robots(std::string origin, SharedRobots robots, double delay) = 0;
   // Gives a held host back; the next owner's first request waits `gap_seconds`.
   virtual void Release(std::string origin, int64_t epoch, double gap_seconds) = 0;
+  // Host `origin`, held under `epoch`, connects to `address` (a limit key): books the address for
+  // this worker if nobody else holds it; else the host goes back (and Take's `held` leaves it out).
+  // `ip_delay`: the seconds between two requests there, which its next holder waits after a lease
+  // that ran out. Returns the call's number (see SharedDelivery::address_ops).
+  virtual uint64_t BookAddress(std::string origin, int64_t epoch, std::string address, double ip_delay) = 0;
+  // Gives an address back; its next holder's first request waits `gap_seconds`. Returns the call's number.
+  virtual uint64_t ReleaseAddress(std::string address, double gap_seconds) = 0;
   // Sends what is queued, gives back the hosts still held, and stops the frontier's thread.
   // Returns the first error that could not be retried, if any.
   virtual Status Finish() = 0;

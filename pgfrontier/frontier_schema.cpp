@@ -83,9 +83,35 @@ CREATE TABLE fanout_robots (
   PRIMARY KEY (run, origin)
 );
 
+)sql",
+    // 1 -> 2: addresses leased across workers (--per-ip, --ip-delay).
+    R"sql(
+-- Where a host's transfers connect, as the worker that looked it up last found (its limit key).
+ALTER TABLE fanout_hosts ADD COLUMN address text;
+
+-- An address and its lease: a worker sends to an address only while it holds it (owner,
+-- lease_until), so that --per-ip and --ip-delay hold for the run. next_allowed: the earliest start
+-- of the next request there; delay_s: --ip-delay as its last holder had it.
+CREATE TABLE fanout_addresses (
+  run          bigint NOT NULL REFERENCES fanout_runs(id),
+  address      text NOT NULL,
+  owner        text,
+  lease_until  timestamptz,
+  next_allowed timestamptz NOT NULL DEFAULT now(),
+  delay_s      double precision NOT NULL DEFAULT 0,
+  PRIMARY KEY (run, address)
+);
+CREATE INDEX fanout_addresses_owner ON fanout_addresses (run, owner) WHERE owner IS NOT NULL;
+)sql",
+};
+constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
+
+// The functions the workers call, as this build has them: (re)made after every migration, so that
+// they are always the newest (their signatures never change; a change of one would drop it first).
+constexpr const char* kFunctions = R"sql(
 -- Joins run p_run, or (p_run = 0) the newest unfinished run with these seeds, or creates one with
 -- them. p_seeds: [{"h": hash, "u": url, "o": origin}]. Returns the run, its seeds and --max-pages.
-CREATE FUNCTION fanout_join(p_run bigint, p_seeds jsonb, p_options jsonb, p_max_pages bigint, p_delay float8)
+CREATE OR REPLACE FUNCTION fanout_join(p_run bigint, p_seeds jsonb, p_options jsonb, p_max_pages bigint, p_delay float8)
 RETURNS TABLE (run bigint, seeds jsonb, max_pages bigint) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -119,13 +145,29 @@ BEGIN
   RETURN QUERY SELECT r.id, r.seeds, r.max_pages FROM fanout_runs r WHERE r.id = v_run;
 END $$;
 
+-- A worker joins again under its name: what an earlier process of it still holds (it was killed, or
+-- lost power) goes back, hosts and addresses, their next request a delay from now.
+CREATE OR REPLACE FUNCTION fanout_rejoin(p_run bigint, p_worker text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE fanout_hosts h SET owner = NULL, lease_until = NULL,
+                            next_allowed = greatest(h.next_allowed, now() + h.delay_s * interval '1 second')
+    FROM (SELECT x.origin FROM fanout_hosts x WHERE x.run = p_run AND x.owner = p_worker ORDER BY x.origin FOR UPDATE) o
+    WHERE h.run = p_run AND h.origin = o.origin;
+  UPDATE fanout_addresses a SET owner = NULL, lease_until = NULL,
+                                next_allowed = greatest(a.next_allowed, now() + a.delay_s * interval '1 second')
+    FROM (SELECT x.address FROM fanout_addresses x WHERE x.run = p_run AND x.owner = p_worker ORDER BY x.address FOR UPDATE) o
+    WHERE a.run = p_run AND a.address = o.address;
+END $$;
+
 -- A worker's one call for work: renews the leases it holds, claims hosts up to p_hosts that
 -- nobody holds (or whose lease expired: epoch + 1, and the first request waits for the old lease
 -- plus the host's delay), and takes up to p_urls queued URLs of its hosts (p_per_host each, within
 -- the run's --max-pages). Rows: ('url', origin, epoch, 0, url, depth, parent); ('host', origin,
 -- epoch, seconds to wait, ..., robots.txt if newly claimed and known) for every host held;
--- ('state', ..., 1 if the run is over).
-CREATE FUNCTION fanout_claim(p_run bigint, p_worker text, p_lease_ms integer, p_hosts integer, p_urls integer,
+-- ('address', address, NULL, seconds to wait) for every address held; ('state', ..., 1 if the run
+-- is over). Addresses held are renewed with the hosts; a host whose address another worker holds
+-- is not claimed.
+CREATE OR REPLACE FUNCTION fanout_claim(p_run bigint, p_worker text, p_lease_ms integer, p_hosts integer, p_urls integer,
                              p_per_host integer)
 RETURNS TABLE (kind text, origin text, epoch bigint, num float8, url text, depth integer, parent text,
                r_status integer, r_curl integer, r_body text)
@@ -151,6 +193,9 @@ BEGIN
     WITH c AS MATERIALIZED (
       SELECT x.origin FROM fanout_hosts x
       WHERE x.run = p_run AND x.pending > 0 AND (x.owner IS NULL OR x.lease_until < now())
+        AND (x.address IS NULL OR NOT EXISTS (
+              SELECT 1 FROM fanout_addresses a WHERE a.run = p_run AND a.address = x.address
+                AND a.owner <> p_worker AND a.lease_until >= now()))
       LIMIT p_hosts - v_held FOR UPDATE SKIP LOCKED),
     u AS (
       UPDATE fanout_hosts h SET
@@ -161,6 +206,10 @@ BEGIN
       RETURNING h.origin)
     SELECT coalesce(array_agg(u.origin), '{}') INTO v_claimed FROM u;
   END IF;
+  -- Addresses after hosts, in address order, as everywhere.
+  UPDATE fanout_addresses a SET lease_until = now() + v_lease
+    FROM (SELECT x.address FROM fanout_addresses x WHERE x.run = p_run AND x.owner = p_worker ORDER BY x.address FOR UPDATE) o
+    WHERE a.run = p_run AND a.address = o.address;
 
   SELECT r.max_pages INTO v_max FROM fanout_runs r WHERE r.id = p_run;
   IF v_max > 0 THEN
@@ -200,6 +249,11 @@ BEGIN
                                AND r.fetched_at > now() - interval '24 hours'
   WHERE h.run = p_run AND h.owner = p_worker;
 
+  RETURN QUERY
+  SELECT 'address'::text, a.address, NULL::bigint, greatest(0, extract(epoch FROM a.next_allowed - now()))::float8,
+         NULL::text, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text
+  FROM fanout_addresses a WHERE a.run = p_run AND a.owner = p_worker;
+
   v_over := NOT EXISTS (SELECT 1 FROM fanout_queue q WHERE q.run = p_run) OR (v_max > 0 AND v_fetched >= v_max);
   IF v_over THEN
     UPDATE fanout_runs SET finished_at = coalesce(finished_at, now()) WHERE id = p_run;
@@ -215,9 +269,13 @@ END $$;
 --            fetched, which leave the queue unless another worker is fetching them;
 --   robots:  [{"o", "s", "c", "b" (hex), "d"}] robots.txt fetched, and the delay it sets;
 --   release: [{"o", "e", "g"}] hosts given back; the next request waits g ms;
---   leave:   true when the worker stops.
+--   unaddress: [{"a", "g"}] addresses given back; the next request there waits g ms;
+--   address: [{"o", "e", "a", "d"}] host o, held under epoch e, connects to address a (d: the
+--            seconds between two requests there): a goes to this worker if nobody else holds it,
+--            else o goes back at once, its address kept, for a's holder to claim;
+--   leave:   true when the worker stops (its addresses go back too).
 -- Returns how many done URLs were accepted and refused.
-CREATE FUNCTION fanout_report(p_run bigint, p_worker text, p_batch jsonb)
+CREATE OR REPLACE FUNCTION fanout_report(p_run bigint, p_worker text, p_batch jsonb)
 RETURNS TABLE (accepted bigint, refused bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -232,6 +290,7 @@ BEGIN
     ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS fanout_t_redirects (h bigint, o text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS fanout_t_hosts (o text PRIMARY KEY) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS fanout_t_booked (o text, a text, d float8) ON COMMIT DELETE ROWS;
   SELECT delay_s INTO v_delay FROM fanout_runs WHERE id = p_run;
 
   INSERT INTO fanout_t_links
@@ -246,7 +305,8 @@ BEGIN
   INSERT INTO fanout_t_hosts
     SELECT o FROM fanout_t_links UNION SELECT o FROM fanout_t_done UNION SELECT o FROM fanout_t_redirects
     UNION SELECT x.o FROM jsonb_to_recordset(coalesce(p_batch->'robots', '[]')) AS x(o text)
-    UNION SELECT x.o FROM jsonb_to_recordset(coalesce(p_batch->'release', '[]')) AS x(o text);
+    UNION SELECT x.o FROM jsonb_to_recordset(coalesce(p_batch->'release', '[]')) AS x(o text)
+    UNION SELECT x.o FROM jsonb_to_recordset(coalesce(p_batch->'address', '[]')) AS x(o text);
 
   -- Every host the batch names: created, then locked, in origin order.
   INSERT INTO fanout_hosts (run, origin, delay_s) SELECT p_run, o, v_delay FROM fanout_t_hosts ORDER BY o
@@ -298,15 +358,46 @@ BEGIN
     FROM jsonb_to_recordset(coalesce(p_batch->'release', '[]')) AS x(o text, e bigint, g float8)
     WHERE h.run = p_run AND h.origin = x.o AND h.owner = p_worker AND h.epoch = x.e;
 
+  -- Addresses, after the hosts (given back first, then booked: a batch may do both to one), locked
+  -- in address order.
+  INSERT INTO fanout_t_booked
+    SELECT x.o, x.a, x.d FROM jsonb_to_recordset(coalesce(p_batch->'address', '[]')) AS x(o text, e bigint, a text, d float8)
+    JOIN fanout_hosts h ON h.run = p_run AND h.origin = x.o AND h.owner = p_worker AND h.epoch = x.e;
+  INSERT INTO fanout_addresses (run, address) SELECT DISTINCT p_run, a FROM fanout_t_booked ORDER BY 2 ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM fanout_addresses a
+    WHERE a.run = p_run AND (a.address IN (SELECT b.a FROM fanout_t_booked b)
+                             OR a.address IN (SELECT x.a FROM jsonb_to_recordset(coalesce(p_batch->'unaddress', '[]')) AS x(a text))
+                             OR ((p_batch->>'leave')::boolean AND a.owner = p_worker))
+    ORDER BY a.address FOR UPDATE;
+  UPDATE fanout_addresses a SET owner = NULL, lease_until = NULL,
+                                next_allowed = greatest(a.next_allowed, now() + x.g * interval '1 millisecond')
+    FROM jsonb_to_recordset(coalesce(p_batch->'unaddress', '[]')) AS x(a text, g float8)
+    WHERE a.run = p_run AND a.address = x.a AND a.owner = p_worker;
+  UPDATE fanout_hosts h SET address = b.a FROM fanout_t_booked b WHERE h.run = p_run AND h.origin = b.o;
+  -- Taken over from a holder whose lease ran out: its last request may have started just before.
+  UPDATE fanout_addresses a SET
+      next_allowed = CASE WHEN a.owner IS NULL OR a.owner = p_worker THEN a.next_allowed
+                          ELSE greatest(a.next_allowed, a.lease_until + a.delay_s * interval '1 second') END,
+      owner = p_worker, lease_until = b.until, delay_s = b.d
+    FROM (SELECT b.a, max(b.d) AS d, max(h.lease_until) AS until FROM fanout_t_booked b
+          JOIN fanout_hosts h ON h.run = p_run AND h.origin = b.o GROUP BY b.a) b
+    WHERE a.run = p_run AND a.address = b.a AND (a.owner IS NULL OR a.owner = p_worker OR a.lease_until < now());
+  UPDATE fanout_hosts h SET owner = NULL, lease_until = NULL
+    FROM fanout_t_booked b JOIN fanout_addresses a ON a.run = p_run AND a.address = b.a
+    WHERE h.run = p_run AND h.origin = b.o AND a.owner <> p_worker;
+  IF (p_batch->>'leave')::boolean THEN
+    UPDATE fanout_addresses a SET owner = NULL, lease_until = NULL,
+                                  next_allowed = greatest(a.next_allowed, now() + a.delay_s * interval '1 second')
+      WHERE a.run = p_run AND a.owner = p_worker;
+  END IF;
+
   UPDATE fanout_runs SET fetched = fetched + v_pages, refused = refused + v_refused WHERE id = p_run;
   UPDATE fanout_workers SET pages = pages + v_pages, seen_at = now(),
                             left_at = CASE WHEN (p_batch->>'leave')::boolean THEN now() END
     WHERE run = p_run AND name = p_worker;
   RETURN QUERY SELECT v_accepted, v_refused;
 END $$;
-)sql",
-};
-constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
+)sql";
 static_assert(kMigrationCount == kFrontierSchemaVersion, "one migration step per schema version");
 
 }  // namespace
@@ -340,6 +431,8 @@ Status InitFrontierSchema(PgConn& conn) {
     if (!step.ok()) return abandon(step);
   }
   if (*version < kFrontierSchemaVersion) {
+    Status functions = conn.Run(kFunctions);
+    if (!functions.ok()) return abandon(functions);
     Status recorded = conn.Run(
         "INSERT INTO fanout_frontier_meta (key, value) VALUES ('schema_version', $1) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -14,7 +14,7 @@
 
 namespace fanout::pg {
 
-inline constexpr int kFrontierSchemaVersion = 1;
+inline constexpr int kFrontierSchemaVersion = 2;
 
 // Creates the schema in an empty database, migrates an older one, or checks an up-to-date one.
 // Errors: kInvalidArgument for a newer schema ("upgrade fanout"); the connection's errors.

@@ -66,12 +66,7 @@ Result<std::unique_ptr<PgFrontier>> PgFrontier::Open(PgFrontierOptions options, 
   // Hosts an earlier process of this worker still holds (it was killed, or lost power) are given
   // up: this one knows neither their URLs in flight nor when it last sent them a request, so they go
   // out again under a new epoch, their next request a delay from now.
-  Result<PgResult> rejoined = conn.Exec(R"sql(
-      UPDATE fanout_hosts h SET owner = NULL, lease_until = NULL,
-                                next_allowed = greatest(h.next_allowed, now() + h.delay_s * interval '1 second')
-      FROM (SELECT origin FROM fanout_hosts WHERE run = $1 AND owner = $2 ORDER BY origin FOR UPDATE) o
-      WHERE h.run = $1 AND h.origin = o.origin)sql",
-                                         {std::to_string(run), options.worker});
+  Result<PgResult> rejoined = conn.Exec("SELECT fanout_rejoin($1, $2)", {std::to_string(run), options.worker});
   if (!rejoined.ok()) return rejoined.status();
   std::vector<std::string> run_seeds;
   const json stored = json::parse(Text(*joined, 0, 1), nullptr, false);
@@ -151,6 +146,23 @@ void PgFrontier::Release(std::string origin, int64_t epoch, double gap_seconds) 
   ++stats_.hosts_released;
 }
 
+uint64_t PgFrontier::BookAddress(std::string origin, int64_t epoch, std::string address, double ip_delay) {
+  std::string row = Dump({{"o", origin}, {"e", epoch}, {"a", address}, {"d", std::max(0.0, ip_delay)}});
+  std::lock_guard lock(mu_);
+  Queued();
+  bookings_.push_back(std::move(row));
+  booked_ = true;
+  return ++address_ops_;
+}
+
+uint64_t PgFrontier::ReleaseAddress(std::string address, double gap_seconds) {
+  std::string row = Dump({{"a", address}, {"g", std::max(0.0, gap_seconds) * 1000}});
+  std::lock_guard lock(mu_);
+  Queued();
+  unbookings_.push_back(std::move(row));
+  return ++address_ops_;
+}
+
 Status PgFrontier::Finish() {
   {
     std::lock_guard lock(mu_);
@@ -163,7 +175,8 @@ Status PgFrontier::Finish() {
 }
 
 void PgFrontier::Queued() {
-  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty()) {
+  if (offers_.empty() && done_.empty() && robots_.empty() && releases_.empty() && bookings_.empty() &&
+      unbookings_.empty()) {
     oldest_ = Clock::now();  // the batch is due kBatchDelay after its first entry
     cv_.notify_one();
   }
@@ -185,6 +198,8 @@ void PgFrontier::Deliver(SharedDelivery d) {
       in.held_known = true;
       in.run_over = d.run_over;
       in.lease_deadline = d.lease_deadline;
+      in.addresses = std::move(d.addresses);
+      in.address_ops = d.address_ops;
     }
     if (!d.error.ok() && in.error.ok()) in.error = d.error;
     news_ = true;
@@ -251,6 +266,12 @@ bool PgFrontier::SendBatch(std::string batch) {
 
 bool PgFrontier::Claim(size_t room) {
   const Clock::time_point sent = Clock::now();
+  SharedDelivery d;
+  {
+    std::lock_guard lock(mu_);
+    d.address_ops = address_ops_sent_;
+    booked_ = false;
+  }
   PgResult r;
   const long lease_ms = static_cast<long>(options_.lease_seconds * 1000);
   if (!Call("SELECT * FROM fanout_claim($1, $2, $3, $4, $5, $6)",
@@ -260,7 +281,6 @@ bool PgFrontier::Claim(size_t room) {
             r)) {
     return false;
   }
-  SharedDelivery d;
   d.held_known = true;
   d.lease_deadline = sent + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.lease_seconds));
   const Clock::time_point now = Clock::now();
@@ -283,6 +303,8 @@ bool PgFrontier::Claim(size_t room) {
         d.granted.push_back(std::move(lease));
       }
       held_.push_back(std::move(host));
+    } else if (kind == "address") {
+      d.addresses.emplace_back(Text(r, i, 1), Real(r, i, 3));
     } else if (kind == "state") {
       d.run_over = Real(r, i, 3) > 0;
     }
@@ -307,13 +329,18 @@ void PgFrontier::Main() {
   Clock::time_point last_claim{}, last_renew{};
   bool found_last = true;
   std::unique_lock lock(mu_);
-  auto outbox_size = [&] { return offers_.size() + done_.size() + robots_.size() + releases_.size(); };
+  auto outbox_size = [&] {
+    return offers_.size() + done_.size() + robots_.size() + releases_.size() + bookings_.size() + unbookings_.size();
+  };
   while (error_.ok()) {
     const Clock::time_point now = Clock::now();
     const size_t items = outbox_size();
-    const bool batch_due = items > 0 && (finishing_ || items >= kBatchItems || now >= oldest_ + kBatchDelay);
-    const Clock::time_point next_claim = last_claim + (found_last ? kBusyPoll : kIdlePoll);
-    const bool claim_due = !finishing_ && ((want_ > 0 && now >= next_claim) || now >= last_renew + renew_every);
+    const Clock::time_point next_claim = last_claim + (found_last || booked_ ? kBusyPoll : kIdlePoll);
+    const bool claim_due =
+        !finishing_ && (((want_ > 0 || booked_) && now >= next_claim) || now >= last_renew + renew_every);
+    // What is queued goes before a claim, so that the claim's answer reflects it.
+    const bool batch_due =
+        items > 0 && (finishing_ || claim_due || items >= kBatchItems || now >= oldest_ + kBatchDelay);
     if (batch_due) {
       json::string_t batch = "{\"offer\":[";
       auto append = [&](const char* key, std::vector<std::string>& rows, bool first) {
@@ -329,11 +356,15 @@ void PgFrontier::Main() {
       append("done", done_, false);
       append("robots", robots_, false);
       append("release", releases_, false);
+      append("address", bookings_, false);
+      append("unaddress", unbookings_, false);
       batch += "]}";
+      const uint64_t ops = address_ops_;
       lock.unlock();
       const bool sent = SendBatch(std::move(batch));
       lock.lock();
       if (!sent) break;
+      address_ops_sent_ = ops;
       // New links (or URLs done, freeing --max-pages budget) may be work: the next claim need not
       // wait out an idle poll.
       if (offered) found_last = true;
@@ -355,7 +386,7 @@ void PgFrontier::Main() {
     if (finishing_) break;
     Clock::time_point until = last_renew + renew_every;
     if (items > 0) until = std::min(until, oldest_ + kBatchDelay);
-    if (want_ > 0) until = std::min(until, next_claim);
+    if (want_ > 0 || booked_) until = std::min(until, next_claim);
     cv_.wait_until(lock, until);
   }
   if (!error_.ok()) {

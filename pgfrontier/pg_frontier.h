@@ -3,8 +3,9 @@
 // One thread of its own owns the connection: the crawl's calls only queue (Offer, Done, Robots,
 // Release) or set a wish (WantWork), and the thread sends what is queued as one batch (one
 // statement, fanout_report) at most every few milliseconds, then asks for work (fanout_claim) when
-// the crawl wants some, when idle every poll interval, and at least every quarter of a lease to
-// renew the leases it holds. Answers go to an inbox that the crawl drains with Take, after `wake`.
+// the crawl wants some, when idle every poll interval, at least every quarter of a lease to renew
+// the leases it holds, and soon after an address was booked (to hear whether it was granted). What
+// is queued is sent before every claim, so that a claim's answer reflects every call made before it. Answers go to an inbox that the crawl drains with Take, after `wake`.
 // A lost connection (a server restart, a cut link) is retried with back-off, forever, batch and
 // all: a batch is idempotent, so sending it again after a lost reply does no harm. Deadlocks and
 // serialization failures are retried at once.
@@ -56,6 +57,8 @@ class PgFrontier final : public SharedFrontier {
   void Done(std::string url, std::string origin, int64_t epoch, bool page, std::vector<std::string> redirects) override;
   void Robots(std::string origin, SharedRobots robots, double delay) override;
   void Release(std::string origin, int64_t epoch, double gap_seconds) override;
+  uint64_t BookAddress(std::string origin, int64_t epoch, std::string address, double ip_delay) override;
+  uint64_t ReleaseAddress(std::string address, double gap_seconds) override;
   Status Finish() override;
   SharedFrontierStats stats() const override;
   int64_t run_id() const override { return run_; }
@@ -89,7 +92,10 @@ class PgFrontier final : public SharedFrontier {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // The outbox, as JSON arrays' elements, and when its oldest entry was queued.
-  std::vector<std::string> offers_, done_, robots_, releases_;
+  std::vector<std::string> offers_, done_, robots_, releases_, bookings_, unbookings_;
+  uint64_t address_ops_ = 0;       // BookAddress and ReleaseAddress calls so far
+  uint64_t address_ops_sent_ = 0;  // ... of which the batches sent so far carried
+  bool booked_ = false;            // a booking was queued since the last claim: claim soon, to hear
   Clock::time_point oldest_{};
   size_t want_ = 0;
   bool finishing_ = false;

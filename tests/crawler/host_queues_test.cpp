@@ -317,6 +317,34 @@ TEST(HostAddresses, AnIpDelaySpacesTheStartsOfAllTheHostsOfAnAddress) {
   EXPECT_EQ(StartNext(f, t0 + std::chrono::milliseconds(1020)), "http://b/1");
 }
 
+TEST(HostAddresses, WithLeasedAddressesAHostSendsOnlyWhileItsAddressIsOpen) {
+  Frontier f = MakeWithLookups(HostLimits{.per_ip = 2, .address_leases = true});
+  std::vector<std::pair<HostId, std::string>> heard;
+  f.ShareAddressesWith([&](HostId host, const std::string& key) { heard.emplace_back(host, key); });
+  Queue(f, "http://a/1");
+  Queue(f, "http://a/2");
+  Queue(f, "http://b/1");
+  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(1);
+  AnswerAll(f, t0, {{"http://a", "10.0.0.1"}, {"http://b", "10.0.0.2"}});
+  EXPECT_EQ(heard, (std::vector<std::pair<HostId, std::string>>{{f.HostIdOf("http://a"), "10.0.0.1"},
+                                                                {f.HostIdOf("http://b"), "10.0.0.2"}}));
+  EXPECT_EQ(StartNext(f, t0), "") << "neither address is held yet";
+  EXPECT_FALSE(f.NextWake().has_value()) << "a host on a closed address waits for it to open, not for a time";
+  // Opened with the wait its last holder left: not before then.
+  f.OpenAddress("10.0.0.1", t0 + std::chrono::seconds(1), t0);
+  EXPECT_EQ(StartNext(f, t0), "");
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(1), /*end=*/false), "http://a/1");
+  ASSERT_NE(f.address_key(f.HostIdOf("http://a")), nullptr);
+  EXPECT_EQ(*f.address_key(f.HostIdOf("http://a")), "10.0.0.1");
+  // Closed (given back, or lost): nothing more starts there, though its host has a URL left.
+  f.CloseAddress("10.0.0.1");
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(1)), "");
+  f.OpenAddress("10.0.0.2", t0, t0);
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(1)), "http://b/1");
+  f.OpenAddress("10.0.0.1", t0, t0);
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(1)), "http://a/2");
+}
+
 TEST(HostAddresses, AHostGivenUpHandsItsUrlsOutAsUnresolvable) {
   Frontier f = MakeWithLookups();
   Queue(f, "http://a/1");

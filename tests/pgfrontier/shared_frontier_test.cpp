@@ -17,6 +17,7 @@
 #include "pgfrontier/frontier_schema.h"
 #include "pgfrontier/pg.h"
 #include "storage/sqlite.h"
+#include "tests/support/http_client.h"
 #include "tests/support/poll.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/request_log.h"
@@ -430,6 +431,67 @@ TEST(SharedFrontier, BadFrontiersGetOneLineAndTheirExitCodeAndLeaveNoRunBehind) 
   EXPECT_EQ(Rows(db, "SELECT count(*) FROM runs"), std::set<std::string>{"0"}) << "nor a local one";
   ProcessResult status = test::RunProcess({kFanout, "frontier", "status", newer_url});
   EXPECT_EQ(status.exit_code, 4) << status.err;
+}
+
+// --per-ip and --ip-delay as the web sees them, at each of its addresses, with two workers that
+// would otherwise each send to an address the other sends to: 12 hosts on 6 loopback addresses,
+// named web.test and pinned with --resolve (no resolver needed). Worker a leaves mid-crawl
+// (Ctrl-C), so that its addresses pass to worker b, with their delays.
+TEST(SharedFrontier, TwoWorkersKeepEachAddresssLimitsForTheRun) {
+  REQUIRE_CLUSTER();
+  test::TempDir dir;
+  constexpr int kHosts = 12, kPages = 8, kAddresses = 6;
+  constexpr double kIpDelay = 0.04;
+  std::vector<std::string> serve = {"--domain", "web.test", "--ips", std::to_string(kAddresses)};
+  for (int i = 1; i <= kAddresses; ++i) serve.insert(serve.end(), {"--host", "127.0.0." + std::to_string(i)});
+  Web web(dir, kHosts, kPages, 10, serve);
+  ASSERT_FALSE(web.url.empty());
+  const std::string port = web.url.substr(web.url.rfind(':') + 1, web.url.rfind('/') - web.url.rfind(':') - 1);
+  // Each worker holds two hosts at most, so that neither can hold every address.
+  std::vector<std::string> limits = {"-c", "8", "--per-host", "2", "--per-ip", "1", "--ip-delay",
+                                     std::to_string(kIpDelay), "--frontier-hosts", "2", "--allow-domain", "web.test"};
+  std::map<std::string, int> address_of;  // host:port -> address index, as fanout serve --ips places them
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string host = "h" + std::to_string(i) + ".web.test:" + port;
+    address_of[host] = i % kAddresses;
+    limits.insert(limits.end(), {"--resolve", host + ":127.0.0." + std::to_string(1 + i % kAddresses)});
+  }
+  std::vector<std::string> dbs;
+  std::vector<std::unique_ptr<Subprocess>> workers;
+  for (const char* name : {"a", "b"}) {
+    dbs.push_back(dir.File(std::string(name) + ".db"));
+    workers.push_back(std::make_unique<Subprocess>(WorkerArgs(web.url, name, dbs.back(), limits)));
+  }
+  ASSERT_TRUE(PollUntil(30, [&] { return PagesIn(dbs[0]) >= 3; }));
+  workers[0]->Signal(SIGINT);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    ProcessResult r = workers[i]->Wait(90000);
+    ASSERT_EQ(r.exit_code, i == 0 ? 130 : 0) << r.err;
+  }
+  const std::vector<LoggedRequest> log = test::ReadRequestLog(web.log);
+  const std::map<std::string, int> counts = Counts(log);
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kHosts * (kPages + 1))) << "every page and robots.txt";
+  for (const auto& [url, n] : counts) EXPECT_EQ(n, 1) << url;
+  EXPECT_EQ(PagesIn(dbs[0]) + PagesIn(dbs[1]), kHosts * kPages);
+
+  // An address both workers sent to: the limits were tested across workers.
+  std::map<int, std::set<std::string>> agents;
+  for (const LoggedRequest& r : log) agents[address_of.at(r.host)].insert(r.user_agent);
+  int shared = 0;
+  for (const auto& [address, who] : agents) shared += who.size() > 1;
+  EXPECT_GT(shared, 0) << "no address was sent to by both workers";
+
+  test::HttpResponse ips = test::HttpGet("http://127.0.0.1:" + port + "/__ips");
+  ASSERT_EQ(ips.status, 200);
+  const nlohmann::json list = nlohmann::json::parse(ips.body)["ips"];
+  ASSERT_EQ(list.size(), static_cast<size_t>(kAddresses));
+  // As in the first test: the server sees each start up to 25 ms later than the crawler made it.
+  constexpr double kTransportMs = 25;
+  for (const nlohmann::json& a : list) {
+    EXPECT_EQ(a["requests"].get<int>(), kHosts / kAddresses * (kPages + 1)) << a.dump();
+    EXPECT_EQ(a["max_in_flight"].get<int>(), 1) << a.dump();
+    EXPECT_GE(a["min_gap_ms"].get<double>(), kIpDelay * 1000 - kTransportMs) << a.dump();
+  }
 }
 
 TEST(SharedFrontier, MaxPagesIsTheRunsLimitAcrossWorkers) {
