@@ -377,6 +377,16 @@ void SetupCrawlCommand(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 32));
   cmd->add_option("--max-url-length", c.max_url_length, "Links longer than this are not followed")
       ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 20));
+  cmd->add_option("--max-repeats", c.traps.max_repeats,
+                  "Links in which one path segment, or one query parameter with its value, appears more than this "
+                  "many times are not followed (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
+  cmd->add_option("--max-path-segments", c.traps.max_segments,
+                  "Links with more path segments than this are not followed (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(0, 100000));
+  cmd->add_option("--max-pages-per-host", c.max_pages_per_host,
+                  "Follow at most this many URLs of one host, the seeds included (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 40));
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");
   cmd->add_flag("--quiet,-q", opt->quiet, "No progress line and no summary");
   cmd->add_option("--report", opt->report, "Also write the summary to this file as JSON");

@@ -133,7 +133,7 @@ void SetupServeCommand(CLI::App& app) {
       "  encoding:gzip|deflate|br|zstd[:chunked] (compressed only when Accept-Encoding asks for it)\n"
       "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
       "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults, GET /__ips (per address);\n"
-      "with --hosts, GET /__hosts[?all=1].");
+      "with --hosts, GET /__hosts[?all=1]; with --traps, GET /__traps.");
 
   auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
   auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
@@ -164,6 +164,10 @@ void SetupServeCommand(CLI::App& app) {
   cmd->add_flag("--cross-redirects", opt->web.cross_redirects,
                 "With --hosts: about 1 page in 50 answers 301 to its path on another host")
       ->needs(hosts);
+  cmd->add_flag("--traps", opt->server.traps,
+                "Add spider traps to the synthetic site (a calendar, a growing path, session ids, endless "
+                "pagination), linked from its front page; GET /__traps counts their requests")
+      ->needs(synthetic);
   cmd->add_option("--links", opt->synthetic.links, "Links per synthetic page")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--page-bytes", opt->synthetic.page_bytes, "Approximate size of a synthetic page")

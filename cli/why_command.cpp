@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "crawler/page_content.h"
 #include "crawler/url.h"
+#include "crawler/url_traps.h"
 
 namespace fanout::cli {
 namespace {
@@ -182,8 +183,35 @@ Status TellRefused(CrawlDatabase& db, int64_t run, const std::string& url, Story
   return Status::Ok();
 }
 
+// Why a link to `url` was not followed, with the rule and what broke it where the reason depends on
+// the run's options (as its runs row recorded them; an older run's lack them, and had the defaults).
+std::string ExplainedReason(const std::string& reason, const std::string& url, const nlohmann::json& options) {
+  auto option = [&](const char* key, auto fallback) {
+    const auto it = options.find(key);
+    return it != options.end() && it->is_number() ? it->get<decltype(fallback)>() : fallback;
+  };
+  if (reason == "repeated_segment" || reason == "repeated_parameter" || reason == "too_many_segments") {
+    TrapLimits limits;
+    limits.max_repeats = option("max_repeats", limits.max_repeats);
+    limits.max_segments = option("max_path_segments", limits.max_segments);
+    if (std::optional<TrapFinding> trap = FindTrap(url, limits); trap && trap->rule == reason) {
+      return reason + " (" + ExplainTrap(*trap, limits) + ")";
+    }
+  } else if (reason == "host_budget") {
+    return reason + " (its host had " + std::to_string(option("max_pages_per_host", int64_t{0})) +
+           " URLs followed already: --max-pages-per-host)";
+  } else if (reason == "depth") {
+    return reason + " (more than " + std::to_string(option("max_depth", 0)) + " links from a seed: --max-depth)";
+  }
+  return reason;
+}
+
 // The links rows: every page it was found on, whether that link was followed and if not, why.
 Status TellFoundOn(CrawlDatabase& db, int64_t run, const std::string& url, bool all, Story& story) {
+  FANOUT_ASSIGN_OR_RETURN(SqliteStmt run_row, db.db.Prepare("SELECT options FROM runs WHERE id = ?1"));
+  run_row.Bind(1, run);
+  FANOUT_ASSIGN_OR_RETURN(bool has_run, run_row.Step());
+  const nlohmann::json options = nlohmann::json::parse(has_run ? run_row.ColumnText(0) : "{}", nullptr, false);
   // One line per page: a page linking here twice has its first link followed (or refused) and the
   // second a duplicate, which says nothing new. The link that was followed comes first, then the
   // refusals that say why, then the duplicates, each in the order the pages were stored.
@@ -202,7 +230,8 @@ Status TellFoundOn(CrawlDatabase& db, int64_t run, const std::string& url, bool 
     story.followed = story.followed || followed;
     if (!all && ++pages > kFoundOnShown) continue;  // counted, not shown
     story.lines.push_back("found on " + links.ColumnText(0) + " (depth " + std::to_string(links.ColumnInt(1)) +
-                          "), " + (followed ? "followed" : "not followed: " + links.ColumnText(3)));
+                          "), " +
+                          (followed ? "followed" : "not followed: " + ExplainedReason(links.ColumnText(3), url, options)));
   }
   if (pages > kFoundOnShown) {
     story.lines.push_back("found on " + std::to_string(pages - kFoundOnShown) + " more pages (--all lists them)");
@@ -242,10 +271,16 @@ int RunWhy(const WhyCommandOptions& opt) {
   Result<UrlRules> rules = UrlRulesOfRun(*db, *run);
   if (!rules.ok()) return fail(rules.status().message(), kExitDatabase);
   Result<std::string> normalized = NormalizeUrl(opt.url, *rules);
-  const std::string url = normalized.ok() ? *normalized : opt.url;
+  std::string url = normalized.ok() ? *normalized : opt.url;
 
   Story story;
   if (Status told = Tell(*db, *run, url, opt.all, story); !told.ok()) return fail(told.message(), kExitDatabase);
+  // A link's session id is not part of its key (url_traps.h): the page is under the URL without it.
+  if (std::string key = url; story.lines.empty() && StripSessionIds(key)) {
+    url = key;
+    if (Status told = Tell(*db, *run, url, opt.all, story); !told.ok()) return fail(told.message(), kExitDatabase);
+    if (!story.lines.empty()) story.lines.insert(story.lines.begin(), "(its session id taken out, as links' are)");
+  }
   if (story.lines.empty()) return fail(url + " never seen in run " + std::to_string(*run), kExitFailure);
   std::cout << url << " in run " << *run << ":\n";
   for (const std::string& line : story.lines) std::cout << "  " << line << "\n";

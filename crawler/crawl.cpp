@@ -66,6 +66,7 @@ Result<CrawlPlan> Plan(const CrawlOptions& options, const CrawlServices& service
                                                               options.seen_filter, HostLimitsOf(options, shared != nullptr)));
   plan.frontier.emplace(std::move(frontier));
   Frontier& f = *plan.frontier;
+  f.LimitHostUrls(options.max_pages_per_host);
   plan.options = options;
   plan.options.url_rules = rules;
   if (options.mode == CrawlMode::kSync) plan.options.concurrency = 1;  // one transfer at a time, whatever --concurrency says

@@ -23,6 +23,9 @@ Status ValidateOptions(const CrawlOptions& options) {
                                    "negative, and --delay-jitter must be in [0, 1]");
   }
   if (options.ip_delay < 0) return Status::InvalidArgument("--ip-delay must not be negative");
+  if (options.traps.max_repeats < 0 || options.traps.max_segments < 0) {
+    return Status::InvalidArgument("--max-repeats and --max-path-segments must not be negative (0: no limit)");
+  }
   const DnsOptions& dns = options.dns;
   if (!(dns.timeout > 0) || dns.min_ttl < 0 || dns.max_ttl < dns.min_ttl || dns.concurrency == 0) {
     return Status::InvalidArgument("--dns-timeout and --dns-concurrency must be positive, and --dns-max-ttl at least "
@@ -63,7 +66,8 @@ std::string OptionsJson(const CrawlOptions& options) {
       {"user_agent", options.user_agent.empty() ? DefaultUserAgent() : options.user_agent},
       {"allow_domain", options.scope.allowed_domains}, {"include", options.scope.include},
       {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
-      {"max_url_length", options.max_url_length}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
+      {"max_url_length", options.max_url_length}, {"max_repeats", options.traps.max_repeats},
+      {"max_path_segments", options.traps.max_segments}, {"max_pages_per_host", options.max_pages_per_host}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
       {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
       {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
       {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds},

@@ -17,6 +17,7 @@
 
 #include "crawler/dns.h"
 #include "crawler/frontier.h"
+#include "crawler/url_traps.h"
 #include "crawler/seen_filter.h"
 #include "crawler/url.h"
 #include "parser/html_parser.h"
@@ -40,7 +41,7 @@ struct CrawlOptions {
   size_t per_host = 8;           // transfers in flight to one host:port at most
   size_t threads = 0;            // pool threads; 0: the number of cores
   int64_t max_pages = 0;         // pages fetched at most; 0: no limit
-  int max_depth = -1;            // link depth from the seeds; -1: no limit
+  int max_depth = 20;            // link depth from the seeds; -1: no limit (20 ends a calendar; see README)
   ScopeOptions scope = {};
   std::string user_agent = {};      // "" means "fanout/VERSION"
   std::vector<std::string> connect_to = {};  // curl's --connect-to rules (see FetcherOptions)
@@ -58,6 +59,8 @@ struct CrawlOptions {
   // tree; the result is the same, the CPU is not (parser/html_parser.h).
   HtmlParser parser = HtmlParser::kAuto;
   size_t max_url_length = 2048;  // longer links are not followed ("too_long")
+  TrapLimits traps = {};         // --max-repeats, --max-path-segments (url_traps.h)
+  size_t max_pages_per_host = 0;  // URLs followed per host at most ("host_budget"); 0: no limit
   // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
   // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).
   int retries = 2;

@@ -41,6 +41,7 @@ bool Frontier::AddSeed(const std::string& url, bool queue) {
   const uint64_t fingerprint = UrlSet::Fingerprint(url);
   if (seen_.Check(fingerprint) == SeenFilter::Answer::kSeen) return false;
   seen_.Insert(fingerprint);
+  if (max_host_urls_ > 0) CountHostUrl(url);
   if (queue) Push({url, 0, "", std::chrono::steady_clock::now()});
   return true;
 }
@@ -195,6 +196,7 @@ Frontier::Verdict Frontier::Offer(const std::string& url, int depth, const std::
   if (!InScope(url)) return Verdict::kOutOfScope;
   if (max_depth_ >= 0 && depth > max_depth_) return Verdict::kTooDeep;
   if (Excluded(url)) return Verdict::kExcluded;
+  if (max_host_urls_ > 0 && !CountHostUrl(url)) return Verdict::kHostBudget;
   seen_.Insert(fingerprint);
   if (shared_offer_) {
     shared_offer_({url, depth, parent, std::chrono::steady_clock::now()});
@@ -222,6 +224,14 @@ void Frontier::Restore(FrontierItem item) {
 void Frontier::QueueOnDisk(size_t count) {
   on_disk_ += count;
   max_on_disk_ = std::max(max_on_disk_, on_disk_);
+}
+
+bool Frontier::CountHostUrl(std::string_view url) {
+  const HostId host = HostIdOf(OriginOf(url));
+  if (host_urls_.size() <= host) host_urls_.resize(host + 1);
+  if (host_urls_[host] >= max_host_urls_) return false;
+  ++host_urls_[host];
+  return true;
 }
 
 bool Frontier::Excluded(const std::string& url) const {
@@ -255,6 +265,7 @@ const char* Frontier::ReasonFor(Verdict v) {
     case Verdict::kOutOfScope: return "out_of_scope";
     case Verdict::kTooDeep: return "depth";
     case Verdict::kExcluded: return "excluded";
+    case Verdict::kHostBudget: return "host_budget";
   }
   return "";
 }

@@ -12,8 +12,9 @@
 // Every URL is fetched at most once per run: Offer() deduplicates on the normalised URL, and a
 // redirect's target is claimed with ClaimRedirect, so that it is not fetched again (a queued copy
 // is handed out as kFetchedAlready). Offer() also checks scope (by default the seeds' hosts and
-// ports; or --allow-domain domains and their subdomains), --include/--exclude patterns and
-// --max-depth. The verdict is what the links table records for a link that is not followed.
+// ports; or --allow-domain domains and their subdomains), --include/--exclude patterns,
+// --max-depth and --max-pages-per-host. The verdict is what the links table records for a link
+// that is not followed. (A link's shape, its session ids and traps, is judged before: url_traps.h.)
 //
 // Memory: the seen URLs are remembered by a SeenFilter (seen_filter.h), about two bytes each, and
 // at most `window` queued URLs are held here. Past that, Offer answers kQueuedOnDisk: the link is
@@ -62,7 +63,7 @@ struct ScopeOptions {
 
 class Frontier {
  public:
-  enum class Verdict { kQueued, kQueuedOnDisk, kUnsure, kDuplicate, kOutOfScope, kTooDeep, kExcluded };
+  enum class Verdict { kQueued, kQueuedOnDisk, kUnsure, kDuplicate, kOutOfScope, kTooDeep, kExcluded, kHostBudget };
   // Where an offered URL comes from. A link gets a links row, which can hold it on disk or have the
   // store decide whether it is new; a URL from elsewhere (a sitemap) has no row, so it is queued
   // here, window or not, and if the filter is unsure it is queued anyway (Take's exact check of the
@@ -78,7 +79,11 @@ class Frontier {
   void MarkFetched(const std::string& url) {
     seen_.Insert(url);
     fetched_.insert(url);
+    if (max_host_urls_ > 0) CountHostUrl(url);
   }
+  // --max-pages-per-host: Offer follows at most `n` URLs of one host (0: no limit), the seeds and
+  // those fetched already counted; past that, kHostBudget.
+  void LimitHostUrls(size_t n) { max_host_urls_ = n; }
   // Counts `url` as seen (a resumed run's followed links): a link to it is a duplicate.
   void MarkSeen(std::string_view url) { seen_.Insert(url); }
   // Adds a seed at depth 0 (always in scope). `url` must be normalised. False if already there.
@@ -236,6 +241,8 @@ class Frontier {
       : queues_(std::make_unique<HostQueues>(limits)), connections_(limits.kept_hosts) {}
   bool InScope(const std::string& url) const;
   bool Excluded(const std::string& url) const;  // by --include / --exclude
+  // Counts a URL against its host's --max-pages-per-host; false when the host had spent it.
+  bool CountHostUrl(std::string_view url);
 
   std::vector<std::string> seed_authorities_;
   std::vector<std::string> allowed_domains_;
@@ -257,6 +264,8 @@ class Frontier {
   std::vector<const std::string*> address_keys_;           // by id (address_ids_'s keys)
   std::function<void(HostId, const std::string&)> shared_address_;
   std::unordered_map<HostId, DnsFailure> dns_failures_;    // hosts given up
+  size_t max_host_urls_ = 0;
+  std::vector<uint32_t> host_urls_;  // by host: URLs followed (with max_host_urls_)
   UnsureLinks unsure_;
 };
 

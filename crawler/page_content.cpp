@@ -5,6 +5,7 @@
 
 #include "crawler/run_stats.h"
 #include "crawler/url.h"
+#include "crawler/url_traps.h"
 #include "parser/charset.h"
 #include "parser/html_parser.h"
 #include "util/ascii.h"
@@ -210,6 +211,11 @@ std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const
   links.reserve(candidates.size());
   for (LinkCandidate& c : candidates) {
     if (c.reason.empty() && c.url.size() > options.max_url_length) c.reason = "too_long";
+    if (c.reason.empty()) {
+      // The page's key has no session id: the same page under a fresh one is a duplicate.
+      StripSessionIds(c.url);
+      if (std::optional<TrapFinding> trap = FindTrap(c.url, options.traps)) c.reason = std::move(trap->rule);
+    }
     Frontier::Verdict verdict = Frontier::Verdict::kDuplicate;
     if (c.reason.empty()) {
       verdict = frontier.Offer(c.url, page_depth + 1, page_url);

@@ -68,7 +68,8 @@ PageLinks ParsePage(const std::string& page_url, FetchResponse& response, const 
                     PageRecord& record);
 
 // Offers the followable candidates found on `page_url` to the frontier and turns all of them into
-// link rows; links longer than options.max_url_length are not offered ("too_long").
+// link rows; links longer than options.max_url_length are not offered ("too_long"), session ids are
+// taken out of the others, and those that break a trap rule (url_traps.h) are not offered either.
 std::vector<LinkRecord> DecideLinks(std::vector<LinkCandidate> candidates, const std::string& page_url, int page_depth,
                                     const CrawlOptions& options, Frontier& frontier,
                                     std::map<std::string, int64_t>& skipped_by_reason);

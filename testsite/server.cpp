@@ -39,6 +39,7 @@
 #include "testsite/content_encoder.h"
 #include "testsite/net_namespace.h"
 #include "testsite/static_files.h"
+#include "testsite/traps.h"
 #include "util/ascii.h"
 
 namespace fanout::testsite {
@@ -302,6 +303,7 @@ class SiteServer::Impl {
   std::vector<HostCounters> hosts;  // guarded by mu; a web's, indexed by host
   uint64_t misdirected = 0;       // guarded by mu; 421s: a Host the web does not serve, or served elsewhere
   std::vector<AddressCounters> ips;  // guarded by mu; indexed like listening
+  std::map<std::string, int64_t> trap_requests;  // guarded by mu; by trap (traps.h), with --traps
   std::deque<LogEntry> log;       // guarded by mu
   std::ofstream log_out;          // guarded by mu
 
@@ -532,6 +534,17 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
         p->body = "<!DOCTYPE html><title>Moved</title><a href=\"" + location + "\">moved</a>\n";
       } else if (page) {
         p->body = RenderPage(p, *page);
+        if (*page == 0 && options.traps && !web) {
+          const size_t end = p->body.rfind("</body>");
+          p->body.insert(end == std::string::npos ? p->body.size() : end, TrapEntryLinks(rng));
+        }
+        p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+      } else if (std::optional<TrapPage> trap = options.traps && !web ? RenderTrap(path, query, rng) : std::nullopt) {
+        {
+          std::lock_guard lock(mu);
+          ++trap_requests[trap->trap];
+        }
+        p->body = std::move(trap->html);
         p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
       } else {
         p->status = 404;
@@ -863,6 +876,7 @@ std::string Dump(const nlohmann::json& j) {
 
 void SiteServer::Impl::ResetAll() {
   ResetCounters(stats);
+  trap_requests.clear();
   log.clear();
   misdirected = 0;
   for (HostCounters& h : hosts) {
@@ -1033,6 +1047,11 @@ bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path, s
     body = HostsJson(QueryValue(query, "all") == "1");
   } else if (path == "/__ips" && cmd == EVHTTP_REQ_GET) {
     body = IpStatsJson();
+  } else if (path == "/__traps" && cmd == EVHTTP_REQ_GET && options.traps) {
+    nlohmann::json traps = nlohmann::json::object();
+    std::lock_guard lock(mu);
+    for (const char* name : kTrapNames) traps[name] = trap_requests.contains(name) ? trap_requests.at(name) : 0;
+    body = Dump(traps);
   } else {
     return false;  // an ordinary (probably missing) page
   }
@@ -1094,6 +1113,9 @@ Result<std::unique_ptr<SiteServer>> SiteServer::Create(ServerOptions options) {
   }
   if (options.synthetic_fault_rate > 0 && !options.synthetic) {
     return Status::InvalidArgument("--faults RATE applies to a --synthetic site; use --fault RULE with --root");
+  }
+  if (options.traps && (!options.synthetic || options.web)) {
+    return Status::InvalidArgument("--traps applies to a --synthetic site of one host (not --hosts)");
   }
   if (options.web) {
     const SyntheticWebOptions& web = *options.web;

@@ -58,6 +58,7 @@ struct ServerOptions {
   std::optional<std::string> log_file;         // append each request as a JSON line
   size_t log_capacity = 100000;                // entries kept in memory for GET /__log
   uint64_t seed = 1;                           // for jitter, rate faults and synthetic faults
+  bool traps = false;                          // a synthetic site (not a web) gets spider traps (traps.h)
   std::optional<std::string> tls_cert;         // with tls_key: serve HTTPS (HTTP/1.1) with this PEM chain
   std::optional<std::string> tls_key;          // ... and this PEM private key
 };

@@ -1,0 +1,83 @@
+// A crawl left alone stops by itself: `fanout crawl` with its defaults on a site with spider traps
+// (`fanout serve --traps`: a calendar, a growing path, session ids, endless pagination), judged at
+// the server: every real page fetched, once, and only a few trap pages, in each mode.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/http_client.h"
+#include "tests/support/sqlite_query.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace fanout {
+namespace {
+
+class Traps : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Traps, ACrawlWithTheDefaultsStopsByItselfWithEveryRealPageAndFewTrapPages) {
+  constexpr int kPages = 60;
+  test::TempDir dir;
+  test::Subprocess server({FANOUT_BINARY, "serve", "--synthetic", std::to_string(kPages), "--traps", "--port", "0",
+                           "--duration", "120"});
+  const std::string seed = server.ReadStdoutLine(10000);
+  ASSERT_FALSE(seed.empty());
+  const std::string db = dir.File("crawl.db");
+  // Bounded by the test, not by an option: before the rules, this crawl sent 39,000 requests in 20 s.
+  test::ProcessResult crawl = test::RunProcess({FANOUT_BINARY, "crawl", seed, "--db", db, "--mode", GetParam(), "-q"}, 60000);
+  ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
+
+  const nlohmann::json stats = nlohmann::json::parse(test::HttpGet(seed + "__stats").body);
+  const nlohmann::json traps = nlohmann::json::parse(test::HttpGet(seed + "__traps").body);
+  int64_t trapped = 0;
+  for (const auto& [name, n] : traps.items()) trapped += n.get<int64_t>();
+  const int64_t requests = stats["requests"].get<int64_t>();
+  EXPECT_EQ(requests - trapped, kPages + 1) << "every real page and robots.txt, once each: " << stats.dump();
+  EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages WHERE url NOT LIKE '%/cal?%' AND url NOT LIKE '%/docs/%' "
+                               "AND url NOT LIKE '%/app/%' AND url NOT LIKE '%/feed?%' AND status = 200"),
+            kPages);
+  // The traps: the session pages once each, the growing path until "a" comes a third time, the
+  // calendar and the feed until --max-depth (20).
+  EXPECT_EQ(traps["session_ids"], 5) << traps.dump();
+  EXPECT_EQ(traps["growing_path"], 3) << traps.dump();
+  EXPECT_LE(traps["calendar"].get<int>(), 2 * 20) << traps.dump();
+  EXPECT_LE(traps["pagination"].get<int>(), 20) << traps.dump();
+  EXPECT_LE(requests, 3 * kPages) << "a small multiple of the real pages";
+  EXPECT_GT(test::QueryInt(db, "SELECT count(*) FROM links WHERE reason = 'repeated_segment'"), 0);
+  EXPECT_GT(test::QueryInt(db, "SELECT count(*) FROM links WHERE reason = 'depth'"), 0);
+
+  // fanout why names the rule and the part that broke it.
+  test::ProcessResult why = test::RunProcess({FANOUT_BINARY, "why", "--db", db, seed + "docs/a/a/a/"});
+  EXPECT_EQ(why.exit_code, 0) << why.err;
+  EXPECT_NE(why.out.find("repeated_segment (the path segment \"a\" appears 3 times, more than --max-repeats 2)"),
+            std::string::npos)
+      << why.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Traps, ::testing::Values("async", "threads", "sync"));
+
+TEST(Traps, MaxPagesPerHostFollowsThatManyUrlsOfAHostAndSaysWhyNotTheRest) {
+  test::TempDir dir;
+  test::Subprocess server({FANOUT_BINARY, "serve", "--synthetic", "50", "--port", "0", "--duration", "60"});
+  const std::string seed = server.ReadStdoutLine(10000);
+  ASSERT_FALSE(seed.empty());
+  const std::string db = dir.File("crawl.db");
+  test::ProcessResult crawl =
+      test::RunProcess({FANOUT_BINARY, "crawl", seed, "--db", db, "--max-pages-per-host", "12", "-q"}, 60000);
+  ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
+  const nlohmann::json stats = nlohmann::json::parse(test::HttpGet(seed + "__stats").body);
+  EXPECT_EQ(stats["requests"], 12 + 1) << "12 pages and robots.txt, at the server";
+  EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages"), 12);
+  Result<SqliteDb> rows = SqliteDb::OpenReadOnly(db);
+  ASSERT_TRUE(rows.ok());
+  const std::string refused =
+      test::QueryText(*rows, "SELECT to_url FROM links WHERE reason = 'host_budget' ORDER BY to_url LIMIT 1");
+  ASSERT_TRUE(refused.starts_with("http://")) << refused;
+  test::ProcessResult why = test::RunProcess({FANOUT_BINARY, "why", "--db", db, refused});
+  EXPECT_NE(why.out.find("host_budget (its host had 12 URLs followed already: --max-pages-per-host)"), std::string::npos)
+      << why.out;
+}
+
+}  // namespace
+}  // namespace fanout
