@@ -267,6 +267,12 @@ int RunCrawl(CrawlCommandOptions& opt) {
                      std::to_string(summary->run_id) + " is left unfinished; fanout crawl --db " + opt.db +
                      " --resume asks again");
   }
+  if (summary->hosts_failing > 0 && !shared) {
+    Say("crawl", std::to_string(summary->hosts_failing) + (summary->hosts_failing == 1 ? " host was" : " hosts were") +
+                     " given up after " + std::to_string(opt.crawl.max_host_errors) +
+                     " requests in a row got no answer (host-failing): run " + std::to_string(summary->run_id) +
+                     " is left unfinished; fanout crawl --db " + opt.db + " --resume tries them again");
+  }
   // A worker of a shared run may rightly fetch none of the seeds: the others may have.
   if (!shared) {
     Result<CrawlDatabase> db = OpenCrawlDatabase(opt.db);
@@ -387,6 +393,10 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--max-pages-per-host", c.max_pages_per_host,
                   "Follow at most this many URLs of one host, the seeds included (0: no limit)")
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 40));
+  cmd->add_option("--max-host-errors", c.max_host_errors,
+                  "Give a host up after this many requests in a row got no answer; its URLs are skipped "
+                  "(host-failing) and --resume asks again (0: never)")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 20));
   cmd->add_flag("--follow-nofollow", c.follow_nofollow, "Follow rel=nofollow links and links of nofollow pages");
   cmd->add_flag("--quiet,-q", opt->quiet, "No progress line and no summary");
   cmd->add_option("--report", opt->report, "Also write the summary to this file as JSON");

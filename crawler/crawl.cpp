@@ -148,8 +148,10 @@ Status Conclude(const CrawlOptions& options, const CrawlServices& services, Fron
                                     .wall_seconds = summary.wall_seconds,
                                     .pages_per_second = summary.pages_per_second,
                                     .summary_json = summary.ToJson(),
-                                    // Hosts the resolver failed to answer are for --resume to ask again.
-                                    .interrupted = summary.interrupted || summary.dns.hosts_unanswered > 0});
+                                    // Hosts the resolver failed to answer, and hosts given up for not
+                                    // answering, are for --resume to ask again.
+                                    .interrupted = summary.interrupted || summary.dns.hosts_unanswered > 0 ||
+                                                   summary.hosts_failing > 0});
 }
 
 }  // namespace

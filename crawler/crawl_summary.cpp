@@ -99,6 +99,7 @@ std::string CrawlSummary::ToJson() const {
               {"hosts_unanswered", dns.hosts_unanswered},
               {"failures", failures}, {"seconds", dns.seconds}, {"addresses", dns.addresses},
               {"max_per_ip", dns.max_per_ip}};
+  j["hosts_failing"] = hosts_failing;
   if (archive.files > 0) {
     j["archive"] = {{"files", archive.files}, {"records", archive.records}, {"revisits", archive.revisits},
                     {"bytes", archive.bytes}, {"payload_bytes", archive.payload_bytes},

@@ -118,6 +118,7 @@ struct CrawlSummary {
     int64_t claims = 0, hosts_granted = 0, hosts_released = 0;
   } shared;
   int64_t hosts_lost = 0;        // leases lost to another worker mid-crawl
+  int64_t hosts_failing = 0;     // hosts given up after --max-host-errors unanswered requests in a row
 
   // Names looked up (host_lookups.h): one lookup per name per TTL.
   struct Dns {

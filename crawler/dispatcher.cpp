@@ -36,8 +36,8 @@ Work Dispatcher::Next(CrawlWaits& waits, bool page_slot, bool turns_only) {
       case Frontier::Pick::Kind::kResolve:
         crawl_.BeginWork();
         return {.kind = Work::Kind::kResolve, .host = pick.host};
-      case Frontier::Pick::Kind::kUnresolvable: {
-        const Frontier::DnsFailure* failure = frontier.dns_failure(pick.host);
+      case Frontier::Pick::Kind::kGivenUp: {
+        const Frontier::GivenUp* failure = frontier.given_up(pick.host);
         SkipRecord skip{.url = pick.item.url, .reason = failure->kind, .detail = failure->message,
                         .found_on = pick.item.parent, .depth = pick.item.depth};
         ++crawl_.counters.summary.skipped_by_reason[skip.reason];

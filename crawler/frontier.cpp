@@ -72,7 +72,7 @@ void Frontier::KnowAddress(HostId host, std::string address, const std::string& 
                            Clock::time_point now) {
   if (connect_addresses_.size() <= host) connect_addresses_.resize(host + 1);
   connect_addresses_[host] = std::move(address);
-  dns_failures_.erase(host);
+  given_up_.erase(host);
   const auto [it, added] = address_ids_.try_emplace(limit_key, static_cast<uint32_t>(address_ids_.size()));
   if (added) address_keys_.push_back(&it->first);
   queues_->SetAddress(host, it->second, expires, now);
@@ -105,9 +105,15 @@ void Frontier::LookupFailed(HostId host, std::string kind, std::string message, 
     queues_->NeedLookup(host, *retry_at);
     return;
   }
-  dns_failures_[host] = DnsFailure{std::move(kind), std::move(message)};
-  // Given up: its URLs go out (as kUnresolvable) and its turns end, each at once.
+  GiveUp(host, GivenUp{.kind = std::move(kind), .message = std::move(message), .curl_code = 0}, now);
   queues_->SetAddress(host, HostQueues::kNoAddress, Clock::time_point::max(), now);
+}
+
+void Frontier::GiveUp(HostId host, GivenUp why, Clock::time_point now) {
+  // Its URLs go out as kGivenUp (no request booked for them: at once, once what its limits held
+  // back is over) and its turns end at once.
+  given_up_[host] = std::move(why);
+  (void)now;
 }
 
 void Frontier::ResumeHost(HostId host, std::optional<Clock::time_point> not_before) {
@@ -158,8 +164,8 @@ Frontier::Pick Frontier::Next(Clock::time_point now, bool urls) {
     out.kind = Pick::Kind::kFetchedAlready;
     return out;
   }
-  if (!dns_failures_.empty() && dns_failures_.contains(pick.host)) {
-    out.kind = Pick::Kind::kUnresolvable;
+  if (!given_up_.empty() && given_up_.contains(pick.host)) {
+    out.kind = Pick::Kind::kGivenUp;
     return out;
   }
   if (const RobotsTxt* robots = table_.robots(pick.host)) {

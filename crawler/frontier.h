@@ -113,7 +113,7 @@ class Frontier {
       kRobotsRefused,   // `item` is refused by its host's robots.txt (`robots`): not started
       kFetchedAlready,  // `item` was fetched already (a redirect's target): not started
       kResolve,         // look `host`'s name up, then KnowAddress or LookupFailed: it sends nothing meanwhile
-      kUnresolvable,    // `item`'s host has no address (dns_failure(host) says why): not started
+      kGivenUp,         // `item`'s host was given up (given_up(host) says why): not started
     };
     Kind kind = Kind::kNone;
     HostId host = 0;
@@ -150,18 +150,23 @@ class Frontier {
   void KnowAddress(HostId host, std::string address, const std::string& limit_key, Clock::time_point expires,
                    Clock::time_point now);
   // The lookup of `host`'s name failed (`kind`: "dns-nxdomain", ...; `message`: why). With
-  // `retry_at` the host is looked up again then; without, it is given up: its URLs are handed out
-  // as kUnresolvable, and its turns' transfers fail at once (HostTurns).
+  // `retry_at` the host is looked up again then; without, it is given up (GiveUp).
   void LookupFailed(HostId host, std::string kind, std::string message, std::optional<Clock::time_point> retry_at,
                     Clock::time_point now);
-  struct DnsFailure {
-    std::string kind, message;
+  struct GivenUp {
+    std::string kind;     // the skipped rows' reason: "dns-nxdomain", ..., "host-failing"
+    std::string message;  // why, in words
+    int curl_code = 0;    // what its turns' transfers fail with (0: as the lookup did)
   };
+  // The crawl sends nothing more to `host`: its URLs are handed out as kGivenUp, and its turns'
+  // transfers fail at once (HostTurns). A later answer to a lookup of its name takes it back.
+  void GiveUp(HostId host, GivenUp why, Clock::time_point now);
   // Why `host` is given up (nullptr: it is not).
-  const DnsFailure* dns_failure(HostId host) const {
-    auto it = dns_failures_.find(host);
-    return it == dns_failures_.end() ? nullptr : &it->second;
+  const GivenUp* given_up(HostId host) const {
+    auto it = given_up_.find(host);
+    return it == given_up_.end() ? nullptr : &it->second;
   }
+  size_t hosts_given_up() const { return given_up_.size(); }
   // Where `host`'s transfers connect ("": as the URL or --connect-to says).
   const std::string& connect_address(HostId host) const {
     static const std::string kNone;
@@ -263,7 +268,7 @@ class Frontier {
   std::unordered_map<std::string, uint32_t> address_ids_;  // --per-ip's keys, interned
   std::vector<const std::string*> address_keys_;           // by id (address_ids_'s keys)
   std::function<void(HostId, const std::string&)> shared_address_;
-  std::unordered_map<HostId, DnsFailure> dns_failures_;    // hosts given up
+  std::unordered_map<HostId, GivenUp> given_up_;
   size_t max_host_urls_ = 0;
   std::vector<uint32_t> host_urls_;  // by host: URLs followed (with max_host_urls_)
   UnsureLinks unsure_;

@@ -33,13 +33,13 @@ void HostTurns::Grant(HostTurn& turn) {
 Task<FetchResponse> HostTurns::Transfer(HostTurn& turn, FetchRequest request, CrawlWaits& waits, bool page) {
   Frontier& frontier = crawl_.frontier;
   InFlightMeter& meter = crawl_.counters.meter;
-  if (const Frontier::DnsFailure* failure = frontier.dns_failure(turn.host)) {
-    // The host was given up (its name did not resolve): a request that waited for a turn on it (a
-    // redirect hop, a retry) fails at once, as the lookup did.
+  if (const Frontier::GivenUp* failure = frontier.given_up(turn.host)) {
+    // The host was given up (its name did not resolve, or it stopped answering): a request that
+    // waited for a turn on it (a redirect hop, a retry) fails at once, as the host did.
     FetchResponse response;
-    response.curl_code = CURLE_COULDNT_RESOLVE_HOST;
+    response.curl_code = failure->curl_code != 0 ? failure->curl_code : CURLE_COULDNT_RESOLVE_HOST;
     response.error = failure->message;
-    response.dns_error_kind = failure->kind;
+    if (failure->curl_code == 0) response.dns_error_kind = failure->kind;
     frontier.EndTransfer(turn.host, CrawlClock::now());
     waits.ReleaseTransferSlot(turn);
     turn.held = false;
@@ -59,9 +59,30 @@ Task<FetchResponse> HostTurns::Transfer(HostTurn& turn, FetchRequest request, Cr
                     std::chrono::duration<double>(response.timings.request_sent));
   frontier.EndTransfer(turn.host, CrawlClock::now(), sent,
                        response.ok() ? std::optional<bool>(response.http_version == "2") : std::nullopt);
+  NoteAnswer(turn.host, response);
   turn.held = false;
   waits.WakeDispatcher();  // the host, and a transfer slot, are free again
   co_return response;
+}
+
+void HostTurns::NoteAnswer(HostId host, const FetchResponse& response) {
+  const size_t most = crawl_.options.max_host_errors;
+  if (most == 0) return;
+  if (unanswered_.size() <= host) unanswered_.resize(host + 1);
+  // A transfer the crawl's stop cut says nothing of the host.
+  const bool unanswered = response.status == 0 && response.curl_code != 0 && !crawl_.stopping();
+  if (!unanswered) {
+    unanswered_[host] = 0;
+    return;
+  }
+  if (++unanswered_[host] != most || crawl_.frontier.given_up(host) != nullptr) return;
+  crawl_.frontier.GiveUp(host,
+                         Frontier::GivenUp{.kind = "host-failing",
+                                           .message = std::to_string(most) + " requests in a row got no answer (" +
+                                                      response.error + "); --max-host-errors",
+                                           .curl_code = response.curl_code},
+                         CrawlClock::now());
+  ++crawl_.counters.summary.hosts_failing;
 }
 
 void HostTurns::Release(HostTurn& turn, CrawlWaits& waits) {

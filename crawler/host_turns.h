@@ -7,10 +7,16 @@
 // grants it when the frontier hands it out, or the crawl's stop (or a shared frontier taking the
 // host away) ends the wait without one.
 //
+// A host whose transfers get no answer --max-host-errors times in a row (could not connect, timed
+// out or cut before a status line, TLS failed) is given up (Frontier::GiveUp, "host-failing"), as
+// Nutch's fetcher.max.exceptions.per.queue: a dead host costs a few requests, not one per URL.
+//
 // Threads: not thread-safe; the crawl's owner serialises calls.
 #pragma once
 
+#include <cstdint>
 #include <unordered_set>
+#include <vector>
 
 #include "crawler/crawl_waits.h"
 #include "crawler/fetch.h"
@@ -42,8 +48,12 @@ class HostTurns {
   void WithdrawHost(HostId host, CrawlWaits& waits);
 
  private:
+  // Counts an unanswered transfer to `host` (or starts the count again), and gives it up at the limit.
+  void NoteAnswer(HostId host, const FetchResponse& response);
+
   CrawlContext& crawl_;
   std::unordered_set<HostTurn*> waiting_;  // turns asked for and not yet granted
+  std::vector<uint32_t> unanswered_;       // by host: transfers in a row that got no answer
 };
 
 }  // namespace fanout

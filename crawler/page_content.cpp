@@ -76,6 +76,7 @@ std::string_view ErrorKindMeaning(std::string_view kind) {
       {"dns-nxdomain", "its host does not exist (NXDOMAIN)"},
       {"dns-servfail", "the resolver failed for its host (SERVFAIL or REFUSED) or could not be reached"},
       {"dns-timeout", "the resolver did not answer for its host in time"},
+      {"host-failing", "its host was given up: --max-host-errors requests in a row got no answer"},
       {"connect", "could not connect"},
       {"timeout", "timed out"},
       {"tls-unknown-ca", "its TLS certificate is signed by no CA fanout trusts (--cacert adds one)"},

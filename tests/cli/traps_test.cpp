@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/http_client.h"
 #include "tests/support/sqlite_query.h"
@@ -77,6 +79,45 @@ TEST(Traps, MaxPagesPerHostFollowsThatManyUrlsOfAHostAndSaysWhyNotTheRest) {
   test::ProcessResult why = test::RunProcess({FANOUT_BINARY, "why", "--db", db, refused});
   EXPECT_NE(why.out.find("host_budget (its host had 12 URLs followed already: --max-pages-per-host)"), std::string::npos)
       << why.out;
+}
+
+TEST(Traps, AHostThatStopsAnsweringIsGivenUpAfterTenRequestsAndResumeFinishesIt) {
+  test::TempDir dir;
+  // The front page answers and links 40 pages; every other request is cut before its status line.
+  std::vector<std::string> serve = {FANOUT_BINARY, "serve", "--synthetic", "41", "--links", "40", "--duration", "60"};
+  std::vector<std::string> faulty = serve;
+  faulty.insert(faulty.end(), {"--port", "0", "--fault", "reset@/p*", "--fault", "reset@/s*", "--fault", "reset@/list*"});
+  auto server = std::make_unique<test::Subprocess>(faulty);
+  const std::string seed = server->ReadStdoutLine(10000);
+  ASSERT_FALSE(seed.empty());
+  const std::string db = dir.File("crawl.db");
+  test::ProcessResult crawl = test::RunProcess({FANOUT_BINARY, "crawl", seed, "--db", db, "-q"}, 60000);
+  ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
+  EXPECT_NE(crawl.err.find("1 host was given up after 10 requests in a row got no answer (host-failing)"),
+            std::string::npos)
+      << crawl.err;
+  const nlohmann::json stats = nlohmann::json::parse(test::HttpGet(seed + "__stats").body);
+  // robots.txt, the front page, ten unanswered, and what was in flight then (--per-host 8).
+  EXPECT_LE(stats["requests"].get<int>(), 2 + 10 + 8) << "at the server";
+  const int64_t skipped = test::QueryInt(db, "SELECT count(*) FROM skipped WHERE reason = 'host-failing'");
+  EXPECT_GT(skipped, 0);
+  const int64_t first_pages = test::QueryInt(db, "SELECT count(*) FROM pages");
+  EXPECT_EQ(first_pages + skipped, 1 + test::QueryInt(db, "SELECT count(DISTINCT to_url) FROM links WHERE followed"))
+      << "every URL found a page or a skipped row";
+
+  // The host answers again: --resume fetches what was skipped (and the pages their links lead to),
+  // nothing stored already.
+  const std::string port = seed.substr(seed.rfind(':') + 1, seed.rfind('/') - seed.rfind(':') - 1);
+  server.reset();
+  serve.insert(serve.end(), {"--port", port});
+  test::Subprocess healed(serve);
+  ASSERT_EQ(healed.ReadStdoutLine(10000), seed);
+  test::ProcessResult resumed = test::RunProcess({FANOUT_BINARY, "crawl", "--db", db, "--resume", "-q"}, 60000);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const nlohmann::json again = nlohmann::json::parse(test::HttpGet(seed + "__stats").body);
+  EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages"), 41) << "every page of the site, once";
+  EXPECT_EQ(again["requests"].get<int64_t>(), 1 + 41 - first_pages) << "robots.txt and the pages not stored before";
+  EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages WHERE status = 200"), 1 + 41 - first_pages);
 }
 
 }  // namespace

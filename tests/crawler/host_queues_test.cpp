@@ -48,7 +48,7 @@ std::string StartNext(Frontier& f, Clock::time_point now, bool end = true) {
     case Kind::kRobotsRefused: return "refused " + pick.item.url;
     case Kind::kFetchedAlready: return "fetched " + pick.item.url;
     case Kind::kResolve: return "resolve " + std::string(f.origin(pick.host));
-    case Kind::kUnresolvable: return "unresolvable " + pick.item.url;
+    case Kind::kGivenUp: return "unresolvable " + pick.item.url;
   }
   if (end) f.EndTransfer(pick.host, now);
   return what;
@@ -354,8 +354,8 @@ TEST(HostAddresses, AHostGivenUpHandsItsUrlsOutAsUnresolvable) {
   f.LookupFailed(f.HostIdOf("http://a"), "dns-nxdomain", "a: no such host", std::nullopt, now);
   EXPECT_EQ(StartNext(f, now), "unresolvable http://a/1");
   EXPECT_EQ(StartNext(f, now), "unresolvable http://a/2");
-  ASSERT_NE(f.dns_failure(f.HostIdOf("http://a")), nullptr);
-  EXPECT_EQ(f.dns_failure(f.HostIdOf("http://a"))->kind, "dns-nxdomain");
+  ASSERT_NE(f.given_up(f.HostIdOf("http://a")), nullptr);
+  EXPECT_EQ(f.given_up(f.HostIdOf("http://a"))->kind, "dns-nxdomain");
 }
 
 TEST(HostAddresses, ALookupThatMayPassIsAskedAgainAfterItsBackOff) {
