@@ -393,6 +393,10 @@ void SetupCrawlCommand(CLI::App& app) {
   cmd->add_option("--max-pages-per-host", c.max_pages_per_host,
                   "Follow at most this many URLs of one host, the seeds included (0: no limit)")
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 40));
+  cmd->add_option("--robots-ttl", c.robots_ttl,
+                  "Seconds a robots.txt is obeyed before it is fetched again (RFC 9309: 24 hours at most); when "
+                  "that fetch fails (5xx, no answer) the copy before stays in force")
+      ->capture_default_str()->check(CLI::Range(0.001, 1e9));
   cmd->add_option("--max-host-errors", c.max_host_errors,
                   "Give a host up after this many requests in a row got no answer; its URLs are skipped "
                   "(host-failing) and --resume asks again (0: never)")

@@ -64,6 +64,12 @@ void PrintRunTable(const CrawlSummary& s, const std::string& db, std::ostream& o
       robots += "; " + Count(s.robots_refused_origins, "origin", "origins") +
                 " not crawled: robots.txt answered 5xx or not at all (see the robots table)";
     }
+    if (s.robots_refetched > 0) {
+      robots += "; " + std::to_string(s.robots_refetched) + " fetched again after --robots-ttl";
+      if (s.robots_kept > 0) {
+        robots += ", " + std::to_string(s.robots_kept) + " of them unreachable: the copy before stays in force";
+      }
+    }
     run.AddRow({"robots.txt", robots});
   }
   if (const CrawlSummary::Dns& d = s.dns; d.lookups + d.local + d.cache_hits + d.joined > 0) {

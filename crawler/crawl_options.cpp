@@ -23,6 +23,7 @@ Status ValidateOptions(const CrawlOptions& options) {
                                    "negative, and --delay-jitter must be in [0, 1]");
   }
   if (options.ip_delay < 0) return Status::InvalidArgument("--ip-delay must not be negative");
+  if (!(options.robots_ttl > 0)) return Status::InvalidArgument("--robots-ttl must be positive");
   if (options.traps.max_repeats < 0 || options.traps.max_segments < 0) {
     return Status::InvalidArgument("--max-repeats and --max-path-segments must not be negative (0: no limit)");
   }
@@ -68,7 +69,7 @@ std::string OptionsJson(const CrawlOptions& options) {
       {"exclude", options.scope.exclude}, {"follow_nofollow", options.follow_nofollow},
       {"max_url_length", options.max_url_length}, {"max_repeats", options.traps.max_repeats},
       {"max_path_segments", options.traps.max_segments}, {"max_pages_per_host", options.max_pages_per_host},
-      {"max_host_errors", options.max_host_errors}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
+      {"max_host_errors", options.max_host_errors}, {"robots_ttl", options.robots_ttl}, {"retries", options.retries}, {"retry_delay", options.retry_delay},
       {"max_retry_wait", options.max_retry_wait}, {"delay", options.delay}, {"delay_jitter", options.delay_jitter},
       {"max_delay", options.max_delay}, {"ignore_robots", options.ignore_robots}, {"sitemaps", options.sitemaps},
       {"low_speed_bytes", options.low_speed_bytes}, {"low_speed_seconds", options.low_speed_seconds},
@@ -94,6 +95,7 @@ HostLimits HostLimitsOf(const CrawlOptions& options, bool shared) {
                     .delay_jitter = options.delay_jitter,
                     .max_delay = options.max_delay,
                     .robots = !options.ignore_robots,
+                    .robots_ttl = options.robots_ttl,
                     .per_ip = options.per_ip == 0 ? SIZE_MAX : options.per_ip,
                     .ip_delay = options.ip_delay,
                     .lookups = true,

@@ -61,6 +61,7 @@ struct CrawlOptions {
   size_t max_url_length = 2048;  // longer links are not followed ("too_long")
   TrapLimits traps = {};         // --max-repeats, --max-path-segments (url_traps.h)
   size_t max_pages_per_host = 0;  // URLs followed per host at most ("host_budget"); 0: no limit
+  double robots_ttl = 86400;      // seconds a robots.txt is obeyed before it is fetched again (RFC 9309 2.4)
   size_t max_host_errors = 10;    // unanswered requests in a row that give a host up ("host-failing"); 0: never
   // Retries after failures that may pass (see retry.h): at most `retries` more attempts, waiting
   // retry_delay, 2x, 4x... seconds with 20% jitter, or longer when Retry-After asks (at most max_retry_wait).

@@ -64,6 +64,8 @@ struct CrawlSummary {
   int64_t retries = 0;           // transfers repeated after a failure that may pass
   int64_t robots_fetched = 0;    // robots.txt files fetched (one per origin)
   int64_t robots_refused_origins = 0;  // ... that answered 5xx or not at all: the origin is not crawled
+  int64_t robots_refetched = 0;  // ... fetched again, --robots-ttl after the last
+  int64_t robots_kept = 0;       // ... of which 5xx or no answer: the copy before stays in force
   bool robots_ignored = false;   // --ignore-robots
   bool tls_unverified = false;   // --insecure
   bool interrupted = false;      // stopped by CrawlControl (Ctrl-C): the run may be resumed

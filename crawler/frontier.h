@@ -194,6 +194,7 @@ class Frontier {
   void KnowRobots(HostId host, std::shared_ptr<const RobotsTxt> robots, std::optional<double> crawl_delay,
                   Clock::time_point now);
   const RobotsTxt* robots(HostId host) const { return table_.robots(host); }
+  const std::shared_ptr<const RobotsTxt>& shared_robots(HostId host) const { return table_.shared_robots(host); }
   double delay(HostId host) const { return queues_->delay(host); }
   // A host this crawl may not send to for now (a shared frontier gave it to another worker): its
   // queued URLs are dropped (returns how many) and it sends nothing until ResumeHost, whose

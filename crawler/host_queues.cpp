@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <utility>
 
 namespace fanout {
@@ -236,6 +237,7 @@ void HostQueues::SetRobotsKnown(HostId host, std::optional<double> crawl_delay, 
   Host& h = hosts_[host];
   const Clock::rep t = now.time_since_epoch().count();
   h.robots_state = RobotsState::kKnown;
+  h.robots_expires = limits_.robots_ttl > 0 ? t + Ticks(limits_.robots_ttl) : std::numeric_limits<Clock::rep>::max();
   if (crawl_delay) {
     const double delay = std::max(limits_.delay, std::min(*crawl_delay, limits_.max_delay));
     h.delay = static_cast<float>(delay);
@@ -312,7 +314,10 @@ HostQueues::Pick HostQueues::Next(Clock::time_point now, bool urls) {
   const bool turns = !h.queue->turns.empty();
   if (h.lookup == Lookup::kKnown && limits_.lookups && h.address_expires <= t) h.lookup = Lookup::kNeeded;
   if (h.lookup == Lookup::kNeeded) return urls || turns ? Pick{Pick::Kind::kResolve, id} : Pick{};
-  // robots.txt is fetched for a URL (only when one may start) or for a turn.
+  // robots.txt is fetched for a URL (only when one may start) or for a turn; again once it expired.
+  if (h.robots_state == RobotsState::kKnown && limits_.robots && h.robots_expires <= t) {
+    h.robots_state = RobotsState::kUnknown;
+  }
   if (h.robots_state == RobotsState::kUnknown) return urls || turns ? Pick{Pick::Kind::kRobots, id} : Pick{};
   if (turns) return {Pick::Kind::kTurn, id};
   if (!urls) return {};

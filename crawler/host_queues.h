@@ -52,6 +52,7 @@ struct HostLimits {
   double delay_jitter = 0;     // each gap drawn from delay x [1 - jitter, 1 + jitter]
   double max_delay = 30;       // the longest Crawl-delay obeyed
   bool robots = false;         // a host's robots.txt must be known before its first URL goes
+  double robots_ttl = 0;       // seconds a robots.txt is obeyed before it is fetched again (0: for the run)
   size_t per_ip = SIZE_MAX;    // transfers in flight to one address at most (--per-ip)
   double ip_delay = 0;         // seconds between two starts to one address (--ip-delay)
   bool lookups = false;        // a host's name must be looked up before its first request
@@ -140,7 +141,8 @@ class HostQueues {
 
   // robots.txt is being fetched: the host sends nothing else meanwhile.
   void SetRobotsFetching(HostId host, Clock::time_point now);
-  // robots.txt is known. `crawl_delay` (seconds, if it gave one) becomes the host's delay, within
+  // robots.txt is known, until HostLimits::robots_ttl from now (then it is fetched again before the
+  // host's next request). `crawl_delay` (seconds, if it gave one) becomes the host's delay, within
   // [--delay, --max-delay], and the next start waits it from now.
   void SetRobotsKnown(HostId host, std::optional<double> crawl_delay, Clock::time_point now);
   // The seconds between two of its requests: --delay, or its Crawl-delay within [--delay, --max-delay].
@@ -195,6 +197,7 @@ class HostQueues {
     Clock::rep next_start = 0;  // steady clock ticks
     Clock::rep wake = 0;        // the snoozed heap's key: next_start, or its address's if later
     Clock::rep address_expires = 0;  // when its name is to be looked up again (with lookups)
+    Clock::rep robots_expires = 0;   // when its robots.txt is to be fetched again (with robots_ttl)
     uint64_t served = 0;        // when it last started a request
     uint32_t address = kNoAddress;
     float delay = 0;            // seconds

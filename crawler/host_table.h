@@ -39,6 +39,7 @@ class HostTable {
   // The host's robots.txt verdict (nullptr: none, or not obeyed).
   void SetRobots(HostId host, std::shared_ptr<const RobotsTxt> robots);
   const RobotsTxt* robots(HostId host) const { return robots_table_[hosts_[host].robots].get(); }
+  const std::shared_ptr<const RobotsTxt>& shared_robots(HostId host) const { return robots_table_[hosts_[host].robots]; }
 
   // What the table costs: records, index, arena and the distinct robots.txt verdicts' slots (the
   // verdicts themselves are counted by whoever shares them).

@@ -38,8 +38,17 @@ Task<void> SiteFiles::FetchRobots(HostId host, std::unique_ptr<HostTurn> turn, C
   RobotsRecord record;
   record.fetched_at = UnixNow();
   std::shared_ptr<const RobotsTxt> robots = crawl_.robots.Get(response, origin, options, record);
-  if (record.verdict == "disallow_all") ++summary.robots_refused_origins;
-  crawl_.KnowRobots(host, std::move(robots), record);
+  const std::shared_ptr<const RobotsTxt>& before = crawl_.frontier.shared_robots(host);
+  if (before != nullptr) ++summary.robots_refetched;
+  if (record.verdict == "disallow_all" && before != nullptr) {
+    // Fetched again after --robots-ttl and unreachable (5xx or no answer): RFC 9309 2.4 lets the
+    // crawler keep the copy it has, rather than stop crawling a site whose robots.txt blinked.
+    ++summary.robots_kept;
+    crawl_.frontier.KnowRobots(host, before, crawl_.frontier.delay(host), CrawlClock::now());
+  } else {
+    if (record.verdict == "disallow_all") ++summary.robots_refused_origins;
+    crawl_.KnowRobots(host, std::move(robots), record);
+  }
   crawl_.leases.ShareRobots(origin,
                             SharedRobots{.status = static_cast<int>(response.status),
                                          .curl_code = response.curl_code, .body = response.body},

@@ -1,14 +1,18 @@
-// A crawl left alone stops by itself: `fanout crawl` with its defaults on a site with spider traps
-// (`fanout serve --traps`: a calendar, a growing path, session ids, endless pagination), judged at
-// the server: every real page fetched, once, and only a few trap pages, in each mode.
+// Crawls left alone, judged at the server: with its defaults `fanout crawl` stops by itself on a
+// site with spider traps (`fanout serve --traps`: a calendar, a growing path, session ids, endless
+// pagination), every real page fetched once and only a few trap pages, in each mode; a host that
+// stops answering is given up; robots.txt is fetched again when it expires, and a refetch that
+// fails leaves the copy before in force.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tests/support/http_client.h"
+#include "tests/support/poll.h"
 #include "tests/support/sqlite_query.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -118,6 +122,47 @@ TEST(Traps, AHostThatStopsAnsweringIsGivenUpAfterTenRequestsAndResumeFinishesIt)
   EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages"), 41) << "every page of the site, once";
   EXPECT_EQ(again["requests"].get<int64_t>(), 1 + 41 - first_pages) << "robots.txt and the pages not stored before";
   EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages WHERE status = 200"), 1 + 41 - first_pages);
+}
+
+TEST(Traps, RobotsTxtIsFetchedAgainAfterItsTtlAndAFailedRefetchKeepsTheCopyBefore) {
+  test::TempDir dir;
+  // 30 pages 100 ms apart (--delay 0.1): 3 s or more, robots.txt expiring every 0.5 s.
+  std::vector<std::string> serve = {FANOUT_BINARY, "serve", "--synthetic", "30", "--duration", "60"};
+  std::vector<std::string> first = serve;
+  first.insert(first.end(), {"--port", "0"});
+  auto server = std::make_unique<test::Subprocess>(first);
+  const std::string seed = server->ReadStdoutLine(10000);
+  ASSERT_FALSE(seed.empty());
+  const std::string db = dir.File("crawl.db");
+  const std::string report = dir.File("report.json");
+  test::Subprocess crawl({FANOUT_BINARY, "crawl", seed, "--db", db, "--delay", "0.1", "--robots-ttl", "0.5", "--report",
+                          report, "-q"});
+  // Once robots.txt has been fetched twice, the server is replaced by one whose robots.txt answers
+  // 503: had the crawl taken that answer, it would stop crawling the site (RFC 9309 2.3.1.3).
+  ASSERT_TRUE(test::PollUntil(30, [&] {
+    const nlohmann::json log = nlohmann::json::parse(test::HttpGet(seed + "__log").body, nullptr, false);
+    int robots = 0;
+    for (const nlohmann::json& e : log) robots += e.value("target", "") == "/robots.txt";
+    return robots >= 2;
+  }));
+  const std::string port = seed.substr(seed.rfind(':') + 1, seed.rfind('/') - seed.rfind(':') - 1);
+  server.reset();
+  serve.insert(serve.end(), {"--port", port, "--fault", "status:503@/robots.txt"});
+  test::Subprocess failing(serve);
+  ASSERT_EQ(failing.ReadStdoutLine(10000), seed);
+  test::ProcessResult done = crawl.Wait(60000);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  const nlohmann::json log = nlohmann::json::parse(test::HttpGet(seed + "__log").body);
+  int robots = 0, pages = 0;
+  for (const nlohmann::json& e : log) (e["target"] == "/robots.txt" ? robots : pages) += 1;
+  EXPECT_GE(robots, 1) << "the second server was asked for robots.txt again";
+  EXPECT_GT(pages, 0) << "and was crawled though its robots.txt answered 503";
+  EXPECT_EQ(test::QueryInt(db, "SELECT count(*) FROM pages WHERE status = 200"), 30) << "every page";
+  std::ifstream in(report);
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  EXPECT_GE(summary["robots_refetched"].get<int>(), 2);
+  EXPECT_GE(summary["robots_kept"].get<int>(), 1);
+  EXPECT_EQ(summary["robots_refused_origins"], 0);
 }
 
 }  // namespace

@@ -266,6 +266,19 @@ void AnswerAll(Frontier& f, Clock::time_point now, const std::map<std::string, s
   }
 }
 
+TEST(HostQueues, ARobotsTxtPastItsTtlIsFetchedAgainBeforeTheHostsNextRequest) {
+  Frontier f = Make(HostLimits{.robots = true, .robots_ttl = 10});
+  Queue(f, "http://a/1");
+  Queue(f, "http://a/2");
+  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(1);
+  ASSERT_EQ(StartNext(f, t0), "robots");
+  f.KnowRobots(f.HostIdOf("http://a"), nullptr, std::nullopt, t0);
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(9)), "http://a/1");
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(10)), "robots") << "24 hours at most, RFC 9309 2.4 says";
+  f.KnowRobots(f.HostIdOf("http://a"), nullptr, std::nullopt, t0 + std::chrono::seconds(10));
+  EXPECT_EQ(StartNext(f, t0 + std::chrono::seconds(10)), "http://a/2");
+}
+
 TEST(HostAddresses, AHostIsLookedUpBeforeItsFirstRequestAndSendsNothingMeanwhile) {
   Frontier f = MakeWithLookups();
   Queue(f, "http://a/1");
