@@ -133,7 +133,8 @@ void SetupServeCommand(CLI::App& app) {
       "  encoding:gzip|deflate|br|zstd[:chunked] (compressed only when Accept-Encoding asks for it)\n"
       "e.g. --fault status:503@/busy.html --fault reset@0.01 --fault redirect:301:/new.html@/old.html\n"
       "Counters: GET /__stats, POST /__stats/reset, GET /__log, GET /__faults, GET /__ips (per address);\n"
-      "with --hosts, GET /__hosts[?all=1]; with --traps, GET /__traps.");
+      "with --hosts, GET /__hosts[?all=1]; with --traps, GET /__traps. Synthetic pages carry ETag and\n"
+      "Last-Modified and answer If-None-Match / If-Modified-Since with 304; POST /__mutate changes --mutate of them.");
 
   auto* root = cmd->add_option("--root", opt->root, "Serve this directory")->check(CLI::ExistingDirectory);
   auto* synthetic = cmd->add_option("--synthetic", opt->synthetic_pages, "Serve a generated site of N pages")
@@ -168,6 +169,10 @@ void SetupServeCommand(CLI::App& app) {
                 "Add spider traps to the synthetic site (a calendar, a growing path, session ids, endless "
                 "pagination), linked from its front page; GET /__traps counts their requests")
       ->needs(synthetic);
+  cmd->add_option("--mutate", opt->server.mutate,
+                  "The share of synthetic pages each POST /__mutate changes (a new revision: new body, ETag and "
+                  "Last-Modified)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0))->needs(synthetic);
   cmd->add_option("--links", opt->synthetic.links, "Links per synthetic page")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--page-bytes", opt->synthetic.page_bytes, "Approximate size of a synthetic page")

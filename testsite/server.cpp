@@ -25,9 +25,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <fstream>
 #include <map>
+#include <unordered_map>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -304,6 +306,12 @@ class SiteServer::Impl {
   uint64_t misdirected = 0;       // guarded by mu; 421s: a Host the web does not serve, or served elsewhere
   std::vector<AddressCounters> ips;  // guarded by mu; indexed like listening
   std::map<std::string, int64_t> trap_requests;  // guarded by mu; by trap (traps.h), with --traps
+  // Synthetic pages' revisions (POST /__mutate), by (host << 32 | page); absent: 0. Guarded by mu.
+  std::unordered_map<uint64_t, uint32_t> revisions;
+  uint64_t mutations = 0;  // POST /__mutate calls so far; guarded by mu
+  // Sets the page's validators (ETag, Last-Modified) on `p` and, when the request's conditional
+  // headers match them, makes it a 304; returns the page's revision.
+  uint32_t Validate(PendingReply* p, uint64_t host, uint64_t page);
   std::deque<LogEntry> log;       // guarded by mu
   std::ofstream log_out;          // guarded by mu
 
@@ -470,6 +478,45 @@ void SiteServer::Impl::Handle(evhttp_request* req) {
   Respond(p, path, query);
 }
 
+uint32_t SiteServer::Impl::Validate(PendingReply* p, uint64_t host, uint64_t page) {
+  uint32_t revision = 0;
+  {
+    std::lock_guard lock(mu);
+    auto it = revisions.find(host << 32 | page);
+    if (it != revisions.end()) revision = it->second;
+  }
+  // Opaque to a client, but a function of what the page is: its seed, host, page and revision.
+  char etag[40];
+  std::snprintf(etag, sizeof etag, "\"%016llx\"",
+                static_cast<unsigned long long>(std::hash<std::string>{}(
+                    std::to_string(options.seed) + "/" + std::to_string(host) + "/" + std::to_string(page) + "/" +
+                    std::to_string(revision))));
+  // Every page was last modified on 2026-01-01, and a day later for every revision since.
+  const time_t modified = 1767225600 + static_cast<time_t>(revision) * 86400;
+  char date[64];
+  struct tm tm_utc;
+  gmtime_r(&modified, &tm_utc);
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
+  p->headers.emplace_back("ETag", etag);
+  p->headers.emplace_back("Last-Modified", date);
+  // RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it.
+  evkeyvalq* in = evhttp_request_get_input_headers(p->req);
+  bool not_modified = false;
+  if (const char* none_match = evhttp_find_header(in, "If-None-Match")) {
+    const std::string_view tags = none_match;
+    not_modified = tags == "*" || tags.find(etag) != std::string_view::npos;
+  } else if (const char* since = evhttp_find_header(in, "If-Modified-Since")) {
+    struct tm parsed = {};
+    const char* end = strptime(since, "%a, %d %b %Y %H:%M:%S GMT", &parsed);
+    not_modified = end != nullptr && timegm(&parsed) >= modified;
+  }
+  if (not_modified) {
+    p->status = 304;
+    p->body.clear();
+  }
+  return revision;
+}
+
 std::string SiteServer::Impl::RenderPage(const PendingReply* p, uint64_t page, PageFlavor flavor) const {
   if (web) return web->Render(static_cast<uint64_t>(p->host), page, port, flavor);
   return site->Render(page, base, flavor);
@@ -533,8 +580,14 @@ void SiteServer::Impl::Respond(PendingReply* p, std::string_view path, std::stri
         p->headers.emplace_back("Content-Type", "text/html; charset=utf-8");
         p->body = "<!DOCTYPE html><title>Moved</title><a href=\"" + location + "\">moved</a>\n";
       } else if (page) {
-        p->body = RenderPage(p, *page);
-        if (*page == 0 && options.traps && !web) {
+        const uint32_t revision = Validate(p, host, *page);
+        if (p->status != 304) p->body = RenderPage(p, *page);
+        if (p->status != 304 && revision > 0) {
+          const size_t end = p->body.rfind("</body>");
+          p->body.insert(end == std::string::npos ? p->body.size() : end,
+                         "<p>Revision " + std::to_string(revision) + ".</p>\n");
+        }
+        if (*page == 0 && options.traps && !web && p->status != 304) {
           const size_t end = p->body.rfind("</body>");
           p->body.insert(end == std::string::npos ? p->body.size() : end, TrapEntryLinks(rng));
         }
@@ -1047,6 +1100,27 @@ bool SiteServer::Impl::HandleAdmin(evhttp_request* req, std::string_view path, s
     body = HostsJson(QueryValue(query, "all") == "1");
   } else if (path == "/__ips" && cmd == EVHTTP_REQ_GET) {
     body = IpStatsJson();
+  } else if (path == "/__mutate" && cmd == EVHTTP_REQ_POST && site) {
+    // A share of the pages changes, the same pages for the same seed and call: page i of host h
+    // when a hash of (seed, h, i, call) falls below --mutate.
+    std::lock_guard lock(mu);
+    const uint64_t hosts = web ? web->hosts() : 1;
+    int64_t changed = 0;
+    for (uint64_t h = 0; h < hosts; ++h) {
+      for (uint64_t i = 0; i < site->size(); ++i) {
+        const uint64_t key = h << 32 | i;
+        uint64_t mixed = key ^ (options.seed * 0x9E3779B97F4A7C15ULL) ^ (mutations << 48);  // splitmix64
+        mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBULL;
+        mixed ^= mixed >> 31;
+        if (static_cast<double>(mixed % 1000000) / 1e6 < options.mutate) {
+          ++revisions[key];
+          ++changed;
+        }
+      }
+    }
+    ++mutations;
+    body = Dump({{"changed", changed}, {"mutations", mutations}});
   } else if (path == "/__traps" && cmd == EVHTTP_REQ_GET && options.traps) {
     nlohmann::json traps = nlohmann::json::object();
     std::lock_guard lock(mu);

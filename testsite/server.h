@@ -59,6 +59,7 @@ struct ServerOptions {
   size_t log_capacity = 100000;                // entries kept in memory for GET /__log
   uint64_t seed = 1;                           // for jitter, rate faults and synthetic faults
   bool traps = false;                          // a synthetic site (not a web) gets spider traps (traps.h)
+  double mutate = 0.1;                         // POST /__mutate changes this share of the synthetic pages
   std::optional<std::string> tls_cert;         // with tls_key: serve HTTPS (HTTP/1.1) with this PEM chain
   std::optional<std::string> tls_key;          // ... and this PEM private key
 };

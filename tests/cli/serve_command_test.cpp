@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "tests/support/http_client.h"
@@ -118,6 +120,49 @@ TEST(ServeCommand, HelpListsEveryOption) {
                              "--hosts", "--cross-links", "--robots-mix", "--cross-redirects"}) {
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
   }
+}
+
+// What a recrawl meets: validators on every synthetic page, 304 for a request that has the page's
+// current ones, and POST /__mutate changing a share of the pages (their body and validators).
+TEST(ServeCommand, SyntheticPagesHaveValidatorsAnswer304AndMutateChangesAShareOfThem) {
+  Subprocess server({kFanout, "serve", "--synthetic", "300", "--mutate", "0.1", "--port", "0", "--duration", "30"});
+  const std::string url = server.ReadStdoutLine(10000);
+  ASSERT_FALSE(url.empty());
+  const std::vector<std::string> pages = {"", "p3.html", "p6.html", "p9.html", "p12.html", "p15.html", "p18.html",
+                                          "p21.html", "p24.html", "p30.html", "p33.html", "p36.html"};
+  std::map<std::string, std::pair<std::string, std::string>> validators;  // page -> ETag, Last-Modified
+  for (const std::string& page : pages) {
+    test::HttpResponse r = test::HttpGet(url + page);
+    ASSERT_EQ(r.status, 200) << page;
+    ASSERT_FALSE(r.headers["etag"].empty()) << page;
+    EXPECT_EQ(r.headers["last-modified"], "Thu, 01 Jan 2026 00:00:00 GMT") << page;
+    validators[page] = {r.headers["etag"], r.headers["last-modified"]};
+    test::HttpResponse again = test::HttpGet({.url = url + page, .headers = {"If-None-Match: " + r.headers["etag"]}});
+    EXPECT_EQ(again.status, 304) << page;
+    EXPECT_TRUE(again.body.empty()) << page;
+    test::HttpResponse since =
+        test::HttpGet({.url = url + page, .headers = {"If-Modified-Since: " + r.headers["last-modified"]}});
+    EXPECT_EQ(since.status, 304) << page;
+  }
+  EXPECT_EQ(test::HttpGet({.url = url + "p3.html", .headers = {"If-None-Match: \"other\""}}).status, 200);
+
+  test::HttpResponse mutated = test::HttpGet({.url = url + "__mutate", .method = "POST"});
+  ASSERT_EQ(mutated.status, 200);
+  const int changed = nlohmann::json::parse(mutated.body)["changed"].get<int>();
+  EXPECT_GT(changed, 300 * 0.1 / 3) << "about a tenth of the pages";
+  EXPECT_LT(changed, 300 * 0.1 * 3);
+  int now_200 = 0;
+  for (const std::string& page : pages) {
+    const auto& [etag, modified] = validators[page];
+    test::HttpResponse r = test::HttpGet({.url = url + page, .headers = {"If-None-Match: " + etag}});
+    if (r.status == 304) continue;
+    ++now_200;
+    EXPECT_EQ(r.status, 200) << page;
+    EXPECT_NE(r.headers["etag"], etag) << page;
+    EXPECT_EQ(r.headers["last-modified"], "Fri, 02 Jan 2026 00:00:00 GMT") << page;
+    EXPECT_NE(r.body.find("Revision 1."), std::string::npos) << page;
+  }
+  EXPECT_LT(now_200, static_cast<int>(pages.size())) << "not every page changed";
 }
 
 }  // namespace
