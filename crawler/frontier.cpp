@@ -105,15 +105,14 @@ void Frontier::LookupFailed(HostId host, std::string kind, std::string message, 
     queues_->NeedLookup(host, *retry_at);
     return;
   }
-  GiveUp(host, GivenUp{.kind = std::move(kind), .message = std::move(message), .curl_code = 0}, now);
+  GiveUp(host, GivenUp{.kind = std::move(kind), .message = std::move(message), .curl_code = 0});
   queues_->SetAddress(host, HostQueues::kNoAddress, Clock::time_point::max(), now);
 }
 
-void Frontier::GiveUp(HostId host, GivenUp why, Clock::time_point now) {
+void Frontier::GiveUp(HostId host, GivenUp why) {
   // Its URLs go out as kGivenUp (no request booked for them: at once, once what its limits held
   // back is over) and its turns end at once.
   given_up_[host] = std::move(why);
-  (void)now;
 }
 
 void Frontier::ResumeHost(HostId host, std::optional<Clock::time_point> not_before) {

@@ -160,13 +160,12 @@ class Frontier {
   };
   // The crawl sends nothing more to `host`: its URLs are handed out as kGivenUp, and its turns'
   // transfers fail at once (HostTurns). A later answer to a lookup of its name takes it back.
-  void GiveUp(HostId host, GivenUp why, Clock::time_point now);
+  void GiveUp(HostId host, GivenUp why);
   // Why `host` is given up (nullptr: it is not).
   const GivenUp* given_up(HostId host) const {
     auto it = given_up_.find(host);
     return it == given_up_.end() ? nullptr : &it->second;
   }
-  size_t hosts_given_up() const { return given_up_.size(); }
   // Where `host`'s transfers connect ("": as the URL or --connect-to says).
   const std::string& connect_address(HostId host) const {
     static const std::string kNone;

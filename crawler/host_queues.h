@@ -128,7 +128,6 @@ class HostQueues {
   // lease is held), or may not (Close: its hosts park there until it opens again).
   void OpenAddress(uint32_t address, Clock::time_point not_before, Clock::time_point now);
   void CloseAddress(uint32_t address);
-  bool address_open(uint32_t address) const { return address < addresses_.size() && addresses_[address].open; }
   // The address `host` counts under (kNoAddress: none, or no address level), and when the next
   // start there may be.
   uint32_t address(HostId host) const { return hosts_[host].address; }

@@ -80,8 +80,7 @@ void HostTurns::NoteAnswer(HostId host, const FetchResponse& response) {
                          Frontier::GivenUp{.kind = "host-failing",
                                            .message = std::to_string(most) + " requests in a row got no answer (" +
                                                       response.error + "); --max-host-errors",
-                                           .curl_code = response.curl_code},
-                         CrawlClock::now());
+                                           .curl_code = response.curl_code});
   ++crawl_.counters.summary.hosts_failing;
 }
 
